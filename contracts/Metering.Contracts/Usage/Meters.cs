@@ -1,0 +1,17 @@
+namespace Metering.Contracts.Usage;
+
+/// <summary>The v1 meters and what each must carry.</summary>
+public static class Meters
+{
+    public const string InputTokens = "input_tokens";
+    public const string OutputTokens = "output_tokens";
+    public const string CachedInputTokens = "cached_input_tokens";
+    public const string GpuSeconds = "gpu_seconds";
+
+    public static IReadOnlyList<string> All { get; } = [InputTokens, OutputTokens, CachedInputTokens, GpuSeconds];
+
+    public static bool IsKnown(string meter) => All.Contains(meter, StringComparer.Ordinal);
+
+    /// <summary>Token meters count whole tokens of a model; <c>gpu_seconds</c> counts GPU time of a GPU type.</summary>
+    public static bool IsTokenMeter(string meter) => meter is InputTokens or OutputTokens or CachedInputTokens;
+}

@@ -1,0 +1,20 @@
+namespace Metering.Contracts.Usage;
+
+/// <summary>
+/// Usage event v1 (PRODUCT §4). (<see cref="Tenant"/>, <see cref="Id"/>) is the idempotency key:
+/// events with the same key are counted once however often they are delivered.
+/// </summary>
+public sealed record UsageEvent(
+    string Id,
+    string Tenant,
+    string Meter,
+    decimal Quantity,
+    DateTimeOffset Timestamp,
+    string? Model = null,
+    string? GpuType = null,
+    string? Service = null,
+    IReadOnlyDictionary<string, string>? Attributes = null)
+{
+    /// <summary>The line an invoice groups this event under: the model for token meters, the GPU type for <c>gpu_seconds</c>.</summary>
+    public string? Dimension => Meters.IsTokenMeter(Meter) ? Model : GpuType;
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Metering.Contracts.Usage;
+
+/// <summary>
+/// Reads usage events from JSON field by field, so that a wrong type or format is reported against its field
+/// instead of failing the whole document, then applies <see cref="UsageEventRules"/>.
+/// </summary>
+public static partial class UsageEventJson
+{
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,7})?([Zz]|[+-]\d{2}:\d{2})$")]
+    private static partial Regex Rfc3339();
+
+    /// <summary>Reads one event; returns null and appends to <paramref name="errors"/> when it breaks any rule.</summary>
+    public static UsageEvent? Read(JsonElement element, DateTimeOffset now, string prefix, ICollection<FieldError> errors)
+    {
+        string F(string field) => prefix.Length == 0 ? field : $"{prefix}.{field}";
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new(prefix.Length == 0 ? "$" : prefix, "must be a JSON object"));
+            return null;
+        }
+
+        var before = errors.Count;
+        var id = RequiredString(element, "id", F, errors);
+        var tenant = RequiredString(element, "tenant", F, errors);
+        var meter = RequiredString(element, "meter", F, errors);
+        var model = OptionalString(element, "model", F, errors);
+        var gpuType = OptionalString(element, "gpu_type", F, errors);
+        var service = OptionalString(element, "service", F, errors);
+
+        decimal quantity = 0;
+        if (!element.TryGetProperty("quantity", out var q) || q.ValueKind == JsonValueKind.Null)
+            errors.Add(new(F("quantity"), "is required"));
+        else if (q.ValueKind != JsonValueKind.Number || !q.TryGetDecimal(out quantity))
+            errors.Add(new(F("quantity"), "must be a number between 0 and 1e12"));
+
+        DateTimeOffset timestamp = default;
+        var ts = RequiredString(element, "timestamp", F, errors);
+        if (ts is not null && (!Rfc3339().IsMatch(ts) ||
+            !DateTimeOffset.TryParse(ts, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out timestamp)))
+        {
+            errors.Add(new(F("timestamp"), "must be an RFC 3339 date-time such as 2026-11-23T10:00:00Z"));
+            ts = null;
+        }
+
+        Dictionary<string, string>? attributes = null;
+        if (element.TryGetProperty("attributes", out var a) && a.ValueKind != JsonValueKind.Null)
+        {
+            if (a.ValueKind != JsonValueKind.Object)
+                errors.Add(new(F("attributes"), "must be an object of string values"));
+            else
+            {
+                attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var p in a.EnumerateObject())
+                {
+                    if (p.Value.ValueKind == JsonValueKind.String) attributes[p.Name] = p.Value.GetString()!;
+                    else errors.Add(new(F($"attributes.{p.Name}"), "value must be a string"));
+                }
+            }
+        }
+
+        // Judge every field that could be read, so one response names every broken rule.
+        var reported = errors.Skip(before).Select(e => e.Field).ToHashSet(StringComparer.Ordinal);
+        var e = new UsageEvent(id ?? "", tenant ?? "", meter ?? "", quantity, ts is null ? now : timestamp.ToUniversalTime(),
+            model, gpuType, service, attributes);
+        var broken = new List<FieldError>();
+        UsageEventRules.Validate(e, now, prefix, broken);
+        foreach (var error in broken.Where(b => !reported.Contains(b.Field))) errors.Add(error);
+        return errors.Count > before ? null : e;
+    }
+
+    /// <summary>Reads one event from a Kafka message payload (UTF-8 JSON).</summary>
+    public static UsageEvent? Read(ReadOnlySpan<byte> utf8Json, DateTimeOffset now, ICollection<FieldError> errors)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8Json);
+            using var document = JsonDocument.ParseValue(ref reader);
+            return Read(document.RootElement, now, "", errors);
+        }
+        catch (JsonException ex)
+        {
+            errors.Add(new("$", $"is not valid JSON: {ex.Message}"));
+            return null;
+        }
+    }
+
+    public static byte[] Write(UsageEvent e) => JsonSerializer.SerializeToUtf8Bytes(e, MeteringJson.Options);
+
+    private static string? RequiredString(JsonElement element, string name, Func<string, string> field, ICollection<FieldError> errors)
+    {
+        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add(new(field(name), "is required"));
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            errors.Add(new(field(name), "must be a string"));
+            return null;
+        }
+        return value.GetString();
+    }
+
+    private static string? OptionalString(JsonElement element, string name, Func<string, string> field, ICollection<FieldError> errors)
+    {
+        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.String) return value.GetString();
+        errors.Add(new(field(name), "must be a string or null"));
+        return null;
+    }
+}

@@ -1,0 +1,77 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Metering.DevKafka;
+
+/// <summary>
+/// librdkafka's mock cluster: a Kafka wire-protocol broker inside librdkafka, reached over TCP on 127.0.0.1.
+/// Everything lives in this process's memory and ends with it.
+/// </summary>
+internal sealed partial class MockCluster : IDisposable
+{
+    private const string Lib = "librdkafka";
+    private const int ProducerType = 0;
+
+    private readonly IntPtr _handle;
+    private readonly IntPtr _cluster;
+
+    public MockCluster(int brokers)
+    {
+        var conf = rd_kafka_conf_new();
+        var error = new StringBuilder(512);
+        Set(conf, "log_level", "3");
+        _handle = rd_kafka_new(ProducerType, conf, error, (UIntPtr)error.Capacity);
+        if (_handle == IntPtr.Zero) throw new InvalidOperationException($"rd_kafka_new failed: {error}");
+        _cluster = rd_kafka_mock_cluster_new(_handle, brokers);
+        if (_cluster == IntPtr.Zero) throw new InvalidOperationException("rd_kafka_mock_cluster_new failed");
+        BootstrapServers = Marshal.PtrToStringAnsi(rd_kafka_mock_cluster_bootstraps(_cluster))
+            ?? throw new InvalidOperationException("the mock cluster has no bootstrap address");
+    }
+
+    public string BootstrapServers { get; }
+
+    public void CreateTopic(string name, int partitions)
+    {
+        var code = rd_kafka_mock_topic_create(_cluster, name, partitions, 1);
+        if (code != 0) throw new InvalidOperationException($"creating topic {name} failed with librdkafka error {code}");
+    }
+
+    public void Dispose()
+    {
+        rd_kafka_mock_cluster_destroy(_cluster);
+        rd_kafka_destroy(_handle);
+    }
+
+    private static void Set(IntPtr conf, string name, string value)
+    {
+        var error = new StringBuilder(512);
+        if (rd_kafka_conf_set(conf, name, value, error, (UIntPtr)error.Capacity) != 0)
+            throw new InvalidOperationException($"rd_kafka_conf_set {name}: {error}");
+    }
+
+    /// <summary>
+    /// Loads the librdkafka build that runs on Debian 12 (the default one needs libsasl2.so.3, which Debian 12 lacks).
+    /// </summary>
+    public static void UseNativeLibrary()
+    {
+        NativeLibrary.SetDllImportResolver(typeof(MockCluster).Assembly, (name, _, _) =>
+        {
+            if (name != Lib) return IntPtr.Zero;
+            var dir = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native");
+            foreach (var file in new[] { "centos8-librdkafka.so", "librdkafka.so" })
+            {
+                if (NativeLibrary.TryLoad(Path.Combine(dir, file), out var handle)) return handle;
+            }
+            return IntPtr.Zero;
+        });
+    }
+
+    [DllImport(Lib)] private static extern IntPtr rd_kafka_conf_new();
+    [DllImport(Lib)] private static extern int rd_kafka_conf_set(IntPtr conf, string name, string value, StringBuilder errstr, UIntPtr errstrSize);
+    [DllImport(Lib)] private static extern IntPtr rd_kafka_new(int type, IntPtr conf, StringBuilder errstr, UIntPtr errstrSize);
+    [DllImport(Lib)] private static extern void rd_kafka_destroy(IntPtr rk);
+    [DllImport(Lib)] private static extern IntPtr rd_kafka_mock_cluster_new(IntPtr rk, int brokerCount);
+    [DllImport(Lib)] private static extern void rd_kafka_mock_cluster_destroy(IntPtr mcluster);
+    [DllImport(Lib)] private static extern IntPtr rd_kafka_mock_cluster_bootstraps(IntPtr mcluster);
+    [DllImport(Lib)] private static extern int rd_kafka_mock_topic_create(IntPtr mcluster, string topic, int partitionCount, int replicationFactor);
+}

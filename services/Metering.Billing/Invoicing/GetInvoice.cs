@@ -1,0 +1,37 @@
+using Marten;
+using Metering.Billing.Recording;
+using Metering.Contracts.Billing;
+using Metering.Contracts.Usage;
+using Metering.ServiceDefaults;
+
+namespace Metering.Billing.Invoicing;
+
+/// <summary><c>GET /v1/invoices/{tenant}/{period}</c>: the tenant's invoice of one UTC month.</summary>
+public static class GetInvoice
+{
+    public const string Currency = "USD";
+
+    public static void MapGetInvoice(this IEndpointRouteBuilder app) =>
+        app.MapGet("/v1/invoices/{tenant}/{period}", HandleAsync).RequireAuthorization(Policies.Admin);
+
+    private static async Task<IResult> HandleAsync(string tenant, string period, IQuerySession session, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!UsageEventRules.IsValidTenant(tenant)) errors["tenant"] = ["must match ^[a-z0-9][a-z0-9-]{0,62}$"];
+        if (!BillingPeriod.TryParse(period, out _)) errors["period"] = ["must be a month as YYYY-MM"];
+        if (errors.Count > 0) return Results.ValidationProblem(errors);
+
+        var usage = await session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(tenant, period), ct);
+        if (usage is null)
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No invoice",
+                detail: $"Tenant '{tenant}' has no usage in {period}.");
+
+        var lines = usage.Lines
+            .OrderBy(l => l.Meter, StringComparer.Ordinal)
+            .ThenBy(l => l.Model ?? l.GpuType, StringComparer.Ordinal)
+            // Pricing arrives with rate cards; until then lines carry exact quantities and no price.
+            .Select(l => new InvoiceLineView(l.Meter, l.Model, l.GpuType, l.Quantity, UnitPrice: null, Amount: null))
+            .ToList();
+        return Results.Ok(new InvoiceView(tenant, period, "draft", Currency, lines, Total: "0.00"));
+    }
+}

@@ -1,0 +1,60 @@
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using Metering.Billing;
+using Metering.Billing.Invoicing;
+using Metering.Billing.Recording;
+using Metering.Contracts;
+using Metering.Contracts.Usage;
+using Metering.ServiceDefaults;
+using Wolverine;
+using Wolverine.Kafka;
+using Wolverine.Marten;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddMeteringDefaults("metering-billing", defaultPort: 5082);
+
+var postgres = MeteringSettings.Postgres(builder.Configuration);
+builder.Services.AddMarten(opts =>
+{
+    opts.Connection(postgres);
+    opts.DatabaseSchemaName = "billing";
+    opts.Events.StreamIdentity = StreamIdentity.AsString;
+    opts.Schema.For<UsageReceipt>().Identity(r => r.Id);
+    opts.Schema.For<MonthlyUsage>().Identity(u => u.Id);
+    opts.Projections.Add<MonthlyUsageProjection>(ProjectionLifecycle.Inline);
+}).ApplyAllDatabaseChangesOnStartup()
+    // Wolverine's durable inbox: a usage record's Kafka offset is committed only once it is stored in PostgreSQL,
+    // and it leaves the inbox only when the batch that holds it has been recorded.
+    .IntegrateWithWolverine();
+
+builder.Host.UseWolverine(opts =>
+{
+    opts.ServiceName = "metering-billing";
+    opts.UseRuntimeCompilation();
+    opts.UseKafka(MeteringSettings.KafkaBootstrapServers(builder.Configuration))
+        .ConfigureConsumers(c =>
+        {
+            c.GroupId = builder.Configuration["METERING_BILLING_GROUP_ID"] ?? "metering-billing";
+            c.ClientId = "metering-billing";
+        })
+        .BeginAtEarliest()
+        .ConsumeOnly();
+    opts.ListenToKafkaTopic(KafkaTopics.Usage.Name)
+        .ReceiveRawJson<UsageEvent>(MeteringJson.Create())
+        .UseDurableInbox()
+        .ExternallyOwned();
+    opts.BatchMessagesOf<UsageEvent>(batching =>
+    {
+        batching.BatchSize = 1000;
+        batching.TriggerTime = TimeSpan.FromMilliseconds(50);
+    });
+});
+builder.Services.AddHealthChecks().AddCheck<BillingReadiness>("billing", tags: [MeteringDefaults.ReadyTag]);
+
+var app = builder.Build();
+app.MapMeteringDefaults();
+app.MapGetInvoice();
+app.Run();
+
+public partial class Program;

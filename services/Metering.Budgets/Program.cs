@@ -1,0 +1,45 @@
+using Metering.Budgets.Reading;
+using Metering.Budgets.Tracking;
+using Metering.Budgets.Usage;
+using Metering.ServiceDefaults;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddMeteringDefaults("metering-budgets", defaultPort: 5081);
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(MeteringSettings.Postgres(builder.Configuration)));
+builder.Services.AddSingleton<BudgetStore>();
+builder.Services.AddHostedService<BudgetSchemaMigration>();
+// Hosted services start in registration order: schema, then the silo, then the consumer that calls grains.
+builder.UseOrleans(silo =>
+{
+    var siloPort = builder.Configuration.GetValue("METERING_ORLEANS_SILO_PORT", 11111);
+    var gatewayPort = builder.Configuration.GetValue("METERING_ORLEANS_GATEWAY_PORT", 30000);
+    silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "metering-budgets", clusterId: "metering-budgets-dev");
+});
+builder.Services.AddSingleton<UsageConsumer>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<UsageConsumer>());
+builder.Services.AddHealthChecks()
+    .AddCheck<UsageConsumerHealth>("usage-consumer", tags: [MeteringDefaults.ReadyTag]);
+
+var app = builder.Build();
+app.MapMeteringDefaults();
+app.MapGetBudget();
+app.Run();
+
+/// <summary>Creates the budgets schema before the silo and the consumer start.</summary>
+internal sealed class BudgetSchemaMigration(BudgetStore store) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => store.MigrateAsync(cancellationToken);
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+internal sealed class UsageConsumerHealth(UsageConsumer consumer) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(consumer.IsRunning ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("the usage consumer is not running"));
+}
+
+public partial class Program;

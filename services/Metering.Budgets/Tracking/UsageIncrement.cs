@@ -1,0 +1,34 @@
+using Metering.Contracts.Budgets;
+using Metering.Contracts.Usage;
+
+namespace Metering.Budgets.Tracking;
+
+/// <summary>One usage event as the budget grain needs it: its idempotency key, meter, quantity and UTC day.</summary>
+[GenerateSerializer, Immutable, Alias("Metering.Budgets.UsageIncrement")]
+public sealed record UsageIncrement(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Meter,
+    [property: Id(2)] decimal Quantity,
+    [property: Id(3)] DateOnly Day)
+{
+    public static UsageIncrement From(UsageEvent e) =>
+        new(e.Id, e.Meter, e.Quantity, DateOnly.FromDateTime(e.Timestamp.UtcDateTime));
+}
+
+/// <summary>A running total: what a tenant used of a meter in one UTC day or month (<see cref="Start"/> is its first day).</summary>
+[GenerateSerializer, Immutable, Alias("Metering.Budgets.PeriodTotal")]
+public sealed record PeriodTotal(
+    [property: Id(0)] string Meter,
+    [property: Id(1)] string Period,
+    [property: Id(2)] DateOnly Start,
+    [property: Id(3)] decimal Used)
+{
+    public static DateOnly MonthStart(DateOnly day) => new(day.Year, day.Month, 1);
+
+    /// <summary>The day and month totals one increment adds to.</summary>
+    public static IEnumerable<PeriodTotal> Of(UsageIncrement increment)
+    {
+        yield return new(increment.Meter, Periods.Day, increment.Day, increment.Quantity);
+        yield return new(increment.Meter, Periods.Month, MonthStart(increment.Day), increment.Quantity);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Metering.Contracts.Usage;
+using Metering.ServiceDefaults;
+
+namespace Metering.Ingest.Usage;
+
+/// <summary>
+/// <c>POST /v1/usage</c>: 1–1000 events, all-or-nothing. Every broken rule is reported by event index and field;
+/// 202 only after Kafka acknowledged every event.
+/// </summary>
+public static class RecordUsage
+{
+    public const int MaxEvents = 1000;
+    private const long MaxBodyBytes = 4 * 1024 * 1024;
+
+    public static void MapRecordUsage(this IEndpointRouteBuilder app) =>
+        app.MapPost("/v1/usage", HandleAsync).RequireAuthorization(Policies.Emitter);
+
+    private static async Task<IResult> HandleAsync(HttpRequest request, UsageProducer producer, TimeProvider clock, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+            return Invalid([new("$", $"body must be at most {MaxBodyBytes} bytes")], StatusCodes.Status413PayloadTooLarge);
+
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+        }
+        catch (JsonException ex)
+        {
+            return Invalid([new("$", $"is not valid JSON: {ex.Message}")]);
+        }
+
+        using (document)
+        {
+            var (events, errors) = Read(document.RootElement, clock.GetUtcNow());
+            if (errors.Count > 0) return Invalid(errors);
+
+            try
+            {
+                await producer.ProduceAllAsync(events, ct);
+            }
+            catch (Confluent.Kafka.KafkaException ex)
+            {
+                // Some events may have reached Kafka: a retry with the same ids is counted once.
+                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Kafka did not acknowledge the events",
+                    detail: $"{ex.Error.Code}: retry the same request; events are deduplicated by (tenant, id).");
+            }
+            return Results.Accepted(value: new UsageAccepted(events.Count));
+        }
+    }
+
+    internal static (List<UsageEvent> Events, List<FieldError> Errors) Read(JsonElement root, DateTimeOffset now)
+    {
+        var events = new List<UsageEvent>();
+        var errors = new List<FieldError>();
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("events", out var array) || array.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add(new("events", "is required and must be an array of usage events"));
+            return (events, errors);
+        }
+        var count = array.GetArrayLength();
+        if (count is 0 or > MaxEvents)
+        {
+            errors.Add(new("events", $"must hold 1 to {MaxEvents} events, not {count}"));
+            return (events, errors);
+        }
+        var index = 0;
+        foreach (var element in array.EnumerateArray())
+        {
+            if (UsageEventJson.Read(element, now, $"events[{index}]", errors) is { } e) events.Add(e);
+            index++;
+        }
+        return (events, errors);
+    }
+
+    private static IResult Invalid(IEnumerable<FieldError> errors, int status = StatusCodes.Status400BadRequest) =>
+        Results.ValidationProblem(
+            errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
+            statusCode: status,
+            title: "The usage request is invalid; nothing of it was accepted.");
+}

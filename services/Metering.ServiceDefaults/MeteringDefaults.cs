@@ -1,0 +1,100 @@
+using Metering.Contracts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Metering.ServiceDefaults;
+
+public static class MeteringDefaults
+{
+    public const string ReadyTag = "ready";
+
+    /// <summary>
+    /// Configuration, bearer-token auth, problem details, health checks and OpenTelemetry for one Metering service.
+    /// Binds to <c>http://127.0.0.1:{defaultPort}</c> unless ASPNETCORE_URLS or --urls says otherwise.
+    /// </summary>
+    public static WebApplicationBuilder AddMeteringDefaults(this WebApplicationBuilder builder, string serviceName, int defaultPort)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+            builder.WebHost.UseUrls($"http://127.0.0.1:{defaultPort}");
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        builder.Services.ConfigureHttpJsonOptions(o => MeteringJson.Configure(o.SerializerOptions));
+        builder.Services.AddProblemDetails();
+        builder.AddTokenAuthentication();
+        builder.Services.AddHealthChecks();
+        builder.AddOpenTelemetry(serviceName);
+        return builder;
+    }
+
+    public static WebApplication MapMeteringDefaults(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        return app;
+    }
+
+    private static void AddTokenAuthentication(this WebApplicationBuilder builder)
+    {
+        var isDevelopment = builder.Environment.IsDevelopment();
+        var admin = Token(builder, MeteringSettings.AdminTokenVariable, MeteringSettings.DevAdminToken, isDevelopment);
+        var emitter = Token(builder, MeteringSettings.EmitterTokenVariable, MeteringSettings.DevEmitterToken, isDevelopment);
+        builder.Services.Configure<TokenOptions>(o => { o.AdminToken = admin; o.EmitterToken = emitter; });
+        builder.Services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
+            .AddPolicy(Policies.Emitter, p => p.RequireRole(Roles.Admin, Roles.Emitter));
+    }
+
+    private static string Token(WebApplicationBuilder builder, string variable, string devDefault, bool isDevelopment)
+    {
+        var token = builder.Configuration[variable];
+        if (isDevelopment) return string.IsNullOrEmpty(token) ? devDefault : token;
+        if (string.IsNullOrEmpty(token))
+            throw new InvalidOperationException($"{variable} must be set outside Development.");
+        if (token == devDefault)
+            throw new InvalidOperationException($"{variable} is the development default; set a secret token outside Development.");
+        return token;
+    }
+
+    private static void AddOpenTelemetry(this WebApplicationBuilder builder, string serviceName)
+    {
+        var version = typeof(MeteringDefaults).Assembly.GetName().Version?.ToString() ?? "0.0.0";
+        var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName, serviceVersion: version, serviceInstanceId: Environment.MachineName + "-" + Environment.ProcessId))
+            .WithTracing(tracing => tracing
+                .AddSource(MeteringTelemetry.SourceName, "Marten", "Wolverine", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/healthz"))
+                .AddHttpClientInstrumentation()
+                .AddNpgsql())
+            .WithMetrics(metrics => metrics
+                .AddMeter(MeteringTelemetry.MeterName, "Marten", "Wolverine", "Microsoft.Orleans")
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation());
+        if (otlp) otel.UseOtlpExporter();
+    }
+}
