@@ -1,5 +1,3 @@
-using JasperFx.Events;
-using JasperFx.Events.Projections;
 using Marten;
 using Metering.Billing;
 using Metering.Billing.Invoicing;
@@ -15,15 +13,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddMeteringDefaults("metering-billing", defaultPort: 5082);
 
 var postgres = MeteringSettings.Postgres(builder.Configuration);
-builder.Services.AddMarten(opts =>
-{
-    opts.Connection(postgres);
-    opts.DatabaseSchemaName = "billing";
-    opts.Events.StreamIdentity = StreamIdentity.AsString;
-    opts.Schema.For<UsageReceipt>().Identity(r => r.Id);
-    opts.Schema.For<MonthlyUsage>().Identity(u => u.Id);
-    opts.Projections.Add<MonthlyUsageProjection>(ProjectionLifecycle.Inline);
-}).ApplyAllDatabaseChangesOnStartup()
+builder.Services.AddMarten(opts => BillingStore.Configure(opts, postgres)).ApplyAllDatabaseChangesOnStartup()
     // Wolverine's durable inbox: a usage record's Kafka offset is committed only once it is stored in PostgreSQL,
     // and it leaves the inbox only when the batch that holds it has been recorded.
     .IntegrateWithWolverine();

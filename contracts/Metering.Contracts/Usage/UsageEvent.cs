@@ -13,8 +13,4 @@ public sealed record UsageEvent(
     string? Model = null,
     string? GpuType = null,
     string? Service = null,
-    IReadOnlyDictionary<string, string>? Attributes = null)
-{
-    /// <summary>The line an invoice groups this event under: the model for token meters, the GPU type for <c>gpu_seconds</c>.</summary>
-    public string? Dimension => Meters.IsTokenMeter(Meter) ? Model : GpuType;
-}
+    IReadOnlyDictionary<string, string>? Attributes = null);

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Metering.EndToEndTests;
+
+/// <summary>One Metering service started from its build output as a separate process, its output kept in a log file.</summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+
+    private ServiceProcess(string name, Process process, StreamWriter log, Uri url)
+    {
+        Name = name;
+        _process = process;
+        _log = log;
+        Url = url;
+    }
+
+    public string Name { get; }
+    public Uri Url { get; }
+    public bool HasExited => _process.HasExited;
+
+    public static ServiceProcess Start(string name, IReadOnlyDictionary<string, string> environment, string logDirectory)
+    {
+        var url = new Uri($"http://127.0.0.1:{FreePort()}");
+        var info = new ProcessStartInfo("dotnet", OutputOf(name))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepositoryRoot,
+        };
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        info.Environment["ASPNETCORE_URLS"] = url.ToString();
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+
+        Directory.CreateDirectory(logDirectory);
+        var log = new StreamWriter(Path.Combine(logDirectory, $"{name.ToLowerInvariant()}.log"), append: true) { AutoFlush = true };
+        var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new ServiceProcess(name, process, log, url);
+    }
+
+    public async Task WaitUntilReadyAsync(HttpClient http, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode}; see its log.");
+            try
+            {
+                using var response = await http.GetAsync(new Uri(Url, "/healthz/ready"));
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"{Name} was not ready within {timeout}.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        lock (_log) _log.Dispose();
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    /// <summary>The service's build output of the same configuration as this test assembly (bin/Release or bin/Debug).</summary>
+    private static string OutputOf(string name)
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+        var dll = Path.Combine(RepositoryRoot, "services", $"Metering.{name}", "bin", configuration, "net10.0", $"Metering.{name}.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the solution first: {dll} is missing.");
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Metering.sln"))) return dir.FullName;
+        throw new InvalidOperationException("Metering.sln not found above the test assembly.");
+    }
+}

@@ -1,0 +1,87 @@
+using Marten;
+using Metering.Billing;
+using Metering.Billing.Invoicing;
+using Metering.Billing.Recording;
+using Metering.Contracts.Usage;
+
+namespace Metering.IntegrationTests;
+
+/// <summary>The Billing usage handler against a real Marten event store, in a schema of its own that it removes afterwards.</summary>
+public sealed class BillingRecordingTests : IAsyncLifetime
+{
+    private readonly DocumentStore _store = DocumentStore.For(o => BillingStore.Configure(o, TestInfrastructure.Postgres, "billing_tests_" + Guid.NewGuid().ToString("N")[..8]));
+    private readonly string _tenant = TestInfrastructure.UniqueTenant("billing");
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+
+    public Task InitializeAsync() => _store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _store.Advanced.Clean.CompletelyRemoveAllAsync();
+        _store.Dispose();
+    }
+
+    private UsageEvent Usage(string id, string meter, decimal quantity, string? model = null, string? gpu = null, DateTimeOffset? at = null) =>
+        new(id, _tenant, meter, quantity, at ?? Now, model, gpu);
+
+    private async Task Record(params UsageEvent[] batch)
+    {
+        await using var session = _store.LightweightSession();
+        await RecordUsageHandler.Handle(batch, session, CancellationToken.None);
+    }
+
+    private async Task<MonthlyUsage?> Month(DateTimeOffset at)
+    {
+        await using var session = _store.QuerySession();
+        return await session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(at)));
+    }
+
+    [Fact]
+    public async Task A_redelivered_batch_is_recorded_once()
+    {
+        UsageEvent[] batch =
+        [
+            Usage("a", Meters.OutputTokens, 1000, model: "m1"), Usage("b", Meters.OutputTokens, 234, model: "m1"),
+            Usage("c", Meters.InputTokens, 50, model: "m2"), Usage("d", Meters.GpuSeconds, 3.5m, gpu: "h100"),
+        ];
+        await Record(batch);
+        await Record(batch);
+        await Record(batch[1], Usage("e", Meters.GpuSeconds, 0.000001m, gpu: "h100"));
+
+        var month = await Month(Now);
+        Assert.NotNull(month);
+        Assert.Equal(
+            new[] { (Meters.GpuSeconds, (string?)null, (string?)"h100", 3.500001m), (Meters.InputTokens, "m2", null, 50m), (Meters.OutputTokens, "m1", null, 1234m) },
+            month.Lines.Select(l => (l.Meter, l.Model, l.GpuType, l.Quantity)).OrderBy(l => l.Meter));
+
+        await using var session = _store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(Now)));
+        Assert.Equal(5, events.Count);
+    }
+
+    [Fact]
+    public async Task Usage_lands_in_the_month_of_its_own_timestamp()
+    {
+        var lastMonth = new DateTimeOffset(Now.Year, Now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(-1);
+        await Record(Usage("old", Meters.InputTokens, 7, model: "m"), Usage("late", Meters.InputTokens, 9, model: "m", at: lastMonth));
+
+        Assert.Equal(7, Assert.Single((await Month(Now))!.Lines).Quantity);
+        Assert.Equal(9, Assert.Single((await Month(lastMonth))!.Lines).Quantity);
+    }
+
+    [Fact]
+    public async Task Two_consumers_racing_on_the_same_batch_record_it_once()
+    {
+        var batch = Enumerable.Range(0, 100).Select(i => Usage($"r{i}", Meters.InputTokens, i + 1, model: "m")).ToArray();
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            try { await Record(batch); return true; }
+            catch (Exception) { return false; } // the loser's transaction is rolled back whole; Wolverine retries it
+        })));
+        Assert.Contains(true, attempts);
+        await Record(batch); // the retry of any loser
+
+        Assert.Equal(Enumerable.Range(1, 100).Sum(), Assert.Single((await Month(Now))!.Lines).Quantity);
+    }
+}
