@@ -12,6 +12,7 @@ using Wolverine.Marten;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMeteringDefaults("metering-billing", defaultPort: 5082);
 
+builder.Services.AddSingleton(TimeProvider.System);
 var postgres = MeteringSettings.Postgres(builder.Configuration);
 builder.Services.AddMarten(opts => BillingStore.Configure(opts, postgres)).ApplyAllDatabaseChangesOnStartup()
     // Wolverine's durable inbox: a usage record's Kafka offset is committed only once it is stored in PostgreSQL,
@@ -31,7 +32,8 @@ builder.Host.UseWolverine(opts =>
         .BeginAtEarliest()
         .ConsumeOnly();
     opts.ListenToKafkaTopic(KafkaTopics.Usage.Name)
-        .ReceiveRawJson<UsageEvent>(MeteringJson.Create())
+        .DefaultIncomingMessage<UsageEvent>()
+        .UseInterop((runtime, _) => new UsageEnvelopeMapper(runtime.Services.GetRequiredService<TimeProvider>()))
         .UseDurableInbox()
         .ExternallyOwned();
     opts.BatchMessagesOf<UsageEvent>(batching =>

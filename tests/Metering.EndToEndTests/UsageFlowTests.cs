@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Confluent.Kafka;
 using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Budgets;
@@ -111,6 +112,28 @@ public sealed class UsageFlowTests(MeteringSystem system)
         }
         using var marker = await Post(Usage("x3", Meters.CachedInputTokens, 1, model: "m"));
         await WaitForUsage("cached_input_tokens/day=43;cached_input_tokens/month=43", "cached_input_tokens/m=43");
+    }
+
+    [Fact]
+    public async Task A_record_that_is_not_a_usage_event_does_not_block_its_partition()
+    {
+        // Someone produces garbage straight to the usage topic, keyed by this tenant: it lands in the tenant's partition.
+        using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+               {
+                   BootstrapServers = Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP_SERVERS"), EnableIdempotence = true, Acks = Acks.All,
+               }).Build())
+        {
+            await producer.ProduceAsync(KafkaTopics.Usage.Name, new Message<string, byte[]> { Key = _tenant, Value = "garbage{"u8.ToArray() });
+            await producer.ProduceAsync(KafkaTopics.Usage.Name, new Message<string, byte[]>
+            {
+                Key = _tenant,
+                Value = JsonSerializer.SerializeToUtf8Bytes(Usage("neg", Meters.InputTokens, -5, model: "m"), MeteringJson.Options),
+            });
+        }
+
+        using var after = await Post(Usage("after", Meters.OutputTokens, 9, model: "m"));
+        Assert.Equal(HttpStatusCode.Accepted, after.StatusCode);
+        await WaitForUsage("output_tokens/day=9;output_tokens/month=9", "output_tokens/m=9");
     }
 
     [Fact]
