@@ -36,6 +36,20 @@ internal sealed partial class MockCluster : IDisposable
         if (code != 0) throw new InvalidOperationException($"creating topic {name} failed with librdkafka error {code}");
     }
 
+    /// <summary>Disconnects every broker and refuses new connections, as if the cluster were unreachable.</summary>
+    public void SetDown() => Check(rd_kafka_mock_broker_set_down(_cluster, -1), "set_down");
+
+    public void SetUp() => Check(rd_kafka_mock_broker_set_up(_cluster, -1), "set_up");
+
+    /// <summary>The next <paramref name="count"/> requests of the Kafka API <paramref name="apiKey"/> fail with <paramref name="error"/>.</summary>
+    public void PushRequestErrors(short apiKey, int count, int error) =>
+        rd_kafka_mock_push_request_errors_array(_cluster, apiKey, (UIntPtr)count, Enumerable.Repeat(error, count).ToArray());
+
+    private static void Check(int code, string what)
+    {
+        if (code != 0) throw new InvalidOperationException($"{what} failed with librdkafka error {code}");
+    }
+
     public void Dispose()
     {
         rd_kafka_mock_cluster_destroy(_cluster);
@@ -73,5 +87,8 @@ internal sealed partial class MockCluster : IDisposable
     [DllImport(Lib)] private static extern IntPtr rd_kafka_mock_cluster_new(IntPtr rk, int brokerCount);
     [DllImport(Lib)] private static extern void rd_kafka_mock_cluster_destroy(IntPtr mcluster);
     [DllImport(Lib)] private static extern IntPtr rd_kafka_mock_cluster_bootstraps(IntPtr mcluster);
+    [DllImport(Lib)] private static extern int rd_kafka_mock_broker_set_down(IntPtr mcluster, int brokerId);
+    [DllImport(Lib)] private static extern int rd_kafka_mock_broker_set_up(IntPtr mcluster, int brokerId);
+    [DllImport(Lib)] private static extern void rd_kafka_mock_push_request_errors_array(IntPtr mcluster, short apiKey, UIntPtr count, int[] errors);
     [DllImport(Lib)] private static extern int rd_kafka_mock_topic_create(IntPtr mcluster, string topic, int partitionCount, int replicationFactor);
 }

@@ -3,7 +3,7 @@ using Metering.DevKafka;
 
 // Usage: Metering.DevKafka [--bootstrap-file PATH]
 // Starts the mock cluster, creates Metering's topics, writes the bootstrap address to PATH (and stdout),
-// then runs until SIGINT/SIGTERM.
+// then runs until SIGINT/SIGTERM. Tests steer faults through standard input (see FaultCommands).
 var bootstrapFile = args.SkipWhile(a => a != "--bootstrap-file").Skip(1).FirstOrDefault();
 
 MockCluster.UseNativeLibrary();
@@ -19,6 +19,8 @@ if (bootstrapFile is not null)
     File.Move(temp, bootstrapFile, overwrite: true);
 }
 Console.WriteLine($"dev kafka broker ready: bootstrap={cluster.BootstrapServers} topics={string.Join(",", KafkaTopics.All.Select(t => $"{t.Name}:{t.Partitions}"))}");
+
+_ = Task.Run(() => FaultCommands.Run(cluster, Console.In, Console.Out));
 
 var stop = new TaskCompletionSource();
 using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(

@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text;
+using Confluent.Kafka;
+using Metering.Contracts.Usage;
+
+namespace Metering.Emitter;
+
+/// <summary>
+/// Emits usage events straight to Kafka: validated by the same rules as Ingest, keyed by tenant, batched and compressed,
+/// through one idempotent producer with acks=all. Events wait in a bounded buffer until Kafka acknowledges them; a
+/// failed delivery is produced again, never dropped. Thread-safe; make one per process and dispose it on shutdown,
+/// which flushes the buffer.
+/// </summary>
+public sealed class UsageEmitter : IAsyncDisposable, IDisposable
+{
+    public const string ActivitySourceName = "Metering.Emitter";
+    private static readonly ActivitySource Source = new(ActivitySourceName);
+    private static readonly Meter Meter = new(ActivitySourceName);
+    private static readonly Counter<long> Acknowledged = Meter.CreateCounter<long>("metering.emitter.acknowledged", description: "Usage events Kafka acknowledged");
+    private static readonly Counter<long> Reproduced = Meter.CreateCounter<long>("metering.emitter.reproduced", description: "Usage events produced again after a failed delivery");
+
+    private readonly UsageEmitterOptions _options;
+    private readonly IProducer<string, byte[]> _producer;
+    private readonly SemaphoreSlim _slots;
+    private readonly ConcurrentDictionary<long, UsageEvent> _inFlight = new();
+    private long _sequence;
+    private int _disposed;
+    private Error? _fatal;
+
+    public UsageEmitter(UsageEmitterOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BufferCapacity, 1);
+        _options = options;
+        _slots = new SemaphoreSlim(options.BufferCapacity, options.BufferCapacity);
+        var config = new ProducerConfig
+        {
+            BootstrapServers = options.BootstrapServers,
+            ClientId = options.ClientId,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            LingerMs = options.LingerMs,
+            CompressionType = options.Compression,
+            MessageTimeoutMs = (int)options.DeliveryTimeout.TotalMilliseconds,
+            QueueBufferingMaxMessages = Math.Max(options.BufferCapacity, 1000),
+        };
+        options.ConfigureProducer?.Invoke(config);
+        _producer = new ProducerBuilder<string, byte[]>(config).Build();
+    }
+
+    /// <summary>Events emitted and not yet acknowledged by Kafka.</summary>
+    public int Pending => _options.BufferCapacity - _slots.CurrentCount;
+
+    /// <summary>
+    /// Validates the event, gives it an id if it has none, and puts it in the buffer for Kafka. Returns the event as
+    /// emitted (with its id) once it is buffered; <see cref="FlushAsync"/> waits for Kafka's acknowledgement.
+    /// </summary>
+    /// <exception cref="InvalidUsageException">The event breaks a rule; nothing was emitted.</exception>
+    /// <exception cref="UsageBufferFullException">The buffer is full and <see cref="BufferFullBehavior.Throw"/> is configured.</exception>
+    public async ValueTask<UsageEvent> EmitAsync(UsageEvent usage, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ThrowIfFatal();
+        if (string.IsNullOrEmpty(usage.Id)) usage = usage with { Id = Guid.CreateVersion7().ToString("N") };
+        var errors = UsageEventRules.Validate(usage, _options.Clock.GetUtcNow());
+        if (errors.Count > 0) throw new InvalidUsageException(errors);
+
+        if (_options.WhenBufferFull == BufferFullBehavior.Throw)
+        {
+            if (!_slots.Wait(0)) throw new UsageBufferFullException(_options.BufferCapacity);
+        }
+        else
+        {
+            await _slots.WaitAsync(cancellationToken);
+        }
+
+        using var activity = Source.StartActivity("usage emit", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "kafka");
+        activity?.SetTag("messaging.destination.name", _options.Topic);
+        activity?.SetTag("metering.tenant", usage.Tenant);
+        var sequence = Interlocked.Increment(ref _sequence);
+        _inFlight[sequence] = usage;
+        Produce(sequence, usage, TraceHeaders(Activity.Current));
+        return usage;
+    }
+
+    /// <summary>Waits until Kafka has acknowledged every event emitted so far.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        while (Pending > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ThrowIfFatal();
+            _producer.Poll(TimeSpan.Zero);
+            await Task.Delay(5, cancellationToken);
+        }
+    }
+
+    private void Produce(long sequence, UsageEvent usage, Headers headers)
+    {
+        if (Volatile.Read(ref _disposed) == 2) return; // given up while closing: reported by DisposeAsync
+        var message = new Message<string, byte[]> { Key = usage.Tenant, Value = UsageEventJson.Write(usage), Headers = headers };
+        try
+        {
+            _producer.Produce(_options.Topic, message, report => OnDelivered(report, sequence, usage, headers));
+        }
+        catch (ProduceException<string, byte[]> ex) when (!ex.Error.IsFatal)
+        {
+            // librdkafka's own queue is full or the producer is between states: try again shortly.
+            ProduceLater(sequence, usage, headers);
+        }
+    }
+
+    private void OnDelivered(DeliveryReport<string, byte[]> report, long sequence, UsageEvent usage, Headers headers)
+    {
+        if (!report.Error.IsError)
+        {
+            _inFlight.TryRemove(sequence, out _);
+            Acknowledged.Add(1);
+            _slots.Release();
+        }
+        else if (report.Error.IsFatal)
+        {
+            // The idempotent producer cannot go on; the event stays in flight and is reported to the caller.
+            _fatal = report.Error;
+        }
+        else
+        {
+            ProduceLater(sequence, usage, headers);
+        }
+    }
+
+    private void ProduceLater(long sequence, UsageEvent usage, Headers headers)
+    {
+        Reproduced.Add(1);
+        _ = Task.Delay(_options.RetryBackoff).ContinueWith(_ => Produce(sequence, usage, headers), TaskScheduler.Default);
+    }
+
+    private void ThrowIfFatal()
+    {
+        if (_fatal is { } error)
+            throw new UsageNotDeliveredException($"The Kafka producer failed fatally ({error.Code}: {error.Reason}); re-emit these events with a new emitter.",
+                [.. _inFlight.Values], new KafkaException(error));
+    }
+
+    private static Headers TraceHeaders(Activity? activity)
+    {
+        var headers = new Headers();
+        if (activity is null) return headers;
+        headers.Add("traceparent", Encoding.ASCII.GetBytes(activity.Id!));
+        if (!string.IsNullOrEmpty(activity.TraceStateString)) headers.Add("tracestate", Encoding.ASCII.GetBytes(activity.TraceStateString));
+        return headers;
+    }
+
+    /// <summary>Flushes the buffer, waiting at most <see cref="UsageEmitterOptions.DisposeTimeout"/>.</summary>
+    /// <exception cref="UsageNotDeliveredException">Some events were not acknowledged in time; they are in the exception.</exception>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.CompareExchange(ref _disposed, 1, 0) != 0) return;
+        using var timeout = new CancellationTokenSource(_options.DisposeTimeout);
+        try
+        {
+            await FlushAsync(timeout.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or UsageNotDeliveredException)
+        {
+            // Reported below with every event still in flight.
+        }
+        Volatile.Write(ref _disposed, 2);
+        _producer.Flush(TimeSpan.FromSeconds(1));
+        _producer.Dispose();
+        if (!_inFlight.IsEmpty)
+            throw new UsageNotDeliveredException(
+                $"{_inFlight.Count} usage events were not acknowledged by Kafka within {_options.DisposeTimeout}; re-emit them.",
+                [.. _inFlight.Values]);
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+}

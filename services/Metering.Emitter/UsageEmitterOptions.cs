@@ -1,0 +1,44 @@
+using Confluent.Kafka;
+using Metering.Contracts;
+
+namespace Metering.Emitter;
+
+/// <summary>What <see cref="UsageEmitter.EmitAsync"/> does when <see cref="UsageEmitterOptions.BufferCapacity"/> events await Kafka.</summary>
+public enum BufferFullBehavior
+{
+    /// <summary>Wait until Kafka acknowledges enough events (or the caller's cancellation token fires).</summary>
+    Block,
+
+    /// <summary>Throw <see cref="UsageBufferFullException"/> at once.</summary>
+    Throw,
+}
+
+public sealed record UsageEmitterOptions
+{
+    public required string BootstrapServers { get; init; }
+    public string Topic { get; init; } = KafkaTopics.Usage.Name;
+
+    /// <summary>How many emitted events may wait for Kafka's acknowledgement at once; the bound of the buffer.</summary>
+    public int BufferCapacity { get; init; } = 100_000;
+
+    public BufferFullBehavior WhenBufferFull { get; init; } = BufferFullBehavior.Block;
+    public string ClientId { get; init; } = "metering-emitter";
+    public int LingerMs { get; init; } = 20;
+    public CompressionType Compression { get; init; } = CompressionType.Lz4;
+
+    /// <summary>
+    /// How long librdkafka keeps trying to deliver one produce attempt. When it gives up, the emitter produces the
+    /// event again; consumers count an event once by (tenant, id), so a delivery that did land is not counted twice.
+    /// </summary>
+    public TimeSpan DeliveryTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long disposing waits for the buffer to drain before it throws <see cref="UsageNotDeliveredException"/>.</summary>
+    public TimeSpan DisposeTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>Last word on the producer configuration (security settings of a real cluster, for instance).</summary>
+    public Action<ProducerConfig>? ConfigureProducer { get; init; }
+}
