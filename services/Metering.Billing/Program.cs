@@ -13,6 +13,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddMeteringDefaults("metering-billing", defaultPort: 5082);
 
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<DeadLetterProducer>();
 var postgres = MeteringSettings.Postgres(builder.Configuration);
 builder.Services.AddMarten(opts => BillingStore.Configure(opts, postgres)).ApplyAllDatabaseChangesOnStartup()
     // Wolverine's durable inbox: a usage record's Kafka offset is committed only once it is stored in PostgreSQL,

@@ -134,6 +134,25 @@ public sealed class UsageFlowTests(MeteringSystem system)
         using var after = await Post(Usage("after", Meters.OutputTokens, 9, model: "m"));
         Assert.Equal(HttpStatusCode.Accepted, after.StatusCode);
         await WaitForUsage("output_tokens/day=9;output_tokens/month=9", "output_tokens/m=9");
+
+        // Both bad records are on the dead-letter topic, once each, with their reason.
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP_SERVERS"), GroupId = $"e2e-{Guid.NewGuid()}", EnableAutoCommit = false,
+        }).Build();
+        consumer.Assign(new TopicPartitionOffset(KafkaTopics.UsageDeadLetters.Name, 0, Offset.Beginning));
+        var reasons = new List<string>();
+        var deadline = DateTime.UtcNow + Patience;
+        while (reasons.Count < 2 && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is { } record && record.Message.Key == _tenant)
+                reasons.Add(Encoding.UTF8.GetString(record.Message.Headers.GetLastBytes("metering-dead-letter-reason")));
+        }
+        while (consumer.Consume(TimeSpan.FromSeconds(1)) is { } extra)
+            if (extra.Message.Key == _tenant) reasons.Add("duplicate: " + Encoding.UTF8.GetString(extra.Message.Value));
+        Assert.Collection(reasons.Order(StringComparer.Ordinal),
+            r => Assert.StartsWith("$ is not valid JSON", r),
+            r => Assert.Equal("quantity must be between 0 and 1e12", r));
     }
 
     [Fact]

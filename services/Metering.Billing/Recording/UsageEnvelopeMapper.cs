@@ -37,7 +37,8 @@ public sealed class UsageEnvelopeMapper(TimeProvider clock) : IKafkaEnvelopeMapp
         else
         {
             if (incoming.Value is null) errors.Add(new("$", "the record has no value"));
-            envelope.Id = Guid.NewGuid();
+            // Redeliveries of the same bad record are one envelope, so it is dead-lettered once.
+            envelope.Id = NameBasedId($"rejected/{incoming.Key}/{producedAt.ToUnixTimeMilliseconds()}/{Convert.ToHexString(SHA1.HashData(incoming.Value ?? []))}");
             envelope.Message = new RejectedUsage(incoming.Key, string.Join("; ", errors.Select(e => $"{e.Field} {e.Message}")), incoming.Value ?? []);
             envelope.MessageType = typeof(RejectedUsage).ToMessageTypeName();
         }
@@ -46,12 +47,14 @@ public sealed class UsageEnvelopeMapper(TimeProvider clock) : IKafkaEnvelopeMapp
     public void MapEnvelopeToOutgoing(Envelope envelope, Message<string, byte[]> outgoing) =>
         throw new NotSupportedException("Billing only reads the usage topic.");
 
-    /// <summary>An RFC 9562 version 5 (SHA-1, name-based) UUID of <c>{tenant}/{id}</c>.</summary>
-    public static Guid IdOf(string tenant, string usageId)
+    /// <summary>The envelope id of a usage event: an RFC 9562 version 5 (SHA-1, name-based) UUID of <c>{tenant}/{id}</c>.</summary>
+    public static Guid IdOf(string tenant, string usageId) => NameBasedId($"{tenant}/{usageId}");
+
+    private static Guid NameBasedId(string name)
     {
-        Span<byte> name = stackalloc byte[16];
-        Namespace.TryWriteBytes(name, bigEndian: true, out _);
-        var hash = SHA1.HashData([.. name, .. Encoding.UTF8.GetBytes($"{tenant}/{usageId}")]);
+        Span<byte> space = stackalloc byte[16];
+        Namespace.TryWriteBytes(space, bigEndian: true, out _);
+        var hash = SHA1.HashData([.. space, .. Encoding.UTF8.GetBytes(name)]);
         hash[6] = (byte)((hash[6] & 0x0F) | 0x50);
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
         return new Guid(hash.AsSpan(0, 16), bigEndian: true);

@@ -107,7 +107,7 @@ public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory gr
     private async Task ApplyAsync(List<ConsumeResult<string, byte[]>> batch)
     {
         var now = clock.GetUtcNow();
-        var byTenant = new Dictionary<string, List<UsageIncrement>>(StringComparer.Ordinal);
+        var byTenant = new Dictionary<string, List<(UsageIncrement Increment, ActivityContext Parent)>>(StringComparer.Ordinal);
         foreach (var record in batch)
         {
             var errors = new List<FieldError>();
@@ -116,18 +116,43 @@ public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory gr
             var usage = UsageEventJson.Read(record.Message.Value, producedAt, errors);
             if (usage is null)
             {
+                // Billing dead-letters bad records; Budgets only skips and counts them.
                 Invalid.Add(1);
                 logger.LogWarning("Skipping invalid usage message at {Offset}: {Errors}", record.TopicPartitionOffset,
                     string.Join("; ", errors.Select(e => $"{e.Field} {e.Message}")));
                 continue;
             }
             if (!byTenant.TryGetValue(usage.Tenant, out var list)) byTenant[usage.Tenant] = list = [];
-            list.Add(UsageIncrement.From(usage));
+            list.Add((UsageIncrement.From(usage), ParentOf(record)));
         }
 
-        var counts = await Task.WhenAll(byTenant.Select(t => grains.GetGrain<ITenantBudgetGrain>(t.Key).ApplyUsage(t.Value)));
+        var counts = await Task.WhenAll(byTenant.Select(t => ApplyTenantAsync(t.Key, t.Value)));
         var applied = counts.Sum();
         Applied.Add(applied);
         Duplicates.Add(byTenant.Values.Sum(l => l.Count) - applied);
     }
+
+    /// <summary>One consumer span per event, child of the span that produced it, so a trace runs from the emitter to here.</summary>
+    private async Task<int> ApplyTenantAsync(string tenant, List<(UsageIncrement Increment, ActivityContext Parent)> events)
+    {
+        var activities = events
+            .Select(e => MeteringTelemetry.Source.StartActivity("usage apply budgets", ActivityKind.Consumer, e.Parent))
+            .OfType<Activity>()
+            .ToList();
+        try
+        {
+            foreach (var activity in activities) activity.SetTag("metering.tenant", tenant);
+            return await grains.GetGrain<ITenantBudgetGrain>(tenant).ApplyUsage(events.Select(e => e.Increment).ToList());
+        }
+        finally
+        {
+            foreach (var activity in activities) activity.Dispose();
+        }
+    }
+
+    private static ActivityContext ParentOf(ConsumeResult<string, byte[]> record) =>
+        record.Message.Headers?.TryGetLastBytes("traceparent", out var bytes) == true &&
+        ActivityContext.TryParse(System.Text.Encoding.ASCII.GetString(bytes), null, out var parent)
+            ? parent
+            : default;
 }

@@ -1,0 +1,43 @@
+using System.Text;
+using Confluent.Kafka;
+using Metering.Contracts;
+using Metering.ServiceDefaults;
+
+namespace Metering.Billing.Recording;
+
+/// <summary>
+/// Publishes usage-topic records that are not valid usage events to the dead-letter topic: the original key and
+/// bytes, the reason and the origin in headers. Billing is the one consumer that dead-letters, so each bad record is
+/// published once per delivery to Billing rather than once per consumer group.
+/// </summary>
+public sealed class DeadLetterProducer(IConfiguration configuration) : IDisposable
+{
+    public const string ReasonHeader = "metering-dead-letter-reason";
+    public const string OriginHeader = "metering-dead-letter-origin";
+
+    private readonly IProducer<string?, byte[]> _producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig
+    {
+        BootstrapServers = MeteringSettings.KafkaBootstrapServers(configuration),
+        ClientId = "metering-billing-dead-letters",
+        EnableIdempotence = true,
+        Acks = Acks.All,
+    }).Build();
+
+    public Task PublishAsync(RejectedUsage rejected, string origin, CancellationToken ct) =>
+        _producer.ProduceAsync(KafkaTopics.UsageDeadLetters.Name, new Message<string?, byte[]>
+        {
+            Key = rejected.Key,
+            Value = rejected.Payload,
+            Headers = new Headers
+            {
+                { ReasonHeader, Encoding.UTF8.GetBytes(rejected.Reason) },
+                { OriginHeader, Encoding.UTF8.GetBytes(origin) },
+            },
+        }, ct);
+
+    public void Dispose()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(5));
+        _producer.Dispose();
+    }
+}
