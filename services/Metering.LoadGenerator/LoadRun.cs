@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Metering.Contracts.Usage;
+
+namespace Metering.LoadGenerator;
+
+public sealed record LoadOptions
+{
+    public double EventsPerSecond { get; init; } = 1000;
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Stop after this many events even if the duration has not passed (0: no limit).</summary>
+    public long MaxEvents { get; init; }
+    public int Tenants { get; init; } = 20;
+    public string TenantPrefix { get; init; } = "tenant-";
+    public int Seed { get; init; } = 42;
+    public int BatchSize { get; init; } = 500;
+    public int Senders { get; init; } = 8;
+    public string RunId { get; init; } = Guid.NewGuid().ToString("N")[..12];
+}
+
+/// <summary>Generates the fleet's usage at a steady rate and sends it through a sink, counting what was confirmed.</summary>
+public static class LoadRun
+{
+    public static async Task<SentReport> RunAsync(LoadOptions options, IUsageSink sink, CancellationToken ct = default)
+    {
+        var profile = new FleetProfile(options.Tenants, options.TenantPrefix, options.Seed);
+        var report = new SentReport();
+        var queue = Channel.CreateBounded<UsageEvent>(new BoundedChannelOptions(options.BatchSize * options.Senders * 4) { SingleWriter = true });
+        var clock = Stopwatch.StartNew();
+
+        var senders = Enumerable.Range(0, options.Senders).Select(_ => Task.Run(async () =>
+        {
+            var batch = new List<UsageEvent>(options.BatchSize);
+            while (await queue.Reader.WaitToReadAsync(ct))
+            {
+                while (batch.Count < options.BatchSize && queue.Reader.TryRead(out var e)) batch.Add(e);
+                await sink.SendAsync(batch, ct);
+                report.Confirmed(batch);
+                batch = new List<UsageEvent>(options.BatchSize);
+            }
+        }, ct)).ToArray();
+
+        long generated = 0, request = 0;
+        using var ticker = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+        while (clock.Elapsed < options.Duration && (options.MaxEvents == 0 || generated < options.MaxEvents))
+        {
+            var due = (long)(options.EventsPerSecond * clock.Elapsed.TotalSeconds);
+            while (generated < due && (options.MaxEvents == 0 || generated < options.MaxEvents))
+            {
+                foreach (var e in profile.Request($"{options.RunId}-{request++}", DateTimeOffset.UtcNow))
+                {
+                    await queue.Writer.WriteAsync(e, ct);
+                    generated++;
+                }
+            }
+            await ticker.WaitForNextTickAsync(ct);
+        }
+        queue.Writer.Complete();
+        await Task.WhenAll(senders);
+        report.Elapsed = clock.Elapsed;
+        return report;
+    }
+}

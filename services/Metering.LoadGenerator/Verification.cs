@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using Metering.Contracts;
+using Metering.Contracts.Billing;
+using Metering.Contracts.Budgets;
+
+namespace Metering.LoadGenerator;
+
+/// <summary>
+/// Reads back, per tenant and meter, what Budgets (this month's usage) and Billing (this month's invoice lines) counted,
+/// and compares it with what a run sent.
+/// </summary>
+public sealed class Verification(Uri budgets, Uri billing, string adminToken) : IDisposable
+{
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30), DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", adminToken) } };
+
+    public sealed record Line(string Tenant, string Meter, decimal Sent, decimal Budgets, decimal Billing)
+    {
+        public bool Matches => Sent == Budgets && Sent == Billing;
+    }
+
+    public async Task<IReadOnlyList<Line>> CompareAsync(SentReport sent, CancellationToken ct)
+    {
+        var lines = new List<Line>();
+        var month = DateTime.UtcNow.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+        foreach (var tenant in sent.Totals.Select(t => t.Tenant).Distinct())
+        {
+            var budget = await _http.GetFromJsonAsync<BudgetView>(new Uri(budgets, $"/v1/tenants/{tenant}/budget"), MeteringJson.Options, ct);
+            using var invoiceResponse = await _http.GetAsync(new Uri(billing, $"/v1/invoices/{tenant}/{month}"), ct);
+            var invoice = invoiceResponse.StatusCode == HttpStatusCode.NotFound ? null
+                : await invoiceResponse.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<InvoiceView>(MeteringJson.Options, ct);
+            foreach (var total in sent.Totals.Where(t => t.Tenant == tenant))
+            {
+                var inBudgets = budget?.Usage.Where(u => u.Meter == total.Meter && u.Period == Periods.Month).Sum(u => u.Used) ?? 0;
+                var inBilling = invoice?.Lines.Where(l => l.Meter == total.Meter && l.AdjustmentFor is null).Sum(l => l.Quantity) ?? 0;
+                lines.Add(new Line(tenant, total.Meter, total.Quantity, inBudgets, inBilling));
+            }
+        }
+        return lines;
+    }
+
+    /// <summary>Compares until everything matches or <paramref name="patience"/> runs out; returns the last comparison.</summary>
+    public async Task<IReadOnlyList<Line>> WaitForMatchAsync(SentReport sent, TimeSpan patience, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        while (true)
+        {
+            var lines = await CompareAsync(sent, ct);
+            if (lines.All(l => l.Matches) || DateTime.UtcNow >= deadline) return lines;
+            await Task.Delay(500, ct);
+        }
+    }
+
+    public static string ToTable(IReadOnlyList<Line> lines)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"tenant",-24} {"meter",-20} {"sent",20} {"budgets",20} {"billing",20}");
+        foreach (var l in lines)
+            text.AppendLine(CultureInfo.InvariantCulture, $"{l.Tenant,-24} {l.Meter,-20} {l.Sent,20} {l.Budgets,20} {l.Billing,20} {(l.Matches ? "ok" : "DIFFERENT")}");
+        text.AppendLine(lines.All(l => l.Matches) ? "every total matches exactly" : $"{lines.Count(l => !l.Matches)} totals differ");
+        return text.ToString();
+    }
+
+    public void Dispose() => _http.Dispose();
+}
