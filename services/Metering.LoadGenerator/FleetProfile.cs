@@ -31,7 +31,8 @@ public sealed class FleetProfile(int tenants, string tenantPrefix, int seed)
     /// <summary>The usage events of one inference request: input, output, maybe cached input tokens, and GPU seconds.</summary>
     public IEnumerable<UsageEvent> Request(string idPrefix, DateTimeOffset at)
     {
-        var tenant = _tenants[Array.BinarySearch(_cumulativeWeights, _random.NextDouble()) is var i and < 0 ? ~i : i];
+        var pick = Array.BinarySearch(_cumulativeWeights, _random.NextDouble());
+        var tenant = _tenants[pick < 0 ? ~pick : pick];
         var model = Models[_random.Next(Models.Length)];
         var service = Services[_random.Next(Services.Length)];
         var input = LogNormalTokens(median: 900, sigma: 1.1, max: 200_000);

@@ -12,6 +12,8 @@ public sealed class MeteringSystem : IAsyncLifetime
     public const string EmitterToken = "e2e-emitter-token";
 
     private readonly List<ServiceProcess> _processes = [];
+    private readonly Dictionary<string, string> _environment = [];
+    private readonly string _logs = Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e");
 
     public ServiceProcess Ingest { get; private set; } = null!;
     public ServiceProcess Budgets { get; private set; } = null!;
@@ -21,22 +23,49 @@ public sealed class MeteringSystem : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
-        var environment = new Dictionary<string, string>
+        _environment["METERING_POSTGRES"] = Required("METERING_POSTGRES");
+        _environment["KAFKA_BOOTSTRAP_SERVERS"] = Required("KAFKA_BOOTSTRAP_SERVERS");
+        _environment["METERING_ADMIN_TOKEN"] = AdminToken;
+        _environment["METERING_EMITTER_TOKEN"] = EmitterToken;
+        _environment["METERING_BUDGETS_GROUP_ID"] = $"e2e-budgets-{run}";
+        _environment["METERING_BILLING_GROUP_ID"] = $"e2e-billing-{run}";
+        _environment["METERING_ORLEANS_CLUSTER_ID"] = $"e2e-{run}";
+        Ingest = Start("Ingest");
+        Budgets = Start("Budgets");
+        Billing = Start("Billing");
+        await Task.WhenAll(_processes.Select(p => p.WaitUntilReadyAsync(Http, TimeSpan.FromSeconds(120))));
+    }
+
+    /// <summary>Starts one more instance of a service (the same consumer group and cluster), or a restart at a known URL.</summary>
+    public async Task<ServiceProcess> StartInstanceAsync(string name, Uri? url = null)
+    {
+        var process = Start(name, url);
+        await process.WaitUntilReadyAsync(Http, TimeSpan.FromSeconds(120));
+        return process;
+    }
+
+    /// <summary>kill -9, then a new process of the same service at the same URL.</summary>
+    public async Task<ServiceProcess> CrashAndRestartAsync(ServiceProcess crashed, TimeSpan downtime)
+    {
+        await crashed.KillAsync();
+        await Task.Delay(downtime);
+        var restarted = await StartInstanceAsync(crashed.Name, crashed.Url);
+        if (crashed == Budgets) Budgets = restarted;
+        if (crashed == Billing) Billing = restarted;
+        if (crashed == Ingest) Ingest = restarted;
+        return restarted;
+    }
+
+    private ServiceProcess Start(string name, Uri? url = null)
+    {
+        var environment = new Dictionary<string, string>(_environment)
         {
-            ["METERING_POSTGRES"] = Required("METERING_POSTGRES"),
-            ["KAFKA_BOOTSTRAP_SERVERS"] = Required("KAFKA_BOOTSTRAP_SERVERS"),
-            ["METERING_ADMIN_TOKEN"] = AdminToken,
-            ["METERING_EMITTER_TOKEN"] = EmitterToken,
-            ["METERING_BUDGETS_GROUP_ID"] = $"e2e-budgets-{run}",
-            ["METERING_BILLING_GROUP_ID"] = $"e2e-billing-{run}",
             ["METERING_ORLEANS_SILO_PORT"] = ServiceProcess.FreePort().ToString(),
             ["METERING_ORLEANS_GATEWAY_PORT"] = ServiceProcess.FreePort().ToString(),
         };
-        var logs = Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e");
-        _processes.Add(Ingest = ServiceProcess.Start("Ingest", environment, logs));
-        _processes.Add(Budgets = ServiceProcess.Start("Budgets", environment, logs));
-        _processes.Add(Billing = ServiceProcess.Start("Billing", environment, logs));
-        await Task.WhenAll(_processes.Select(p => p.WaitUntilReadyAsync(Http, TimeSpan.FromSeconds(120))));
+        var process = ServiceProcess.Start(name, environment, _logs, url);
+        _processes.Add(process);
+        return process;
     }
 
     public async Task DisposeAsync()
@@ -62,4 +91,11 @@ public sealed class MeteringSystem : IAsyncLifetime
 public sealed class MeteringSystemCollection : ICollectionFixture<MeteringSystem>
 {
     public const string Name = "metering system";
+}
+
+/// <summary>A system of its own for tests that crash or add instances, so the shared one is never disturbed.</summary>
+[CollectionDefinition(Name)]
+public sealed class DisruptedSystemCollection : ICollectionFixture<MeteringSystem>
+{
+    public const string Name = "disrupted metering system";
 }

@@ -21,9 +21,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     public Uri Url { get; }
     public bool HasExited => _process.HasExited;
 
-    public static ServiceProcess Start(string name, IReadOnlyDictionary<string, string> environment, string logDirectory)
+    public static ServiceProcess Start(string name, IReadOnlyDictionary<string, string> environment, string logDirectory, Uri? url = null)
     {
-        var url = new Uri($"http://127.0.0.1:{FreePort()}");
+        url ??= new Uri($"http://127.0.0.1:{FreePort()}");
         var info = new ProcessStartInfo("dotnet", OutputOf(name))
         {
             RedirectStandardOutput = true,
@@ -64,6 +64,13 @@ public sealed class ServiceProcess : IAsyncDisposable
             await Task.Delay(250);
         }
         throw new TimeoutException($"{Name} was not ready within {timeout}.");
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing, no offset commits — a crash.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,64 @@
+using Metering.LoadGenerator;
+
+namespace Metering.EndToEndTests;
+
+/// <summary>
+/// Exactly once under the failures of real fleets: consumers crashing mid-stream, several consumer instances.
+/// After each, Budgets' and Billing's totals equal what the load generator had confirmed, to the unit.
+/// </summary>
+[Collection(DisruptedSystemCollection.Name)]
+public sealed class ExactlyOnceTests(MeteringSystem system)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
+
+    private static LoadOptions Load(long events, double rate) => new()
+    {
+        EventsPerSecond = rate,
+        Duration = TimeSpan.FromMinutes(10),
+        MaxEvents = events,
+        Tenants = 12,
+        TenantPrefix = $"eo-{Guid.NewGuid():N}"[..15] + "-",
+        BatchSize = 500,
+        Senders = 4,
+    };
+
+    private async Task AssertTotalsMatch(SentReport sent)
+    {
+        using var verification = new Verification(system.Budgets.Url, system.Billing.Url, MeteringSystem.AdminToken);
+        var lines = await verification.WaitForMatchAsync(sent, Patience, CancellationToken.None);
+        Assert.True(lines.All(l => l.Matches), Verification.ToTable(lines));
+        Assert.Equal(sent.Totals.Count, lines.Count);
+    }
+
+    [Fact]
+    public async Task Budgets_and_Billing_killed_mid_stream_of_100000_events_count_every_event_once()
+    {
+        await using var sink = new HttpSink(system.Ingest.Url, MeteringSystem.EmitterToken);
+        var run = LoadRun.RunAsync(Load(100_000, 8_000), sink);
+
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await system.CrashAndRestartAsync(system.Budgets, TimeSpan.FromSeconds(1));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await system.CrashAndRestartAsync(system.Billing, TimeSpan.FromSeconds(1));
+        var sent = await run;
+
+        Assert.Equal(100_000, sent.Events);
+        await AssertTotalsMatch(sent);
+    }
+
+    [Fact]
+    public async Task Two_instances_of_each_consumer_count_every_event_once_even_when_one_dies()
+    {
+        var secondBudgets = await system.StartInstanceAsync("Budgets");
+        var secondBilling = await system.StartInstanceAsync("Billing");
+
+        await using var sink = new HttpSink(system.Ingest.Url, MeteringSystem.EmitterToken);
+        var run = LoadRun.RunAsync(Load(40_000, 8_000), sink);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await secondBudgets.KillAsync();
+        await secondBilling.KillAsync();
+        var sent = await run;
+
+        await AssertTotalsMatch(sent);
+    }
+}
