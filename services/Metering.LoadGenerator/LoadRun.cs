@@ -34,6 +34,7 @@ public static class LoadRun
             while (await queue.Reader.WaitToReadAsync(ct))
             {
                 while (batch.Count < options.BatchSize && queue.Reader.TryRead(out var e)) batch.Add(e);
+                if (batch.Count == 0) continue; // another sender took what woke this one
                 await sink.SendAsync(batch, ct);
                 report.Confirmed(batch);
                 batch = new List<UsageEvent>(options.BatchSize);
