@@ -1,10 +1,12 @@
+using Metering.IntegrationTests;
 using System.Net.Http.Headers;
 
 namespace Metering.EndToEndTests;
 
 /// <summary>
-/// Ingest, Budgets and Billing as three processes on free ports, sharing the PostgreSQL and Kafka that
-/// <c>./metering test</c> provisions. Started once for every end-to-end test; each test uses tenants of its own.
+/// Ingest, Budgets and Billing as three processes on free ports, on the PostgreSQL that <c>./metering test</c>
+/// provisions and a development Kafka broker of the system's own, so that one system's load never queues up in front
+/// of another's events. Started once per test collection; each test uses tenants of its own.
 /// </summary>
 public sealed class MeteringSystem : IAsyncLifetime
 {
@@ -12,9 +14,11 @@ public sealed class MeteringSystem : IAsyncLifetime
     public const string EmitterToken = "e2e-emitter-token";
 
     private readonly List<ServiceProcess> _processes = [];
+    private DevKafkaProcess _kafka = null!;
     private readonly Dictionary<string, string> _environment = [];
     private readonly string _logs = Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e");
 
+    public string KafkaBootstrapServers => _kafka.BootstrapServers;
     public ServiceProcess Ingest { get; private set; } = null!;
     public ServiceProcess Budgets { get; private set; } = null!;
     public ServiceProcess Billing { get; private set; } = null!;
@@ -23,8 +27,9 @@ public sealed class MeteringSystem : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
+        _kafka = await DevKafkaProcess.StartAsync();
         _environment["METERING_POSTGRES"] = Required("METERING_POSTGRES");
-        _environment["KAFKA_BOOTSTRAP_SERVERS"] = Required("KAFKA_BOOTSTRAP_SERVERS");
+        _environment["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers;
         _environment["METERING_ADMIN_TOKEN"] = AdminToken;
         _environment["METERING_EMITTER_TOKEN"] = EmitterToken;
         _environment["METERING_BUDGETS_GROUP_ID"] = $"e2e-budgets-{run}";
@@ -71,6 +76,7 @@ public sealed class MeteringSystem : IAsyncLifetime
     public async Task DisposeAsync()
     {
         foreach (var process in _processes) await process.DisposeAsync();
+        await _kafka.DisposeAsync();
         Http.Dispose();
     }
 

@@ -120,7 +120,7 @@ public sealed class UsageFlowTests(MeteringSystem system)
         // Someone produces garbage straight to the usage topic, keyed by this tenant: it lands in the tenant's partition.
         using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
                {
-                   BootstrapServers = Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP_SERVERS"), EnableIdempotence = true, Acks = Acks.All,
+                   BootstrapServers = system.KafkaBootstrapServers, EnableIdempotence = true, Acks = Acks.All,
                }).Build())
         {
             await producer.ProduceAsync(KafkaTopics.Usage.Name, new Message<string, byte[]> { Key = _tenant, Value = "garbage{"u8.ToArray() });
@@ -138,7 +138,7 @@ public sealed class UsageFlowTests(MeteringSystem system)
         // Both bad records are on the dead-letter topic, once each, with their reason.
         using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
         {
-            BootstrapServers = Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP_SERVERS"), GroupId = $"e2e-{Guid.NewGuid()}", EnableAutoCommit = false,
+            BootstrapServers = system.KafkaBootstrapServers, GroupId = $"e2e-{Guid.NewGuid()}", EnableAutoCommit = false,
         }).Build();
         consumer.Assign(new TopicPartitionOffset(KafkaTopics.UsageDeadLetters.Name, 0, Offset.Beginning));
         var reasons = new List<string>();
