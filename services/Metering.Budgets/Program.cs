@@ -1,3 +1,4 @@
+using Metering.Budgets.Clustering;
 using Metering.Budgets.Reading;
 using Metering.Budgets.Tracking;
 using Metering.Budgets.Usage;
@@ -12,13 +13,9 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(MeteringSettings.Postgres(builder.Configuration)));
 builder.Services.AddSingleton<BudgetStore>();
 builder.Services.AddHostedService<BudgetSchemaMigration>();
-// Hosted services start in registration order: schema, then the silo, then the consumer that calls grains.
-builder.UseOrleans(silo =>
-{
-    var siloPort = builder.Configuration.GetValue("METERING_ORLEANS_SILO_PORT", 11111);
-    var gatewayPort = builder.Configuration.GetValue("METERING_ORLEANS_GATEWAY_PORT", 30000);
-    silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "metering-budgets", clusterId: "metering-budgets-dev");
-});
+builder.Services.AddHostedService<MembershipSchemaMigration>();
+// Hosted services start in registration order: schemas, then the silo, then the consumer that calls grains.
+builder.UseOrleans(silo => silo.UsePostgresClustering(builder.Configuration));
 builder.Services.AddSingleton<UsageConsumer>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<UsageConsumer>());
 builder.Services.AddHealthChecks()
