@@ -50,6 +50,7 @@ public static class LoadRun
             {
                 foreach (var e in profile.Request($"{options.RunId}-{request++}", DateTimeOffset.UtcNow))
                 {
+                    if (options.MaxEvents > 0 && generated == options.MaxEvents) break;
                     await queue.Writer.WriteAsync(e, ct);
                     generated++;
                 }

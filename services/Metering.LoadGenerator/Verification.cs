@@ -48,8 +48,15 @@ public sealed class Verification(Uri budgets, Uri billing, string adminToken) : 
         var deadline = DateTime.UtcNow + patience;
         while (true)
         {
-            var lines = await CompareAsync(sent, ct);
-            if (lines.All(l => l.Matches) || DateTime.UtcNow >= deadline) return lines;
+            try
+            {
+                var lines = await CompareAsync(sent, ct);
+                if (lines.All(l => l.Matches) || DateTime.UtcNow >= deadline) return lines;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested && DateTime.UtcNow < deadline)
+            {
+                // A service restarting or a silo being replaced: not an answer yet.
+            }
             await Task.Delay(500, ct);
         }
     }

@@ -14,6 +14,7 @@ public sealed class MeteringSystem : IAsyncLifetime
     public const string EmitterToken = "e2e-emitter-token";
 
     private readonly List<ServiceProcess> _processes = [];
+    private readonly Dictionary<ServiceProcess, Dictionary<string, string>> _environments = [];
     private DevKafkaProcess _kafka = null!;
     private readonly Dictionary<string, string> _environment = [];
     private readonly string _logs = Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e");
@@ -42,34 +43,38 @@ public sealed class MeteringSystem : IAsyncLifetime
     }
 
     /// <summary>Starts one more instance of a service (the same consumer group and cluster), or a restart at a known URL.</summary>
-    public async Task<ServiceProcess> StartInstanceAsync(string name, Uri? url = null)
+    public async Task<ServiceProcess> StartInstanceAsync(string name, Uri? url = null, Dictionary<string, string>? environment = null)
     {
-        var process = Start(name, url);
+        var process = Start(name, url, environment);
         await process.WaitUntilReadyAsync(Http, TimeSpan.FromSeconds(120));
         return process;
     }
 
-    /// <summary>kill -9, then a new process of the same service at the same URL.</summary>
+    /// <summary>
+    /// kill -9, then a new process of the same service with the same URL and configuration — the same Orleans ports too,
+    /// so the new silo replaces the dead one, as a restarted pod would.
+    /// </summary>
     public async Task<ServiceProcess> CrashAndRestartAsync(ServiceProcess crashed, TimeSpan downtime)
     {
         await crashed.KillAsync();
         await Task.Delay(downtime);
-        var restarted = await StartInstanceAsync(crashed.Name, crashed.Url);
+        var restarted = await StartInstanceAsync(crashed.Name, crashed.Url, _environments[crashed]);
         if (crashed == Budgets) Budgets = restarted;
         if (crashed == Billing) Billing = restarted;
         if (crashed == Ingest) Ingest = restarted;
         return restarted;
     }
 
-    private ServiceProcess Start(string name, Uri? url = null)
+    private ServiceProcess Start(string name, Uri? url = null, Dictionary<string, string>? environment = null)
     {
-        var environment = new Dictionary<string, string>(_environment)
+        environment ??= new Dictionary<string, string>(_environment)
         {
             ["METERING_ORLEANS_SILO_PORT"] = ServiceProcess.FreePort().ToString(),
             ["METERING_ORLEANS_GATEWAY_PORT"] = ServiceProcess.FreePort().ToString(),
         };
         var process = ServiceProcess.Start(name, environment, _logs, url);
         _processes.Add(process);
+        _environments[process] = environment;
         return process;
     }
 

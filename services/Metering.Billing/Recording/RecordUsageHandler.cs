@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Marten;
+using Npgsql;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
 
@@ -23,9 +24,24 @@ public static class RecordUsageHandler
     private static readonly Counter<long> Recorded = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.recorded", description: "Usage events recorded for billing");
     private static readonly Counter<long> Duplicates = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.duplicates", description: "Usage events already recorded");
 
-    public static async Task Handle(UsageEvent[] batch, IDocumentSession session, CancellationToken ct)
+    public static async Task Handle(UsageEvent[] batch, IDocumentStore store, BillingDatabase database, CancellationToken ct)
     {
         var unique = batch.DistinctBy(e => UsageReceipt.IdOf(e.Tenant, e.Id)).ToList();
+        var streams = unique.Select(e => BillingPeriod.UsageStream(e.Tenant, BillingPeriod.Of(e.Timestamp))).Distinct().ToArray();
+
+        await using var connection = await database.DataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        // Writers of the same tenant-month streams take turns: overlapping batches (inbox recovery after a crash, two
+        // instances during a rebalance) would otherwise race on receipts and stream versions. Sorted, so no deadlock.
+        await using (var lockStreams = new NpgsqlCommand(
+            "select count(pg_advisory_xact_lock(hashtextextended(s, 0))) from (select unnest(@streams) as s order by 1) as sorted",
+            connection, transaction))
+        {
+            lockStreams.Parameters.AddWithValue("streams", streams);
+            await lockStreams.ExecuteScalarAsync(ct);
+        }
+
+        await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
         var ids = unique.Select(e => UsageReceipt.IdOf(e.Tenant, e.Id)).ToArray();
         var known = (await session.LoadManyAsync<UsageReceipt>(ct, ids)).Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
 
@@ -37,7 +53,11 @@ public static class RecordUsageHandler
             session.Events.Append(stream.Key, stream.Cast<object>().ToArray());
 
         await session.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         Recorded.Add(fresh.Count);
         Duplicates.Add(batch.Length - fresh.Count);
     }
 }
+
+/// <summary>Billing's PostgreSQL, for the few statements that go around Marten (advisory locks).</summary>
+public sealed record BillingDatabase(NpgsqlDataSource DataSource);

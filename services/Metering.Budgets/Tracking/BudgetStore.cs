@@ -14,7 +14,10 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource)
 
     public async Task MigrateAsync(CancellationToken ct)
     {
+        // Several instances may start at once; "if not exists" alone still races on the catalog.
         await using var command = dataSource.CreateCommand($"""
+            begin;
+            select pg_advisory_xact_lock(hashtext('{Schema}.budget_store'));
             create schema if not exists {Schema};
             create table if not exists {Schema}.usage_seen (
                 tenant text not null,
@@ -28,6 +31,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource)
                 period_start date not null,
                 used numeric not null,
                 primary key (tenant, period, period_start, meter));
+            commit;
             """);
         await command.ExecuteNonQueryAsync(ct);
     }
