@@ -5,8 +5,11 @@ using Metering.LoadGenerator;
 // Metering.LoadGenerator --rate 2000 --duration 30 --tenants 50 --via http|kafka [--ingest URL] [--token T]
 //   [--bootstrap SERVERS] [--max-events N] [--seed N] [--tenant-prefix P] [--report FILE.json]
 //   [--verify --budgets URL --billing URL --admin-token T]: afterwards, wait until Budgets and Billing show exactly what was sent
-var arguments = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal))
-    .ToDictionary(x => x.a[2..], x => x.i + 1 < args.Length ? args[x.i + 1] : "", StringComparer.Ordinal);
+// A later option wins, so ./metering demo can pass defaults and the user's options after them.
+var arguments = new Dictionary<string, string>(StringComparer.Ordinal);
+for (var i = 0; i < args.Length; i++)
+    if (args[i].StartsWith("--", StringComparison.Ordinal))
+        arguments[args[i][2..]] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[i + 1] : "";
 string Arg(string name, string fallback) => arguments.TryGetValue(name, out var v) && v.Length > 0 ? v : fallback;
 
 if (arguments.ContainsKey("help"))
