@@ -4,7 +4,7 @@ namespace Metering.Emitter;
 
 /// <summary>The event breaks a rule of usage events v1; nothing was emitted.</summary>
 public sealed class InvalidUsageException(IReadOnlyList<FieldError> errors)
-    : ArgumentException("Invalid usage event: " + string.Join("; ", errors.Select(e => $"{e.Field} {e.Message}")))
+    : ArgumentException("Invalid usage event: " + FieldError.Describe(errors))
 {
     public IReadOnlyList<FieldError> Errors { get; } = errors;
 }

@@ -29,7 +29,7 @@ public sealed class MeteringSystem : IAsyncLifetime
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         _kafka = await DevKafkaProcess.StartAsync();
-        _environment["METERING_POSTGRES"] = Required("METERING_POSTGRES");
+        _environment["METERING_POSTGRES"] = TestInfrastructure.Postgres;
         _environment["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers;
         _environment["METERING_ADMIN_TOKEN"] = AdminToken;
         _environment["METERING_EMITTER_TOKEN"] = EmitterToken;
@@ -91,11 +91,6 @@ public sealed class MeteringSystem : IAsyncLifetime
         if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return request;
     }
-
-    private static string Required(string name) =>
-        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"{name} is not set: run the tests with ./metering test, which provisions PostgreSQL and Kafka.");
 }
 
 [CollectionDefinition(Name)]

@@ -39,7 +39,7 @@ public sealed class UsageEnvelopeMapper(TimeProvider clock) : IKafkaEnvelopeMapp
             if (incoming.Value is null) errors.Add(new("$", "the record has no value"));
             // Redeliveries of the same bad record are one envelope, so it is dead-lettered once.
             envelope.Id = NameBasedId($"rejected/{incoming.Key}/{producedAt.ToUnixTimeMilliseconds()}/{Convert.ToHexString(SHA1.HashData(incoming.Value ?? []))}");
-            envelope.Message = new RejectedUsage(incoming.Key, string.Join("; ", errors.Select(e => $"{e.Field} {e.Message}")), incoming.Value ?? []);
+            envelope.Message = new RejectedUsage(incoming.Key, FieldError.Describe(errors), incoming.Value ?? []);
             envelope.MessageType = typeof(RejectedUsage).ToMessageTypeName();
         }
     }

@@ -119,7 +119,7 @@ public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory gr
                 // Billing dead-letters bad records; Budgets only skips and counts them.
                 Invalid.Add(1);
                 logger.LogWarning("Skipping invalid usage message at {Offset}: {Errors}", record.TopicPartitionOffset,
-                    string.Join("; ", errors.Select(e => $"{e.Field} {e.Message}")));
+                    FieldError.Describe(errors));
                 continue;
             }
             if (!byTenant.TryGetValue(usage.Tenant, out var list)) byTenant[usage.Tenant] = list = [];
