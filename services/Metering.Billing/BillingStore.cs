@@ -2,26 +2,49 @@ using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
 using Metering.Billing.Invoicing;
-using Metering.Billing.Recording;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
 
 namespace Metering.Billing;
 
-/// <summary>The Marten event store of Billing: string stream keys (tenant and month), receipts, inline projections.</summary>
+/// <summary>
+/// The Marten event store of Billing: string stream keys (tenant and month), inline projections, and two plain
+/// tables Marten migrates with it: usage receipts and dead letters.
+/// </summary>
 public static class BillingStore
 {
     public const string Schema = "billing";
+    public const string UsageReceipts = "usage_receipts";
+    public const string DeadLetters = "dead_letters";
 
     public static void Configure(StoreOptions opts, string connectionString, string schema = Schema)
     {
         opts.Connection(connectionString);
         opts.DatabaseSchemaName = schema;
         opts.Events.StreamIdentity = StreamIdentity.AsString;
-        opts.Schema.For<UsageReceipt>().Identity(r => r.Id);
+        // Appends need no read of the stream's version first; writers of one stream are serialised by advisory locks.
+        opts.Events.AppendMode = EventAppendMode.Quick;
         opts.Schema.For<MonthlyUsage>().Identity(u => u.Id);
         opts.Projections.Add<MonthlyUsageProjection>(ProjectionLifecycle.Inline);
         // Projections fail loudly: an event that cannot be applied stops the projection instead of vanishing.
         opts.Projections.Errors.SkipApplyErrors = false;
         opts.Projections.Errors.SkipSerializationErrors = false;
         opts.Projections.Errors.SkipUnknownEvents = false;
+
+        var receipts = new Table(new PostgresqlObjectName(schema, UsageReceipts, SchemaUtils.IdentifierUsage.General));
+        receipts.AddColumn<string>("tenant").AsPrimaryKey();
+        receipts.AddColumn<string>("usage_id").AsPrimaryKey();
+        // Receipts are pruned by the day they were written (see ReceiptPruning), not by the usage's own timestamp.
+        receipts.AddColumn("recorded_on", "date").NotNull().DefaultValueByExpression("current_date");
+        receipts.Indexes.Add(new IndexDefinition("ix_usage_receipts_recorded_on") { Columns = ["recorded_on"] });
+        opts.Storage.ExtendedSchemaObjects.Add(receipts);
+
+        var deadLetters = new Table(new PostgresqlObjectName(schema, DeadLetters, SchemaUtils.IdentifierUsage.General));
+        deadLetters.AddColumn<string>("origin").AsPrimaryKey();
+        deadLetters.AddColumn<string>("record_key");
+        deadLetters.AddColumn<string>("reason").NotNull();
+        deadLetters.AddColumn("produced_at", "timestamptz").NotNull();
+        deadLetters.AddColumn("recorded_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
+        opts.Storage.ExtendedSchemaObjects.Add(deadLetters);
     }
 }

@@ -3,7 +3,7 @@ using Metering.Budgets.Reading;
 using Metering.Budgets.Tracking;
 using Metering.Budgets.Usage;
 using Metering.ServiceDefaults;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Metering.UsageTopic;
 using Npgsql;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,10 +16,8 @@ builder.Services.AddHostedService<BudgetSchemaMigration>();
 builder.Services.AddHostedService<MembershipSchemaMigration>();
 // Hosted services start in registration order: schemas, then the silo, then the consumer that calls grains.
 builder.UseOrleans(silo => silo.UsePostgresClustering(builder.Configuration));
-builder.Services.AddSingleton<UsageConsumer>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<UsageConsumer>());
-builder.Services.AddHealthChecks()
-    .AddCheck<UsageConsumerHealth>("usage-consumer", tags: [MeteringDefaults.ReadyTag]);
+builder.Services.AddUsageTopicConsumer<UsageConsumer>();
+builder.Services.AddReceiptPruning<BudgetStore>();
 
 var app = builder.Build();
 app.MapMeteringDefaults();
@@ -31,12 +29,6 @@ internal sealed class BudgetSchemaMigration(BudgetStore store) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => store.MigrateAsync(cancellationToken);
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
-internal sealed class UsageConsumerHealth(UsageConsumer consumer) : IHealthCheck
-{
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(consumer.IsRunning ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("the usage consumer is not running"));
 }
 
 public partial class Program;

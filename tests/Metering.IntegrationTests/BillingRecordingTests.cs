@@ -3,6 +3,7 @@ using Metering.Billing;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;
 using Metering.Contracts.Usage;
+using Metering.UsageTopic;
 
 namespace Metering.IntegrationTests;
 
@@ -26,7 +27,15 @@ public sealed class BillingRecordingTests : IAsyncLifetime
     private UsageEvent Usage(string id, string meter, decimal quantity, string? model = null, string? gpu = null, DateTimeOffset? at = null) =>
         new(id, _tenant, meter, quantity, at ?? Now, model, gpu);
 
-    private Task Record(params UsageEvent[] batch) => RecordUsageHandler.Handle(batch, _store, _database, CancellationToken.None);
+    private Task<int> Record(params UsageEvent[] batch) => new UsageRecorder(_store, _database).RecordAsync(batch, [], CancellationToken.None);
+
+    /// <summary>Every usage recorded on the tenant's stream of the month, across the batch events that hold them.</summary>
+    private async Task<List<RecordedUsage>> RecordedIn(DateTimeOffset at)
+    {
+        await using var session = _store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(at)));
+        return events.Select(e => e.Data).Cast<UsageBatchRecorded>().SelectMany(b => b.Usage).ToList();
+    }
 
     private async Task<MonthlyUsage?> Month(DateTimeOffset at)
     {
@@ -42,9 +51,9 @@ public sealed class BillingRecordingTests : IAsyncLifetime
             Usage("a", Meters.OutputTokens, 1000, model: "m1"), Usage("b", Meters.OutputTokens, 234, model: "m1"),
             Usage("c", Meters.InputTokens, 50, model: "m2"), Usage("d", Meters.GpuSeconds, 3.5m, gpu: "h100"),
         ];
-        await Record(batch);
-        await Record(batch);
-        await Record(batch[1], Usage("e", Meters.GpuSeconds, 0.000001m, gpu: "h100"));
+        Assert.Equal(4, await Record(batch));
+        Assert.Equal(0, await Record(batch));
+        Assert.Equal(1, await Record(batch[1], Usage("e", Meters.GpuSeconds, 0.000001m, gpu: "h100")));
 
         var month = await Month(Now);
         Assert.NotNull(month);
@@ -52,9 +61,7 @@ public sealed class BillingRecordingTests : IAsyncLifetime
             new[] { (Meters.GpuSeconds, (string?)null, (string?)"h100", 3.500001m), (Meters.InputTokens, "m2", null, 50m), (Meters.OutputTokens, "m1", null, 1234m) },
             month.Lines.Select(l => (l.Meter, l.Model, l.GpuType, l.Quantity)).OrderBy(l => l.Meter));
 
-        await using var session = _store.QuerySession();
-        var events = await session.Events.FetchStreamAsync(BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(Now)));
-        Assert.Equal(5, events.Count);
+        Assert.Equal(["a", "b", "c", "d", "e"], (await RecordedIn(Now)).Select(u => u.Id).Order());
     }
 
     [Fact]
@@ -76,7 +83,40 @@ public sealed class BillingRecordingTests : IAsyncLifetime
         await Task.WhenAll(new[] { batch, batch[..60], batch[40..], batch }.Select(b => Task.Run(() => Record(b))));
 
         Assert.Equal(Enumerable.Range(1, 100).Sum(), Assert.Single((await Month(Now))!.Lines).Quantity);
-        await using var session = _store.QuerySession();
-        Assert.Equal(100, (await session.Events.FetchStreamAsync(BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(Now)))).Count);
+        Assert.Equal(batch.Select(e => e.Id).Order(), (await RecordedIn(Now)).Select(u => u.Id).Order());
+    }
+
+    [Fact]
+    public async Task A_redelivered_dead_letter_is_recorded_once_and_the_valid_usage_beside_it_counts()
+    {
+        var origin = new Confluent.Kafka.TopicPartitionOffset("metering.usage.v1", 3, 4711);
+        var garbage = new RejectedRecord(_tenant, "{"u8.ToArray(), "$: not JSON", origin, Now);
+        var recorder = new UsageRecorder(_store, _database);
+
+        Assert.Equal(1, await recorder.RecordAsync([Usage("ok", Meters.InputTokens, 3, model: "m")], [garbage], CancellationToken.None));
+        Assert.Equal(0, await recorder.RecordAsync([Usage("ok", Meters.InputTokens, 3, model: "m")], [garbage], CancellationToken.None));
+
+        await using var connection = await _database.DataSource.OpenConnectionAsync();
+        await using var count = new Npgsql.NpgsqlCommand(
+            $"select count(*) from {_store.Options.DatabaseSchemaName}.{BillingStore.DeadLetters} where origin = @origin", connection);
+        count.Parameters.AddWithValue("origin", DeadLetterProducer.OriginOf(garbage));
+        Assert.Equal(1L, await count.ExecuteScalarAsync());
+        Assert.Equal(3, Assert.Single((await Month(Now))!.Lines).Quantity);
+    }
+
+    [Fact]
+    public async Task Receipts_are_pruned_only_after_the_retention_so_a_recent_redelivery_still_counts_once()
+    {
+        var recorder = new UsageRecorder(_store, _database);
+        await Record(Usage("kept", Meters.InputTokens, 5, model: "m"));
+
+        // Pruning everything written before today leaves today's receipt: the redelivery is still recognised.
+        Assert.Equal(0, await recorder.PruneRecordedBeforeAsync(DateOnly.FromDateTime(DateTime.UtcNow), CancellationToken.None));
+        Assert.Equal(0, await Record(Usage("kept", Meters.InputTokens, 5, model: "m")));
+
+        // A receipt older than the retention is deleted.
+        Assert.True(await recorder.PruneRecordedBeforeAsync(DateOnly.FromDateTime(DateTime.UtcNow.AddDays(1)), CancellationToken.None) >= 1);
+        Assert.Equal(1, await Record(Usage("kept", Meters.InputTokens, 5, model: "m")));
+        Assert.Equal(TimeSpan.FromDays(63), ReceiptPruning<UsageRecorder>.Retention);
     }
 }

@@ -21,16 +21,14 @@ public class UsageTotalsTests
     [Fact]
     public void Monthly_usage_sums_per_meter_and_model_or_gpu_type()
     {
-        UsageRecorded Recorded(string meter, decimal quantity, string? model = null, string? gpu = null) =>
-            UsageRecorded.From(new UsageEvent(Guid.NewGuid().ToString(), "acme", meter, quantity, Now, model, gpu));
+        RecordedUsage Recorded(string meter, decimal quantity, string? model = null, string? gpu = null) =>
+            RecordedUsage.From(new UsageEvent(Guid.NewGuid().ToString(), "acme", meter, quantity, Now, model, gpu));
 
-        var usage = MonthlyUsageProjection.Create(Recorded(Meters.OutputTokens, 10, "m1"));
-        foreach (var e in new[]
-                 {
-                     Recorded(Meters.OutputTokens, 5, "m1"), Recorded(Meters.OutputTokens, 7, "m2"),
-                     Recorded(Meters.GpuSeconds, 0.25m, model: "m1", gpu: "h100"), Recorded(Meters.GpuSeconds, 0.5m, gpu: "h100"),
-                 })
-            usage = MonthlyUsageProjection.Apply(e, usage);
+        var usage = MonthlyUsageProjection.Create(new UsageBatchRecorded("acme", "2026-11", [Recorded(Meters.OutputTokens, 10, "m1")]));
+        usage = MonthlyUsageProjection.Apply(new UsageBatchRecorded("acme", "2026-11",
+            [Recorded(Meters.OutputTokens, 5, "m1"), Recorded(Meters.OutputTokens, 7, "m2")]), usage);
+        usage = MonthlyUsageProjection.Apply(new UsageBatchRecorded("acme", "2026-11",
+            [Recorded(Meters.GpuSeconds, 0.25m, model: "m1", gpu: "h100"), Recorded(Meters.GpuSeconds, 0.5m, gpu: "h100")]), usage);
 
         Assert.Equal("usage:acme:2026-11", usage.Id);
         Assert.Equal(

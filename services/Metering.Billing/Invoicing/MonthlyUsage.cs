@@ -7,14 +7,17 @@ namespace Metering.Billing.Invoicing;
 /// <summary>A tenant's metered quantities of one month, per (meter, model or GPU type). Id is the usage stream key.</summary>
 public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadOnlyList<MonthlyUsageLine> Lines)
 {
-    public MonthlyUsage Apply(UsageRecorded e)
+    public MonthlyUsage Apply(UsageBatchRecorded recorded)
     {
-        var model = Meters.IsTokenMeter(e.Meter) ? e.Model : null;
-        var gpuType = Meters.IsTokenMeter(e.Meter) ? null : e.GpuType;
         var lines = Lines.ToList();
-        var index = lines.FindIndex(l => l.Meter == e.Meter && l.Model == model && l.GpuType == gpuType);
-        if (index < 0) lines.Add(new MonthlyUsageLine(e.Meter, model, gpuType, e.Quantity));
-        else lines[index] = lines[index] with { Quantity = lines[index].Quantity + e.Quantity };
+        foreach (var e in recorded.Usage)
+        {
+            var model = Meters.IsTokenMeter(e.Meter) ? e.Model : null;
+            var gpuType = Meters.IsTokenMeter(e.Meter) ? null : e.GpuType;
+            var index = lines.FindIndex(l => l.Meter == e.Meter && l.Model == model && l.GpuType == gpuType);
+            if (index < 0) lines.Add(new MonthlyUsageLine(e.Meter, model, gpuType, e.Quantity));
+            else lines[index] = lines[index] with { Quantity = lines[index].Quantity + e.Quantity };
+        }
         return this with { Lines = lines };
     }
 }
@@ -24,8 +27,8 @@ public sealed record MonthlyUsageLine(string Meter, string? Model, string? GpuTy
 /// <summary>Inline: the quantities are updated in the same transaction that records the usage.</summary>
 public sealed class MonthlyUsageProjection : SingleStreamProjection<MonthlyUsage, string>
 {
-    public static MonthlyUsage Create(UsageRecorded e) =>
+    public static MonthlyUsage Create(UsageBatchRecorded e) =>
         new MonthlyUsage(BillingPeriod.UsageStream(e.Tenant, e.Month), e.Tenant, e.Month, []).Apply(e);
 
-    public static MonthlyUsage Apply(UsageRecorded e, MonthlyUsage current) => current.Apply(e);
+    public static MonthlyUsage Apply(UsageBatchRecorded e, MonthlyUsage current) => current.Apply(e);
 }

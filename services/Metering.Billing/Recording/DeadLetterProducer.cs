@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Metering.Contracts;
 using Metering.ServiceDefaults;
+using Metering.UsageTopic;
 
 namespace Metering.Billing.Recording;
 
@@ -23,7 +24,11 @@ public sealed class DeadLetterProducer(IConfiguration configuration) : IDisposab
         Acks = Acks.All,
     }).Build();
 
-    public Task PublishAsync(RejectedUsage rejected, string origin, CancellationToken ct) =>
+    /// <summary>Where the record came from; with its produce time, because offsets restart when a topic is recreated.</summary>
+    public static string OriginOf(RejectedRecord rejected) =>
+        $"{rejected.Origin.Topic}/{rejected.Origin.Partition.Value}/{rejected.Origin.Offset.Value}@{rejected.ProducedAt.ToUnixTimeMilliseconds()}";
+
+    public Task PublishAsync(RejectedRecord rejected, CancellationToken ct) =>
         _producer.ProduceAsync(KafkaTopics.UsageDeadLetters.Name, new Message<string?, byte[]>
         {
             Key = rejected.Key,
@@ -31,7 +36,7 @@ public sealed class DeadLetterProducer(IConfiguration configuration) : IDisposab
             Headers = new Headers
             {
                 { ReasonHeader, Encoding.UTF8.GetBytes(rejected.Reason) },
-                { OriginHeader, Encoding.UTF8.GetBytes(origin) },
+                { OriginHeader, Encoding.UTF8.GetBytes(OriginOf(rejected)) },
             },
         }, ct);
 

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Metering.UsageTopic;
 
 namespace Metering.Budgets.Tracking;
 
@@ -8,7 +9,7 @@ namespace Metering.Budgets.Tracking;
 /// period totals in one transaction, so a redelivered or re-sent event is counted once and a crash between any
 /// two steps leaves either all or nothing of a batch.
 /// </summary>
-public sealed class BudgetStore(NpgsqlDataSource dataSource)
+public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
 {
     public const string Schema = "budgets";
 
@@ -24,6 +25,8 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource)
                 id text not null,
                 day date not null,
                 primary key (tenant, id));
+            alter table {Schema}.usage_seen add column if not exists recorded_on date not null default current_date;
+            create index if not exists ix_usage_seen_recorded_on on {Schema}.usage_seen (recorded_on);
             create table if not exists {Schema}.period_totals (
                 tenant text not null,
                 meter text not null,
@@ -83,6 +86,13 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource)
 
         await transaction.CommitAsync(ct);
         return applied;
+    }
+
+    public async Task<long> PruneRecordedBeforeAsync(DateOnly day, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"delete from {Schema}.usage_seen where recorded_on < @day");
+        command.Parameters.AddWithValue("day", day);
+        return await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>The tenant's totals of the periods that start on or after <paramref name="since"/>.</summary>

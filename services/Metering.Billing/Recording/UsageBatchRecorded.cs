@@ -2,10 +2,16 @@ using Metering.Contracts.Usage;
 
 namespace Metering.Billing.Recording;
 
-/// <summary>A usage event counted for billing, appended to the stream of its tenant and UTC month.</summary>
-public sealed record UsageRecorded(
-    string Tenant,
-    string UsageId,
+/// <summary>
+/// The usage of one tenant and month that one consumer batch recorded, appended to that tenant-month stream. One event
+/// per batch rather than per usage keeps the event store fast; each usage is still kept with its id, so every invoice
+/// line can be explained down to the events behind it.
+/// </summary>
+public sealed record UsageBatchRecorded(string Tenant, string Month, IReadOnlyList<RecordedUsage> Usage);
+
+/// <summary>One usage event as Billing recorded it.</summary>
+public sealed record RecordedUsage(
+    string Id,
     string Meter,
     decimal Quantity,
     DateTimeOffset Timestamp,
@@ -13,10 +19,7 @@ public sealed record UsageRecorded(
     string? GpuType,
     string? Service)
 {
-    public static UsageRecorded From(UsageEvent e) =>
-        new(e.Tenant, e.Id, e.Meter, e.Quantity, e.Timestamp, e.Model, e.GpuType, e.Service);
-
-    public string Month => BillingPeriod.Of(Timestamp);
+    public static RecordedUsage From(UsageEvent e) => new(e.Id, e.Meter, e.Quantity, e.Timestamp, e.Model, e.GpuType, e.Service);
 }
 
 /// <summary>The billing month (<c>YYYY-MM</c>, UTC) and the stream that holds a tenant's usage of it.</summary>
