@@ -1,14 +1,18 @@
 using Metering.Contracts;
 using Metering.DevKafka;
 
-// Usage: Metering.DevKafka [--bootstrap-file PATH]
-// Starts the mock cluster, creates Metering's topics, writes the bootstrap address to PATH (and stdout),
-// then runs until SIGINT/SIGTERM. Tests steer faults through standard input (see FaultCommands).
+// Usage: Metering.DevKafka [--bootstrap-file PATH] [--topic NAME:PARTITIONS]...
+// Starts the mock cluster, creates Metering's topics (and any extra --topic, e.g. the benchmark's), writes the
+// bootstrap address to PATH (and stdout), then runs until SIGINT/SIGTERM. Tests steer faults through standard input
+// (see FaultCommands).
 var bootstrapFile = args.SkipWhile(a => a != "--bootstrap-file").Skip(1).FirstOrDefault();
+var extraTopics = args.Zip(args.Skip(1)).Where(p => p.First == "--topic").Select(p => p.Second.Split(':'))
+    .Select(t => new KafkaTopic(t[0], int.Parse(t[1], System.Globalization.CultureInfo.InvariantCulture)));
 
 MockCluster.UseNativeLibrary();
 using var cluster = new MockCluster(brokers: 1);
-foreach (var topic in KafkaTopics.All)
+var topics = KafkaTopics.All.Concat(extraTopics).ToList();
+foreach (var topic in topics)
     cluster.CreateTopic(topic.Name, topic.Partitions);
 
 if (bootstrapFile is not null)
@@ -18,7 +22,7 @@ if (bootstrapFile is not null)
     File.WriteAllText(temp, cluster.BootstrapServers);
     File.Move(temp, bootstrapFile, overwrite: true);
 }
-Console.WriteLine($"dev kafka broker ready: bootstrap={cluster.BootstrapServers} topics={string.Join(",", KafkaTopics.All.Select(t => $"{t.Name}:{t.Partitions}"))}");
+Console.WriteLine($"dev kafka broker ready: bootstrap={cluster.BootstrapServers} topics={string.Join(",", topics.Select(t => $"{t.Name}:{t.Partitions}"))}");
 
 _ = Task.Run(() => FaultCommands.Run(cluster, Console.In, Console.Out));
 

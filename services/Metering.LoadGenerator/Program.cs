@@ -1,6 +1,7 @@
 using System.Globalization;
 using Metering.Emitter;
 using Metering.LoadGenerator;
+using Metering.LoadGenerator.Benchmarks;
 
 // Metering.LoadGenerator --rate 2000 --duration 30 --tenants 50 --via http|kafka [--ingest URL] [--token T]
 //   [--bootstrap SERVERS] [--max-events N] [--seed N] [--tenant-prefix P] [--report FILE.json]
@@ -11,6 +12,9 @@ for (var i = 0; i < args.Length; i++)
     if (args[i].StartsWith("--", StringComparison.Ordinal))
         arguments[args[i][2..]] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[i + 1] : "";
 string Arg(string name, string fallback) => arguments.TryGetValue(name, out var v) && v.Length > 0 ? v : fallback;
+
+if (args is ["bench", "ingest", ..])
+    return await RunIngestBenchmarkAsync();
 
 if (arguments.ContainsKey("help"))
 {
@@ -28,17 +32,7 @@ var options = new LoadOptions
     Seed = int.Parse(Arg("seed", "42"), CultureInfo.InvariantCulture),
 };
 
-await using IUsageSink sink = Arg("via", "http") switch
-{
-    "http" => new HttpSink(new Uri(Arg("ingest", "http://127.0.0.1:5080")),
-        Arg("token", Environment.GetEnvironmentVariable("METERING_EMITTER_TOKEN") ?? "dev-emitter-token")),
-    "kafka" => new EmitterSink(new UsageEmitterOptions
-    {
-        BootstrapServers = Arg("bootstrap", Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP_SERVERS") ?? "127.0.0.1:9092"),
-        ClientId = "metering-load-generator",
-    }),
-    var other => throw new ArgumentException($"--via must be http or kafka, not {other}"),
-};
+await using var sink = NewSink();
 
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -53,3 +47,39 @@ using var verification = new Verification(new Uri(Arg("budgets", "http://127.0.0
 var lines = await verification.WaitForMatchAsync(report, TimeSpan.FromSeconds(120), stop.Token);
 Console.Write(Verification.ToTable(lines));
 return lines.All(l => l.Matches) ? 0 : 1;
+
+IUsageSink NewSink() => Arg("via", "http") switch
+{
+    "http" => new HttpSink(new Uri(Arg("ingest", "http://127.0.0.1:5080")), EmitterToken()),
+    "kafka" => new EmitterSink(new UsageEmitterOptions { BootstrapServers = Bootstrap(), ClientId = "metering-load-generator" }),
+    var other => throw new ArgumentException($"--via must be http or kafka, not {other}"),
+};
+
+string EmitterToken() => Arg("token", Environment.GetEnvironmentVariable("METERING_EMITTER_TOKEN") ?? "dev-emitter-token");
+string Bootstrap() => Arg("bootstrap", Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP_SERVERS") ?? "127.0.0.1:9092");
+
+// bench ingest [--rates 5000,10000,...] [--duration SECONDS] [--tenants N] [--via http|kafka] [--raw-events N]
+//   [--postgres CONNECTION] [--results FOLDER]: see IngestBenchmark
+async Task<int> RunIngestBenchmarkAsync()
+{
+    var tee = new IngestBenchmark.Tee(Console.Out);
+    var exit = await IngestBenchmark.RunAsync(new IngestBenchmarkOptions
+    {
+        Rates = Arg("rates", "5000,10000,20000,30000,40000,50000,60000").Split(',').Select(r => double.Parse(r, CultureInfo.InvariantCulture)).ToList(),
+        StepDuration = TimeSpan.FromSeconds(double.Parse(Arg("duration", "30"), CultureInfo.InvariantCulture)),
+        Tenants = int.Parse(Arg("tenants", "100"), CultureInfo.InvariantCulture),
+        RawEvents = int.Parse(Arg("raw-events", "200000"), CultureInfo.InvariantCulture),
+        Sink = NewSink,
+        Via = Arg("via", "http"),
+        Budgets = new Uri(Arg("budgets", "http://127.0.0.1:5081")),
+        Token = EmitterToken(),
+        Bootstrap = Bootstrap(),
+        Postgres = Arg("postgres", Environment.GetEnvironmentVariable("METERING_POSTGRES") ?? ""),
+    }, tee, CancellationToken.None);
+    var folder = Arg("results", Path.Combine(".metering", "bench"));
+    Directory.CreateDirectory(folder);
+    var file = Path.Combine(folder, $"ingest-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
+    await File.WriteAllTextAsync(file, tee.Copy.ToString());
+    Console.WriteLine($"results written to {file}");
+    return exit;
+}

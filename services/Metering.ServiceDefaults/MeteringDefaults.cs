@@ -86,15 +86,17 @@ public static class MeteringDefaults
 
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName, serviceVersion: version, serviceInstanceId: Environment.MachineName + "-" + Environment.ProcessId))
-            .WithTracing(tracing => tracing
-                .AddSource(MeteringTelemetry.SourceName, "Marten", "Wolverine", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
-                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/healthz"))
-                .AddHttpClientInstrumentation()
-                .AddNpgsql())
             .WithMetrics(metrics => metrics
                 .AddMeter(MeteringTelemetry.MeterName, "Marten", "Wolverine", "Microsoft.Orleans")
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation());
+        // Spans are only recorded when they go somewhere: every usage event gets consumer spans, which cost CPU.
+        if (otlp)
+            otel.WithTracing(tracing => tracing
+                .AddSource(MeteringTelemetry.SourceName, "Marten", "Wolverine", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/healthz"))
+                .AddHttpClientInstrumentation()
+                .AddNpgsql());
         if (otlp) otel.UseOtlpExporter();
     }
 }

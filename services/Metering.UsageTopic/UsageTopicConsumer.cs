@@ -64,29 +64,51 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
             AutoOffsetReset = AutoOffsetReset.Earliest,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
             FetchWaitMaxMs = 10,
+            // A dead instance's partitions move to the living ones after 10 s instead of Kafka's default 45 s.
+            SessionTimeoutMs = 10_000,
+            HeartbeatIntervalMs = 2_000,
         };
         using var consumer = new ConsumerBuilder<string?, byte[]?>(config)
             .SetLogHandler((_, m) => logger.LogInformation("kafka: {Facility} {Message}", m.Facility, m.Message))
             .Build();
         consumer.Subscribe(KafkaTopics.Usage.Name);
         IsRunning = true;
+        // Two stages: while one batch is being stored, the next is fetched and parsed. Batches are still stored one
+        // at a time and in order, and each one's offsets are committed only after it was stored.
+        (Task Handling, List<ConsumeResult<string?, byte[]?>> Records)? inFlight = null;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 var records = NextBatch(consumer, stoppingToken);
-                if (records.Count == 0) continue;
-                await HandleAsync(Parse(records), stoppingToken);
-                consumer.Commit(records.GroupBy(r => r.TopicPartition)
-                    .Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1)));
+                var batch = records.Count == 0 ? null : Parse(records);
+                if (inFlight is { } previous)
+                {
+                    await previous.Handling;
+                    Commit(consumer, previous.Records);
+                    inFlight = null;
+                }
+                if (batch is not null) inFlight = (Task.Run(() => HandleAsync(batch, stoppingToken), stoppingToken), records);
+            }
+            if (inFlight is { } last)
+            {
+                inFlight = null;
+                await last.Handling;
+                Commit(consumer, last.Records);
             }
         }
         finally
         {
             IsRunning = false;
+            // Never leave a batch being stored behind: the restarted consumer would store it again alongside.
+            if (inFlight is { } abandoned) await abandoned.Handling.ContinueWith(_ => { }, TaskScheduler.Default);
             consumer.Close();
         }
     }
+
+    private static void Commit(IConsumer<string?, byte[]?> consumer, List<ConsumeResult<string?, byte[]?>> records) =>
+        consumer.Commit(records.GroupBy(r => r.TopicPartition)
+            .Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1)));
 
     private List<ConsumeResult<string?, byte[]?>> NextBatch(IConsumer<string?, byte[]?> consumer, CancellationToken ct)
     {

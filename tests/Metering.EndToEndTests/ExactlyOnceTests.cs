@@ -7,7 +7,7 @@ namespace Metering.EndToEndTests;
 /// After each, Budgets' and Billing's totals equal what the load generator had confirmed, to the unit.
 /// </summary>
 [Collection(DisruptedSystemCollection.Name)]
-public sealed class ExactlyOnceTests(MeteringSystem system)
+public sealed class ExactlyOnceTests(DisruptedMeteringSystem system)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
 
@@ -31,20 +31,21 @@ public sealed class ExactlyOnceTests(MeteringSystem system)
     }
 
     [Fact]
-    // 30,000 rather than the 100,000 the ingestion issue asks for: Billing does not yet catch up with 100,000 on a
-    // 2-core machine within the patience of a CI run (its throughput is the open part of that issue).
-    public async Task Budgets_and_Billing_killed_mid_stream_count_every_event_once()
+    public async Task Budgets_and_Billing_killed_mid_stream_of_100000_events_count_every_event_once()
     {
         await using var sink = new HttpSink(system.Ingest.Url, MeteringSystem.EmitterToken);
-        var run = LoadRun.RunAsync(Load(30_000, 6_000), sink);
+        var run = LoadRun.RunAsync(Load(100_000, 8_000), sink);
 
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // kill -9 while batches are being stored, restart, and again for the other consumer while the first catches up.
+        await Task.Delay(TimeSpan.FromSeconds(3));
         await system.CrashAndRestartAsync(system.Budgets, TimeSpan.FromSeconds(1));
         await Task.Delay(TimeSpan.FromSeconds(1));
         await system.CrashAndRestartAsync(system.Billing, TimeSpan.FromSeconds(1));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await system.CrashAndRestartAsync(system.Budgets, TimeSpan.Zero);
         var sent = await run;
 
-        Assert.Equal(30_000, sent.Events);
+        Assert.Equal(100_000, sent.Events);
         await AssertTotalsMatch(sent);
     }
 

@@ -6,9 +6,10 @@ namespace Metering.EndToEndTests;
 /// <summary>
 /// Ingest, Budgets and Billing as three processes on free ports, on the PostgreSQL that <c>./metering test</c>
 /// provisions and a development Kafka broker of the system's own, so that one system's load never queues up in front
-/// of another's events. Started once per test collection; each test uses tenants of its own.
+/// of another's events. Started once per test collection; each test uses tenants of its own. The services export
+/// traces and metrics by OTLP to a receiver of the system's own.
 /// </summary>
-public sealed class MeteringSystem : IAsyncLifetime
+public class MeteringSystem : IAsyncLifetime
 {
     public const string AdminToken = "e2e-admin-token";
     public const string EmitterToken = "e2e-emitter-token";
@@ -20,6 +21,7 @@ public sealed class MeteringSystem : IAsyncLifetime
     private readonly string _logs = Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e");
 
     public string KafkaBootstrapServers => _kafka.BootstrapServers;
+    public OtlpReceiver? Telemetry { get; private set; }
     public ServiceProcess Ingest { get; private set; } = null!;
     public ServiceProcess Budgets { get; private set; } = null!;
     public ServiceProcess Billing { get; private set; } = null!;
@@ -36,11 +38,22 @@ public sealed class MeteringSystem : IAsyncLifetime
         _environment["METERING_BUDGETS_GROUP_ID"] = $"e2e-budgets-{run}";
         _environment["METERING_BILLING_GROUP_ID"] = $"e2e-billing-{run}";
         _environment["METERING_ORLEANS_CLUSTER_ID"] = $"e2e-{run}";
+        if (ExportsTelemetry)
+        {
+            Telemetry = new OtlpReceiver();
+            _environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = Telemetry.Endpoint.ToString().TrimEnd('/');
+            _environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+            _environment["OTEL_BSP_SCHEDULE_DELAY"] = "200";
+            _environment["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
+        }
         Ingest = Start("Ingest");
         Budgets = Start("Budgets");
         Billing = Start("Billing");
         await Task.WhenAll(_processes.Select(p => p.WaitUntilReadyAsync(Http, TimeSpan.FromSeconds(120))));
     }
+
+    /// <summary>Tracing every event of a load test would only slow it down; see <see cref="DisruptedMeteringSystem"/>.</summary>
+    protected virtual bool ExportsTelemetry => true;
 
     /// <summary>Starts one more instance of a service (the same consumer group and cluster), or a restart at a known URL.</summary>
     public async Task<ServiceProcess> StartInstanceAsync(string name, Uri? url = null, Dictionary<string, string>? environment = null)
@@ -82,6 +95,7 @@ public sealed class MeteringSystem : IAsyncLifetime
     {
         foreach (var process in _processes) await process.DisposeAsync();
         await _kafka.DisposeAsync();
+        Telemetry?.Dispose();
         Http.Dispose();
     }
 
@@ -100,8 +114,13 @@ public sealed class MeteringSystemCollection : ICollectionFixture<MeteringSystem
 }
 
 /// <summary>A system of its own for tests that crash or add instances, so the shared one is never disturbed.</summary>
+public sealed class DisruptedMeteringSystem : MeteringSystem
+{
+    protected override bool ExportsTelemetry => false;
+}
+
 [CollectionDefinition(Name)]
-public sealed class DisruptedSystemCollection : ICollectionFixture<MeteringSystem>
+public sealed class DisruptedSystemCollection : ICollectionFixture<DisruptedMeteringSystem>
 {
     public const string Name = "disrupted metering system";
 }

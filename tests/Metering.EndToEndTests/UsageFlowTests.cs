@@ -196,4 +196,42 @@ public sealed class UsageFlowTests(MeteringSystem system)
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
     }
+
+    [Fact]
+    public async Task One_posted_event_makes_one_trace_through_Ingest_Kafka_Budgets_and_Billing_and_the_metrics_arrive()
+    {
+        var telemetry = system.Telemetry!;
+        var traceId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        var callerSpan = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..8]);
+        using var request = system.Request(HttpMethod.Post, system.Ingest, "/v1/usage", MeteringSystem.EmitterToken,
+            new StringContent(JsonSerializer.Serialize(new { events = new[] { Usage("traced", Meters.InputTokens, 42, model: "m") } }, MeteringJson.Options),
+                Encoding.UTF8, "application/json"));
+        request.Headers.Add("traceparent", $"00-{traceId}-{callerSpan}-01");
+        using (var response = await system.Http.SendAsync(request)) Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        List<ReceivedSpan> trace = [];
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            trace = telemetry.Spans.Where(s => s.TraceId == traceId).ToList();
+            if (trace.Any(s => s.Service == "metering-budgets") && trace.Any(s => s.Service == "metering-billing")) break;
+            await Task.Delay(200);
+        }
+
+        const int server = 2, consumer = 5;
+        var ingest = Assert.Single(trace, s => s.Service == "metering-ingest" && s.Kind == server);
+        Assert.Equal(callerSpan, ingest.ParentSpanId);
+        var budgets = Assert.Single(trace, s => s.Service == "metering-budgets" && s.Kind == consumer);
+        var billing = Assert.Single(trace, s => s.Service == "metering-billing" && s.Kind == consumer);
+        // Both consumers continue the trace from the span that produced the record.
+        Assert.Equal(ingest.SpanId, budgets.ParentSpanId);
+        Assert.Equal(ingest.SpanId, billing.ParentSpanId);
+        Assert.Equal(("usage apply budgets", "usage record billing"), (budgets.Name, billing.Name));
+
+        string[] expected = ["metering.ingest.events.accepted", "metering.budgets.usage.applied", "metering.billing.usage.recorded"];
+        while (DateTime.UtcNow < deadline && !expected.All(telemetry.Metrics.ContainsKey)) await Task.Delay(200);
+        Assert.Equal(
+            ["metering-ingest", "metering-budgets", "metering-billing"],
+            expected.Select(name => telemetry.Metrics.TryGetValue(name, out var services) ? string.Join(",", services.Keys) : "none"));
+    }
 }

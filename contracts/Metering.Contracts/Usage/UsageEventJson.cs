@@ -16,7 +16,6 @@ public static partial class UsageEventJson
     /// <summary>Reads one event; returns null and appends to <paramref name="errors"/> when it breaks any rule.</summary>
     public static UsageEvent? Read(JsonElement element, DateTimeOffset now, string prefix, ICollection<FieldError> errors)
     {
-        string F(string field) => prefix.Length == 0 ? field : $"{prefix}.{field}";
         if (element.ValueKind != JsonValueKind.Object)
         {
             errors.Add(new(prefix.Length == 0 ? "$" : prefix, "must be a JSON object"));
@@ -24,25 +23,25 @@ public static partial class UsageEventJson
         }
 
         var before = errors.Count;
-        var id = RequiredString(element, "id", F, errors);
-        var tenant = RequiredString(element, "tenant", F, errors);
-        var meter = RequiredString(element, "meter", F, errors);
-        var model = OptionalString(element, "model", F, errors);
-        var gpuType = OptionalString(element, "gpu_type", F, errors);
-        var service = OptionalString(element, "service", F, errors);
+        var id = RequiredString(element, "id", prefix, errors);
+        var tenant = RequiredString(element, "tenant", prefix, errors);
+        var meter = RequiredString(element, "meter", prefix, errors);
+        var model = OptionalString(element, "model", prefix, errors);
+        var gpuType = OptionalString(element, "gpu_type", prefix, errors);
+        var service = OptionalString(element, "service", prefix, errors);
 
         decimal quantity = 0;
         if (!element.TryGetProperty("quantity", out var q) || q.ValueKind == JsonValueKind.Null)
-            errors.Add(new(F("quantity"), "is required"));
+            errors.Add(new(F(prefix, "quantity"), "is required"));
         else if (q.ValueKind != JsonValueKind.Number || !q.TryGetDecimal(out quantity))
-            errors.Add(new(F("quantity"), "must be a number between 0 and 1e12"));
+            errors.Add(new(F(prefix, "quantity"), "must be a number between 0 and 1e12"));
 
         DateTimeOffset timestamp = default;
-        var ts = RequiredString(element, "timestamp", F, errors);
+        var ts = RequiredString(element, "timestamp", prefix, errors);
         if (ts is not null && (!Rfc3339().IsMatch(ts) ||
             !DateTimeOffset.TryParse(ts, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out timestamp)))
         {
-            errors.Add(new(F("timestamp"), "must be an RFC 3339 date-time such as 2026-11-23T10:00:00Z"));
+            errors.Add(new(F(prefix, "timestamp"), "must be an RFC 3339 date-time such as 2026-11-23T10:00:00Z"));
             ts = null;
         }
 
@@ -50,26 +49,32 @@ public static partial class UsageEventJson
         if (element.TryGetProperty("attributes", out var a) && a.ValueKind != JsonValueKind.Null)
         {
             if (a.ValueKind != JsonValueKind.Object)
-                errors.Add(new(F("attributes"), "must be an object of string values"));
+                errors.Add(new(F(prefix, "attributes"), "must be an object of string values"));
             else
             {
                 attributes = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (var p in a.EnumerateObject())
                 {
                     if (p.Value.ValueKind == JsonValueKind.String) attributes[p.Name] = p.Value.GetString()!;
-                    else errors.Add(new(F($"attributes.{p.Name}"), "value must be a string"));
+                    else errors.Add(new(F(prefix, $"attributes.{p.Name}"), "value must be a string"));
                 }
             }
         }
 
-        // Judge every field that could be read, so one response names every broken rule.
-        var reported = errors.Skip(before).Select(e => e.Field).ToHashSet(StringComparer.Ordinal);
         var e = new UsageEvent(id ?? "", tenant ?? "", meter ?? "", quantity, ts is null ? now : timestamp.ToUniversalTime(),
             model, gpuType, service, attributes);
+        if (errors.Count == before)
+        {
+            UsageEventRules.Validate(e, now, prefix, errors);
+            return errors.Count > before ? null : e;
+        }
+
+        // Judge every field that could be read, so one response names every broken rule.
+        var reported = errors.Skip(before).Select(r => r.Field).ToHashSet(StringComparer.Ordinal);
         var broken = new List<FieldError>();
         UsageEventRules.Validate(e, now, prefix, broken);
         foreach (var error in broken.Where(b => !reported.Contains(b.Field))) errors.Add(error);
-        return errors.Count > before ? null : e;
+        return null;
     }
 
     /// <summary>Reads one event from a Kafka message payload (UTF-8 JSON).</summary>
@@ -90,26 +95,28 @@ public static partial class UsageEventJson
 
     public static byte[] Write(UsageEvent e) => JsonSerializer.SerializeToUtf8Bytes(e, MeteringJson.Options);
 
-    private static string? RequiredString(JsonElement element, string name, Func<string, string> field, ICollection<FieldError> errors)
+    private static string F(string prefix, string field) => prefix.Length == 0 ? field : $"{prefix}.{field}";
+
+    private static string? RequiredString(JsonElement element, string name, string prefix, ICollection<FieldError> errors)
     {
         if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
-            errors.Add(new(field(name), "is required"));
+            errors.Add(new(F(prefix, name), "is required"));
             return null;
         }
         if (value.ValueKind != JsonValueKind.String)
         {
-            errors.Add(new(field(name), "must be a string"));
+            errors.Add(new(F(prefix, name), "must be a string"));
             return null;
         }
         return value.GetString();
     }
 
-    private static string? OptionalString(JsonElement element, string name, Func<string, string> field, ICollection<FieldError> errors)
+    private static string? OptionalString(JsonElement element, string name, string prefix, ICollection<FieldError> errors)
     {
         if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
         if (value.ValueKind == JsonValueKind.String) return value.GetString();
-        errors.Add(new(field(name), "must be a string or null"));
+        errors.Add(new(F(prefix, name), "must be a string or null"));
         return null;
     }
 }

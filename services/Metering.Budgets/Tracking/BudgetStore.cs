@@ -26,7 +26,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
                 day date not null,
                 primary key (tenant, id));
             alter table {Schema}.usage_seen add column if not exists recorded_on date not null default current_date;
-            create index if not exists ix_usage_seen_recorded_on on {Schema}.usage_seen (recorded_on);
+            create index if not exists ix_usage_seen_recorded_on_brin on {Schema}.usage_seen using brin (recorded_on);
             create table if not exists {Schema}.period_totals (
                 tenant text not null,
                 meter text not null,

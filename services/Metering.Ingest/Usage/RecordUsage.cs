@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
@@ -12,6 +13,10 @@ public static class RecordUsage
 {
     public const int MaxEvents = 1000;
     private const long MaxBodyBytes = 4 * 1024 * 1024;
+    private static readonly Counter<long> Accepted = MeteringTelemetry.Meter.CreateCounter<long>(
+        "metering.ingest.events.accepted", description: "Usage events accepted (202) after Kafka acknowledged them");
+    private static readonly Counter<long> Rejected = MeteringTelemetry.Meter.CreateCounter<long>(
+        "metering.ingest.requests.rejected", description: "Usage requests refused as invalid (400/413); none of their events was accepted");
 
     public static void MapRecordUsage(this IEndpointRouteBuilder app) =>
         app.MapPost("/v1/usage", HandleAsync).RequireAuthorization(Policies.Emitter);
@@ -46,6 +51,7 @@ public static class RecordUsage
                 return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Kafka did not acknowledge the events",
                     detail: $"{ex.Error.Code}: retry the same request; events are deduplicated by (tenant, id).");
             }
+            Accepted.Add(events.Count);
             return Results.Accepted(value: new UsageAccepted(events.Count));
         }
     }
@@ -74,9 +80,12 @@ public static class RecordUsage
         return (events, errors);
     }
 
-    private static IResult Invalid(IEnumerable<FieldError> errors, int status = StatusCodes.Status400BadRequest) =>
-        Results.ValidationProblem(
+    private static IResult Invalid(IEnumerable<FieldError> errors, int status = StatusCodes.Status400BadRequest)
+    {
+        Rejected.Add(1);
+        return Results.ValidationProblem(
             errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
             statusCode: status,
             title: "The usage request is invalid; nothing of it was accepted.");
+    }
 }
