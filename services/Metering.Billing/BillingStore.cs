@@ -14,7 +14,7 @@ namespace Metering.Billing;
 public static class BillingStore
 {
     public const string Schema = "billing";
-    public const string UsageReceipts = "usage_receipts";
+    public const string UsageReceipts = "receipts";
     public const string DeadLetters = "dead_letters";
 
     public static void Configure(StoreOptions opts, string connectionString, string schema = Schema)
@@ -32,12 +32,12 @@ public static class BillingStore
         opts.Projections.Errors.SkipUnknownEvents = false;
 
         var receipts = new Table(new PostgresqlObjectName(schema, UsageReceipts, SchemaUtils.IdentifierUsage.General));
-        receipts.AddColumn<string>("tenant").AsPrimaryKey();
-        receipts.AddColumn<string>("usage_id").AsPrimaryKey();
+        // UsageKey of (tenant, id).
+        receipts.AddColumn<Guid>("usage_key").AsPrimaryKey();
         // Receipts are pruned by the day they were written (see ReceiptPruning), not by the usage's own timestamp.
         receipts.AddColumn("recorded_on", "date").NotNull().DefaultValueByExpression("current_date");
         // BRIN: receipts arrive in recorded_on order, so a block-range index finds old ones at almost no cost per insert.
-        receipts.Indexes.Add(new IndexDefinition("ix_usage_receipts_recorded_on") { Columns = ["recorded_on"], Method = IndexMethod.brin });
+        receipts.Indexes.Add(new IndexDefinition("ix_receipts_recorded_on") { Columns = ["recorded_on"], Method = IndexMethod.brin });
         opts.Storage.ExtendedSchemaObjects.Add(receipts);
 
         var deadLetters = new Table(new PostgresqlObjectName(schema, DeadLetters, SchemaUtils.IdentifierUsage.General));

@@ -73,27 +73,27 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
             .Build();
         consumer.Subscribe(KafkaTopics.Usage.Name);
         IsRunning = true;
-        // Two stages: while one batch is being stored, the next is fetched and parsed. Batches are still stored one
-        // at a time and in order, and each one's offsets are committed only after it was stored.
-        (Task Handling, List<ConsumeResult<string?, byte[]?>> Records)? inFlight = null;
+        // Two stages: while one batch is being stored, the next is fetched and parsed, and it keeps growing until the
+        // store is done, so batches adapt to the load: small and quick when it is light, large when it is heavy.
+        // Batches are still stored one at a time and in order, and each one's offsets are committed only after it was stored.
+        (Task Storing, List<ConsumeResult<string?, byte[]?>> Records)? inFlight = null;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var records = NextBatch(consumer, stoppingToken);
-                var batch = records.Count == 0 ? null : Parse(records);
+                var (records, batch) = NextBatch(consumer, inFlight?.Storing, stoppingToken);
                 if (inFlight is { } previous)
                 {
-                    await previous.Handling;
+                    await previous.Storing;
                     Commit(consumer, previous.Records);
                     inFlight = null;
                 }
-                if (batch is not null) inFlight = (Task.Run(() => HandleAsync(batch, stoppingToken), stoppingToken), records);
+                if (records.Count > 0) inFlight = (Task.Run(() => HandleAsync(batch, stoppingToken), stoppingToken), records);
             }
             if (inFlight is { } last)
             {
                 inFlight = null;
-                await last.Handling;
+                await last.Storing;
                 Commit(consumer, last.Records);
             }
         }
@@ -101,7 +101,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
         {
             IsRunning = false;
             // Never leave a batch being stored behind: the restarted consumer would store it again alongside.
-            if (inFlight is { } abandoned) await abandoned.Handling.ContinueWith(_ => { }, TaskScheduler.Default);
+            if (inFlight is { } abandoned) await abandoned.Storing.ContinueWith(_ => { }, TaskScheduler.Default);
             consumer.Close();
         }
     }
@@ -110,44 +110,59 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
         consumer.Commit(records.GroupBy(r => r.TopicPartition)
             .Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1)));
 
-    private List<ConsumeResult<string?, byte[]?>> NextBatch(IConsumer<string?, byte[]?> consumer, CancellationToken ct)
+    /// <summary>
+    /// Gathers records for at least <see cref="BatchWindow"/> after the first one, and for as long as the previous
+    /// batch is still being stored, up to <see cref="MaxBatch"/>; parses each one as it arrives.
+    /// </summary>
+    private (List<ConsumeResult<string?, byte[]?>> Records, UsageBatch Batch) NextBatch(IConsumer<string?, byte[]?> consumer, Task? storing, CancellationToken ct)
     {
-        var batch = new List<ConsumeResult<string?, byte[]?>>();
-        var first = consumer.Consume(TimeSpan.FromMilliseconds(500));
-        if (first is null || first.IsPartitionEOF) return batch;
-        batch.Add(first);
-        var deadline = Stopwatch.GetTimestamp() + (long)(BatchWindow.TotalSeconds * Stopwatch.Frequency);
-        while (batch.Count < MaxBatch && !ct.IsCancellationRequested)
-        {
-            var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-            if (remaining <= TimeSpan.Zero) break;
-            var next = consumer.Consume(remaining);
-            if (next is null) break;
-            if (!next.IsPartitionEOF) batch.Add(next);
-        }
-        return batch;
-    }
-
-    private UsageBatch Parse(List<ConsumeResult<string?, byte[]?>> records)
-    {
-        var now = clock.GetUtcNow();
-        var usage = new List<UsageRecord>(records.Count);
+        var records = new List<ConsumeResult<string?, byte[]?>>();
+        var usage = new List<UsageRecord>();
         var rejected = new List<RejectedRecord>();
-        foreach (var record in records)
+        var batch = new UsageBatch(usage, rejected);
+        var first = consumer.Consume(TimeSpan.FromMilliseconds(storing is null ? 500 : 5));
+        if (first is null || first.IsPartitionEOF)
         {
+            if (storing is null) return (records, batch);
+        }
+        else Add(first);
+
+        var deadline = Stopwatch.GetTimestamp() + (long)(BatchWindow.TotalSeconds * Stopwatch.Frequency);
+        while (records.Count < MaxBatch && !ct.IsCancellationRequested)
+        {
+            var stillStoring = storing is { IsCompleted: false };
+            var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (records.Count == 0 || remaining <= TimeSpan.Zero)
+            {
+                if (!stillStoring && records.Count > 0) break;
+                if (!stillStoring && records.Count == 0) return (records, batch);
+                remaining = TimeSpan.FromMilliseconds(5);
+            }
+            var next = consumer.Consume(remaining);
+            if (next is null)
+            {
+                if (!stillStoring && records.Count > 0) break;
+                continue;
+            }
+            if (!next.IsPartitionEOF) Add(next);
+        }
+        return (records, batch);
+
+        void Add(ConsumeResult<string?, byte[]?> record)
+        {
+            records.Add(record);
             // Late events are judged against the time they were produced, not the time they are consumed.
-            var producedAt = record.Message.Timestamp.Type == TimestampType.NotAvailable ? now : new DateTimeOffset(record.Message.Timestamp.UtcDateTime);
+            var producedAt = record.Message.Timestamp.Type == TimestampType.NotAvailable ? clock.GetUtcNow() : new DateTimeOffset(record.Message.Timestamp.UtcDateTime);
             var errors = new List<FieldError>();
             var parsed = record.Message.Value is { } value ? UsageEventJson.Read(value, producedAt, errors) : null;
             if (parsed is not null)
             {
                 usage.Add(new UsageRecord(parsed, ParentOf(record), record.TopicPartitionOffset));
-                continue;
+                return;
             }
             if (record.Message.Value is null) errors.Add(new("$", "the record has no value"));
             rejected.Add(new RejectedRecord(record.Message.Key, record.Message.Value ?? [], FieldError.Describe(errors), record.TopicPartitionOffset, producedAt));
         }
-        return new UsageBatch(usage, rejected);
     }
 
     private static ActivityContext ParentOf(ConsumeResult<string?, byte[]?> record) =>

@@ -37,24 +37,24 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
             await lockStreams.ExecuteScalarAsync(ct);
         }
 
-        var fresh = new HashSet<(string Tenant, string Id)>();
+        var keys = unique.Select(e => UsageKey.Of(e.Tenant, e.Id)).ToArray();
+        var fresh = new HashSet<Guid>();
         await using (var receipts = new NpgsqlCommand($"""
-            insert into {schema}.{BillingStore.UsageReceipts} (tenant, usage_id)
-            select * from unnest(@tenants, @ids)
+            insert into {schema}.{BillingStore.UsageReceipts} (usage_key)
+            select unnest(@keys)
             on conflict do nothing
-            returning tenant, usage_id
+            returning usage_key
             """, connection, transaction))
         {
-            receipts.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = unique.Select(e => e.Tenant).ToArray() });
-            receipts.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = unique.Select(e => e.Id).ToArray() });
+            receipts.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = keys });
             await using var reader = await receipts.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) fresh.Add((reader.GetString(0), reader.GetString(1)));
+            while (await reader.ReadAsync(ct)) fresh.Add(reader.GetGuid(0));
         }
 
         if (rejected.Count > 0) await RecordDeadLettersAsync(schema, rejected, connection, transaction, ct);
 
         await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
-        foreach (var stream in unique.Where(e => fresh.Contains((e.Tenant, e.Id)))
+        foreach (var stream in unique.Where((_, i) => fresh.Contains(keys[i]))
                      .GroupBy(e => (e.Tenant, Month: BillingPeriod.Of(e.Timestamp))))
         {
             var recorded = new UsageBatchRecorded(stream.Key.Tenant, stream.Key.Month, stream.Select(RecordedUsage.From).ToList());
