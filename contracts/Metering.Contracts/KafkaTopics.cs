@@ -12,5 +12,11 @@ public static class KafkaTopics
     /// <summary>Messages of the usage topic that could not be parsed or broke a rule, with the reason in a header.</summary>
     public static readonly KafkaTopic UsageDeadLetters = new("metering.usage.dead-letters.v1", 1);
 
-    public static IReadOnlyList<KafkaTopic> All { get; } = [Usage, UsageDeadLetters];
+    /// <summary>Each tenant's latest budget status (<c>BudgetStatusChanged</c>), keyed by tenant; compacted, so reading it from the start gives the current set.</summary>
+    public static readonly KafkaTopic BudgetStatus = new("metering.budget-status.v1", 12, Compacted: true);
+
+    /// <summary>Soft-threshold and alert-limit crossings (<c>BudgetAlert</c>), keyed by tenant.</summary>
+    public static readonly KafkaTopic BudgetAlerts = new("metering.budget-alerts.v1", 3);
+
+    public static IReadOnlyList<KafkaTopic> All { get; } = [Usage, UsageDeadLetters, BudgetStatus, BudgetAlerts];
 }

@@ -1,10 +1,14 @@
+using Metering.Budgets.Authorizing;
+using Metering.Budgets.Broadcast;
 using Metering.Budgets.Clustering;
+using Metering.Budgets.Quotas;
 using Metering.Budgets.Reading;
 using Metering.Budgets.Tracking;
 using Metering.Budgets.Usage;
 using Metering.ServiceDefaults;
 using Metering.UsageTopic;
 using Npgsql;
+using Orleans.Serialization;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMeteringDefaults("metering-budgets", defaultPort: 5081);
@@ -12,16 +16,27 @@ builder.AddMeteringDefaults("metering-budgets", defaultPort: 5081);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(MeteringSettings.Postgres(builder.Configuration)));
 builder.Services.AddSingleton<BudgetStore>();
+builder.Services.AddSingleton<QuotaStore>();
+builder.Services.AddSingleton<BudgetBroadcast>();
 builder.Services.AddHostedService<BudgetSchemaMigration>();
 builder.Services.AddHostedService<MembershipSchemaMigration>();
 // Hosted services start in registration order: schemas, then the silo, then the consumer that calls grains.
-builder.UseOrleans(silo => silo.UsePostgresClustering(builder.Configuration));
+builder.UseOrleans(silo =>
+{
+    silo.UsePostgresClustering(builder.Configuration);
+    // The API records of contracts/ carry no Orleans attributes (it stays free of infrastructure): grains pass them as JSON.
+    silo.Services.AddSerializer(serializer => serializer.AddJsonSerializer(
+        isSupported: type => type.Namespace?.StartsWith("Metering.Contracts", StringComparison.Ordinal) == true,
+        jsonSerializerOptions: Metering.Contracts.MeteringJson.Create()));
+});
 builder.Services.AddUsageTopicConsumer<UsageConsumer>();
 builder.Services.AddReceiptPruning<BudgetStore>();
 
 var app = builder.Build();
 app.MapMeteringDefaults();
 app.MapGetBudget();
+app.MapQuotas();
+app.MapAuthorize();
 app.Run();
 
 /// <summary>Creates the budgets schema before the silo and the consumer start.</summary>

@@ -1,5 +1,4 @@
 using Metering.Budgets.Tracking;
-using Metering.Contracts.Budgets;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
 
@@ -11,24 +10,31 @@ public static class GetBudget
     public static void MapGetBudget(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/tenants/{tenant}/budget", HandleAsync).RequireAuthorization(Policies.Emitter);
 
-    private static async Task<IResult> HandleAsync(string tenant, IGrainFactory grains)
-    {
-        if (!UsageEventRules.IsValidTenant(tenant))
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["tenant"] = ["must match ^[a-z0-9][a-z0-9-]{0,62}$"] });
+    private static Task<IResult> HandleAsync(string tenant, IGrainFactory grains) =>
+        !UsageEventRules.IsValidTenant(tenant)
+            ? Task.FromResult(BudgetProblems.Invalid([new("tenant", "must match ^[a-z0-9][a-z0-9-]{0,62}$")]))
+            : BudgetProblems.OrUnavailable(async () => Results.Ok(await grains.GetGrain<ITenantBudgetGrain>(tenant).GetBudget()));
+}
 
-        IReadOnlyList<PeriodTotal> totals;
+/// <summary>The problem answers every Budgets endpoint shares.</summary>
+public static class BudgetProblems
+{
+    public static IResult Invalid(IEnumerable<FieldError> errors) =>
+        Results.ValidationProblem(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
+            title: "The request is invalid; nothing was changed.");
+
+    /// <summary>503 while the tenant's grain moves to another silo (one died or is leaving): a moment later it answers.</summary>
+    public static async Task<IResult> OrUnavailable(Func<Task<IResult>> call)
+    {
         try
         {
-            totals = await grains.GetGrain<ITenantBudgetGrain>(tenant).GetCurrentTotals();
+            return await call();
         }
         catch (Exception ex) when (ex is OrleansException or TimeoutException)
         {
-            // The tenant's grain is moving to another silo (one died or is leaving): a moment later it answers.
             return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Budget temporarily unavailable",
                 detail: "The tenant's budget is moving between silos; retry in a few seconds.",
                 extensions: new Dictionary<string, object?> { ["retry_after_seconds"] = 5 });
         }
-        var usage = totals.Select(t => new MeterUsageView(t.Meter, t.Period, t.Used)).ToList();
-        return Results.Ok(new BudgetView(tenant, BudgetStatuses.Ok, usage, []));
     }
 }

@@ -27,6 +27,36 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
                 primary key (tenant, id));
             alter table {Schema}.usage_seen add column if not exists recorded_on date not null default current_date;
             create index if not exists ix_usage_seen_recorded_on_brin on {Schema}.usage_seen using brin (recorded_on);
+            create table if not exists {Schema}.quotas (
+                tenant text primary key,
+                limits jsonb not null,
+                updated_at timestamptz not null);
+            create table if not exists {Schema}.quota_changes (
+                id bigserial primary key,
+                tenant text not null,
+                changed_at timestamptz not null,
+                changed_by text not null,
+                before jsonb not null,
+                after jsonb not null);
+            create index if not exists ix_quota_changes_tenant on {Schema}.quota_changes (tenant, id);
+            create table if not exists {Schema}.reservations (
+                tenant text not null,
+                id text not null,
+                meter text not null,
+                quantity numeric not null,
+                expires_at timestamptz not null,
+                primary key (tenant, id));
+            create table if not exists {Schema}.alerts_sent (
+                tenant text not null,
+                meter text not null,
+                period text not null,
+                period_start date not null,
+                threshold text not null,
+                primary key (tenant, meter, period, period_start, threshold));
+            create table if not exists {Schema}.statuses (
+                tenant text primary key,
+                status text not null,
+                changed_at timestamptz not null);
             create table if not exists {Schema}.period_totals (
                 tenant text not null,
                 meter text not null,
@@ -84,8 +114,82 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
             await upsert.ExecuteNonQueryAsync(ct);
         }
 
+        var settled = applied.Where(i => i.ReservationId is not null).Select(i => i.ReservationId!).ToArray();
+        if (settled.Length > 0)
+        {
+            await using var settle = new NpgsqlCommand($"delete from {Schema}.reservations where tenant = @tenant and id = any(@ids)", connection, transaction);
+            settle.Parameters.AddWithValue("tenant", tenant);
+            settle.Parameters.AddWithValue("ids", settled);
+            await settle.ExecuteNonQueryAsync(ct);
+        }
+
         await transaction.CommitAsync(ct);
         return applied;
+    }
+
+    public async Task<IReadOnlyList<Reservation>> LoadReservationsAsync(string tenant, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select id, meter, quantity, expires_at from {Schema}.reservations where tenant = @tenant");
+        command.Parameters.AddWithValue("tenant", tenant);
+        var reservations = new List<Reservation>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            reservations.Add(new(reader.GetString(0), reader.GetString(1), reader.GetDecimal(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        return reservations;
+    }
+
+    public async Task AddReservationAsync(string tenant, Reservation reservation, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"insert into {Schema}.reservations (tenant, id, meter, quantity, expires_at) values (@tenant, @id, @meter, @quantity, @expires)");
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("id", reservation.Id);
+        command.Parameters.AddWithValue("meter", reservation.Meter);
+        command.Parameters.AddWithValue("quantity", reservation.Quantity);
+        command.Parameters.AddWithValue("expires", reservation.ExpiresAt.UtcDateTime);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task DeleteReservationsAsync(string tenant, IEnumerable<string> ids, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"delete from {Schema}.reservations where tenant = @tenant and id = any(@ids)");
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("ids", ids.ToArray());
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>True the first time an alert for this limit, period and threshold is recorded; false ever after.</summary>
+    public async Task<bool> TryRecordAlertAsync(string tenant, LimitState state, string threshold, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            insert into {Schema}.alerts_sent (tenant, meter, period, period_start, threshold) values (@tenant, @meter, @period, @start, @threshold)
+            on conflict do nothing
+            """);
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("meter", state.Limit.Meter);
+        command.Parameters.AddWithValue("period", state.Limit.Period);
+        command.Parameters.AddWithValue("start", state.PeriodStart);
+        command.Parameters.AddWithValue("threshold", threshold);
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task<string?> LoadStatusAsync(string tenant, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select status from {Schema}.statuses where tenant = @tenant");
+        command.Parameters.AddWithValue("tenant", tenant);
+        return await command.ExecuteScalarAsync(ct) as string;
+    }
+
+    public async Task SaveStatusAsync(string tenant, string status, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            insert into {Schema}.statuses (tenant, status, changed_at) values (@tenant, @status, @at)
+            on conflict (tenant) do update set status = excluded.status, changed_at = excluded.changed_at
+            """);
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("status", status);
+        command.Parameters.AddWithValue("at", at.UtcDateTime);
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     public async Task<long> PruneRecordedBeforeAsync(DateOnly day, CancellationToken ct)

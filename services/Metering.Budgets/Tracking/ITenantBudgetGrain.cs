@@ -1,3 +1,6 @@
+using Metering.Contracts.Budgets;
+using Orleans.Concurrency;
+
 namespace Metering.Budgets.Tracking;
 
 /// <summary>One tenant's real-time budget, keyed by tenant id.</summary>
@@ -8,7 +11,18 @@ public interface ITenantBudgetGrain : IGrainWithStringKey
     [Alias("ApplyUsage")]
     Task<int> ApplyUsage(IReadOnlyList<UsageIncrement> increments);
 
-    /// <summary>The totals of the current UTC day and month.</summary>
-    [Alias("GetCurrentTotals")]
-    Task<IReadOnlyList<PeriodTotal>> GetCurrentTotals();
+    /// <summary>Usage of the current UTC day and month, limits and status.</summary>
+    [Alias("GetBudget"), AlwaysInterleave]
+    Task<BudgetView> GetBudget();
+
+    /// <summary>Replaces the tenant's limits, records who did it, and applies the new status at once.</summary>
+    [Alias("SetQuota")]
+    Task<BudgetView> SetQuota(IReadOnlyList<QuotaLimit> limits, string changedBy);
+
+    /// <summary>
+    /// The authorize rule of PRODUCT §5, optionally holding the quantity. Interleaves with usage being stored: its
+    /// check and its hold happen in one step, so concurrent reservations can never together pass a limit.
+    /// </summary>
+    [Alias("Authorize"), AlwaysInterleave]
+    Task<AuthorizeResponse> Authorize(AuthorizeRequest request);
 }

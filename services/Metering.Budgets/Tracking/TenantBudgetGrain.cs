@@ -1,44 +1,122 @@
+using Metering.Budgets.Broadcast;
+using Metering.Budgets.Quotas;
 using Metering.Contracts.Budgets;
 
 namespace Metering.Budgets.Tracking;
 
 /// <summary>
-/// Keeps one tenant's usage totals in memory, backed by <see cref="BudgetStore"/>. Not reentrant: a tenant's
-/// usage is applied one batch at a time, in the order its partition delivered it.
+/// One tenant's budget: totals, limits and reservations in memory (<see cref="TenantBudget"/>), backed by PostgreSQL,
+/// so that the grain comes back with its state on any silo. Usage is applied one batch at a time, in the order its
+/// partition delivered it; every status change is broadcast, and each threshold crossing alerts once per period.
 /// </summary>
-public sealed class TenantBudgetGrain(BudgetStore store, TimeProvider clock) : Grain, ITenantBudgetGrain
+public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, BudgetBroadcast broadcast, TimeProvider clock,
+    ILogger<TenantBudgetGrain> logger) : Grain, ITenantBudgetGrain
 {
-    private readonly Dictionary<(string Meter, string Period, DateOnly Start), decimal> _totals = [];
+    public static readonly TimeSpan ReservationLifetime = TimeSpan.FromMinutes(5);
+
+    private readonly TenantBudget _budget = new();
+    private string _publishedStatus = BudgetStatuses.Ok;
+    private IGrainTimer? _resetTimer;
 
     private string Tenant => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        foreach (var total in await store.LoadAsync(Tenant, PeriodTotal.MonthStart(today), cancellationToken))
-            _totals[(total.Meter, total.Period, total.Start)] = total.Used;
+        var now = clock.GetUtcNow();
+        foreach (var total in await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, now), cancellationToken))
+            _budget.Add(total);
+        _budget.SetLimits(await quotas.LoadAsync(Tenant, cancellationToken));
+        foreach (var reservation in await store.LoadReservationsAsync(Tenant, cancellationToken))
+            _budget.Reserve(reservation);
+        _publishedStatus = await store.LoadStatusAsync(Tenant, cancellationToken) ?? BudgetStatuses.Ok;
+        // A period may have ended while no silo held this tenant.
+        await AfterChangeAsync(cancellationToken);
     }
 
     public async Task<int> ApplyUsage(IReadOnlyList<UsageIncrement> increments)
     {
         var applied = await store.ApplyAsync(Tenant, increments, CancellationToken.None);
-        foreach (var total in applied.SelectMany(PeriodTotal.Of))
+        foreach (var increment in applied)
         {
-            var key = (total.Meter, total.Period, total.Start);
-            _totals[key] = _totals.GetValueOrDefault(key) + total.Used;
+            foreach (var total in PeriodTotal.Of(increment)) _budget.Add(total);
+            if (increment.ReservationId is { } reservation) _budget.Settle(reservation);
         }
+        if (applied.Count > 0) await AfterChangeAsync(CancellationToken.None);
         return applied.Count;
     }
 
-    public Task<IReadOnlyList<PeriodTotal>> GetCurrentTotals()
+    public Task<BudgetView> GetBudget() => Task.FromResult(View(clock.GetUtcNow()));
+
+    public async Task<BudgetView> SetQuota(IReadOnlyList<QuotaLimit> limits, string changedBy)
     {
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var month = PeriodTotal.MonthStart(today);
-        IReadOnlyList<PeriodTotal> current = _totals
-            .Where(t => (t.Key.Period == Periods.Day && t.Key.Start == today) || (t.Key.Period == Periods.Month && t.Key.Start == month))
-            .Select(t => new PeriodTotal(t.Key.Meter, t.Key.Period, t.Key.Start, t.Value))
-            .OrderBy(t => t.Meter, StringComparer.Ordinal).ThenBy(t => t.Period, StringComparer.Ordinal)
-            .ToList();
-        return Task.FromResult(current);
+        var now = clock.GetUtcNow();
+        await quotas.SaveAsync(Tenant, _budget.Limits, limits, changedBy, now, CancellationToken.None);
+        _budget.SetLimits(limits);
+        await AfterChangeAsync(CancellationToken.None);
+        return View(now);
+    }
+
+    public async Task<AuthorizeResponse> Authorize(AuthorizeRequest request)
+    {
+        var now = clock.GetUtcNow();
+        var expired = _budget.Expire(now);
+        var decision = _budget.Authorize(request.Meter, request.Quantity, now);
+        if (!decision.Allowed) return new AuthorizeResponse(false, decision.Reason, decision.RetryAfterSeconds);
+        if (!request.Reserve) return new AuthorizeResponse(true);
+
+        // Held in memory before the first await, so an interleaved authorize already sees it.
+        var reservation = new Reservation(Guid.NewGuid().ToString("N"), request.Meter, request.Quantity, now + ReservationLifetime);
+        _budget.Reserve(reservation);
+        try
+        {
+            await store.AddReservationAsync(Tenant, reservation, CancellationToken.None);
+            if (expired.Count > 0) await store.DeleteReservationsAsync(Tenant, expired.Select(r => r.Id), CancellationToken.None);
+        }
+        catch
+        {
+            _budget.Settle(reservation.Id);
+            throw;
+        }
+        return new AuthorizeResponse(true, ReservationId: reservation.Id);
+    }
+
+    private BudgetView View(DateTimeOffset now)
+    {
+        var usage = _budget.Current(now).Select(t => new MeterUsageView(t.Meter, t.Period, t.Used)).ToList();
+        var limits = _budget.Evaluate(now).Select(s => new LimitView(s.Limit.Meter, s.Limit.Period, s.Limit.Limit, s.Used, s.Remaining,
+            s.Limit.SoftPct, s.Limit.Enforcement, s.ResetsAt)).ToList();
+        return new BudgetView(Tenant, _budget.Status(now).Status, usage, limits);
+    }
+
+    /// <summary>Broadcasts a changed status, alerts on new crossings, and wakes up when the next period begins.</summary>
+    private async Task AfterChangeAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var (status, reason) = _budget.Status(now);
+        if (status != _publishedStatus)
+        {
+            await broadcast.PublishAsync(new BudgetStatusChanged(Tenant, status, reason, now), ct);
+            await store.SaveStatusAsync(Tenant, status, now, ct);
+            logger.LogInformation("Tenant {Tenant} is now {Status}: {Reason}", Tenant, status, reason ?? "within every limit");
+            _publishedStatus = status;
+        }
+
+        foreach (var state in _budget.Evaluate(now))
+        {
+            var threshold = state.Reached ? "limit" : state.SoftCrossed ? "soft" : null;
+            if (threshold is null || !await store.TryRecordAlertAsync(Tenant, state, threshold, ct)) continue;
+            await broadcast.PublishAsync(new BudgetAlert(Tenant, state.Limit.Meter, state.Limit.Period, state.PeriodStart, threshold,
+                state.Used, state.Limit.Limit, now), ct);
+        }
+
+        _resetTimer?.Dispose();
+        _resetTimer = null;
+        if (status == BudgetStatuses.Ok || _budget.Limits.Count == 0) return;
+        // Not ok until a period ends: stay active and re-evaluate right after the next boundary, so the status that
+        // platform services see is lifted at midnight UTC (or the 1st of the month) without waiting for new usage.
+        var nextReset = _budget.Evaluate(now).Min(s => s.ResetsAt);
+        var due = nextReset - now + TimeSpan.FromMilliseconds(50);
+        DelayDeactivation(due + TimeSpan.FromMinutes(1));
+        _resetTimer = this.RegisterGrainTimer(_ => AfterChangeAsync(CancellationToken.None), new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan));
     }
 }

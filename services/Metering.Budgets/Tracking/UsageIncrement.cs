@@ -3,16 +3,22 @@ using Metering.Contracts.Usage;
 
 namespace Metering.Budgets.Tracking;
 
-/// <summary>One usage event as the budget grain needs it: its idempotency key, meter, quantity and UTC day.</summary>
+/// <summary>
+/// One usage event as the budget grain needs it: its idempotency key, meter, quantity, UTC day, and the reservation
+/// it settles (<c>attributes.reservation_id</c>), if any.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Metering.Budgets.UsageIncrement")]
 public sealed record UsageIncrement(
     [property: Id(0)] string Id,
     [property: Id(1)] string Meter,
     [property: Id(2)] decimal Quantity,
-    [property: Id(3)] DateOnly Day)
+    [property: Id(3)] DateOnly Day,
+    [property: Id(4)] string? ReservationId = null)
 {
+    public const string ReservationAttribute = "reservation_id";
+
     public static UsageIncrement From(UsageEvent e) =>
-        new(e.Id, e.Meter, e.Quantity, DateOnly.FromDateTime(e.Timestamp.UtcDateTime));
+        new(e.Id, e.Meter, e.Quantity, DateOnly.FromDateTime(e.Timestamp.UtcDateTime), e.Attributes?.GetValueOrDefault(ReservationAttribute));
 }
 
 /// <summary>A running total: what a tenant used of a meter in one UTC day or month (<see cref="Start"/> is its first day).</summary>

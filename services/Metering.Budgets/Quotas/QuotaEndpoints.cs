@@ -1,0 +1,53 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Metering.Budgets.Reading;
+using Metering.Budgets.Tracking;
+using Metering.Contracts.Usage;
+using Metering.ServiceDefaults;
+
+namespace Metering.Budgets.Quotas;
+
+/// <summary><c>PUT /v1/tenants/{tenant}/quota</c> (admin) and <c>GET /v1/tenants/{tenant}/quota/history</c> (admin).</summary>
+public static class QuotaEndpoints
+{
+    /// <summary>Tokens belong to roles, not people: this optional header names the person behind a change in the history.</summary>
+    public const string ActorHeader = "X-Metering-Actor";
+
+    public static void MapQuotas(this IEndpointRouteBuilder app)
+    {
+        app.MapPut("/v1/tenants/{tenant}/quota", PutAsync).RequireAuthorization(Policies.Admin);
+        app.MapGet("/v1/tenants/{tenant}/quota/history", HistoryAsync).RequireAuthorization(Policies.Admin);
+    }
+
+    private static async Task<IResult> PutAsync(string tenant, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, CancellationToken ct)
+    {
+        if (!UsageEventRules.IsValidTenant(tenant)) return BudgetProblems.Invalid([new("tenant", "must match ^[a-z0-9][a-z0-9-]{0,62}$")]);
+        string? actor = request.Headers[ActorHeader];
+        if (actor is not null && (actor.Length is 0 or > 128 || actor.Any(char.IsControl)))
+            return BudgetProblems.Invalid([new(ActorHeader, "must be 1 to 128 printable characters")]);
+
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+        }
+        catch (JsonException ex)
+        {
+            return BudgetProblems.Invalid([new("$", $"is not valid JSON: {ex.Message}")]);
+        }
+        using (document)
+        {
+            var errors = new List<FieldError>();
+            var limits = QuotaRules.Read(document.RootElement, errors);
+            if (limits is null) return BudgetProblems.Invalid(errors);
+            var changedBy = actor is null ? user.Identity!.Name! : $"{user.Identity!.Name}/{actor}";
+            return await BudgetProblems.OrUnavailable(async () => Results.Ok(await grains.GetGrain<ITenantBudgetGrain>(tenant).SetQuota(limits, changedBy)));
+        }
+    }
+
+    private static async Task<IResult> HistoryAsync(string tenant, QuotaStore quotas, CancellationToken ct)
+    {
+        if (!UsageEventRules.IsValidTenant(tenant)) return BudgetProblems.Invalid([new("tenant", "must match ^[a-z0-9][a-z0-9-]{0,62}$")]);
+        return Results.Ok(new { tenant, changes = await quotas.HistoryAsync(tenant, ct) });
+    }
+}

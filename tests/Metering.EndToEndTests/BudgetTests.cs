@@ -1,0 +1,176 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Metering.Contracts;
+using Metering.Contracts.Budgets;
+using Metering.Contracts.Usage;
+
+namespace Metering.EndToEndTests;
+
+/// <summary>Quotas, status, authorize and reservations through Budgets' HTTP API, with usage flowing through Ingest and Kafka.</summary>
+[Collection(MeteringSystemCollection.Name)]
+public sealed class BudgetTests(MeteringSystem system)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+    private readonly string _tenant = $"e2e-budget-{Guid.NewGuid():N}"[..40];
+
+    private async Task<HttpResponseMessage> Send(HttpMethod method, ServiceProcess service, string path, object? body, string? token = MeteringSystem.AdminToken,
+        string? actor = null)
+    {
+        using var request = system.Request(method, service, path, token,
+            body is null ? null : new StringContent(body as string ?? JsonSerializer.Serialize(body, MeteringJson.Options), Encoding.UTF8, "application/json"));
+        if (actor is not null) request.Headers.Add("X-Metering-Actor", actor);
+        return await system.Http.SendAsync(request);
+    }
+
+    private async Task<BudgetView> PutQuota(string actor, params object[] limits)
+    {
+        using var response = await Send(HttpMethod.Put, system.Budgets, $"/v1/tenants/{_tenant}/quota", new { limits }, actor: actor);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<BudgetView>(MeteringJson.Options))!;
+    }
+
+    private async Task Use(string id, string meter, decimal quantity)
+    {
+        var usage = new UsageEvent(id, _tenant, meter, quantity, DateTimeOffset.UtcNow.AddSeconds(-1), Meters.IsTokenMeter(meter) ? "m" : null,
+            Meters.IsTokenMeter(meter) ? null : "h100");
+        using var response = await Send(HttpMethod.Post, system.Ingest, "/v1/usage", new { events = new[] { usage } }, MeteringSystem.EmitterToken);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    private async Task<BudgetView> WaitForBudget(Func<BudgetView, bool> done)
+    {
+        BudgetView? budget = null;
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await Send(HttpMethod.Get, system.Budgets, $"/v1/tenants/{_tenant}/budget", null);
+            budget = await response.Content.ReadFromJsonAsync<BudgetView>(MeteringJson.Options);
+            if (budget is not null && done(budget)) return budget;
+            await Task.Delay(100);
+        }
+        Assert.Fail($"budget never reached the expected state; last: {JsonSerializer.Serialize(budget, MeteringJson.Options)}");
+        return budget!;
+    }
+
+    private async Task<(HttpStatusCode Status, AuthorizeResponse Answer)> Authorize(string meter, decimal quantity, bool reserve = false)
+    {
+        using var response = await Send(HttpMethod.Post, system.Budgets, $"/v1/tenants/{_tenant}/authorize", new { meter, quantity, reserve }, MeteringSystem.EmitterToken);
+        return (response.StatusCode, (await response.Content.ReadFromJsonAsync<AuthorizeResponse>(MeteringJson.Options))!);
+    }
+
+    /// <summary>Every record about this tenant on a topic, read from the beginning until it has been quiet for a second.</summary>
+    private List<T> Read<T>(KafkaTopic topic, int atLeast)
+    {
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = system.KafkaBootstrapServers, GroupId = $"e2e-{Guid.NewGuid()}", EnableAutoCommit = false,
+        }).Build();
+        consumer.Assign(Enumerable.Range(0, topic.Partitions).Select(p => new TopicPartitionOffset(topic.Name, p, Offset.Beginning)));
+        var found = new List<T>();
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            var record = consumer.Consume(TimeSpan.FromSeconds(1));
+            if (record is null && found.Count >= atLeast) break;
+            if (record?.Message.Key == _tenant) found.Add(JsonSerializer.Deserialize<T>(record.Message.Value, MeteringJson.Options)!);
+        }
+        return found;
+    }
+
+    [Fact]
+    public async Task Crossing_a_hard_limit_throttles_at_once_and_raising_the_limit_lifts_it()
+    {
+        var set = await PutQuota("alice", new { meter = "input_tokens", period = "day", limit = 1000, enforcement = "throttle" });
+        Assert.Equal(BudgetStatuses.Ok, set.Status);
+
+        await Use("u1", Meters.InputTokens, 600);
+        await Use("u2", Meters.InputTokens, 500);
+        var throttled = await WaitForBudget(b => b.Status == BudgetStatuses.Throttled);
+        var limit = Assert.Single(throttled.Limits);
+        Assert.Equal((1000m, 1100m, 0m, 80), (limit.Limit, limit.Used, limit.Remaining, limit.SoftPct));
+
+        var (status, refused) = await Authorize(Meters.InputTokens, 1);
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        Assert.False(refused.Allowed);
+        Assert.InRange(refused.RetryAfterSeconds!.Value, 1, 86400);
+        // A meter without a limit is not throttled.
+        Assert.Equal(HttpStatusCode.OK, (await Authorize(Meters.OutputTokens, 1_000_000)).Status);
+
+        var raised = await PutQuota("bob", new { meter = "input_tokens", period = "day", limit = 5000, enforcement = "throttle" });
+        Assert.Equal(BudgetStatuses.Ok, raised.Status);
+        Assert.Equal(HttpStatusCode.OK, (await Authorize(Meters.InputTokens, 3900)).Status);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await Authorize(Meters.InputTokens, 3901)).Status);
+
+        // Platform services learn both changes from the compacted status topic.
+        var changes = Read<BudgetStatusChanged>(KafkaTopics.BudgetStatus, atLeast: 2);
+        Assert.Equal([BudgetStatuses.Throttled, BudgetStatuses.Ok], changes.Select(c => c.Status));
+    }
+
+    [Fact]
+    public async Task Quota_history_records_every_change_with_its_author_and_bad_or_unauthorised_changes_change_nothing()
+    {
+        await PutQuota("alice", new { meter = "gpu_seconds", period = "month", limit = 36000, soft_pct = 90, enforcement = "alert" });
+        await PutQuota("bob", new { meter = "gpu_seconds", period = "month", limit = "72000.5", enforcement = "throttle" },
+            new { meter = "cost_usd", period = "day", limit = "250.00", enforcement = "alert" });
+
+        using (var bad = await Send(HttpMethod.Put, system.Budgets, $"/v1/tenants/{_tenant}/quota",
+                   new { limits = new[] { new { meter = "gpu_seconds", period = "year", limit = 1, enforcement = "throttle" } } }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("limits[0].period", await bad.Content.ReadAsStringAsync());
+        }
+        using (var emitter = await Send(HttpMethod.Put, system.Budgets, $"/v1/tenants/{_tenant}/quota", new { limits = Array.Empty<object>() }, MeteringSystem.EmitterToken))
+            Assert.Equal(HttpStatusCode.Forbidden, emitter.StatusCode);
+        using (var anonymous = await Send(HttpMethod.Put, system.Budgets, $"/v1/tenants/{_tenant}/quota", new { limits = Array.Empty<object>() }, token: null))
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+
+        using var response = await Send(HttpMethod.Get, system.Budgets, $"/v1/tenants/{_tenant}/quota/history", null);
+        var history = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("changes")
+            .Deserialize<List<QuotaChange>>(MeteringJson.Options)!;
+        Assert.Equal(["admin/alice", "admin/bob"], history.Select(h => h.ChangedBy));
+        Assert.Empty(history[0].Before);
+        Assert.Equal(new QuotaLimit("gpu_seconds", "month", 36000, 90, "alert"), Assert.Single(history[0].After));
+        Assert.Equal(history[0].After, history[1].Before);
+        Assert.Equal([new QuotaLimit("gpu_seconds", "month", 72000.5m, 80, "throttle"), new QuotaLimit("cost_usd", "day", 250.00m, 80, "alert")], history[1].After);
+    }
+
+    [Fact]
+    public async Task A_soft_threshold_alerts_once_not_once_per_event()
+    {
+        await PutQuota("alice", new { meter = "output_tokens", period = "month", limit = 1000, soft_pct = 50, enforcement = "alert" });
+        for (var i = 0; i < 8; i++) await Use($"o{i}", Meters.OutputTokens, 100);
+        var warned = await WaitForBudget(b => b.Usage.Any(u => u.Meter == Meters.OutputTokens && u.Period == Periods.Month && u.Used == 800));
+        Assert.Equal(BudgetStatuses.Warning, warned.Status);
+
+        var alerts = Read<BudgetAlert>(KafkaTopics.BudgetAlerts, atLeast: 1);
+        var alert = Assert.Single(alerts);
+        Assert.Equal(("output_tokens", "month", "soft", 1000m), (alert.Meter, alert.Period, alert.Threshold, alert.Limit));
+    }
+
+    [Fact]
+    public async Task Two_hundred_concurrent_reservations_never_hold_more_than_the_limit()
+    {
+        await PutQuota("alice", new { meter = "output_tokens", period = "day", limit = 1000, enforcement = "throttle" });
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() => Authorize(Meters.OutputTokens, 10, reserve: true))));
+
+        var allowed = answers.Where(a => a.Status == HttpStatusCode.OK).ToList();
+        Assert.Equal(100, allowed.Count);
+        Assert.All(allowed, a => Assert.False(string.IsNullOrEmpty(a.Answer.ReservationId)));
+        Assert.All(answers.Where(a => a.Status != HttpStatusCode.OK), a => Assert.Equal(HttpStatusCode.TooManyRequests, a.Status));
+
+        // Usage that names a reservation settles it: the hold gives way to the actual (smaller) quantity.
+        var settled = allowed[0].Answer.ReservationId!;
+        var usage = new UsageEvent("settle-1", _tenant, Meters.OutputTokens, 4, DateTimeOffset.UtcNow.AddSeconds(-1), "m",
+            Attributes: new Dictionary<string, string> { ["reservation_id"] = settled });
+        using (var post = await Send(HttpMethod.Post, system.Ingest, "/v1/usage", new { events = new[] { usage } }, MeteringSystem.EmitterToken))
+            Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        await WaitForBudget(b => b.Limits.Any(l => l.Used == 4));
+        Assert.Equal(HttpStatusCode.OK, (await Authorize(Meters.OutputTokens, 6)).Status);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await Authorize(Meters.OutputTokens, 7)).Status);
+    }
+}

@@ -1,0 +1,95 @@
+using Metering.Budgets.Tracking;
+using Metering.Contracts.Budgets;
+using Metering.Contracts.Usage;
+
+namespace Metering.UnitTests;
+
+/// <summary>The budget rules of PRODUCT §4 and §5 with an explicit clock.</summary>
+public class TenantBudgetTests
+{
+    private static readonly DateTimeOffset Evening = new(2026, 11, 23, 23, 59, 0, TimeSpan.Zero);
+
+    private static TenantBudget Budget(params QuotaLimit[] limits)
+    {
+        var budget = new TenantBudget();
+        budget.SetLimits(limits);
+        return budget;
+    }
+
+    private static void Use(TenantBudget budget, string meter, decimal quantity, DateTimeOffset at)
+    {
+        foreach (var total in PeriodTotal.Of(new UsageIncrement(Guid.NewGuid().ToString(), meter, quantity, DateOnly.FromDateTime(at.UtcDateTime))))
+            budget.Add(total);
+    }
+
+    private static QuotaLimit Limit(string meter, string period, decimal limit, string enforcement = Enforcements.Throttle, int softPct = 80) =>
+        new(meter, period, limit, softPct, enforcement);
+
+    [Fact]
+    public void Status_goes_ok_warning_throttled_as_thresholds_are_crossed()
+    {
+        var budget = Budget(Limit(Meters.InputTokens, Periods.Day, 1000));
+        Use(budget, Meters.InputTokens, 799, Evening);
+        Assert.Equal(BudgetStatuses.Ok, budget.Status(Evening).Status);
+        Use(budget, Meters.InputTokens, 1, Evening);
+        Assert.Equal(BudgetStatuses.Warning, budget.Status(Evening).Status);
+        Use(budget, Meters.InputTokens, 200, Evening);
+        Assert.Equal(BudgetStatuses.Throttled, budget.Status(Evening).Status);
+    }
+
+    [Fact]
+    public void An_alert_limit_never_throttles()
+    {
+        var budget = Budget(Limit(Meters.GpuSeconds, Periods.Month, 10, Enforcements.Alert));
+        Use(budget, Meters.GpuSeconds, 25, Evening);
+        Assert.Equal(BudgetStatuses.Warning, budget.Status(Evening).Status);
+        Assert.True(budget.Authorize(Meters.GpuSeconds, 100, Evening).Allowed);
+    }
+
+    [Fact]
+    public void Authorize_allows_exactly_up_to_the_limit_counting_reservations()
+    {
+        var budget = Budget(Limit(Meters.OutputTokens, Periods.Month, 1000));
+        Use(budget, Meters.OutputTokens, 600, Evening);
+        budget.Reserve(new Reservation("r1", Meters.OutputTokens, 300, Evening.AddMinutes(5)));
+
+        Assert.True(budget.Authorize(Meters.OutputTokens, 100, Evening).Allowed);
+        var refused = budget.Authorize(Meters.OutputTokens, 101, Evening);
+        Assert.False(refused.Allowed);
+        Assert.Contains("used 600 + reserved 300 + requested 101", refused.Reason);
+        // From 2026-11-23T23:59Z to the end of the month, 2026-12-01T00:00Z: 7 days and 60 s.
+        Assert.Equal(7 * 86400 + 60, refused.RetryAfterSeconds);
+        // Other meters are not covered by this limit.
+        Assert.True(budget.Authorize(Meters.InputTokens, 1_000_000, Evening).Allowed);
+    }
+
+    [Fact]
+    public void Settled_and_expired_reservations_stop_holding()
+    {
+        var budget = Budget(Limit(Meters.InputTokens, Periods.Day, 100));
+        budget.Reserve(new Reservation("a", Meters.InputTokens, 60, Evening.AddSeconds(30)));
+        budget.Reserve(new Reservation("b", Meters.InputTokens, 40, Evening.AddMinutes(5)));
+        Assert.False(budget.Authorize(Meters.InputTokens, 1, Evening).Allowed);
+
+        Assert.True(budget.Settle("b"));
+        Assert.False(budget.Authorize(Meters.InputTokens, 41, Evening).Allowed);
+        Assert.Equal(["a"], budget.Expire(Evening.AddSeconds(30)).Select(r => r.Id));
+        Assert.True(budget.Authorize(Meters.InputTokens, 100, Evening.AddSeconds(30)).Allowed);
+    }
+
+    [Fact]
+    public void The_day_limit_resets_at_midnight_utc_and_the_month_limit_does_not()
+    {
+        var budget = Budget(Limit(Meters.InputTokens, Periods.Day, 100), Limit(Meters.InputTokens, Periods.Month, 1000));
+        Use(budget, Meters.InputTokens, 100, Evening);
+        var refused = budget.Authorize(Meters.InputTokens, 1, Evening);
+        Assert.Equal((false, 60L), (refused.Allowed, refused.RetryAfterSeconds));
+        Assert.Equal(BudgetStatuses.Throttled, budget.Status(Evening).Status);
+
+        var midnight = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
+        Assert.Equal(BudgetStatuses.Ok, budget.Status(midnight).Status);
+        Assert.True(budget.Authorize(Meters.InputTokens, 100, midnight).Allowed);
+        Assert.Equal(100, budget.Evaluate(midnight).Single(s => s.Limit.Period == Periods.Month).Used);
+        Assert.False(budget.Authorize(Meters.InputTokens, 901, midnight).Allowed);
+    }
+}
