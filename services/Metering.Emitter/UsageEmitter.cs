@@ -28,6 +28,7 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
     private long _sequence;
     private int _disposed;
     private Error? _fatal;
+    private readonly ThrottledTenants? _throttles;
 
     public UsageEmitter(UsageEmitterOptions options)
     {
@@ -47,7 +48,18 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         };
         options.ConfigureProducer?.Invoke(config);
         _producer = new ProducerBuilder<string, byte[]>(config).Build();
+        if (options.WatchThrottles) _throttles = new ThrottledTenants(options.BootstrapServers, options.ConfigureConsumer);
     }
+
+    /// <summary>
+    /// True while Budgets has the tenant throttled (a throttle-enforced limit reached), from a set kept current in
+    /// memory: microseconds, no network call. Needs <see cref="UsageEmitterOptions.WatchThrottles"/>.
+    /// </summary>
+    public bool IsThrottled(string tenant) =>
+        (_throttles ?? throw new InvalidOperationException("WatchThrottles is off for this emitter")).IsThrottled(tenant);
+
+    /// <summary>Completes once the throttled set has read every tenant's latest status.</summary>
+    public Task ThrottlesCaughtUp => _throttles?.CaughtUp ?? Task.CompletedTask;
 
     /// <summary>Events emitted and not yet acknowledged by Kafka.</summary>
     public int Pending => _options.BufferCapacity - _slots.CurrentCount;
@@ -170,6 +182,7 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         Volatile.Write(ref _disposed, 2);
         _producer.Flush(TimeSpan.FromSeconds(1));
         _producer.Dispose();
+        if (_throttles is not null) await _throttles.DisposeAsync();
         if (!_inFlight.IsEmpty)
             throw new UsageNotDeliveredException(
                 $"{_inFlight.Count} usage events were not acknowledged by Kafka within {_options.DisposeTimeout}; re-emit them.",

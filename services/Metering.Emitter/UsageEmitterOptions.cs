@@ -41,4 +41,10 @@ public sealed record UsageEmitterOptions
 
     /// <summary>Last word on the producer configuration (security settings of a real cluster, for instance).</summary>
     public Action<ProducerConfig>? ConfigureProducer { get; init; }
+
+    /// <summary>Follow the budget-status topic so that <see cref="UsageEmitter.IsThrottled"/> answers from memory.</summary>
+    public bool WatchThrottles { get; init; } = true;
+
+    /// <summary>Last word on the configuration of the consumer that follows throttles.</summary>
+    public Action<ConsumerConfig>? ConfigureConsumer { get; init; }
 }

@@ -6,6 +6,7 @@ using Confluent.Kafka;
 using Metering.Contracts;
 using Metering.Contracts.Budgets;
 using Metering.Contracts.Usage;
+using Metering.Emitter;
 
 namespace Metering.EndToEndTests;
 
@@ -55,6 +56,13 @@ public sealed class BudgetTests(MeteringSystem system)
         return budget!;
     }
 
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition() && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.True(condition());
+    }
+
     private async Task<(HttpStatusCode Status, AuthorizeResponse Answer)> Authorize(string meter, decimal quantity, bool reserve = false)
     {
         using var response = await Send(HttpMethod.Post, system.Budgets, $"/v1/tenants/{_tenant}/authorize", new { meter, quantity, reserve }, MeteringSystem.EmitterToken);
@@ -83,12 +91,16 @@ public sealed class BudgetTests(MeteringSystem system)
     [Fact]
     public async Task Crossing_a_hard_limit_throttles_at_once_and_raising_the_limit_lifts_it()
     {
+        await using var emitter = new UsageEmitter(new UsageEmitterOptions { BootstrapServers = system.KafkaBootstrapServers });
+        await emitter.ThrottlesCaughtUp.WaitAsync(Patience);
         var set = await PutQuota("alice", new { meter = "input_tokens", period = "day", limit = 1000, enforcement = "throttle" });
         Assert.Equal(BudgetStatuses.Ok, set.Status);
 
         await Use("u1", Meters.InputTokens, 600);
         await Use("u2", Meters.InputTokens, 500);
         var throttled = await WaitForBudget(b => b.Status == BudgetStatuses.Throttled);
+        // The emitter library's in-memory set follows the broadcast.
+        await WaitUntil(() => emitter.IsThrottled(_tenant));
         var limit = Assert.Single(throttled.Limits);
         Assert.Equal((1000m, 1100m, 0m, 80), (limit.Limit, limit.Used, limit.Remaining, limit.SoftPct));
 
@@ -101,6 +113,7 @@ public sealed class BudgetTests(MeteringSystem system)
 
         var raised = await PutQuota("bob", new { meter = "input_tokens", period = "day", limit = 5000, enforcement = "throttle" });
         Assert.Equal(BudgetStatuses.Ok, raised.Status);
+        await WaitUntil(() => !emitter.IsThrottled(_tenant));
         Assert.Equal(HttpStatusCode.OK, (await Authorize(Meters.InputTokens, 3900)).Status);
         Assert.Equal(HttpStatusCode.TooManyRequests, (await Authorize(Meters.InputTokens, 3901)).Status);
 
