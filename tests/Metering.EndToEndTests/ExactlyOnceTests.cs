@@ -1,3 +1,7 @@
+using System.Net;
+using System.Net.Http.Json;
+using Metering.Contracts;
+using Metering.Contracts.Budgets;
 using Metering.LoadGenerator;
 
 namespace Metering.EndToEndTests;
@@ -54,14 +58,28 @@ public sealed class ExactlyOnceTests(DisruptedMeteringSystem system)
     {
         var secondBudgets = await system.StartInstanceAsync("Budgets");
         var secondBilling = await system.StartInstanceAsync("Billing");
+        var load = Load(40_000, 8_000);
+        // Every tenant has a limit, so grains on both silos hold state that must survive the one that dies.
+        foreach (var tenant in new FleetProfile(load.Tenants, load.TenantPrefix, load.Seed).Tenants)
+        {
+            using var put = await system.Http.SendAsync(system.Request(HttpMethod.Put, system.Budgets, $"/v1/tenants/{tenant}/quota",
+                MeteringSystem.AdminToken, JsonContent.Create(new { limits = new[] { new { meter = "input_tokens", period = "month", limit = 1e12, enforcement = "throttle" } } })));
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
 
         await using var sink = new HttpSink(system.Ingest.Url, MeteringSystem.EmitterToken);
-        var run = LoadRun.RunAsync(Load(40_000, 8_000), sink);
+        var run = LoadRun.RunAsync(load, sink);
         await Task.Delay(TimeSpan.FromSeconds(3));
         await secondBudgets.KillAsync();
         await secondBilling.KillAsync();
         var sent = await run;
 
         await AssertTotalsMatch(sent);
+        foreach (var total in sent.Totals.Where(t => t.Meter == "input_tokens"))
+        {
+            using var response = await system.Http.SendAsync(system.Request(HttpMethod.Get, system.Budgets, $"/v1/tenants/{total.Tenant}/budget", MeteringSystem.AdminToken));
+            var limit = Assert.Single((await response.Content.ReadFromJsonAsync<BudgetView>(MeteringJson.Options))!.Limits);
+            Assert.Equal((1e12m, total.Quantity), (limit.Limit, limit.Used));
+        }
     }
 }
