@@ -15,6 +15,8 @@ string Arg(string name, string fallback) => arguments.TryGetValue(name, out var 
 
 if (args is ["bench", "ingest", ..])
     return await RunIngestBenchmarkAsync();
+if (args is ["bench", "budgets", ..])
+    return await RunBudgetsBenchmarkAsync();
 
 if (arguments.ContainsKey("help"))
 {
@@ -60,6 +62,40 @@ string Bootstrap() => Arg("bootstrap", Environment.GetEnvironmentVariable("KAFKA
 
 // bench ingest [--rates 5000,10000,...] [--duration SECONDS] [--tenants N] [--via http|kafka] [--raw-events N]
 //   [--postgres CONNECTION] [--results FOLDER]: see IngestBenchmark
+// bench budgets [--authorize-rate N] [--ingest-rate N] [--reaction-ingest-rate N] [--duration S] [--trials N] [--clients N]
+//   [--active-tenants N] [--budgets-pid PID] [--results FOLDER]: see BudgetsBenchmark
+async Task<int> RunBudgetsBenchmarkAsync()
+{
+    var tee = new IngestBenchmark.Tee(Console.Out);
+    var exit = await BudgetsBenchmark.RunAsync(new BudgetsBenchmarkOptions
+    {
+        Ingest = new Uri(Arg("ingest", "http://127.0.0.1:5080")),
+        Budgets = new Uri(Arg("budgets", "http://127.0.0.1:5081")),
+        AdminToken = Arg("admin-token", Environment.GetEnvironmentVariable("METERING_ADMIN_TOKEN") ?? "dev-admin-token"),
+        EmitterToken = EmitterToken(),
+        Bootstrap = Bootstrap(),
+        BudgetsPid = int.Parse(Arg("budgets-pid", "0"), CultureInfo.InvariantCulture),
+        AuthorizeRate = double.Parse(Arg("authorize-rate", "2000"), CultureInfo.InvariantCulture),
+        IngestRate = double.Parse(Arg("ingest-rate", "5000"), CultureInfo.InvariantCulture),
+        ReactionIngestRate = double.Parse(Arg("reaction-ingest-rate", "20000"), CultureInfo.InvariantCulture),
+        Duration = TimeSpan.FromSeconds(double.Parse(Arg("duration", "20"), CultureInfo.InvariantCulture)),
+        ReactionTrials = int.Parse(Arg("trials", "30"), CultureInfo.InvariantCulture),
+        Clients = int.Parse(Arg("clients", "200"), CultureInfo.InvariantCulture),
+        ActiveTenants = int.Parse(Arg("active-tenants", "10000"), CultureInfo.InvariantCulture),
+    }, tee, CancellationToken.None);
+    await WriteResultsAsync("budgets", tee);
+    return exit;
+}
+
+async Task WriteResultsAsync(string name, IngestBenchmark.Tee tee)
+{
+    var folder = Arg("results", Path.Combine(".metering", "bench"));
+    Directory.CreateDirectory(folder);
+    var file = Path.Combine(folder, $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
+    await File.WriteAllTextAsync(file, tee.Copy.ToString());
+    Console.WriteLine($"results written to {file}");
+}
+
 async Task<int> RunIngestBenchmarkAsync()
 {
     var tee = new IngestBenchmark.Tee(Console.Out);
@@ -76,10 +112,6 @@ async Task<int> RunIngestBenchmarkAsync()
         Bootstrap = Bootstrap(),
         Postgres = Arg("postgres", Environment.GetEnvironmentVariable("METERING_POSTGRES") ?? ""),
     }, tee, CancellationToken.None);
-    var folder = Arg("results", Path.Combine(".metering", "bench"));
-    Directory.CreateDirectory(folder);
-    var file = Path.Combine(folder, $"ingest-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
-    await File.WriteAllTextAsync(file, tee.Copy.ToString());
-    Console.WriteLine($"results written to {file}");
+    await WriteResultsAsync("ingest", tee);
     return exit;
 }

@@ -27,16 +27,18 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
     /// <summary>Stores the effect of a batch. Must be idempotent: a batch, or part of one, can be delivered again.</summary>
     protected abstract Task HandleAsync(UsageBatch batch, CancellationToken ct);
 
+    // The loop blocks in librdkafka's Consume, so it owns a thread and never awaits: a blocked thread-pool thread on a
+    // 2-core machine would hold up every HTTP request of the service until the pool grows.
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    private async Task RunAsync(CancellationToken stoppingToken)
+    private void Run(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await ConsumeAsync(stoppingToken);
+                Consume(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -47,12 +49,12 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
                 // Nothing of the failed batch was committed: rejoining resumes from the last committed offsets.
                 IsRunning = false;
                 logger.LogError(ex, "Usage consumer {Group} failed; restarting from the last committed offsets", GroupId);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                stoppingToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
             }
         }
     }
 
-    private async Task ConsumeAsync(CancellationToken stoppingToken)
+    private void Consume(CancellationToken stoppingToken)
     {
         var config = new ConsumerConfig
         {
@@ -84,7 +86,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
                 var (records, batch) = NextBatch(consumer, inFlight?.Storing, stoppingToken);
                 if (inFlight is { } previous)
                 {
-                    await previous.Storing;
+                    previous.Storing.GetAwaiter().GetResult();
                     Commit(consumer, previous.Records);
                     inFlight = null;
                 }
@@ -93,7 +95,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
             if (inFlight is { } last)
             {
                 inFlight = null;
-                await last.Storing;
+                last.Storing.GetAwaiter().GetResult();
                 Commit(consumer, last.Records);
             }
         }
@@ -101,7 +103,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
         {
             IsRunning = false;
             // Never leave a batch being stored behind: the restarted consumer would store it again alongside.
-            if (inFlight is { } abandoned) await abandoned.Storing.ContinueWith(_ => { }, TaskScheduler.Default);
+            if (inFlight is { } abandoned) abandoned.Storing.ContinueWith(_ => { }, TaskScheduler.Default).Wait();
             consumer.Close();
         }
     }

@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Metering.Contracts;
+using Metering.Contracts.Budgets;
+using Metering.Contracts.Usage;
+using Metering.Emitter;
+
+namespace Metering.LoadGenerator.Benchmarks;
+
+public sealed record BudgetsBenchmarkOptions
+{
+    public required Uri Ingest { get; init; }
+    public required Uri Budgets { get; init; }
+    public required string AdminToken { get; init; }
+    public required string EmitterToken { get; init; }
+    public required string Bootstrap { get; init; }
+    public int BudgetsPid { get; init; }
+    public double AuthorizeRate { get; init; } = 2000;
+    public double IngestRate { get; init; } = 5000;
+    public double ReactionIngestRate { get; init; } = 20000;
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
+    public int ReactionTrials { get; init; } = 30;
+    public int Clients { get; init; } = 200;
+    public int ActiveTenants { get; init; } = 10_000;
+}
+
+/// <summary>
+/// <c>./metering bench budgets</c>: authorize latency over HTTP while usage is ingested; throttle reaction time from
+/// producing the crossing event to the first 429; overshoot of concurrent reserving clients; silo memory per active tenant.
+/// </summary>
+public static class BudgetsBenchmark
+{
+    public static async Task<int> RunAsync(BudgetsBenchmarkOptions options, TextWriter output, CancellationToken ct)
+    {
+        var run = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
+        using var admin = Client(options.Budgets, options.AdminToken);
+        using var emitterHttp = Client(options.Budgets, options.EmitterToken);
+        output.WriteLine($"budgets benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores");
+
+        await AuthorizeLatencyAsync(options, admin, emitterHttp, $"bb-{run}-auth", output, ct);
+        await ThrottleReactionAsync(options, admin, emitterHttp, $"bb-{run}-react", output, ct);
+        await OvershootAsync(options, admin, emitterHttp, $"bb-{run}-over", output, ct);
+        await MemoryPerTenantAsync(options, $"bb-{run}-mem", output, ct);
+        return 0;
+    }
+
+    private static HttpClient Client(Uri baseAddress, string token) => new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 })
+    {
+        BaseAddress = baseAddress,
+        Timeout = TimeSpan.FromSeconds(30),
+        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", token) },
+    };
+
+    private static async Task PutQuotaAsync(HttpClient admin, string tenant, decimal limit, CancellationToken ct)
+    {
+        using var response = await admin.PutAsJsonAsync($"/v1/tenants/{tenant}/quota",
+            new { limits = new[] { new { meter = Meters.InputTokens, period = Periods.Day, limit, enforcement = Enforcements.Throttle } } }, MeteringJson.Options, ct);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private static async Task<HttpStatusCode> AuthorizeAsync(HttpClient client, string tenant, decimal quantity, bool reserve, CancellationToken ct,
+        Action<AuthorizeResponse>? answer = null)
+    {
+        using var response = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/authorize",
+            new { meter = Meters.InputTokens, quantity, model = "m", reserve }, MeteringJson.Options, ct);
+        if (answer is not null) answer((await response.Content.ReadFromJsonAsync<AuthorizeResponse>(MeteringJson.Options, ct))!);
+        return response.StatusCode;
+    }
+
+    /// <summary>Authorize at a steady rate over 100 tenants with limits while the fleet's usage flows in.</summary>
+    private static async Task AuthorizeLatencyAsync(BudgetsBenchmarkOptions options, HttpClient admin, HttpClient client, string prefix, TextWriter output, CancellationToken ct)
+    {
+        var tenants = Enumerable.Range(0, 100).Select(i => $"{prefix}-{i:D3}").ToArray();
+        foreach (var tenant in tenants) await PutQuotaAsync(admin, tenant, 1e15m, ct);
+        foreach (var tenant in tenants) await AuthorizeAsync(client, tenant, 1, false, ct); // activates the grains
+
+        await using var sink = new HttpSink(options.Ingest, options.EmitterToken);
+        var ingest = LoadRun.RunAsync(new LoadOptions
+        {
+            EventsPerSecond = options.IngestRate, Duration = options.Duration, Tenants = 100, TenantPrefix = prefix + "-u", RunId = prefix,
+        }, sink, ct);
+
+        var latencies = new List<double>();
+        var failures = 0;
+        var inFlight = new List<Task>();
+        var clock = Stopwatch.StartNew();
+        long sent = 0;
+        while (clock.Elapsed < options.Duration)
+        {
+            var due = (long)(options.AuthorizeRate * clock.Elapsed.TotalSeconds);
+            for (; sent < due; sent++)
+            {
+                var tenant = tenants[sent % tenants.Length];
+                inFlight.Add(Task.Run(async () =>
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var status = await AuthorizeAsync(client, tenant, 1, false, ct);
+                    var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    lock (latencies)
+                    {
+                        if (status == HttpStatusCode.OK) latencies.Add(ms);
+                        else failures++;
+                    }
+                }, ct));
+            }
+            await Task.Delay(1, ct);
+        }
+        await Task.WhenAll(inFlight);
+        var ingested = await ingest;
+        latencies.Sort();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"authorize over HTTP: {latencies.Count} at {options.AuthorizeRate:F0}/s while ingesting {ingested.Events / ingested.Elapsed.TotalSeconds:F0} events/s: " +
+            $"p50 {Percentile(latencies, 50):F2} ms, p99 {Percentile(latencies, 99):F2} ms, p99.9 {Percentile(latencies, 99.9):F2} ms ({failures} not 200)"));
+    }
+
+    /// <summary>
+    /// Per trial a tenant one unit below its hard limit; a client authorizes 1 unit in a loop; the event that reaches the
+    /// limit is produced through the emitter library; the time until the first 429 is the reaction time.
+    /// </summary>
+    private static async Task ThrottleReactionAsync(BudgetsBenchmarkOptions options, HttpClient admin, HttpClient client, string prefix, TextWriter output, CancellationToken ct)
+    {
+        await using var emitter = new UsageEmitter(new UsageEmitterOptions { BootstrapServers = options.Bootstrap, LingerMs = 0, WatchThrottles = false });
+        await using var sink = new HttpSink(options.Ingest, options.EmitterToken);
+        using var stopLoad = new CancellationTokenSource();
+        var background = LoadRun.RunAsync(new LoadOptions
+        {
+            EventsPerSecond = options.ReactionIngestRate, Duration = TimeSpan.FromHours(1), Tenants = 100, TenantPrefix = prefix + "-load", RunId = prefix,
+        }, sink, stopLoad.Token);
+
+        var reactions = new List<double>();
+        for (var trial = 0; trial < options.ReactionTrials; trial++)
+        {
+            var tenant = $"{prefix}-{trial:D3}";
+            await PutQuotaAsync(admin, tenant, 1000, ct);
+            await emitter.EmitAsync(new UsageEvent($"{tenant}-base", tenant, Meters.InputTokens, 999, DateTimeOffset.UtcNow, "m"), ct);
+            await emitter.FlushAsync(ct);
+            // Wait until the 999 are counted: then 1 more unit is still allowed.
+            var deadline = Stopwatch.StartNew();
+            while (await AuthorizeAsync(client, tenant, 2, false, ct) == HttpStatusCode.OK && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5, ct);
+
+            var produced = Stopwatch.GetTimestamp();
+            await emitter.EmitAsync(new UsageEvent($"{tenant}-cross", tenant, Meters.InputTokens, 1, DateTimeOffset.UtcNow, "m"), ct);
+            _ = emitter.FlushAsync(ct);
+            while (await AuthorizeAsync(client, tenant, 1, false, ct) == HttpStatusCode.OK && Stopwatch.GetElapsedTime(produced) < TimeSpan.FromSeconds(30)) { }
+            reactions.Add(Stopwatch.GetElapsedTime(produced).TotalMilliseconds);
+        }
+        await stopLoad.CancelAsync();
+        try { await background; } catch (OperationCanceledException) { }
+        reactions.Sort();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"throttle reaction (produce of the crossing event -> first 429), {reactions.Count} trials while ingesting {options.ReactionIngestRate:F0} events/s: " +
+            $"p50 {Percentile(reactions, 50):F0} ms, p99 {Percentile(reactions, 99):F0} ms, max {reactions[^1]:F0} ms"));
+    }
+
+    /// <summary>Concurrent clients reserve, then emit the usage that settles the reservation, until they are refused.</summary>
+    private static async Task OvershootAsync(BudgetsBenchmarkOptions options, HttpClient admin, HttpClient client, string prefix, TextWriter output, CancellationToken ct)
+    {
+        const decimal limit = 100_000;
+        var tenant = prefix;
+        await PutQuotaAsync(admin, tenant, limit, ct);
+        await using var sink = new HttpSink(options.Ingest, options.EmitterToken);
+        await sink.SendAsync([new UsageEvent($"{tenant}-base", tenant, Meters.InputTokens, limit - 5_000, DateTimeOffset.UtcNow, "m")], ct);
+        while (await AuthorizeAsync(client, tenant, 5_001, false, ct) == HttpStatusCode.OK) await Task.Delay(10, ct);
+
+        long granted = 0, emitted = 0;
+        var clients = Enumerable.Range(0, options.Clients).Select(c => Task.Run(async () =>
+        {
+            var random = new Random(c);
+            for (var n = 0; ; n++)
+            {
+                var quantity = random.Next(1, 40);
+                string? reservation = null;
+                if (await AuthorizeAsync(client, tenant, quantity, true, ct, a => reservation = a.ReservationId) != HttpStatusCode.OK) return;
+                Interlocked.Increment(ref granted);
+                await sink.SendAsync([new UsageEvent($"{tenant}-{c}-{n}", tenant, Meters.InputTokens, quantity, DateTimeOffset.UtcNow, "m",
+                    Attributes: new Dictionary<string, string> { ["reservation_id"] = reservation! })], ct);
+                Interlocked.Add(ref emitted, quantity);
+            }
+        }, ct)).ToArray();
+        await Task.WhenAll(clients);
+
+        var expected = limit - 5_000 + emitted;
+        BudgetView? budget = null;
+        for (var i = 0; i < 600; i++)
+        {
+            budget = await client.GetFromJsonAsync<BudgetView>($"/v1/tenants/{tenant}/budget", MeteringJson.Options, ct);
+            if (budget!.Limits.Single().Used == expected) break;
+            await Task.Delay(100, ct);
+        }
+        var used = budget!.Limits.Single().Used;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"overshoot: {options.Clients} concurrent clients reserving against one tenant 5,000 below its limit of {limit}: {granted} reservations granted, " +
+            $"used ends at {used} (counted {(used == expected ? "exactly" : $"NOT exactly, expected {expected}")}), overshoot {Math.Max(0, used - limit)}"));
+    }
+
+    /// <summary>The silo's resident memory before and after one usage event each for many new tenants (each with a limit).</summary>
+    private static async Task MemoryPerTenantAsync(BudgetsBenchmarkOptions options, string prefix, TextWriter output, CancellationToken ct)
+    {
+        if (options.BudgetsPid == 0)
+        {
+            output.WriteLine("memory per active tenant: skipped (no --budgets-pid)");
+            return;
+        }
+        using var admin = Client(options.Budgets, options.AdminToken);
+        using var reader = Client(options.Budgets, options.EmitterToken);
+        var before = ResidentBytes(options.BudgetsPid);
+        await using var sink = new HttpSink(options.Ingest, options.EmitterToken);
+        var tenants = Enumerable.Range(0, options.ActiveTenants).Select(i => $"{prefix}-{i:D5}").ToArray();
+        foreach (var chunk in tenants.Chunk(500))
+            await sink.SendAsync(chunk.Select(t => new UsageEvent($"{t}-1", t, Meters.InputTokens, 1, DateTimeOffset.UtcNow, "m")).ToList(), ct);
+        await Parallel.ForEachAsync(tenants, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct },
+            async (t, token) => await PutQuotaAsync(admin, t, 1_000_000, token));
+        await Task.Delay(TimeSpan.FromSeconds(5), ct);
+        var after = ResidentBytes(options.BudgetsPid);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"memory: {options.ActiveTenants} active tenants (grain, totals, one limit) grew the silo's resident memory by " +
+            $"{(after - before) / 1024.0 / 1024.0:F1} MiB = {(after - before) / 1024.0 / options.ActiveTenants:F2} KiB per tenant"));
+    }
+
+    private static long ResidentBytes(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024).Single();
+
+    private static double Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
