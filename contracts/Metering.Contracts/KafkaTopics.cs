@@ -18,5 +18,8 @@ public static class KafkaTopics
     /// <summary>Soft-threshold and alert-limit crossings (<c>BudgetAlert</c>), keyed by tenant.</summary>
     public static readonly KafkaTopic BudgetAlerts = new("metering.budget-alerts.v1", 3);
 
-    public static IReadOnlyList<KafkaTopic> All { get; } = [Usage, UsageDeadLetters, BudgetStatus, BudgetAlerts];
+    /// <summary>Every rate-card version Billing accepted (<c>RateCardVersionView</c>), in order; one partition, kept forever.</summary>
+    public static readonly KafkaTopic RateCards = new("metering.rate-cards.v1", 1);
+
+    public static IReadOnlyList<KafkaTopic> All { get; } = [Usage, UsageDeadLetters, BudgetStatus, BudgetAlerts, RateCards];
 }

@@ -2,6 +2,7 @@ using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
 using Metering.Billing.Invoicing;
+using Metering.Billing.Pricing;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 
@@ -26,6 +27,8 @@ public static class BillingStore
         opts.Events.AppendMode = EventAppendMode.Quick;
         opts.Schema.For<MonthlyUsage>().Identity(u => u.Id);
         opts.Projections.Add<MonthlyUsageProjection>(ProjectionLifecycle.Inline);
+        opts.Schema.For<RateCardHistory>().Identity(h => h.Id);
+        opts.Projections.Add<RateCardHistoryProjection>(ProjectionLifecycle.Inline);
         // Projections fail loudly: an event that cannot be applied stops the projection instead of vanishing.
         opts.Projections.Errors.SkipApplyErrors = false;
         opts.Projections.Errors.SkipSerializationErrors = false;

@@ -2,8 +2,14 @@ using Marten;
 using Metering.Billing;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;
+using Metering.Billing.Pricing;
+using Metering.Contracts;
+using Metering.Contracts.Billing;
 using Metering.ServiceDefaults;
 using Metering.UsageTopic;
+using Wolverine;
+using Wolverine.Kafka;
+using Wolverine.Marten;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMeteringDefaults("metering-billing", defaultPort: 5082);
@@ -12,15 +18,35 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<DeadLetterProducer>();
 var postgres = MeteringSettings.Postgres(builder.Configuration);
 builder.Services.AddSingleton(new BillingDatabase(Npgsql.NpgsqlDataSource.Create(postgres)));
-builder.Services.AddMarten(opts => BillingStore.Configure(opts, postgres)).ApplyAllDatabaseChangesOnStartup();
+builder.Services.AddMarten(opts => BillingStore.Configure(opts, postgres)).ApplyAllDatabaseChangesOnStartup()
+    // Wolverine's outbox lives in the same schema: a message commits with the events that caused it.
+    .IntegrateWithWolverine(wolverine => wolverine.MessageStorageSchemaName = BillingStore.Schema);
 builder.Services.AddSingleton<UsageRecorder>();
 builder.Services.AddUsageTopicConsumer<UsageConsumer>();
 builder.Services.AddReceiptPruning<UsageRecorder>();
+// Wolverine carries Billing's integration messages (rate cards now; corrections with the billing issue) through its
+// Marten outbox to Kafka. The usage topic does not go through Wolverine: see Recording/UsageConsumer.cs.
+builder.Host.UseWolverine(opts =>
+{
+    opts.ServiceName = "metering-billing";
+    opts.UseRuntimeCompilation();
+    opts.UseKafka(MeteringSettings.KafkaBootstrapServers(builder.Configuration))
+        .ConfigureProducers(p =>
+        {
+            p.ClientId = "metering-billing-outbox";
+            p.EnableIdempotence = true;
+            p.Acks = Confluent.Kafka.Acks.All;
+        });
+    opts.PublishMessage<RateCardPublished>().ToKafkaTopic(KafkaTopics.RateCards.Name).PublishRawJson(MeteringJson.Create());
+    opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
+    opts.Policies.AutoApplyTransactions();
+});
 builder.Services.AddHealthChecks().AddCheck<BillingReadiness>("billing", tags: [MeteringDefaults.ReadyTag]);
 
 var app = builder.Build();
 app.MapMeteringDefaults();
 app.MapGetInvoice();
+app.MapRateCard();
 app.Run();
 
 public partial class Program;

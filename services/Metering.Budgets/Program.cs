@@ -1,6 +1,7 @@
 using Metering.Budgets.Authorizing;
 using Metering.Budgets.Broadcast;
 using Metering.Budgets.Clustering;
+using Metering.Budgets.Pricing;
 using Metering.Budgets.Quotas;
 using Metering.Budgets.Reading;
 using Metering.Budgets.Tracking;
@@ -18,6 +19,8 @@ builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(MeteringSettings.Post
 builder.Services.AddSingleton<BudgetStore>();
 builder.Services.AddSingleton<QuotaStore>();
 builder.Services.AddSingleton<BudgetBroadcast>();
+builder.Services.AddSingleton<RateCards>();
+builder.Services.AddHostedService<RateCardFeed>();
 builder.Services.AddHostedService<BudgetSchemaMigration>();
 builder.Services.AddHostedService<MembershipSchemaMigration>();
 // Hosted services start in registration order: schemas, then the silo, then the consumer that calls grains.

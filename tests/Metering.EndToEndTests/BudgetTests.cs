@@ -186,4 +186,46 @@ public sealed class BudgetTests(MeteringSystem system)
         Assert.Equal(HttpStatusCode.OK, (await Authorize(Meters.OutputTokens, 6)).Status);
         Assert.Equal(HttpStatusCode.TooManyRequests, (await Authorize(Meters.OutputTokens, 7)).Status);
     }
+
+    [Fact]
+    public async Task A_cost_limit_prices_usage_and_requests_with_the_rate_card_Billing_publishes()
+    {
+        var model = $"e2e-{Guid.NewGuid():N}"[..20];
+        await PutQuota("alice", new { meter = "cost_usd", period = "day", limit = "1.00", enforcement = "throttle" });
+        using (var card = await Send(HttpMethod.Put, system.Billing, "/v1/rate-card", new
+               {
+                   currency = "USD", effective_from = DateTime.UtcNow.ToString("yyyy-MM-dd"),
+                   prices = new object[] { new { meter = "input_tokens", model, price = "0.60" }, new { meter = "gpu_seconds", gpu_type = "h100", price = "3.60" } },
+               }))
+            Assert.Equal(HttpStatusCode.OK, card.StatusCode);
+
+        // Budgets learns the rate card from Kafka: 2,000,000 tokens of the model cost 1.20 > 1.00 once it has.
+        async Task<HttpStatusCode> Ask(decimal tokens)
+        {
+            using var response = await Send(HttpMethod.Post, system.Budgets, $"/v1/tenants/{_tenant}/authorize", new { meter = "input_tokens", quantity = tokens, model },
+                MeteringSystem.EmitterToken);
+            return response.StatusCode;
+        }
+        await WaitUntilAsync(async () => await Ask(2_000_000) == HttpStatusCode.TooManyRequests);
+
+        var usage = new UsageEvent("c1", _tenant, Meters.InputTokens, 1_000_000, DateTimeOffset.UtcNow.AddSeconds(-1), model);
+        using (var post = await Send(HttpMethod.Post, system.Ingest, "/v1/usage", new { events = new[] { usage } }, MeteringSystem.EmitterToken))
+            Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        var budget = await WaitForBudget(b => b.Limits.Single().Used == 0.60m);
+        Assert.Contains(budget.Usage, u => u.Meter == "cost_usd" && u.Period == "day" && u.Used == 0.60m);
+
+        // 0.60 used: 666,666 more tokens cost 0.3999996 (allowed), 666,667 cost 0.4000002 (refused).
+        Assert.Equal(HttpStatusCode.OK, await Ask(666_666));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await Ask(666_667));
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
+            await Task.Delay(100);
+        }
+    }
 }

@@ -17,6 +17,7 @@ public class MeteringSystem : IAsyncLifetime
     private readonly List<ServiceProcess> _processes = [];
     private readonly Dictionary<ServiceProcess, Dictionary<string, string>> _environments = [];
     private DevKafkaProcess _kafka = null!;
+    private ScratchDatabase _database = null!;
     private readonly Dictionary<string, string> _environment = [];
     private readonly string _logs = Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e");
 
@@ -31,7 +32,9 @@ public class MeteringSystem : IAsyncLifetime
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         _kafka = await DevKafkaProcess.StartAsync();
-        _environment["METERING_POSTGRES"] = TestInfrastructure.Postgres;
+        // A database of the system's own: rate cards and other global state start empty and vanish with the system.
+        _database = await TestInfrastructure.CreateDatabaseAsync("metering_e2e");
+        _environment["METERING_POSTGRES"] = _database.ConnectionString;
         _environment["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers;
         _environment["METERING_ADMIN_TOKEN"] = AdminToken;
         _environment["METERING_EMITTER_TOKEN"] = EmitterToken;
@@ -95,6 +98,7 @@ public class MeteringSystem : IAsyncLifetime
     {
         foreach (var process in _processes) await process.DisposeAsync();
         await _kafka.DisposeAsync();
+        await _database.DisposeAsync();
         Telemetry?.Dispose();
         Http.Dispose();
     }

@@ -92,4 +92,19 @@ public class TenantBudgetTests
         Assert.Equal(100, budget.Evaluate(midnight).Single(s => s.Limit.Period == Periods.Month).Used);
         Assert.False(budget.Authorize(Meters.InputTokens, 901, midnight).Allowed);
     }
+
+    [Fact]
+    public void A_cost_limit_covers_every_meter_priced_and_counts_priced_reservations()
+    {
+        // 1 USD per 1,000 tokens of any meter, 2 USD per GPU-second.
+        var budget = new TenantBudget((meter, _, _, quantity, _) => meter == Meters.GpuSeconds ? quantity * 2 : quantity / 1000);
+        budget.SetLimits([Limit(CostMeter.CostUsd, Periods.Month, 10)]);
+        budget.Add(new PeriodTotal(CostMeter.CostUsd, Periods.Month, new DateOnly(2026, 11, 1), 6));
+        budget.Reserve(new Reservation("gpu", Meters.GpuSeconds, 1, Evening.AddMinutes(5)));
+
+        // used 6 + reserved 2 (1 GPU-second) + 2,000 tokens (2) = 10: allowed; one token more is not.
+        Assert.True(budget.Authorize(Meters.OutputTokens, 2000, Evening).Allowed);
+        Assert.False(budget.Authorize(Meters.InputTokens, 2001, Evening).Allowed);
+        Assert.False(budget.Authorize(Meters.GpuSeconds, 1.0005m, Evening).Allowed);
+    }
 }

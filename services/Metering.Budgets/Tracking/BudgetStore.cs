@@ -46,6 +46,8 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
                 quantity numeric not null,
                 expires_at timestamptz not null,
                 primary key (tenant, id));
+            alter table {Schema}.reservations add column if not exists model text;
+            alter table {Schema}.reservations add column if not exists gpu_type text;
             create table if not exists {Schema}.alerts_sent (
                 tenant text not null,
                 meter text not null,
@@ -129,24 +131,27 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
 
     public async Task<IReadOnlyList<Reservation>> LoadReservationsAsync(string tenant, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"select id, meter, quantity, expires_at from {Schema}.reservations where tenant = @tenant");
+        await using var command = dataSource.CreateCommand($"select id, meter, quantity, expires_at, model, gpu_type from {Schema}.reservations where tenant = @tenant");
         command.Parameters.AddWithValue("tenant", tenant);
         var reservations = new List<Reservation>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
-            reservations.Add(new(reader.GetString(0), reader.GetString(1), reader.GetDecimal(2), reader.GetFieldValue<DateTimeOffset>(3)));
+            reservations.Add(new(reader.GetString(0), reader.GetString(1), reader.GetDecimal(2), reader.GetFieldValue<DateTimeOffset>(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
         return reservations;
     }
 
     public async Task AddReservationAsync(string tenant, Reservation reservation, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(
-            $"insert into {Schema}.reservations (tenant, id, meter, quantity, expires_at) values (@tenant, @id, @meter, @quantity, @expires)");
+            $"insert into {Schema}.reservations (tenant, id, meter, quantity, expires_at, model, gpu_type) values (@tenant, @id, @meter, @quantity, @expires, @model, @gpu)");
         command.Parameters.AddWithValue("tenant", tenant);
         command.Parameters.AddWithValue("id", reservation.Id);
         command.Parameters.AddWithValue("meter", reservation.Meter);
         command.Parameters.AddWithValue("quantity", reservation.Quantity);
         command.Parameters.AddWithValue("expires", reservation.ExpiresAt.UtcDateTime);
+        command.Parameters.AddWithValue("model", (object?)reservation.Model ?? DBNull.Value);
+        command.Parameters.AddWithValue("gpu", (object?)reservation.GpuType ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(ct);
     }
 

@@ -3,7 +3,10 @@ using Metering.Contracts.Budgets;
 namespace Metering.Budgets.Tracking;
 
 /// <summary>An amount held against a tenant's limits until the usage that names it arrives, or until it expires.</summary>
-public sealed record Reservation(string Id, string Meter, decimal Quantity, DateTimeOffset ExpiresAt);
+public sealed record Reservation(string Id, string Meter, decimal Quantity, DateTimeOffset ExpiresAt, string? Model = null, string? GpuType = null);
+
+/// <summary>What a quantity of a meter costs in USD today (0 when no price is in effect).</summary>
+public delegate decimal CostOf(string meter, string? model, string? gpuType, decimal quantity, DateTimeOffset now);
 
 /// <summary>Where a tenant stands against one limit in the limit's current period.</summary>
 public sealed record LimitState(QuotaLimit Limit, DateOnly PeriodStart, decimal Used, decimal Reserved, DateTimeOffset ResetsAt)
@@ -22,9 +25,12 @@ public sealed record AuthorizeDecision(bool Allowed, string? Reason, long? Retry
 /// <summary>
 /// One tenant's budget in memory: limits, usage per meter and UTC period, reservations. Decides status and
 /// authorizations for a given moment; time is always passed in, so period boundaries can be tested with any clock.
+/// A <c>cost_usd</c> limit covers every meter, each priced by <paramref name="costOf"/>.
 /// </summary>
-public sealed class TenantBudget
+public sealed class TenantBudget(CostOf? costOf = null)
 {
+    private readonly CostOf _costOf = costOf ?? ((_, _, _, _, _) => 0);
+
     private readonly Dictionary<(string Meter, string Period, DateOnly Start), decimal> _used = [];
     private readonly Dictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
 
@@ -68,7 +74,8 @@ public sealed class TenantBudget
         Limits.Select(limit =>
         {
             var start = PeriodStart(limit.Period, now);
-            var reserved = _reservations.Values.Where(r => r.Meter == limit.Meter && r.ExpiresAt > now).Sum(r => r.Quantity);
+            var reserved = _reservations.Values.Where(r => r.ExpiresAt > now && Covers(limit, r.Meter))
+                .Sum(r => limit.Meter == CostMeter.CostUsd ? _costOf(r.Meter, r.Model, r.GpuType, r.Quantity, now) : r.Quantity);
             return new LimitState(limit, start, Used(limit.Meter, limit.Period, start), reserved, PeriodEnd(limit.Period, start));
         }).ToList();
 
@@ -87,18 +94,21 @@ public sealed class TenantBudget
     /// PRODUCT §5: allowed when, for every throttle-enforced limit covering the meter, used + reserved + quantity ≤ limit.
     /// Otherwise the reason, and the seconds until the last of the blocking periods resets.
     /// </summary>
-    public AuthorizeDecision Authorize(string meter, decimal quantity, DateTimeOffset now)
+    public AuthorizeDecision Authorize(string meter, decimal quantity, DateTimeOffset now, string? model = null, string? gpuType = null)
     {
+        decimal Requested(QuotaLimit limit) => limit.Meter == CostMeter.CostUsd ? _costOf(meter, model, gpuType, quantity, now) : quantity;
         var blocking = Evaluate(now)
-            .Where(s => s.Limit.Enforcement == Enforcements.Throttle && s.Limit.Meter == meter && s.Used + s.Reserved + quantity > s.Limit.Limit)
+            .Where(s => s.Limit.Enforcement == Enforcements.Throttle && Covers(s.Limit, meter) && s.Used + s.Reserved + Requested(s.Limit) > s.Limit.Limit)
             .ToList();
         if (blocking.Count == 0) return AuthorizeDecision.Yes;
         var first = blocking[0];
         var retryAfter = (long)Math.Ceiling(blocking.Max(s => s.ResetsAt - now).TotalSeconds);
         return new AuthorizeDecision(false,
-            $"{Describe(first.Limit)}: used {first.Used} + reserved {first.Reserved} + requested {quantity} would exceed it",
+            $"{Describe(first.Limit)}: used {first.Used} + reserved {first.Reserved} + requested {Requested(first.Limit)} would exceed it",
             Math.Max(1, retryAfter));
     }
+
+    private static bool Covers(QuotaLimit limit, string meter) => limit.Meter == meter || limit.Meter == CostMeter.CostUsd;
 
     public static DateOnly PeriodStart(string period, DateTimeOffset now)
     {

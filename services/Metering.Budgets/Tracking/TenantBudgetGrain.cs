@@ -1,4 +1,5 @@
 using Metering.Budgets.Broadcast;
+using Metering.Budgets.Pricing;
 using Metering.Budgets.Quotas;
 using Metering.Contracts.Budgets;
 
@@ -9,12 +10,13 @@ namespace Metering.Budgets.Tracking;
 /// so that the grain comes back with its state on any silo. Usage is applied one batch at a time, in the order its
 /// partition delivered it; every status change is broadcast, and each threshold crossing alerts once per period.
 /// </summary>
-public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, BudgetBroadcast broadcast, TimeProvider clock,
+public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, BudgetBroadcast broadcast, RateCards rateCards, TimeProvider clock,
     ILogger<TenantBudgetGrain> logger) : Grain, ITenantBudgetGrain
 {
     public static readonly TimeSpan ReservationLifetime = TimeSpan.FromMinutes(5);
 
-    private readonly TenantBudget _budget = new();
+    private readonly TenantBudget _budget = new((meter, model, gpuType, quantity, now) =>
+        rateCards.CostOf(meter, model, gpuType, quantity, DateOnly.FromDateTime(now.UtcDateTime)));
     private string _publishedStatus = BudgetStatuses.Ok;
     private IGrainTimer? _resetTimer;
 
@@ -35,7 +37,10 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
 
     public async Task<int> ApplyUsage(IReadOnlyList<UsageIncrement> increments)
     {
-        var applied = await store.ApplyAsync(Tenant, increments, CancellationToken.None);
+        // cost_usd counts usage at the rate card in effect today.
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var priced = increments.Select(i => i with { Cost = rateCards.CostOf(i.Meter, i.Model, i.GpuType, i.Quantity, today) }).ToList();
+        var applied = await store.ApplyAsync(Tenant, priced, CancellationToken.None);
         foreach (var increment in applied)
         {
             foreach (var total in PeriodTotal.Of(increment)) _budget.Add(total);
@@ -60,12 +65,12 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     {
         var now = clock.GetUtcNow();
         var expired = _budget.Expire(now);
-        var decision = _budget.Authorize(request.Meter, request.Quantity, now);
+        var decision = _budget.Authorize(request.Meter, request.Quantity, now, request.Model, request.GpuType);
         if (!decision.Allowed) return new AuthorizeResponse(false, decision.Reason, decision.RetryAfterSeconds);
         if (!request.Reserve) return new AuthorizeResponse(true);
 
         // Held in memory before the first await, so an interleaved authorize already sees it.
-        var reservation = new Reservation(Guid.NewGuid().ToString("N"), request.Meter, request.Quantity, now + ReservationLifetime);
+        var reservation = new Reservation(Guid.NewGuid().ToString("N"), request.Meter, request.Quantity, now + ReservationLifetime, request.Model, request.GpuType);
         _budget.Reserve(reservation);
         try
         {

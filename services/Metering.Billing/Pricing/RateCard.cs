@@ -1,0 +1,36 @@
+using Marten.Events.Aggregation;
+using Metering.Contracts.Billing;
+using Metering.Contracts.Usage;
+
+namespace Metering.Billing.Pricing;
+
+/// <summary>One price of a version: per <see cref="PriceUnits"/> of its meter.</summary>
+public sealed record RateCardPrice(string Meter, string? Model, string? GpuType, decimal Price)
+{
+    /// <summary>Token meters are priced per model, <c>gpu_seconds</c> per GPU type.</summary>
+    public (string Meter, string? Item) Key => (Meter, Meters.IsTokenMeter(Meter) ? Model : GpuType);
+}
+
+/// <summary>The event of the <c>rate-card</c> stream: a version was added.</summary>
+public sealed record RateCardVersionAdded(int Version, string Currency, DateOnly EffectiveFrom, IReadOnlyList<RateCardPrice> Prices, DateTimeOffset AddedAt, string AddedBy)
+{
+    public RateCardVersionView ToView() => new(Version, Currency, EffectiveFrom,
+        Prices.Select(p => new RateCardPriceView(p.Meter, p.Model, p.GpuType, p.Price.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList(), AddedAt);
+}
+
+/// <summary>Every version of the rate card, projected inline from the <c>rate-card</c> stream.</summary>
+public sealed record RateCardHistory(string Id, IReadOnlyList<RateCardVersionAdded> Versions)
+{
+    public const string StreamKey = "rate-card";
+
+    /// <summary>The version in effect on <paramref name="day"/>, if any.</summary>
+    public RateCardVersionAdded? InEffectOn(DateOnly day) =>
+        Versions.Where(v => v.EffectiveFrom <= day).OrderBy(v => v.EffectiveFrom).ThenBy(v => v.Version).LastOrDefault();
+}
+
+public sealed class RateCardHistoryProjection : SingleStreamProjection<RateCardHistory, string>
+{
+    public static RateCardHistory Create(RateCardVersionAdded e) => new(RateCardHistory.StreamKey, [e]);
+
+    public static RateCardHistory Apply(RateCardVersionAdded e, RateCardHistory current) => current with { Versions = [.. current.Versions, e] };
+}

@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text.Json;
+using Metering.Contracts.Usage;
+
+namespace Metering.Billing.Pricing;
+
+/// <summary>A validated <c>PUT /v1/rate-card</c> body.</summary>
+public sealed record NewRateCardVersion(string Currency, DateOnly EffectiveFrom, IReadOnlyList<RateCardPrice> Prices);
+
+/// <summary>Reads a rate card field by field: every broken rule as <c>prices[i].field</c>, nothing stored unless all hold.</summary>
+public static class RateCardRules
+{
+    public const string Currency = "USD";
+    public const int MaxPrices = 10_000;
+
+    public static NewRateCardVersion? Read(JsonElement root, ICollection<FieldError> errors)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new("$", "must be a JSON object"));
+            return null;
+        }
+        var before = errors.Count;
+        if (String(root, "currency") != Currency) errors.Add(new("currency", "must be USD"));
+        var effective = String(root, "effective_from");
+        if (!DateOnly.TryParseExact(effective, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var effectiveFrom))
+            errors.Add(new("effective_from", "must be a date as YYYY-MM-DD"));
+
+        var prices = new List<RateCardPrice>();
+        if (!root.TryGetProperty("prices", out var array) || array.ValueKind != JsonValueKind.Array || array.GetArrayLength() is 0 or > MaxPrices)
+            errors.Add(new("prices", $"must be an array of 1 to {MaxPrices} prices"));
+        else
+        {
+            var index = 0;
+            foreach (var element in array.EnumerateArray())
+            {
+                var prefix = $"prices[{index++}]";
+                if (ReadPrice(element, prefix, errors) is not { } price) continue;
+                if (prices.Any(p => p.Key == price.Key)) errors.Add(new(prefix, $"duplicates the price of {price.Key.Meter} {price.Key.Item}"));
+                else prices.Add(price);
+            }
+        }
+        return errors.Count > before ? null : new NewRateCardVersion(Currency, effectiveFrom, prices);
+    }
+
+    private static RateCardPrice? ReadPrice(JsonElement element, string prefix, ICollection<FieldError> errors)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new(prefix, "must be an object"));
+            return null;
+        }
+        var before = errors.Count;
+        var meter = String(element, "meter");
+        var model = String(element, "model");
+        var gpuType = String(element, "gpu_type");
+        if (meter is null || !Meters.IsKnown(meter))
+            errors.Add(new($"{prefix}.meter", $"must be one of {string.Join(", ", Meters.All)}"));
+        else if (Meters.IsTokenMeter(meter))
+        {
+            if (string.IsNullOrEmpty(model)) errors.Add(new($"{prefix}.model", $"is required for {meter}"));
+            if (gpuType is not null) errors.Add(new($"{prefix}.gpu_type", $"must be absent for {meter}"));
+        }
+        else
+        {
+            if (string.IsNullOrEmpty(gpuType)) errors.Add(new($"{prefix}.gpu_type", $"is required for {meter}"));
+            if (model is not null) errors.Add(new($"{prefix}.model", $"must be absent for {meter}"));
+        }
+        // Money is a decimal string: "0.60", never a JSON number that a client may have rounded through a double.
+        var text = String(element, "price");
+        if (text is null || !decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var price) || price <= 0)
+        {
+            errors.Add(new($"{prefix}.price", "must be a positive decimal string such as \"0.60\""));
+            price = 0;
+        }
+        return errors.Count > before ? null : new RateCardPrice(meter!, model, gpuType, price);
+    }
+
+    private static string? String(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}
