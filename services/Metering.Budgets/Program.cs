@@ -1,6 +1,7 @@
 using Metering.Budgets.Authorizing;
 using Metering.Budgets.Broadcast;
 using Metering.Budgets.Clustering;
+using Metering.Budgets.Diagnostics;
 using Metering.Budgets.Pricing;
 using Metering.Budgets.Quotas;
 using Metering.Budgets.Reading;
@@ -40,6 +41,7 @@ app.MapMeteringDefaults();
 app.MapGetBudget();
 app.MapQuotas();
 app.MapAuthorize();
+app.MapMemoryDiagnostics();
 app.Run();
 
 /// <summary>Creates the budgets schema before the silo and the consumer start.</summary>

@@ -14,6 +14,10 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     ILogger<TenantBudgetGrain> logger) : Grain, ITenantBudgetGrain
 {
     public static readonly TimeSpan ReservationLifetime = TimeSpan.FromMinutes(5);
+    private static int _active;
+
+    /// <summary>Tenant grains active in this silo.</summary>
+    public static int ActiveCount => Volatile.Read(ref _active);
 
     private readonly TenantBudget _budget = new((meter, model, gpuType, quantity, now) =>
         rateCards.CostOf(meter, model, gpuType, quantity, DateOnly.FromDateTime(now.UtcDateTime)));
@@ -22,8 +26,15 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
 
     private string Tenant => this.GetPrimaryKeyString();
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        Interlocked.Decrement(ref _active);
+        return Task.CompletedTask;
+    }
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _active);
         var now = clock.GetUtcNow();
         foreach (var total in await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, now), cancellationToken))
             _budget.Add(total);

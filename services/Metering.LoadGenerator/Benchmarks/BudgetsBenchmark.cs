@@ -196,17 +196,15 @@ public static class BudgetsBenchmark
             $"used ends at {used} (counted {(used == expected ? "exactly" : $"NOT exactly, expected {expected}")}), overshoot {Math.Max(0, used - limit)}"));
     }
 
-    /// <summary>The silo's resident memory before and after one usage event each for many new tenants (each with a limit).</summary>
+    /// <summary>
+    /// The silo's managed heap (after a full collection, <c>GET /v1/diagnostics/memory</c>) before and after one usage event
+    /// and a limit each for many new tenants; resident memory too, which also counts the runtime's own headroom.
+    /// </summary>
     private static async Task MemoryPerTenantAsync(BudgetsBenchmarkOptions options, string prefix, TextWriter output, CancellationToken ct)
     {
-        if (options.BudgetsPid == 0)
-        {
-            output.WriteLine("memory per active tenant: skipped (no --budgets-pid)");
-            return;
-        }
         using var admin = Client(options.Budgets, options.AdminToken);
-        using var reader = Client(options.Budgets, options.EmitterToken);
-        var before = ResidentBytes(options.BudgetsPid);
+        var before = await admin.GetFromJsonAsync<MemoryReport>("/v1/diagnostics/memory", MeteringJson.Options, ct);
+        var rssBefore = options.BudgetsPid == 0 ? 0 : ResidentBytes(options.BudgetsPid);
         await using var sink = new HttpSink(options.Ingest, options.EmitterToken);
         var tenants = Enumerable.Range(0, options.ActiveTenants).Select(i => $"{prefix}-{i:D5}").ToArray();
         foreach (var chunk in tenants.Chunk(500))
@@ -214,11 +212,16 @@ public static class BudgetsBenchmark
         await Parallel.ForEachAsync(tenants, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct },
             async (t, token) => await PutQuotaAsync(admin, t, 1_000_000, token));
         await Task.Delay(TimeSpan.FromSeconds(5), ct);
-        var after = ResidentBytes(options.BudgetsPid);
+        var after = await admin.GetFromJsonAsync<MemoryReport>("/v1/diagnostics/memory", MeteringJson.Options, ct);
+        var rssAfter = options.BudgetsPid == 0 ? 0 : ResidentBytes(options.BudgetsPid);
+        var grains = after!.ActiveTenantGrains - before!.ActiveTenantGrains;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"memory: {options.ActiveTenants} active tenants (grain, totals, one limit) grew the silo's resident memory by " +
-            $"{(after - before) / 1024.0 / 1024.0:F1} MiB = {(after - before) / 1024.0 / options.ActiveTenants:F2} KiB per tenant"));
+            $"memory: {grains} more active tenant grains (totals, one limit each): managed heap +{(after.ManagedBytes - before.ManagedBytes) / 1024.0 / 1024.0:F1} MiB " +
+            $"= {(after.ManagedBytes - before.ManagedBytes) / 1024.0 / Math.Max(1, grains):F2} KiB per tenant; resident memory " +
+            $"+{(rssAfter - rssBefore) / 1024.0 / 1024.0:F1} MiB = {(rssAfter - rssBefore) / 1024.0 / Math.Max(1, grains):F2} KiB per tenant"));
     }
+
+    private sealed record MemoryReport(long ManagedBytes, int ActiveTenantGrains);
 
     private static long ResidentBytes(int pid) =>
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))

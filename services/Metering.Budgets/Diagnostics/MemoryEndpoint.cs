@@ -1,0 +1,24 @@
+using Metering.Budgets.Tracking;
+using Metering.ServiceDefaults;
+
+namespace Metering.Budgets.Diagnostics;
+
+/// <summary>
+/// <c>GET /v1/diagnostics/memory</c> (admin): the silo's managed heap after a full, compacting collection and how many
+/// tenant grains it holds, for capacity planning (memory per active tenant). The collection pauses the silo briefly.
+/// </summary>
+public static class MemoryEndpoint
+{
+    public static void MapMemoryDiagnostics(this IEndpointRouteBuilder app) =>
+        app.MapGet("/v1/diagnostics/memory", () =>
+        {
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+            return Results.Ok(new
+            {
+                managed_bytes = GC.GetTotalMemory(forceFullCollection: true),
+                active_tenant_grains = TenantBudgetGrain.ActiveCount,
+            });
+        }).RequireAuthorization(Policies.Admin);
+}
