@@ -1,4 +1,6 @@
+using System.Globalization;
 using Marten;
+using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
@@ -26,12 +28,8 @@ public static class GetInvoice
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No invoice",
                 detail: $"Tenant '{tenant}' has no usage in {period}.");
 
-        var lines = usage.Lines
-            .OrderBy(l => l.Meter, StringComparer.Ordinal)
-            .ThenBy(l => l.Model ?? l.GpuType, StringComparer.Ordinal)
-            // Pricing arrives with rate cards; until then lines carry exact quantities and no price.
-            .Select(l => new InvoiceLineView(l.Meter, l.Model, l.GpuType, l.Quantity, UnitPrice: null, Amount: null))
-            .ToList();
-        return Results.Ok(new InvoiceView(tenant, period, "draft", Currency, lines, Total: "0.00"));
+        var rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
+        var (lines, total) = InvoicePricing.Price(usage, rateCards);
+        return Results.Ok(new InvoiceView(tenant, period, "draft", Currency, lines, total.ToString("0.00", CultureInfo.InvariantCulture)));
     }
 }

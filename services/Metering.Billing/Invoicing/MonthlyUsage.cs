@@ -4,12 +4,18 @@ using Metering.Contracts.Usage;
 
 namespace Metering.Billing.Invoicing;
 
-/// <summary>A tenant's metered quantities of one month, per (meter, model or GPU type). Id is the usage stream key.</summary>
+/// <summary>
+/// A tenant's metered quantities of one month, per (meter, model or GPU type), and the same per UTC day — rate-card
+/// versions take effect on a day, so days are what pricing needs. Id is the usage stream key.
+/// </summary>
 public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadOnlyList<MonthlyUsageLine> Lines)
 {
+    public IReadOnlyList<DailyUsage> Days { get; init; } = [];
+
     public MonthlyUsage Apply(UsageBatchRecorded recorded)
     {
         var lines = Lines.ToList();
+        var days = Days.ToList();
         foreach (var e in recorded.Usage)
         {
             var model = Meters.IsTokenMeter(e.Meter) ? e.Model : null;
@@ -17,12 +23,19 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
             var index = lines.FindIndex(l => l.Meter == e.Meter && l.Model == model && l.GpuType == gpuType);
             if (index < 0) lines.Add(new MonthlyUsageLine(e.Meter, model, gpuType, e.Quantity));
             else lines[index] = lines[index] with { Quantity = lines[index].Quantity + e.Quantity };
+
+            var day = DateOnly.FromDateTime(e.Timestamp.UtcDateTime);
+            var d = days.FindIndex(x => x.Day == day && x.Meter == e.Meter && x.Model == model && x.GpuType == gpuType);
+            if (d < 0) days.Add(new DailyUsage(e.Meter, model, gpuType, day, e.Quantity));
+            else days[d] = days[d] with { Quantity = days[d].Quantity + e.Quantity };
         }
-        return this with { Lines = lines };
+        return this with { Lines = lines, Days = days };
     }
 }
 
 public sealed record MonthlyUsageLine(string Meter, string? Model, string? GpuType, decimal Quantity);
+
+public sealed record DailyUsage(string Meter, string? Model, string? GpuType, DateOnly Day, decimal Quantity);
 
 /// <summary>Inline: the quantities are updated in the same transaction that records the usage.</summary>
 public sealed class MonthlyUsageProjection : SingleStreamProjection<MonthlyUsage, string>

@@ -1,0 +1,95 @@
+using Marten;
+using Metering.Billing;
+using Metering.Billing.Invoicing;
+using Metering.Billing.Pricing;
+using Metering.Billing.Recording;
+using Metering.Contracts.Usage;
+
+namespace Metering.IntegrationTests;
+
+/// <summary>Invoices against an independent computation of PRODUCT §4's pricing rule, on a real event store of its own.</summary>
+public sealed class InvoicePricingTests : IAsyncLifetime
+{
+    private readonly DocumentStore _store = DocumentStore.For(o => BillingStore.Configure(o, TestInfrastructure.Postgres, "pricing_tests_" + Guid.NewGuid().ToString("N")[..8]));
+    private readonly BillingDatabase _database = new(Npgsql.NpgsqlDataSource.Create(TestInfrastructure.Postgres));
+    private readonly string _tenant = TestInfrastructure.UniqueTenant("pricing");
+
+    public Task InitializeAsync() => _store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _store.Advanced.Clean.CompletelyRemoveAllAsync();
+        _store.Dispose();
+        await _database.DataSource.DisposeAsync();
+    }
+
+    private static readonly RateCardVersionAdded Early = new(1, "USD", new DateOnly(2026, 10, 1),
+    [
+        new(Meters.InputTokens, "llama-4-70b", null, 0.60m), new(Meters.OutputTokens, "llama-4-70b", null, 2.40m),
+        new(Meters.InputTokens, "qwen-3-32b", null, 0.15m), new(Meters.GpuSeconds, null, "h100", 3.50m), new(Meters.GpuSeconds, null, "a100", 1.85m),
+    ], DateTimeOffset.UnixEpoch, "test");
+
+    private static readonly RateCardVersionAdded MidMonth = new(2, "USD", new DateOnly(2026, 10, 15),
+    [
+        new(Meters.InputTokens, "llama-4-70b", null, 0.55m), new(Meters.OutputTokens, "llama-4-70b", null, 2.20m),
+        new(Meters.GpuSeconds, null, "h100", 3.25m), new(Meters.GpuSeconds, null, "a100", 1.85m),
+    ], DateTimeOffset.UnixEpoch, "test");
+
+    [Fact]
+    public async Task A_month_of_generated_usage_over_two_rate_card_versions_is_priced_to_the_cent()
+    {
+        await using (var session = _store.LightweightSession())
+        {
+            session.Events.Append(RateCardHistory.StreamKey, Early, MidMonth);
+            await session.SaveChangesAsync();
+        }
+
+        var random = new Random(2026);
+        string[] models = ["llama-4-70b", "qwen-3-32b", "mistral-unpriced"];
+        string[] gpus = ["h100", "a100", "b200-unpriced"];
+        var events = Enumerable.Range(0, 4000).Select(i =>
+        {
+            var at = new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(random.Next(0, 31 * 86400));
+            return random.Next(4) switch
+            {
+                0 => new UsageEvent($"e{i}", _tenant, Meters.GpuSeconds, Math.Round((decimal)random.NextDouble() * 40, 6), at, GpuType: gpus[random.Next(gpus.Length)]),
+                var m => new UsageEvent($"e{i}", _tenant, m == 1 ? Meters.InputTokens : Meters.OutputTokens, random.Next(1, 200_000), at, models[random.Next(models.Length)]),
+            };
+        }).ToList();
+        var recorder = new UsageRecorder(_store, _database);
+        foreach (var batch in events.Chunk(700)) await recorder.RecordAsync(batch, [], CancellationToken.None);
+
+        await using var query = _store.QuerySession();
+        var usage = (await query.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, "2026-10")))!;
+        var (lines, total) = InvoicePricing.Price(usage, await query.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
+
+        // The rule, computed straight from the events.
+        var expected = new Dictionary<(string Meter, string? Item, decimal? Price), decimal>();
+        foreach (var e in events)
+        {
+            var version = DateOnly.FromDateTime(e.Timestamp.UtcDateTime) >= MidMonth.EffectiveFrom ? MidMonth : Early;
+            var item = e.Meter == Meters.GpuSeconds ? e.GpuType : e.Model;
+            decimal? price = version.Prices.SingleOrDefault(p => p.Meter == e.Meter && (p.Meter == Meters.GpuSeconds ? p.GpuType : p.Model) == item)?.Price;
+            expected[(e.Meter, item, price)] = expected.GetValueOrDefault((e.Meter, item, price)) + e.Quantity;
+        }
+        var expectedAmounts = expected.ToDictionary(x => x.Key, x => x.Key.Price is { } p
+            ? Math.Round(x.Value * p / (x.Key.Meter == Meters.GpuSeconds ? 3600m : 1_000_000m), 2, MidpointRounding.ToEven) : (decimal?)null);
+
+        Assert.Equal(expected.Count, lines.Count);
+        foreach (var line in lines)
+        {
+            var key = (line.Meter, line.Model ?? line.GpuType, line.UnitPrice is null ? (decimal?)null : decimal.Parse(line.UnitPrice, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(expected[key], line.Quantity);
+            Assert.Equal(expectedAmounts[key]?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), line.Amount);
+        }
+        Assert.Equal(expectedAmounts.Values.Sum(a => a ?? 0), total);
+        // Unpriced usage is on the invoice, not dropped, and both versions priced something.
+        Assert.Contains(lines, l => l.Model == "mistral-unpriced" && l.UnitPrice is null && l.Amount is null);
+        Assert.Contains(lines, l => l.GpuType == "b200-unpriced" && l.UnitPrice is null);
+        Assert.Contains(lines, l => l.GpuType == "h100" && l.UnitPrice == "3.50");
+        Assert.Contains(lines, l => l.GpuType == "h100" && l.UnitPrice == "3.25");
+        // Qwen has a price only in the first version: usage after the 15th is unpriced.
+        Assert.Contains(lines, l => l.Model == "qwen-3-32b" && l.UnitPrice == "0.15");
+        Assert.Contains(lines, l => l.Model == "qwen-3-32b" && l.UnitPrice is null);
+    }
+}
