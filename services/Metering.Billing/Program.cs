@@ -46,6 +46,7 @@ builder.Services.AddHealthChecks().AddCheck<BillingReadiness>("billing", tags: [
 var app = builder.Build();
 app.MapMeteringDefaults();
 app.MapGetInvoice();
+app.MapFinalizeInvoice();
 app.MapRateCard();
 app.Run();
 

@@ -14,3 +14,9 @@ public sealed record InvoiceLineView(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? UnitPrice,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Amount,
     string? AdjustmentFor = null);
+
+public static class InvoiceStatuses
+{
+    public const string Draft = "draft";
+    public const string Finalized = "finalized";
+}

@@ -28,8 +28,10 @@ public static class GetInvoice
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No invoice",
                 detail: $"Tenant '{tenant}' has no usage in {period}.");
 
+        if (usage.Finalized is { } frozen)
+            return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Finalized, Currency, frozen.Lines, frozen.Total));
         var rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
         var (lines, total) = InvoicePricing.Price(usage, rateCards);
-        return Results.Ok(new InvoiceView(tenant, period, "draft", Currency, lines, total.ToString("0.00", CultureInfo.InvariantCulture)));
+        return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Draft, Currency, lines, total.ToString("0.00", CultureInfo.InvariantCulture)));
     }
 }

@@ -9,22 +9,24 @@ namespace Metering.Billing.Invoicing;
 /// PRODUCT §4's pricing rule: each day's usage is priced with the rate-card version in effect that day; a line is one
 /// (meter, model or GPU type, unit price); amount = round_half_even(quantity × price ÷ unit size, 2); the total is the
 /// sum of the line amounts. Usage with no price in effect is kept as an unpriced line (no unit price, no amount).
+/// Late usage of a finalized month is priced the same way, on lines of its own marked <c>adjustment_for</c>.
 /// </summary>
 public static class InvoicePricing
 {
     public static (IReadOnlyList<InvoiceLineView> Lines, decimal Total) Price(MonthlyUsage usage, RateCardHistory? rateCards)
     {
         var lines = usage.Days
-            .Select(d => (d.Meter, d.Model, d.GpuType, d.Quantity, Price: PriceOn(rateCards, d)))
-            .GroupBy(d => (d.Meter, d.Model, d.GpuType, d.Price))
+            .Select(d => (d.Meter, d.Model, d.GpuType, d.Quantity, d.AdjustmentFor, Price: PriceOn(rateCards, d)))
+            .GroupBy(d => (d.Meter, d.Model, d.GpuType, d.Price, d.AdjustmentFor))
             .Select(g =>
             {
                 var quantity = g.Sum(d => d.Quantity);
                 var amount = g.Key.Price is { } price ? Math.Round(quantity * price / PriceUnits.Of(g.Key.Meter), 2, MidpointRounding.ToEven) : (decimal?)null;
                 return (Line: new InvoiceLineView(g.Key.Meter, g.Key.Model, g.Key.GpuType, quantity,
-                    g.Key.Price?.ToString(CultureInfo.InvariantCulture), amount?.ToString("0.00", CultureInfo.InvariantCulture)), Amount: amount ?? 0);
+                    g.Key.Price?.ToString(CultureInfo.InvariantCulture), amount?.ToString("0.00", CultureInfo.InvariantCulture), g.Key.AdjustmentFor), Amount: amount ?? 0);
             })
-            .OrderBy(l => l.Line.Meter, StringComparer.Ordinal)
+            .OrderBy(l => l.Line.AdjustmentFor ?? "", StringComparer.Ordinal)
+            .ThenBy(l => l.Line.Meter, StringComparer.Ordinal)
             .ThenBy(l => l.Line.Model ?? l.Line.GpuType, StringComparer.Ordinal)
             .ThenBy(l => l.Line.UnitPrice is null ? decimal.MaxValue : decimal.Parse(l.Line.UnitPrice, CultureInfo.InvariantCulture))
             .ToList();

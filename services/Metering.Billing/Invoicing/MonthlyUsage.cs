@@ -6,11 +6,17 @@ namespace Metering.Billing.Invoicing;
 
 /// <summary>
 /// A tenant's metered quantities of one month, per (meter, model or GPU type), and the same per UTC day — rate-card
-/// versions take effect on a day, so days are what pricing needs. Id is the usage stream key.
+/// versions take effect on a day, so days are what pricing needs — including late usage of finalized months
+/// (<see cref="DailyUsage.AdjustmentFor"/>), which <see cref="Lines"/> leaves out. Id is the usage stream key.
 /// </summary>
 public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadOnlyList<MonthlyUsageLine> Lines)
 {
     public IReadOnlyList<DailyUsage> Days { get; init; } = [];
+
+    /// <summary>Set once the invoice is finalized: the invoice as it was frozen.</summary>
+    public InvoiceFinalized? Finalized { get; init; }
+
+    public MonthlyUsage Apply(InvoiceFinalized finalized) => this with { Finalized = finalized };
 
     public MonthlyUsage Apply(UsageBatchRecorded recorded)
     {
@@ -20,13 +26,16 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
         {
             var model = Meters.IsTokenMeter(e.Meter) ? e.Model : null;
             var gpuType = Meters.IsTokenMeter(e.Meter) ? null : e.GpuType;
-            var index = lines.FindIndex(l => l.Meter == e.Meter && l.Model == model && l.GpuType == gpuType);
-            if (index < 0) lines.Add(new MonthlyUsageLine(e.Meter, model, gpuType, e.Quantity));
-            else lines[index] = lines[index] with { Quantity = lines[index].Quantity + e.Quantity };
+            if (recorded.AdjustmentFor is null)
+            {
+                var index = lines.FindIndex(l => l.Meter == e.Meter && l.Model == model && l.GpuType == gpuType);
+                if (index < 0) lines.Add(new MonthlyUsageLine(e.Meter, model, gpuType, e.Quantity));
+                else lines[index] = lines[index] with { Quantity = lines[index].Quantity + e.Quantity };
+            }
 
             var day = DateOnly.FromDateTime(e.Timestamp.UtcDateTime);
-            var d = days.FindIndex(x => x.Day == day && x.Meter == e.Meter && x.Model == model && x.GpuType == gpuType);
-            if (d < 0) days.Add(new DailyUsage(e.Meter, model, gpuType, day, e.Quantity));
+            var d = days.FindIndex(x => x.Day == day && x.Meter == e.Meter && x.Model == model && x.GpuType == gpuType && x.AdjustmentFor == recorded.AdjustmentFor);
+            if (d < 0) days.Add(new DailyUsage(e.Meter, model, gpuType, day, e.Quantity, recorded.AdjustmentFor));
             else days[d] = days[d] with { Quantity = days[d].Quantity + e.Quantity };
         }
         return this with { Lines = lines, Days = days };
@@ -35,7 +44,11 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
 
 public sealed record MonthlyUsageLine(string Meter, string? Model, string? GpuType, decimal Quantity);
 
-public sealed record DailyUsage(string Meter, string? Model, string? GpuType, DateOnly Day, decimal Quantity);
+public sealed record DailyUsage(string Meter, string? Model, string? GpuType, DateOnly Day, decimal Quantity, string? AdjustmentFor = null);
+
+/// <summary>The invoice of a month, frozen: its lines and total as they were when an admin finalized it.</summary>
+public sealed record InvoiceFinalized(string Tenant, string Month, IReadOnlyList<Metering.Contracts.Billing.InvoiceLineView> Lines, string Total,
+    DateTimeOffset At, string By);
 
 /// <summary>Inline: the quantities are updated in the same transaction that records the usage.</summary>
 public sealed class MonthlyUsageProjection : SingleStreamProjection<MonthlyUsage, string>
@@ -44,4 +57,6 @@ public sealed class MonthlyUsageProjection : SingleStreamProjection<MonthlyUsage
         new MonthlyUsage(BillingPeriod.UsageStream(e.Tenant, e.Month), e.Tenant, e.Month, []).Apply(e);
 
     public static MonthlyUsage Apply(UsageBatchRecorded e, MonthlyUsage current) => current.Apply(e);
+
+    public static MonthlyUsage Apply(InvoiceFinalized e, MonthlyUsage current) => current.Apply(e);
 }

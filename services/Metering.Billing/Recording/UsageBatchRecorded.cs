@@ -5,9 +5,10 @@ namespace Metering.Billing.Recording;
 /// <summary>
 /// The usage of one tenant and month that one consumer batch recorded, appended to that tenant-month stream. One event
 /// per batch rather than per usage keeps the event store fast; each usage is still kept with its id, so every invoice
-/// line can be explained down to the events behind it.
+/// line can be explained down to the events behind it. Usage of a finalized month lands on the next open month's
+/// stream with <see cref="AdjustmentFor"/> naming the month it belongs to.
 /// </summary>
-public sealed record UsageBatchRecorded(string Tenant, string Month, IReadOnlyList<RecordedUsage> Usage);
+public sealed record UsageBatchRecorded(string Tenant, string Month, IReadOnlyList<RecordedUsage> Usage, string? AdjustmentFor = null);
 
 /// <summary>One usage event as Billing recorded it.</summary>
 public sealed record RecordedUsage(
@@ -29,6 +30,10 @@ public static class BillingPeriod
 
     /// <summary>Streams are short: one per tenant and month, so none grows without bound or becomes a hot spot.</summary>
     public static string UsageStream(string tenant, string month) => $"usage:{tenant}:{month}";
+
+    public static string Next(string month) =>
+        DateOnly.ParseExact(month + "-01", "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture).AddMonths(1)
+            .ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
 
     public static bool TryParse(string period, out DateOnly start) =>
         DateOnly.TryParseExact(period + "-01", "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,

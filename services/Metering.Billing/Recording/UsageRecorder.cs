@@ -23,19 +23,10 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
     {
         var schema = store.Options.DatabaseSchemaName;
         var unique = batch.DistinctBy(e => (e.Tenant, e.Id)).ToList();
-        var streams = unique.Select(e => BillingPeriod.UsageStream(e.Tenant, BillingPeriod.Of(e.Timestamp))).Distinct().ToArray();
 
         await using var connection = await database.DataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        // Writers of the same tenant-month streams take turns: overlapping batches (two instances during a rebalance,
-        // a redelivery racing the original) would otherwise race on receipts and projections. Sorted, so no deadlock.
-        await using (var lockStreams = new NpgsqlCommand(
-            "select count(pg_advisory_xact_lock(hashtextextended(s, 0))) from (select unnest(@streams) as s order by 1) as sorted",
-            connection, transaction))
-        {
-            lockStreams.Parameters.AddWithValue("streams", streams);
-            await lockStreams.ExecuteScalarAsync(ct);
-        }
+        await BillingDatabase.LockTenantsAsync(unique.Select(e => e.Tenant), connection, transaction, ct);
 
         var keys = unique.Select(e => UsageKey.Of(e.Tenant, e.Id)).ToArray();
         var fresh = new HashSet<Guid>();
@@ -54,11 +45,15 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         if (rejected.Count > 0) await RecordDeadLettersAsync(schema, rejected, connection, transaction, ct);
 
         await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
+        var months = new OpenMonths(session);
         foreach (var stream in unique.Where((_, i) => fresh.Contains(keys[i]))
                      .GroupBy(e => (e.Tenant, Month: BillingPeriod.Of(e.Timestamp))))
         {
-            var recorded = new UsageBatchRecorded(stream.Key.Tenant, stream.Key.Month, stream.Select(RecordedUsage.From).ToList());
-            session.Events.Append(BillingPeriod.UsageStream(stream.Key.Tenant, stream.Key.Month), recorded);
+            // Usage of a finalized month never changes its invoice: it becomes an adjustment on the next open one.
+            var target = await months.FirstOpenFromAsync(stream.Key.Tenant, stream.Key.Month, ct);
+            var recorded = new UsageBatchRecorded(stream.Key.Tenant, target, stream.Select(RecordedUsage.From).ToList(),
+                AdjustmentFor: target == stream.Key.Month ? null : stream.Key.Month);
+            session.Events.Append(BillingPeriod.UsageStream(stream.Key.Tenant, target), recorded);
         }
         await session.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
@@ -93,4 +88,40 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
 }
 
 /// <summary>Billing's PostgreSQL, for the statements that go around Marten (advisory locks, receipts).</summary>
-public sealed record BillingDatabase(NpgsqlDataSource DataSource);
+public sealed record BillingDatabase(NpgsqlDataSource DataSource)
+{
+    /// <summary>
+    /// Everything that writes a tenant's usage or invoices takes the tenant's transaction-scoped lock: overlapping
+    /// batches (two instances during a rebalance, a redelivery racing the original) and a finalize never interleave.
+    /// Sorted, so two batches never deadlock.
+    /// </summary>
+    public static async Task LockTenantsAsync(IEnumerable<string> tenants, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "select count(pg_advisory_xact_lock(hashtextextended('billing-tenant:' || t, 0))) from (select distinct unnest(@tenants) as t order by 1) as sorted",
+            connection, transaction);
+        command.Parameters.AddWithValue("tenants", tenants.Distinct().ToArray());
+        await command.ExecuteScalarAsync(ct);
+    }
+}
+
+/// <summary>Which months of a tenant are still open (not finalized), looked up once per batch.</summary>
+internal sealed class OpenMonths(IDocumentSession session)
+{
+    private readonly Dictionary<string, bool> _finalized = new(StringComparer.Ordinal);
+
+    public async Task<string> FirstOpenFromAsync(string tenant, string month, CancellationToken ct)
+    {
+        var candidate = month;
+        while (await IsFinalizedAsync(tenant, candidate, ct)) candidate = BillingPeriod.Next(candidate);
+        return candidate;
+    }
+
+    private async Task<bool> IsFinalizedAsync(string tenant, string month, CancellationToken ct)
+    {
+        var key = BillingPeriod.UsageStream(tenant, month);
+        if (!_finalized.TryGetValue(key, out var finalized))
+            _finalized[key] = finalized = (await session.LoadAsync<Invoicing.MonthlyUsage>(key, ct))?.Finalized is not null;
+        return finalized;
+    }
+}
