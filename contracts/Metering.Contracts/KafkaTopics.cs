@@ -21,5 +21,8 @@ public static class KafkaTopics
     /// <summary>Every rate-card version Billing accepted (<c>RateCardVersionView</c>), in order; one partition, kept forever.</summary>
     public static readonly KafkaTopic RateCards = new("metering.rate-cards.v1", 1);
 
-    public static IReadOnlyList<KafkaTopic> All { get; } = [Usage, UsageDeadLetters, BudgetStatus, BudgetAlerts, RateCards];
+    /// <summary>Voided usage (<c>UsageVoided</c>), keyed by tenant, so Budgets gives it back.</summary>
+    public static readonly KafkaTopic UsageCorrections = new("metering.usage-corrections.v1", 12);
+
+    public static IReadOnlyList<KafkaTopic> All { get; } = [Usage, UsageDeadLetters, BudgetStatus, BudgetAlerts, RateCards, UsageCorrections];
 }

@@ -28,6 +28,7 @@ public static class BillingStore
         opts.Schema.For<MonthlyUsage>().Identity(u => u.Id);
         opts.Projections.Add<MonthlyUsageProjection>(ProjectionLifecycle.Inline);
         opts.Schema.For<RateCardHistory>().Identity(h => h.Id);
+        opts.Schema.For<Corrections.VoidReceipt>().Identity(r => r.Id);
         opts.Projections.Add<RateCardHistoryProjection>(ProjectionLifecycle.Inline);
         // Projections fail loudly: an event that cannot be applied stops the projection instead of vanishing.
         opts.Projections.Errors.SkipApplyErrors = false;

@@ -1,5 +1,6 @@
 using Marten;
 using Metering.Billing;
+using Metering.Billing.Corrections;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;
 using Metering.Billing.Pricing;
@@ -38,6 +39,7 @@ builder.Host.UseWolverine(opts =>
             p.Acks = Confluent.Kafka.Acks.All;
         });
     opts.PublishMessage<RateCardPublished>().ToKafkaTopic(KafkaTopics.RateCards.Name).PublishRawJson(MeteringJson.Create());
+    opts.PublishMessage<UsageVoided>().ToKafkaTopic(KafkaTopics.UsageCorrections.Name).PublishRawJson(MeteringJson.Create());
     opts.Policies.UseDurableOutboxOnAllSendingEndpoints();
     opts.Policies.AutoApplyTransactions();
 });
@@ -47,6 +49,7 @@ var app = builder.Build();
 app.MapMeteringDefaults();
 app.MapGetInvoice();
 app.MapFinalizeInvoice();
+app.MapVoidUsage();
 app.MapRateCard();
 app.Run();
 

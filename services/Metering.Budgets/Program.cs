@@ -1,6 +1,7 @@
 using Metering.Budgets.Authorizing;
 using Metering.Budgets.Broadcast;
 using Metering.Budgets.Clustering;
+using Metering.Budgets.Corrections;
 using Metering.Budgets.Diagnostics;
 using Metering.Budgets.Pricing;
 using Metering.Budgets.Quotas;
@@ -35,6 +36,7 @@ builder.UseOrleans(silo =>
 });
 builder.Services.AddUsageTopicConsumer<UsageConsumer>();
 builder.Services.AddReceiptPruning<BudgetStore>();
+builder.Services.AddHostedService<CorrectionConsumer>();
 
 var app = builder.Build();
 app.MapMeteringDefaults();

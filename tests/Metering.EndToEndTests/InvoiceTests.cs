@@ -71,4 +71,43 @@ public sealed class InvoiceTests(MeteringSystem system)
         Assert.Equal(InvoiceStatuses.Finalized, frozen.Status);
         Assert.Equal(JsonSerializer.Serialize(finalized, MeteringJson.Options), JsonSerializer.Serialize(frozen, MeteringJson.Options));
     }
+
+    private async Task<HttpStatusCode> Void(string id, object body, string? token = MeteringSystem.AdminToken)
+    {
+        using var response = await system.Http.SendAsync(system.Request(HttpMethod.Post, system.Billing, $"/v1/usage/{_tenant}/{id}/void", token,
+            new StringContent(JsonSerializer.Serialize(body, MeteringJson.Options), Encoding.UTF8, "application/json")));
+        return response.StatusCode;
+    }
+
+    private async Task<decimal> BudgetMonthUsed()
+    {
+        using var response = await system.Http.SendAsync(system.Request(HttpMethod.Get, system.Budgets, $"/v1/tenants/{_tenant}/budget", MeteringSystem.AdminToken));
+        var budget = await response.Content.ReadFromJsonAsync<Metering.Contracts.Budgets.BudgetView>(MeteringJson.Options);
+        return budget!.Usage.Where(u => u.Meter == Meters.OutputTokens && u.Period == "month").Sum(u => u.Used);
+    }
+
+    [Fact]
+    public async Task Voided_usage_stops_counting_on_the_invoice_and_in_the_budget_and_cannot_be_voided_twice()
+    {
+        await Use("keep", 50);
+        await Use("wrong", 100);
+        await WaitForInvoice(Month, i => i.Lines.Sum(l => l.Quantity) == 150);
+
+        Assert.Equal(HttpStatusCode.BadRequest, await Void("wrong", new { }));
+        Assert.Equal(HttpStatusCode.Forbidden, await Void("wrong", new { reason = "duplicate request" }, MeteringSystem.EmitterToken));
+        Assert.Equal(HttpStatusCode.NotFound, await Void("never-sent", new { reason = "duplicate request" }));
+        Assert.Equal(HttpStatusCode.OK, await Void("wrong", new { reason = "duplicate request" }));
+        Assert.Equal(HttpStatusCode.Conflict, await Void("wrong", new { reason = "again" }));
+
+        var invoice = await WaitForInvoice(Month, i => i.Lines.Sum(l => l.Quantity) == 50);
+        Assert.Equal(50, Assert.Single(invoice.Lines).Quantity);
+        var deadline = DateTime.UtcNow + Patience;
+        while (await BudgetMonthUsed() != 50 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Equal(50, await BudgetMonthUsed());
+
+        // Re-sending the voided event does not bring it back.
+        await Use("wrong", 100);
+        await Use("marker", 1);
+        await WaitForInvoice(Month, i => i.Lines.Sum(l => l.Quantity) == 51);
+    }
 }

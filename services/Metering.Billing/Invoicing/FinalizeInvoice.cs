@@ -32,8 +32,9 @@ public static class FinalizeInvoice
         // The tenant's recorder waits: no usage lands on the month between pricing it and freezing it.
         await BillingDatabase.LockTenantsAsync([tenant], connection, transaction, ct);
         await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
-        var stream = BillingPeriod.UsageStream(tenant, period);
-        var usage = await session.LoadAsync<MonthlyUsage>(stream, ct);
+        // Exclusive: a void of this month's usage waits for the freeze, or the freeze waits for the void.
+        var stream = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(tenant, period), ct);
+        var usage = stream.Aggregate;
         if (usage is null)
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No invoice", detail: $"Tenant '{tenant}' has no usage in {period}.");
         if (usage.Finalized is not null)
@@ -42,7 +43,7 @@ public static class FinalizeInvoice
 
         var (lines, total) = InvoicePricing.Price(usage, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct));
         var frozen = new InvoiceFinalized(tenant, period, lines, total.ToString("0.00", CultureInfo.InvariantCulture), clock.GetUtcNow(), user.Identity!.Name!);
-        session.Events.Append(stream, frozen);
+        stream.AppendOne(frozen);
         await session.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Finalized, GetInvoice.Currency, frozen.Lines, frozen.Total));

@@ -18,6 +18,10 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
 
     public MonthlyUsage Apply(InvoiceFinalized finalized) => this with { Finalized = finalized };
 
+    /// <summary>A voided usage counts negatively where its compensation landed (a correction when that is a later month).</summary>
+    public MonthlyUsage Apply(Corrections.UsageVoidRecorded voided) => Apply(new UsageBatchRecorded(voided.Tenant, voided.Month,
+        [voided.Usage with { Quantity = -voided.Usage.Quantity }], voided.AdjustmentFor));
+
     public MonthlyUsage Apply(UsageBatchRecorded recorded)
     {
         var lines = Lines.ToList();
@@ -59,4 +63,9 @@ public sealed class MonthlyUsageProjection : SingleStreamProjection<MonthlyUsage
     public static MonthlyUsage Apply(UsageBatchRecorded e, MonthlyUsage current) => current.Apply(e);
 
     public static MonthlyUsage Apply(InvoiceFinalized e, MonthlyUsage current) => current.Apply(e);
+
+    public static MonthlyUsage Create(Corrections.UsageVoidRecorded e) =>
+        new MonthlyUsage(BillingPeriod.UsageStream(e.Tenant, e.Month), e.Tenant, e.Month, []).Apply(e);
+
+    public static MonthlyUsage Apply(Corrections.UsageVoidRecorded e, MonthlyUsage current) => current.Apply(e);
 }

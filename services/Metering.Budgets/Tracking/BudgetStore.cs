@@ -55,6 +55,11 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
                 period_start date not null,
                 threshold text not null,
                 primary key (tenant, meter, period, period_start, threshold));
+            create table if not exists {Schema}.voids (
+                tenant text not null,
+                id text not null,
+                voided_at timestamptz not null default now(),
+                primary key (tenant, id));
             create table if not exists {Schema}.statuses (
                 tenant text primary key,
                 status text not null,
@@ -127,6 +132,49 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
 
         await transaction.CommitAsync(ct);
         return applied;
+    }
+
+    /// <summary>
+    /// Records a void once. When the usage was counted, subtracts it (the increment carries negative quantities) and
+    /// answers true; when it was not counted yet, marks its id as seen so it never will be, and answers false.
+    /// </summary>
+    public async Task<bool> VoidAsync(string tenant, UsageIncrement giveBack, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var first = new NpgsqlCommand($"insert into {Schema}.voids (tenant, id) values (@tenant, @id) on conflict do nothing", connection, transaction))
+        {
+            first.Parameters.AddWithValue("tenant", tenant);
+            first.Parameters.AddWithValue("id", giveBack.Id);
+            if (await first.ExecuteNonQueryAsync(ct) == 0) return false;
+        }
+        bool counted;
+        await using (var seen = new NpgsqlCommand(
+            $"insert into {Schema}.usage_seen (tenant, id, day) values (@tenant, @id, @day) on conflict do nothing", connection, transaction))
+        {
+            seen.Parameters.AddWithValue("tenant", tenant);
+            seen.Parameters.AddWithValue("id", giveBack.Id);
+            seen.Parameters.AddWithValue("day", giveBack.Day);
+            counted = await seen.ExecuteNonQueryAsync(ct) == 0;
+        }
+        if (counted)
+        {
+            foreach (var total in PeriodTotal.Of(giveBack))
+            {
+                await using var subtract = new NpgsqlCommand($"""
+                    insert into {Schema}.period_totals (tenant, meter, period, period_start, used) values (@tenant, @meter, @period, @start, @used)
+                    on conflict (tenant, period, period_start, meter) do update set used = {Schema}.period_totals.used + excluded.used
+                    """, connection, transaction);
+                subtract.Parameters.AddWithValue("tenant", tenant);
+                subtract.Parameters.AddWithValue("meter", total.Meter);
+                subtract.Parameters.AddWithValue("period", total.Period);
+                subtract.Parameters.AddWithValue("start", total.Start);
+                subtract.Parameters.AddWithValue("used", total.Used);
+                await subtract.ExecuteNonQueryAsync(ct);
+            }
+        }
+        await transaction.CommitAsync(ct);
+        return counted;
     }
 
     public async Task<IReadOnlyList<Reservation>> LoadReservationsAsync(string tenant, CancellationToken ct)

@@ -25,4 +25,8 @@ public interface ITenantBudgetGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Authorize"), AlwaysInterleave]
     Task<AuthorizeResponse> Authorize(AuthorizeRequest request);
+
+    /// <summary>Gives back voided usage once; true when it had been counted and was subtracted.</summary>
+    [Alias("VoidUsage")]
+    Task<bool> VoidUsage(Metering.Contracts.Billing.UsageVoided voided);
 }

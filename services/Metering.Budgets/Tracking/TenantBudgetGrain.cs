@@ -63,6 +63,17 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
 
     public Task<BudgetView> GetBudget() => Task.FromResult(View(clock.GetUtcNow()));
 
+    public async Task<bool> VoidUsage(Metering.Contracts.Billing.UsageVoided voided)
+    {
+        // cost_usd is given back at today's rate card, as usage is charged against it at the card in effect when applied.
+        var cost = rateCards.CostOf(voided.Meter, voided.Model, voided.GpuType, voided.Quantity, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime));
+        var giveBack = new UsageIncrement(voided.UsageId, voided.Meter, -voided.Quantity, voided.Day, Cost: -cost);
+        if (!await store.VoidAsync(Tenant, giveBack, CancellationToken.None)) return false;
+        foreach (var total in PeriodTotal.Of(giveBack)) _budget.Add(total);
+        await AfterChangeAsync(CancellationToken.None);
+        return true;
+    }
+
     public async Task<BudgetView> SetQuota(IReadOnlyList<QuotaLimit> limits, string changedBy)
     {
         var now = clock.GetUtcNow();

@@ -1,0 +1,107 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Marten;
+using Marten.Exceptions;
+using Metering.Billing.Invoicing;
+using Metering.Billing.Recording;
+using Metering.Contracts.Billing;
+using Metering.Contracts.Usage;
+using Metering.ServiceDefaults;
+using Wolverine;
+
+namespace Metering.Billing.Corrections;
+
+/// <summary>
+/// <c>POST /v1/usage/{tenant}/{id}/void</c> (admin, body <c>{"reason"}</c>): appends a compensating
+/// <see cref="UsageVoidRecorded"/> event, so the usage stops counting on invoices, and publishes <see cref="UsageVoided"/>
+/// so Budgets gives it back. For a finalized month the compensation is a correction line on the next open invoice.
+/// 404 for usage Billing never recorded, 409 when already voided.
+/// </summary>
+public static class VoidUsageEndpoint
+{
+    public const int MaxReasonLength = 500;
+
+    public static void MapVoidUsage(this IEndpointRouteBuilder app) =>
+        app.MapPost("/v1/usage/{tenant}/{id}/void", HandleAsync).RequireAuthorization(Policies.Admin);
+
+    private static async Task<IResult> HandleAsync(string tenant, string id, HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!UsageEventRules.IsValidTenant(tenant)) errors["tenant"] = ["must match ^[a-z0-9][a-z0-9-]{0,62}$"];
+        if (id.Length is 0 or > UsageEventRules.MaxIdLength) errors["id"] = [$"must be 1 to {UsageEventRules.MaxIdLength} characters"];
+        string? reason = null;
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String)
+                reason = r.GetString();
+        }
+        catch (JsonException)
+        {
+        }
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > MaxReasonLength) errors["reason"] = [$"is required: 1 to {MaxReasonLength} characters"];
+        if (errors.Count > 0) return Results.ValidationProblem(errors, title: "The void request is invalid; nothing was changed.");
+
+        var outcome = await bus.InvokeAsync<VoidOutcome>(new VoidUsage(tenant, id, reason!, user.Identity!.Name!), ct);
+        return outcome switch
+        {
+            VoidOutcome.Voided voided => Results.Ok(voided.View),
+            VoidOutcome.NotFound => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown usage",
+                detail: $"Billing has recorded no usage '{id}' of tenant '{tenant}'."),
+            _ => Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already voided", detail: $"Usage '{id}' of tenant '{tenant}' is already voided."),
+        };
+    }
+}
+
+public sealed record VoidUsage(string Tenant, string UsageId, string Reason, string By);
+
+public abstract record VoidOutcome
+{
+    public sealed record Voided(VoidView View) : VoidOutcome;
+    public sealed record NotFound : VoidOutcome;
+    public sealed record AlreadyVoided : VoidOutcome;
+}
+
+/// <summary>The compensating event: the voided usage, on the stream whose invoice it corrects.</summary>
+public sealed record UsageVoidRecorded(string Tenant, string Month, RecordedUsage Usage, string? AdjustmentFor, string Reason, DateTimeOffset At, string By);
+
+/// <summary>Marks a usage as voided; its id is the usage key, so a second void of the same usage cannot be stored.</summary>
+public sealed record VoidReceipt(string Id);
+
+public static class VoidUsageHandler
+{
+    public static async Task<(VoidOutcome, OutgoingMessages)> Handle(VoidUsage command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    {
+        var none = new OutgoingMessages();
+        var recorded = await session.Events.QueryRawEventDataOnly<UsageBatchRecorded>()
+            .Where(e => e.Tenant == command.Tenant && e.Usage.Any(u => u.Id == command.UsageId))
+            .ToListAsync(ct);
+        if (recorded.Count == 0) return (new VoidOutcome.NotFound(), none);
+        var batch = recorded[0];
+        var usage = batch.Usage.First(u => u.Id == command.UsageId);
+
+        var receiptId = $"{command.Tenant}/{command.UsageId}";
+        if (await session.LoadAsync<VoidReceipt>(receiptId, ct) is not null) return (new VoidOutcome.AlreadyVoided(), none);
+
+        // The stream that counts the usage, or, once its invoice is finalized, the next open one. Exclusive fetches
+        // serialize with a finalize of the same month, so a void never lands on an invoice that just froze.
+        var month = batch.Month;
+        var stream = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(command.Tenant, month), ct);
+        var adjustmentFor = batch.AdjustmentFor;
+        while (stream.Aggregate?.Finalized is not null)
+        {
+            adjustmentFor = month;
+            month = BillingPeriod.Next(month);
+            stream = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(command.Tenant, month), ct);
+        }
+
+        var at = clock.GetUtcNow();
+        session.Insert(new VoidReceipt(receiptId));
+        stream.AppendOne(new UsageVoidRecorded(command.Tenant, month, usage, adjustmentFor, command.Reason, at, command.By));
+        var view = new VoidView(command.Tenant, command.UsageId, usage.Meter, usage.Quantity, batch.AdjustmentFor ?? batch.Month,
+            month == batch.Month ? null : month, command.Reason, at);
+        var voided = new UsageVoided(command.Tenant, command.UsageId, usage.Meter, usage.Quantity, DateOnly.FromDateTime(usage.Timestamp.UtcDateTime),
+            usage.Model, usage.GpuType, command.Reason, at);
+        return (new VoidOutcome.Voided(view), [voided]);
+    }
+}
