@@ -24,6 +24,12 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
     protected virtual int MaxBatch => 5000;
     protected virtual TimeSpan BatchWindow => TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// A batch not stored within this time is abandoned and the consumer restarts from its committed offsets: a
+    /// store stuck behind a lock or a dead connection must not stop the partition for good.
+    /// </summary>
+    protected virtual TimeSpan StoreTimeout => TimeSpan.FromSeconds(60);
+
     /// <summary>Stores the effect of a batch. Must be idempotent: a batch, or part of one, can be delivered again.</summary>
     protected abstract Task HandleAsync(UsageBatch batch, CancellationToken ct);
 
@@ -72,6 +78,9 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
         };
         using var consumer = new ConsumerBuilder<string?, byte[]?>(config)
             .SetLogHandler((_, m) => logger.LogInformation("kafka: {Facility} {Message}", m.Facility, m.Message))
+            .SetPartitionsAssignedHandler((_, partitions) => logger.LogInformation("{Group} assigned {Partitions}", GroupId, string.Join(",", partitions.Select(p => p.Partition.Value))))
+            .SetPartitionsRevokedHandler((_, partitions) => logger.LogInformation("{Group} revoked {Partitions}", GroupId, string.Join(",", partitions.Select(p => p.Partition.Value))))
+            .SetPartitionsLostHandler((_, partitions) => logger.LogWarning("{Group} lost {Partitions}", GroupId, string.Join(",", partitions.Select(p => p.Partition.Value))))
             .Build();
         consumer.Subscribe(KafkaTopics.Usage.Name);
         IsRunning = true;
@@ -90,7 +99,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
                     Commit(consumer, previous.Records);
                     inFlight = null;
                 }
-                if (records.Count > 0) inFlight = (Task.Run(() => HandleAsync(batch, stoppingToken), stoppingToken), records);
+                if (records.Count > 0) inFlight = (Task.Run(() => StoreAsync(batch, stoppingToken), stoppingToken), records);
             }
             if (inFlight is { } last)
             {
@@ -105,6 +114,20 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
             // Never leave a batch being stored behind: the restarted consumer would store it again alongside.
             if (inFlight is { } abandoned) abandoned.Storing.ContinueWith(_ => { }, TaskScheduler.Default).Wait();
             consumer.Close();
+        }
+    }
+
+    private async Task StoreAsync(UsageBatch batch, CancellationToken stoppingToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timeout.CancelAfter(StoreTimeout);
+        try
+        {
+            await HandleAsync(batch, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Storing a batch of {batch.Count} records took longer than {StoreTimeout}; restarting from the committed offsets");
         }
     }
 

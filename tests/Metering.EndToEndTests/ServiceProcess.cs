@@ -36,7 +36,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         foreach (var (key, value) in environment) info.Environment[key] = value;
 
         Directory.CreateDirectory(logDirectory);
-        var log = new StreamWriter(Path.Combine(logDirectory, $"{name.ToLowerInvariant()}.log"), append: true) { AutoFlush = true };
+        // One file per process: instances and restarts of a service are told apart when a test fails.
+        var log = new StreamWriter(Path.Combine(logDirectory, $"{name.ToLowerInvariant()}-{url.Port}-{DateTime.UtcNow:HHmmssfff}.log"), append: true) { AutoFlush = true };
         var process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
