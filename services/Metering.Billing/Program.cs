@@ -49,6 +49,7 @@ var app = builder.Build();
 app.MapMeteringDefaults();
 app.MapGetInvoice();
 app.MapFinalizeInvoice();
+app.MapGetInvoiceUsage();
 app.MapVoidUsage();
 app.MapRateCard();
 app.Run();

@@ -105,6 +105,16 @@ public sealed class InvoiceTests(MeteringSystem system)
         while (await BudgetMonthUsed() != 50 && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.Equal(50, await BudgetMonthUsed());
 
+        // The line is explained by its events: the voided one appears twice, once negative with the reason.
+        using (var explained = await system.Http.SendAsync(system.Request(HttpMethod.Get, system.Billing,
+                   $"/v1/invoices/{_tenant}/{Month}/usage?meter=output_tokens&model=m", MeteringSystem.AdminToken)))
+        {
+            var usage = JsonDocument.Parse(await explained.Content.ReadAsStringAsync()).RootElement.GetProperty("usage").EnumerateArray()
+                .Select(u => (u.GetProperty("id").GetString(), u.GetProperty("quantity").GetDecimal(), u.TryGetProperty("void_reason", out var r) ? r.GetString() : null))
+                .OrderBy(u => u.Item1).ThenBy(u => u.Item2).ToList();
+            Assert.Equal([("keep", 50m, null), ("wrong", -100m, "duplicate request"), ("wrong", 100m, null)], usage);
+        }
+
         // Re-sending the voided event does not bring it back.
         await Use("wrong", 100);
         await Use("marker", 1);

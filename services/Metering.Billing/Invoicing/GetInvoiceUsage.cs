@@ -1,0 +1,52 @@
+using System.Globalization;
+using Marten;
+using Metering.Billing.Corrections;
+using Metering.Billing.Recording;
+using Metering.Contracts.Usage;
+using Metering.ServiceDefaults;
+
+namespace Metering.Billing.Invoicing;
+
+/// <summary>
+/// <c>GET /v1/invoices/{tenant}/{period}/usage?meter=&amp;model=&amp;gpu_type=&amp;offset=&amp;limit=</c> (admin): the usage events
+/// behind an invoice line, in the order they were recorded, with voids as negative entries — every line can be
+/// explained down to the events it sums. Paged: at most <c>limit</c> (1–10,000, default 1,000) from <c>offset</c>.
+/// </summary>
+public static class GetInvoiceUsage
+{
+    public sealed record UsageEntry(string Id, string Meter, string? Model, string? GpuType, decimal Quantity, DateTimeOffset Timestamp, string? Service,
+        string? AdjustmentFor, string? VoidReason);
+
+    public static void MapGetInvoiceUsage(this IEndpointRouteBuilder app) =>
+        app.MapGet("/v1/invoices/{tenant}/{period}/usage", HandleAsync).RequireAuthorization(Policies.Admin);
+
+    private static async Task<IResult> HandleAsync(string tenant, string period, string? meter, string? model, string? gpu_type, int? offset, int? limit,
+        IQuerySession session, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!UsageEventRules.IsValidTenant(tenant)) errors["tenant"] = ["must match ^[a-z0-9][a-z0-9-]{0,62}$"];
+        if (!BillingPeriod.TryParse(period, out _)) errors["period"] = ["must be a month as YYYY-MM"];
+        if (meter is not null && !Meters.IsKnown(meter)) errors["meter"] = [$"must be one of {string.Join(", ", Meters.All)}"];
+        if (offset is < 0) errors["offset"] = ["must be 0 or more"];
+        if (limit is < 1 or > 10_000) errors["limit"] = ["must be 1 to 10000"];
+        if (errors.Count > 0) return Results.ValidationProblem(errors);
+
+        var events = await session.Events.FetchStreamAsync(BillingPeriod.UsageStream(tenant, period), token: ct);
+        if (events.Count == 0)
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No invoice", detail: $"Tenant '{tenant}' has no usage in {period}.");
+
+        var entries = events.SelectMany(e => e.Data switch
+            {
+                UsageBatchRecorded batch => batch.Usage.Select(u => Entry(u, u.Quantity, batch.AdjustmentFor, null)),
+                UsageVoidRecorded voided => [Entry(voided.Usage, -voided.Usage.Quantity, voided.AdjustmentFor, voided.Reason)],
+                _ => [],
+            })
+            .Where(u => (meter is null || u.Meter == meter) && (model is null || u.Model == model) && (gpu_type is null || u.GpuType == gpu_type));
+        var page = entries.Skip(offset ?? 0).Take(limit ?? 1000).ToList();
+        return Results.Ok(new { tenant, period, offset = offset ?? 0, usage = page });
+    }
+
+    private static UsageEntry Entry(RecordedUsage u, decimal quantity, string? adjustmentFor, string? voidReason) =>
+        new(u.Id, u.Meter, Meters.IsTokenMeter(u.Meter) ? u.Model : null, Meters.IsTokenMeter(u.Meter) ? null : u.GpuType, quantity, u.Timestamp, u.Service,
+            adjustmentFor, voidReason);
+}
