@@ -12,6 +12,16 @@ using Wolverine;
 using Wolverine.Kafka;
 using Wolverine.Marten;
 
+if (args is ["rebuild", ..])
+{
+    // Metering.Billing rebuild: every projection from the event store, then exit. Stop Billing's consumers first.
+    using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole());
+    var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+    using var store = DocumentStore.For(opts => BillingStore.Configure(opts, MeteringSettings.Postgres(configuration)));
+    await Metering.Billing.Rebuilding.ProjectionRebuild.RunAsync(store, loggers.CreateLogger("rebuild"), CancellationToken.None);
+    return;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMeteringDefaults("metering-billing", defaultPort: 5082);
 

@@ -92,4 +92,52 @@ public sealed class InvoicePricingTests : IAsyncLifetime
         Assert.Contains(lines, l => l.Model == "qwen-3-32b" && l.UnitPrice == "0.15");
         Assert.Contains(lines, l => l.Model == "qwen-3-32b" && l.UnitPrice is null);
     }
+
+    [Fact]
+    public async Task Rebuilding_every_projection_gives_byte_identical_invoices()
+    {
+        await using (var session = _store.LightweightSession())
+        {
+            session.Events.Append(RateCardHistory.StreamKey, Early, MidMonth);
+            await session.SaveChangesAsync();
+        }
+        var recorder = new UsageRecorder(_store, _database);
+        var random = new Random(7);
+        var october = Enumerable.Range(0, 1500).Select(i => new UsageEvent($"r{i}", _tenant, Meters.InputTokens, random.Next(1, 50_000),
+            new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 31 * 1440)), i % 3 == 0 ? "qwen-3-32b" : "llama-4-70b")).ToList();
+        foreach (var batch in october.Chunk(400)) await recorder.RecordAsync(batch, [], CancellationToken.None);
+        await using (var session = _store.LightweightSession())
+        {
+            // A finalize, then a void: the compensation goes to November as a correction.
+            var usage = (await session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, "2026-10")))!;
+            var (lines, total) = InvoicePricing.Price(usage, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
+            session.Events.Append(BillingPeriod.UsageStream(_tenant, "2026-10"),
+                new InvoiceFinalized(_tenant, "2026-10", lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), DateTimeOffset.UnixEpoch, "test"));
+            session.Events.Append(BillingPeriod.UsageStream(_tenant, "2026-11"), new Metering.Billing.Corrections.UsageVoidRecorded(_tenant, "2026-11",
+                RecordedUsage.From(october[0]), "2026-10", "test", DateTimeOffset.UnixEpoch, "test"));
+            await session.SaveChangesAsync();
+        }
+        await recorder.RecordAsync([october[1] with { Id = "late" }], [], CancellationToken.None);
+
+        async Task<string> Invoices()
+        {
+            await using var query = _store.QuerySession();
+            var cards = await query.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey);
+            var months = new[] { "2026-10", "2026-11" }.Select(async m => (await query.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, m)))!);
+            var priced = (await Task.WhenAll(months)).Select(u => u.Finalized is { } f ? (object)f : InvoicePricing.Price(u, cards).Lines);
+            return System.Text.Json.JsonSerializer.Serialize(priced, Metering.Contracts.MeteringJson.Options);
+        }
+        var before = await Invoices();
+        Assert.Contains("\"adjustment_for\":\"2026-10\"", before);
+
+        await using (var session = _store.LightweightSession())
+        {
+            session.DeleteWhere<MonthlyUsage>(_ => true);
+            session.DeleteWhere<RateCardHistory>(_ => true);
+            await session.SaveChangesAsync();
+        }
+        await Metering.Billing.Rebuilding.ProjectionRebuild.RunAsync(_store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+
+        Assert.Equal(before, await Invoices());
+    }
 }
