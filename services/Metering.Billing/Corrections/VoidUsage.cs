@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Marten;
-using Marten.Exceptions;
+using JasperFx;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
@@ -42,7 +42,15 @@ public static class VoidUsageEndpoint
         if (string.IsNullOrWhiteSpace(reason) || reason.Length > MaxReasonLength) errors["reason"] = [$"is required: 1 to {MaxReasonLength} characters"];
         if (errors.Count > 0) return Results.ValidationProblem(errors, title: "The void request is invalid; nothing was changed.");
 
-        var outcome = await bus.InvokeAsync<VoidOutcome>(new VoidUsage(tenant, id, reason!, user.Identity!.Name!), ct);
+        VoidOutcome outcome;
+        try
+        {
+            outcome = await bus.InvokeAsync<VoidOutcome>(new VoidUsage(tenant, id, reason!, user.Identity!.Name!), ct);
+        }
+        catch (Exception ex) when (ex is DocumentAlreadyExistsException || ex.InnerException is DocumentAlreadyExistsException)
+        {
+            outcome = new VoidOutcome.AlreadyVoided(); // two voids of the same usage at once: the other one won
+        }
         return outcome switch
         {
             VoidOutcome.Voided voided => Results.Ok(voided.View),

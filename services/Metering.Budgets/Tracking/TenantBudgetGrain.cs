@@ -22,6 +22,7 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     private readonly TenantBudget _budget = new((meter, model, gpuType, quantity, now) =>
         rateCards.CostOf(meter, model, gpuType, quantity, DateOnly.FromDateTime(now.UtcDateTime)));
     private string _publishedStatus = BudgetStatuses.Ok;
+    private readonly HashSet<(string Meter, string Period, DateOnly Start, string Threshold)> _alerted = [];
     private IGrainTimer? _resetTimer;
 
     private string Tenant => this.GetPrimaryKeyString();
@@ -131,7 +132,9 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
         foreach (var state in _budget.Evaluate(now))
         {
             var threshold = state.Reached ? "limit" : state.SoftCrossed ? "soft" : null;
-            if (threshold is null || !await store.TryRecordAlertAsync(Tenant, state, threshold, ct)) continue;
+            // Known crossings are remembered here, so a tenant over a threshold does not cost a query per batch.
+            if (threshold is null || !_alerted.Add((state.Limit.Meter, state.Limit.Period, state.PeriodStart, threshold))) continue;
+            if (!await store.TryRecordAlertAsync(Tenant, state, threshold, ct)) continue;
             await broadcast.PublishAsync(new BudgetAlert(Tenant, state.Limit.Meter, state.Limit.Period, state.PeriodStart, threshold,
                 state.Used, state.Limit.Limit, now), ct);
         }
