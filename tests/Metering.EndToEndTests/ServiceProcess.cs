@@ -95,7 +95,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public static string RepositoryRoot { get; } = FindRoot();
 
     /// <summary>The service's build output of the same configuration as this test assembly (bin/Release or bin/Debug).</summary>
-    private static string OutputOf(string name)
+    internal static string OutputOf(string name)
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
         var dll = Path.Combine(RepositoryRoot, "services", $"Metering.{name}", "bin", configuration, "net10.0", $"Metering.{name}.dll");
