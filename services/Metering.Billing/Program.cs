@@ -22,6 +22,21 @@ if (args is ["rebuild", ..])
     return;
 }
 
+if (args is ["bench", ..])
+{
+    // Metering.Billing bench [EVENTS] [RESULTS-FOLDER]: see BillingBenchmark.
+    var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+    var events = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
+    var report = await Metering.Billing.Benchmarking.BillingBenchmark.RunAsync(MeteringSettings.Postgres(configuration), events, CancellationToken.None);
+    Console.WriteLine(report);
+    var folder = args.Length > 2 ? args[2] : Path.Combine(".metering", "bench");
+    Directory.CreateDirectory(folder);
+    var file = Path.Combine(folder, $"billing-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
+    await File.WriteAllTextAsync(file, report + Environment.NewLine);
+    Console.WriteLine($"results written to {file}");
+    return;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMeteringDefaults("metering-billing", defaultPort: 5082);
 
