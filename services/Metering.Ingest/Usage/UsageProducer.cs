@@ -38,16 +38,46 @@ public sealed class UsageProducer : IHealthCheck, IDisposable
     /// <summary>Produces every event and completes when Kafka acknowledged all of them; throws if any failed.</summary>
     public async Task ProduceAllAsync(IReadOnlyList<UsageEvent> events, CancellationToken cancellationToken)
     {
-        var traceparent = Activity.Current?.Id;
-        var deliveries = new Task[events.Count];
-        for (var i = 0; i < events.Count; i++)
+        var traceparent = Activity.Current?.Id is { } id ? Encoding.ASCII.GetBytes(id) : null;
+        // One completion for the whole request rather than a Task per event: the delivery reports count down to it.
+        var deliveries = new RequestDeliveries(events.Count);
+        Action<DeliveryReport<string, byte[]>> onReport = deliveries.OnReport;
+        foreach (var e in events)
         {
-            var message = new Message<string, byte[]> { Key = events[i].Tenant, Value = UsageEventJson.Write(events[i]) };
-            if (traceparent is not null)
-                message.Headers = new Headers { { "traceparent", Encoding.ASCII.GetBytes(traceparent) } };
-            deliveries[i] = _producer.ProduceAsync(KafkaTopics.Usage.Name, message, cancellationToken);
+            var message = new Message<string, byte[]> { Key = e.Tenant, Value = UsageEventJson.Write(e) };
+            if (traceparent is not null) message.Headers = new Headers { { "traceparent", traceparent } };
+            while (true)
+            {
+                try
+                {
+                    _producer.Produce(KafkaTopics.Usage.Name, message, onReport);
+                    break;
+                }
+                catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                {
+                    await Task.Delay(1, cancellationToken); // librdkafka's queue is full: let it drain
+                }
+            }
         }
-        await Task.WhenAll(deliveries);
+        await deliveries.Completion.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Completes when every event of a request has its delivery report; fails with the first error, if any.</summary>
+    private sealed class RequestDeliveries(int count)
+    {
+        private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _remaining = count;
+        private Error? _firstError;
+
+        public Task Completion => _completion.Task;
+
+        public void OnReport(DeliveryReport<string, byte[]> report)
+        {
+            if (report.Error.IsError) Interlocked.CompareExchange(ref _firstError, report.Error, null);
+            if (Interlocked.Decrement(ref _remaining) != 0) return;
+            if (_firstError is { } error) _completion.TrySetException(new KafkaException(error));
+            else _completion.TrySetResult();
+        }
     }
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
