@@ -133,8 +133,11 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
         {
             var threshold = state.Reached ? "limit" : state.SoftCrossed ? "soft" : null;
             // Known crossings are remembered here, so a tenant over a threshold does not cost a query per batch.
-            if (threshold is null || !_alerted.Add((state.Limit.Meter, state.Limit.Period, state.PeriodStart, threshold))) continue;
-            if (!await store.TryRecordAlertAsync(Tenant, state, threshold, ct)) continue;
+            var crossing = (state.Limit.Meter, state.Limit.Period, state.PeriodStart, threshold ?? "");
+            if (threshold is null || _alerted.Contains(crossing)) continue;
+            var first = await store.TryRecordAlertAsync(Tenant, state, threshold, ct);
+            _alerted.Add(crossing);
+            if (!first) continue;
             await broadcast.PublishAsync(new BudgetAlert(Tenant, state.Limit.Meter, state.Limit.Period, state.PeriodStart, threshold,
                 state.Used, state.Limit.Limit, now), ct);
         }
