@@ -21,6 +21,9 @@ public static partial class UsageEventRules
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     public static partial Regex TenantPattern();
 
+    /// <summary>What every endpoint says about a tenant id that breaks <see cref="TenantPattern"/>.</summary>
+    public const string TenantRule = "must match ^[a-z0-9][a-z0-9-]{0,62}$";
+
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$")]
     private static partial Regex ModelPattern();
 
@@ -40,7 +43,7 @@ public static partial class UsageEventRules
             errors.Add(new(F("id"), "must not contain control characters"));
 
         if (!IsValidTenant(e.Tenant))
-            errors.Add(new(F("tenant"), "must match ^[a-z0-9][a-z0-9-]{0,62}$"));
+            errors.Add(new(F("tenant"), TenantRule));
 
         var knownMeter = e.Meter is not null && Meters.IsKnown(e.Meter);
         if (!knownMeter)

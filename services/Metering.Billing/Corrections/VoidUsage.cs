@@ -27,7 +27,7 @@ public static class VoidUsageEndpoint
     private static async Task<IResult> HandleAsync(string tenant, string id, HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!UsageEventRules.IsValidTenant(tenant)) errors["tenant"] = ["must match ^[a-z0-9][a-z0-9-]{0,62}$"];
+        if (!UsageEventRules.IsValidTenant(tenant)) errors["tenant"] = [UsageEventRules.TenantRule];
         if (id.Length is 0 or > UsageEventRules.MaxIdLength) errors["id"] = [$"must be 1 to {UsageEventRules.MaxIdLength} characters"];
         string? reason = null;
         try

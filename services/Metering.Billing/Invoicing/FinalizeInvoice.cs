@@ -4,7 +4,6 @@ using Marten;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Invoicing;
@@ -22,9 +21,7 @@ public static class FinalizeInvoice
     private static async Task<IResult> HandleAsync(string tenant, string period, ClaimsPrincipal user, IDocumentStore store, BillingDatabase database,
         TimeProvider clock, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (!UsageEventRules.IsValidTenant(tenant)) errors["tenant"] = ["must match ^[a-z0-9][a-z0-9-]{0,62}$"];
-        if (!BillingPeriod.TryParse(period, out _)) errors["period"] = ["must be a month as YYYY-MM"];
+        var errors = InvoiceRoute.Errors(tenant, period);
         if (errors.Count > 0) return Results.ValidationProblem(errors);
 
         await using var connection = await database.DataSource.OpenConnectionAsync(ct);
@@ -36,7 +33,7 @@ public static class FinalizeInvoice
         var stream = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(tenant, period), ct);
         var usage = stream.Aggregate;
         if (usage is null)
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No invoice", detail: $"Tenant '{tenant}' has no usage in {period}.");
+            return InvoiceRoute.NoInvoice(tenant, period);
         if (usage.Finalized is not null)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already finalized",
                 detail: $"The invoice of '{tenant}' for {period} was finalized at {usage.Finalized.At:O}.");

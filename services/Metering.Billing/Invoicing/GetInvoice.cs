@@ -3,7 +3,6 @@ using Marten;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Invoicing;
@@ -18,15 +17,12 @@ public static class GetInvoice
 
     private static async Task<IResult> HandleAsync(string tenant, string period, IQuerySession session, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (!UsageEventRules.IsValidTenant(tenant)) errors["tenant"] = ["must match ^[a-z0-9][a-z0-9-]{0,62}$"];
-        if (!BillingPeriod.TryParse(period, out _)) errors["period"] = ["must be a month as YYYY-MM"];
+        var errors = InvoiceRoute.Errors(tenant, period);
         if (errors.Count > 0) return Results.ValidationProblem(errors);
 
         var usage = await session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(tenant, period), ct);
         if (usage is null)
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No invoice",
-                detail: $"Tenant '{tenant}' has no usage in {period}.");
+            return InvoiceRoute.NoInvoice(tenant, period);
 
         if (usage.Finalized is { } frozen)
             return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Finalized, Currency, frozen.Lines, frozen.Total));

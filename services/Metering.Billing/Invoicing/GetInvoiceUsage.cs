@@ -1,4 +1,3 @@
-using System.Globalization;
 using Marten;
 using Metering.Billing.Corrections;
 using Metering.Billing.Recording;
@@ -23,9 +22,7 @@ public static class GetInvoiceUsage
     private static async Task<IResult> HandleAsync(string tenant, string period, string? meter, string? model, string? gpu_type, int? offset, int? limit,
         IQuerySession session, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (!UsageEventRules.IsValidTenant(tenant)) errors["tenant"] = ["must match ^[a-z0-9][a-z0-9-]{0,62}$"];
-        if (!BillingPeriod.TryParse(period, out _)) errors["period"] = ["must be a month as YYYY-MM"];
+        var errors = InvoiceRoute.Errors(tenant, period);
         if (meter is not null && !Meters.IsKnown(meter)) errors["meter"] = [$"must be one of {string.Join(", ", Meters.All)}"];
         if (offset is < 0) errors["offset"] = ["must be 0 or more"];
         if (limit is < 1 or > 10_000) errors["limit"] = ["must be 1 to 10000"];
@@ -33,7 +30,7 @@ public static class GetInvoiceUsage
 
         var events = await session.Events.FetchStreamAsync(BillingPeriod.UsageStream(tenant, period), token: ct);
         if (events.Count == 0)
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No invoice", detail: $"Tenant '{tenant}' has no usage in {period}.");
+            return InvoiceRoute.NoInvoice(tenant, period);
 
         var entries = events.SelectMany(e => e.Data switch
             {

@@ -19,7 +19,7 @@ public static class Authorize
     private static async Task<IResult> HandleAsync(string tenant, HttpRequest request, IGrainFactory grains, CancellationToken ct)
     {
         var errors = new List<FieldError>();
-        if (!UsageEventRules.IsValidTenant(tenant)) errors.Add(new("tenant", "must match ^[a-z0-9][a-z0-9-]{0,62}$"));
+        if (!UsageEventRules.IsValidTenant(tenant)) errors.Add(new("tenant", UsageEventRules.TenantRule));
         AuthorizeRequest? body = null;
         try
         {

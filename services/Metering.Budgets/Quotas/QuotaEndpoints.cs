@@ -21,7 +21,7 @@ public static class QuotaEndpoints
 
     private static async Task<IResult> PutAsync(string tenant, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, CancellationToken ct)
     {
-        if (!UsageEventRules.IsValidTenant(tenant)) return BudgetProblems.Invalid([new("tenant", "must match ^[a-z0-9][a-z0-9-]{0,62}$")]);
+        if (!UsageEventRules.IsValidTenant(tenant)) return BudgetProblems.Invalid([new("tenant", UsageEventRules.TenantRule)]);
         string? actor = request.Headers[ActorHeader];
         if (actor is not null && (actor.Length is 0 or > 128 || actor.Any(char.IsControl)))
             return BudgetProblems.Invalid([new(ActorHeader, "must be 1 to 128 printable characters")]);
@@ -47,7 +47,7 @@ public static class QuotaEndpoints
 
     private static async Task<IResult> HistoryAsync(string tenant, QuotaStore quotas, CancellationToken ct)
     {
-        if (!UsageEventRules.IsValidTenant(tenant)) return BudgetProblems.Invalid([new("tenant", "must match ^[a-z0-9][a-z0-9-]{0,62}$")]);
+        if (!UsageEventRules.IsValidTenant(tenant)) return BudgetProblems.Invalid([new("tenant", UsageEventRules.TenantRule)]);
         return Results.Ok(new { tenant, changes = await quotas.HistoryAsync(tenant, ct) });
     }
 }

@@ -12,7 +12,7 @@ public static class GetBudget
 
     private static Task<IResult> HandleAsync(string tenant, IGrainFactory grains) =>
         !UsageEventRules.IsValidTenant(tenant)
-            ? Task.FromResult(BudgetProblems.Invalid([new("tenant", "must match ^[a-z0-9][a-z0-9-]{0,62}$")]))
+            ? Task.FromResult(BudgetProblems.Invalid([new("tenant", UsageEventRules.TenantRule)]))
             : BudgetProblems.OrUnavailable(async () => Results.Ok(await grains.GetGrain<ITenantBudgetGrain>(tenant).GetBudget()));
 }
 
