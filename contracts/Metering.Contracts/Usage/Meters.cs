@@ -14,4 +14,7 @@ public static class Meters
 
     /// <summary>Token meters count whole tokens of a model; <c>gpu_seconds</c> counts GPU time of a GPU type.</summary>
     public static bool IsTokenMeter(string meter) => meter is InputTokens or OutputTokens or CachedInputTokens;
+
+    /// <summary>What a price of the meter is for: the model of a token meter, the GPU type of <c>gpu_seconds</c>.</summary>
+    public static string? PricedItem(string meter, string? model, string? gpuType) => IsTokenMeter(meter) ? model : gpuType;
 }

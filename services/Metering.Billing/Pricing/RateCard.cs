@@ -8,7 +8,7 @@ namespace Metering.Billing.Pricing;
 public sealed record RateCardPrice(string Meter, string? Model, string? GpuType, decimal Price)
 {
     /// <summary>Token meters are priced per model, <c>gpu_seconds</c> per GPU type.</summary>
-    public (string Meter, string? Item) Key => (Meter, Meters.IsTokenMeter(Meter) ? Model : GpuType);
+    public (string Meter, string? Item) Key => (Meter, Meters.PricedItem(Meter, Model, GpuType));
 }
 
 /// <summary>The event of the <c>rate-card</c> stream: a version was added.</summary>

@@ -21,8 +21,8 @@ public sealed class RateCards
     public decimal CostOf(string meter, string? model, string? gpuType, decimal quantity, DateOnly day)
     {
         var version = _versions.Where(v => v.EffectiveFrom <= day).OrderBy(v => v.EffectiveFrom).ThenBy(v => v.Version).LastOrDefault();
-        var item = Meters.IsTokenMeter(meter) ? model : gpuType;
-        var price = version?.Prices.FirstOrDefault(p => p.Meter == meter && (Meters.IsTokenMeter(meter) ? p.Model : p.GpuType) == item);
+        var item = Meters.PricedItem(meter, model, gpuType);
+        var price = version?.Prices.FirstOrDefault(p => p.Meter == meter && Meters.PricedItem(p.Meter, p.Model, p.GpuType) == item);
         return price is null ? 0 : quantity * decimal.Parse(price.Price, CultureInfo.InvariantCulture) / PriceUnits.Of(meter);
     }
 }
