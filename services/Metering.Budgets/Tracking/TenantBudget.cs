@@ -80,9 +80,11 @@ public sealed class TenantBudget(CostOf? costOf = null)
         }).ToList();
 
     /// <summary><c>throttled</c> when a throttle-enforced limit is reached, <c>warning</c> when any soft threshold is crossed.</summary>
-    public (string Status, string? Reason) Status(DateTimeOffset now)
+    public (string Status, string? Reason) Status(DateTimeOffset now) => StatusOf(Evaluate(now));
+
+    /// <summary>The status of limit states already evaluated (see <see cref="Evaluate"/>).</summary>
+    public static (string Status, string? Reason) StatusOf(IReadOnlyList<LimitState> states)
     {
-        var states = Evaluate(now);
         if (states.FirstOrDefault(s => s.Limit.Enforcement == Enforcements.Throttle && s.Reached) is { } hard)
             return (BudgetStatuses.Throttled, $"{Describe(hard.Limit)} reached: used {hard.Used}");
         if (states.FirstOrDefault(s => s.SoftCrossed) is { } soft)

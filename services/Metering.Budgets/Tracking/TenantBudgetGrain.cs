@@ -111,16 +111,19 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     private BudgetView View(DateTimeOffset now)
     {
         var usage = _budget.Current(now).Select(t => new MeterUsageView(t.Meter, t.Period, t.Used)).ToList();
-        var limits = _budget.Evaluate(now).Select(s => new LimitView(s.Limit.Meter, s.Limit.Period, s.Limit.Limit, s.Used, s.Remaining,
+        var states = _budget.Evaluate(now);
+        var limits = states.Select(s => new LimitView(s.Limit.Meter, s.Limit.Period, s.Limit.Limit, s.Used, s.Remaining,
             s.Limit.SoftPct, s.Limit.Enforcement, s.ResetsAt)).ToList();
-        return new BudgetView(Tenant, _budget.Status(now).Status, usage, limits);
+        return new BudgetView(Tenant, TenantBudget.StatusOf(states).Status, usage, limits);
     }
 
     /// <summary>Broadcasts a changed status, alerts on new crossings, and wakes up when the next period begins.</summary>
     private async Task AfterChangeAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var (status, reason) = _budget.Status(now);
+        // Evaluated once per change: this runs for every batch of the tenant's usage.
+        var states = _budget.Evaluate(now);
+        var (status, reason) = TenantBudget.StatusOf(states);
         if (status != _publishedStatus)
         {
             await broadcast.PublishAsync(new BudgetStatusChanged(Tenant, status, reason, now), ct);
@@ -129,7 +132,7 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
             _publishedStatus = status;
         }
 
-        foreach (var state in _budget.Evaluate(now))
+        foreach (var state in states)
         {
             var threshold = state.Reached ? "limit" : state.SoftCrossed ? "soft" : null;
             // Known crossings are remembered here, so a tenant over a threshold does not cost a query per batch.
@@ -147,7 +150,7 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
         if (status == BudgetStatuses.Ok || _budget.Limits.Count == 0) return;
         // Not ok until a period ends: stay active and re-evaluate right after the next boundary, so the status that
         // platform services see is lifted at midnight UTC (or the 1st of the month) without waiting for new usage.
-        var nextReset = _budget.Evaluate(now).Min(s => s.ResetsAt);
+        var nextReset = states.Min(s => s.ResetsAt);
         var due = nextReset - now + TimeSpan.FromMilliseconds(50);
         DelayDeactivation(due + TimeSpan.FromMinutes(1));
         _resetTimer = this.RegisterGrainTimer(_ => AfterChangeAsync(CancellationToken.None), new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan));
