@@ -101,25 +101,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
         }
 
         var applied = unique.Where(i => fresh.Contains(i.Id)).ToList();
-        var totals = applied.SelectMany(PeriodTotal.Of)
-            .GroupBy(t => (t.Meter, t.Period, t.Start))
-            .Select(g => new PeriodTotal(g.Key.Meter, g.Key.Period, g.Key.Start, g.Sum(t => t.Used)))
-            .ToList();
-
-        if (totals.Count > 0)
-        {
-            await using var upsert = new NpgsqlCommand($"""
-                insert into {Schema}.period_totals (tenant, meter, period, period_start, used)
-                select @tenant, t.meter, t.period, t.start, t.used from unnest(@meters, @periods, @starts, @used) as t(meter, period, start, used)
-                on conflict (tenant, period, period_start, meter) do update set used = {Schema}.period_totals.used + excluded.used
-                """, connection, transaction);
-            upsert.Parameters.AddWithValue("tenant", tenant);
-            upsert.Parameters.Add(new NpgsqlParameter("meters", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = totals.Select(t => t.Meter).ToArray() });
-            upsert.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = totals.Select(t => t.Period).ToArray() });
-            upsert.Parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.Date) { Value = totals.Select(t => t.Start).ToArray() });
-            upsert.Parameters.Add(new NpgsqlParameter("used", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = totals.Select(t => t.Used).ToArray() });
-            await upsert.ExecuteNonQueryAsync(ct);
-        }
+        await AddToTotalsAsync(tenant, applied, connection, transaction, ct);
 
         var settled = applied.Where(i => i.ReservationId is not null).Select(i => i.ReservationId!).ToArray();
         if (settled.Length > 0)
@@ -132,6 +114,28 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
 
         await transaction.CommitAsync(ct);
         return applied;
+    }
+
+    /// <summary>Adds the increments (negative ones subtract) to the tenant's day and month totals, in one statement.</summary>
+    private static async Task AddToTotalsAsync(string tenant, IEnumerable<UsageIncrement> increments, NpgsqlConnection connection,
+        NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        var totals = increments.SelectMany(PeriodTotal.Of)
+            .GroupBy(t => (t.Meter, t.Period, t.Start))
+            .Select(g => new PeriodTotal(g.Key.Meter, g.Key.Period, g.Key.Start, g.Sum(t => t.Used)))
+            .ToList();
+        if (totals.Count == 0) return;
+        await using var upsert = new NpgsqlCommand($"""
+            insert into {Schema}.period_totals (tenant, meter, period, period_start, used)
+            select @tenant, t.meter, t.period, t.start, t.used from unnest(@meters, @periods, @starts, @used) as t(meter, period, start, used)
+            on conflict (tenant, period, period_start, meter) do update set used = {Schema}.period_totals.used + excluded.used
+            """, connection, transaction);
+        upsert.Parameters.AddWithValue("tenant", tenant);
+        upsert.Parameters.Add(new NpgsqlParameter("meters", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = totals.Select(t => t.Meter).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = totals.Select(t => t.Period).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.Date) { Value = totals.Select(t => t.Start).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter("used", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = totals.Select(t => t.Used).ToArray() });
+        await upsert.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
@@ -157,22 +161,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
             seen.Parameters.AddWithValue("day", giveBack.Day);
             counted = await seen.ExecuteNonQueryAsync(ct) == 0;
         }
-        if (counted)
-        {
-            foreach (var total in PeriodTotal.Of(giveBack))
-            {
-                await using var subtract = new NpgsqlCommand($"""
-                    insert into {Schema}.period_totals (tenant, meter, period, period_start, used) values (@tenant, @meter, @period, @start, @used)
-                    on conflict (tenant, period, period_start, meter) do update set used = {Schema}.period_totals.used + excluded.used
-                    """, connection, transaction);
-                subtract.Parameters.AddWithValue("tenant", tenant);
-                subtract.Parameters.AddWithValue("meter", total.Meter);
-                subtract.Parameters.AddWithValue("period", total.Period);
-                subtract.Parameters.AddWithValue("start", total.Start);
-                subtract.Parameters.AddWithValue("used", total.Used);
-                await subtract.ExecuteNonQueryAsync(ct);
-            }
-        }
+        if (counted) await AddToTotalsAsync(tenant, [giveBack], connection, transaction, ct);
         await transaction.CommitAsync(ct);
         return counted;
     }
