@@ -46,6 +46,7 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
 
         await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
         var months = new OpenMonths(session);
+        await months.LoadAsync(unique.Where((_, i) => fresh.Contains(keys[i])).Select(e => BillingPeriod.UsageStream(e.Tenant, BillingPeriod.Of(e.Timestamp))), ct);
         foreach (var stream in unique.Where((_, i) => fresh.Contains(keys[i]))
                      .GroupBy(e => (e.Tenant, Month: BillingPeriod.Of(e.Timestamp))))
         {
@@ -107,10 +108,21 @@ public sealed record BillingDatabase(NpgsqlDataSource DataSource)
     }
 }
 
-/// <summary>Which months of a tenant are still open (not finalized), looked up once per batch.</summary>
+/// <summary>Which months of a tenant are still open (not finalized): the batch's months in one query, later ones as needed.</summary>
 internal sealed class OpenMonths(IDocumentSession session)
 {
     private readonly Dictionary<string, bool> _finalized = new(StringComparer.Ordinal);
+
+    public async Task LoadAsync(IEnumerable<string> streams, CancellationToken ct)
+    {
+        var keys = streams.Distinct(StringComparer.Ordinal).ToArray();
+        if (keys.Length == 0) return;
+        var finalized = await session.Query<Invoicing.MonthlyUsage>()
+            .Where(u => keys.Contains(u.Id) && u.Finalized != null)
+            .Select(u => u.Id)
+            .ToListAsync(ct);
+        foreach (var key in keys) _finalized[key] = finalized.Contains(key, StringComparer.Ordinal);
+    }
 
     public async Task<string> FirstOpenFromAsync(string tenant, string month, CancellationToken ct)
     {
