@@ -6,19 +6,16 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Npgsql;
-using OpenTelemetry;
-using OpenTelemetry.Logs;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace Metering.ServiceDefaults;
 
 public static class MeteringDefaults
 {
     public const string ReadyTag = "ready";
+    /// <summary>200 while the process runs; Kubernetes' liveness probe.</summary>
+    public const string LivePath = "/healthz/live";
+    /// <summary>200 when every check tagged <see cref="ReadyTag"/> passes (Kafka, PostgreSQL, consumers); readiness probe and image HEALTHCHECK.</summary>
+    public const string ReadyPath = "/healthz/ready";
 
     /// <summary>
     /// Configuration, bearer-token auth, problem details, health checks and OpenTelemetry for one Metering service.
@@ -34,7 +31,7 @@ public static class MeteringDefaults
         builder.Services.AddProblemDetails();
         builder.AddTokenAuthentication();
         builder.Services.AddHealthChecks();
-        builder.AddOpenTelemetry(serviceName);
+        builder.AddMeteringOpenTelemetry(serviceName);
         return builder;
     }
 
@@ -44,8 +41,9 @@ public static class MeteringDefaults
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.MapMeteringMetrics();
         return app;
     }
 
@@ -71,32 +69,5 @@ public static class MeteringDefaults
         if (token == devDefault)
             throw new InvalidOperationException($"{variable} is the development default; set a secret token outside Development.");
         return token;
-    }
-
-    private static void AddOpenTelemetry(this WebApplicationBuilder builder, string serviceName)
-    {
-        var version = typeof(MeteringDefaults).Assembly.GetName().Version?.ToString() ?? "0.0.0";
-        var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-
-        builder.Logging.AddOpenTelemetry(logging =>
-        {
-            logging.IncludeFormattedMessage = true;
-            logging.IncludeScopes = true;
-        });
-
-        var otel = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(serviceName, serviceVersion: version, serviceInstanceId: Environment.MachineName + "-" + Environment.ProcessId))
-            .WithMetrics(metrics => metrics
-                .AddMeter(MeteringTelemetry.MeterName, "Marten", "Wolverine", "Microsoft.Orleans")
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation());
-        // Spans are only recorded when they go somewhere: every usage event gets consumer spans, which cost CPU.
-        if (otlp)
-            otel.WithTracing(tracing => tracing
-                .AddSource(MeteringTelemetry.SourceName, "Marten", "Wolverine", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
-                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/healthz"))
-                .AddHttpClientInstrumentation()
-                .AddNpgsql());
-        if (otlp) otel.UseOtlpExporter();
     }
 }

@@ -9,6 +9,21 @@ public static class MeteringTelemetry
     public const string SourceName = "Metering";
     public const string MeterName = "Metering";
 
+    /// <summary>Where Prometheus scrapes each service (same port as its API).</summary>
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>The variable that turns OTLP export (traces, metrics, logs) on; read by the OpenTelemetry SDK itself.</summary>
+    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
     public static readonly ActivitySource Source = new(SourceName);
     public static readonly Meter Meter = new(MeterName);
+}
+
+/// <summary>Activity sources and meters of the libraries the services use, beyond what the instrumentation packages add.</summary>
+internal static class LibraryTelemetry
+{
+    public static readonly string[] Sources = ["Marten", "Wolverine", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"];
+
+    // Wolverine names its meter after the service ("Wolverine:<service>"), hence the wildcard.
+    public static readonly string[] Meters = ["Marten", "Wolverine*", "Microsoft.Orleans", "System.Runtime"];
 }
