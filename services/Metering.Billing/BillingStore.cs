@@ -9,14 +9,16 @@ using Weasel.Postgresql.Tables;
 namespace Metering.Billing;
 
 /// <summary>
-/// The Marten event store of Billing: string stream keys (tenant and month), inline projections, and two plain
-/// tables Marten migrates with it: usage receipts and dead letters.
+/// The Marten event store of Billing: string stream keys (tenant and month), inline projections for invoices, rate
+/// cards and teams, the asynchronous chargeback ledger, and plain tables Marten migrates with it: usage receipts,
+/// dead letters and duplicate counts.
 /// </summary>
 public static class BillingStore
 {
     public const string Schema = "billing";
     public const string UsageReceipts = "receipts";
     public const string DeadLetters = "dead_letters";
+    public const string DuplicateCounts = "duplicate_counts";
 
     public static void Configure(StoreOptions opts, string connectionString, string schema = Schema)
     {
@@ -30,6 +32,9 @@ public static class BillingStore
         opts.Schema.For<RateCardHistory>().Identity(h => h.Id);
         opts.Schema.For<Corrections.VoidReceipt>().Identity(r => r.Id);
         opts.Projections.Add<RateCardHistoryProjection>(ProjectionLifecycle.Inline);
+        opts.Schema.For<Chargeback.Teams.TeamDirectory>().Identity(d => d.Id);
+        opts.Projections.Add<Chargeback.Teams.TeamDirectoryProjection>(ProjectionLifecycle.Inline);
+        Chargeback.Ledger.LedgerProjection.Register(opts);
         // Projections fail loudly: an event that cannot be applied stops the projection instead of vanishing.
         opts.Projections.Errors.SkipApplyErrors = false;
         opts.Projections.Errors.SkipSerializationErrors = false;
@@ -51,5 +56,11 @@ public static class BillingStore
         deadLetters.AddColumn("produced_at", "timestamptz").NotNull();
         deadLetters.AddColumn("recorded_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
         opts.Storage.ExtendedSchemaObjects.Add(deadLetters);
+
+        // Redeliveries and re-sends dropped, per month of the usage's timestamp (reconciliation reports them).
+        var duplicates = new Table(new PostgresqlObjectName(schema, DuplicateCounts, SchemaUtils.IdentifierUsage.General));
+        duplicates.AddColumn<string>("period").AsPrimaryKey();
+        duplicates.AddColumn<long>("duplicates").NotNull();
+        opts.Storage.ExtendedSchemaObjects.Add(duplicates);
     }
 }

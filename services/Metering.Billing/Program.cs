@@ -1,5 +1,9 @@
 using Marten;
 using Metering.Billing;
+using Metering.Billing.Chargeback.Capacity;
+using Metering.Billing.Chargeback.Reconciliation;
+using Metering.Billing.Chargeback.Statements;
+using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Corrections;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;
@@ -48,6 +52,8 @@ builder.Services.AddMarten(opts => BillingStore.Configure(opts, postgres)).Apply
     // Wolverine's outbox lives in the same schema: a message commits with the events that caused it.
     .IntegrateWithWolverine(wolverine => wolverine.MessageStorageSchemaName = BillingStore.Schema);
 builder.Services.AddSingleton<UsageRecorder>();
+// The chargeback ledger is posted asynchronously; with several Billing instances one of them runs it.
+builder.Services.AddHostedService<Metering.Billing.Chargeback.Ledger.LedgerDaemon>();
 builder.Services.AddUsageTopicConsumer<UsageConsumer>();
 builder.Services.AddReceiptPruning<UsageRecorder>();
 // Wolverine carries Billing's integration messages (rate cards now; corrections with the billing issue) through its
@@ -77,6 +83,10 @@ app.MapFinalizeInvoice();
 app.MapGetInvoiceUsage();
 app.MapVoidUsage();
 app.MapRateCard();
+app.MapTeams();
+app.MapCapacityCost();
+app.MapGetChargeback();
+app.MapGetReconciliation();
 app.Run();
 
 public partial class Program;

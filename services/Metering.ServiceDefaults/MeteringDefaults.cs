@@ -52,12 +52,14 @@ public static class MeteringDefaults
         var isDevelopment = builder.Environment.IsDevelopment();
         var admin = Token(builder, MeteringSettings.AdminTokenVariable, MeteringSettings.DevAdminToken, isDevelopment);
         var emitter = Token(builder, MeteringSettings.EmitterTokenVariable, MeteringSettings.DevEmitterToken, isDevelopment);
-        builder.Services.Configure<TokenOptions>(o => { o.AdminToken = admin; o.EmitterToken = emitter; });
+        var viewers = ViewerTokens.Parse(builder.Configuration[MeteringSettings.ViewerTokensVariable], admin, emitter);
+        builder.Services.Configure<TokenOptions>(o => { o.AdminToken = admin; o.EmitterToken = emitter; o.ViewerTokens = viewers; });
         builder.Services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
-            .AddPolicy(Policies.Emitter, p => p.RequireRole(Roles.Admin, Roles.Emitter));
+            .AddPolicy(Policies.Emitter, p => p.RequireRole(Roles.Admin, Roles.Emitter))
+            .AddPolicy(Policies.Reader, p => p.RequireRole(Roles.Admin, Roles.Viewer));
     }
 
     private static string Token(WebApplicationBuilder builder, string variable, string devDefault, bool isDevelopment)

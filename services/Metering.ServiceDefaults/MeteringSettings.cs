@@ -12,6 +12,8 @@ public static class MeteringSettings
     public const string KafkaVariable = "KAFKA_BOOTSTRAP_SERVERS";
     public const string AdminTokenVariable = "METERING_ADMIN_TOKEN";
     public const string EmitterTokenVariable = "METERING_EMITTER_TOKEN";
+    /// <summary>Viewer tokens, each scoped to a team: <c>team-a=token,team-b=token</c>. None by default.</summary>
+    public const string ViewerTokensVariable = "METERING_VIEWER_TOKENS";
     public const string DevAdminToken = "dev-admin-token";
     public const string DevEmitterToken = "dev-emitter-token";
 

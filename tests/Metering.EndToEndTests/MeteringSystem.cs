@@ -13,6 +13,13 @@ public class MeteringSystem : IAsyncLifetime
 {
     public const string AdminToken = "e2e-admin-token";
     public const string EmitterToken = "e2e-emitter-token";
+    /// <summary>Viewer tokens of the teams the chargeback tests define (every system has a database of its own).</summary>
+    public static readonly IReadOnlyDictionary<string, string> ViewerTokens = new Dictionary<string, string>
+    {
+        ["e2e-research"] = "e2e-viewer-research-token",
+        ["e2e-nlp"] = "e2e-viewer-nlp-token",
+        ["e2e-vision"] = "e2e-viewer-vision-token",
+    };
 
     private readonly List<ServiceProcess> _processes = [];
     private readonly Dictionary<ServiceProcess, Dictionary<string, string>> _environments = [];
@@ -22,6 +29,7 @@ public class MeteringSystem : IAsyncLifetime
     private readonly string _logs = Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e");
 
     public string KafkaBootstrapServers => _kafka.BootstrapServers;
+    public string PostgresConnectionString => _database.ConnectionString;
     public OtlpReceiver? Telemetry { get; private set; }
     public ServiceProcess Ingest { get; private set; } = null!;
     public ServiceProcess Budgets { get; private set; } = null!;
@@ -38,6 +46,7 @@ public class MeteringSystem : IAsyncLifetime
         _environment["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers;
         _environment["METERING_ADMIN_TOKEN"] = AdminToken;
         _environment["METERING_EMITTER_TOKEN"] = EmitterToken;
+        _environment["METERING_VIEWER_TOKENS"] = string.Join(',', ViewerTokens.Select(v => $"{v.Key}={v.Value}"));
         _environment["METERING_BUDGETS_GROUP_ID"] = $"e2e-budgets-{run}";
         _environment["METERING_BILLING_GROUP_ID"] = $"e2e-billing-{run}";
         _environment["METERING_ORLEANS_CLUSTER_ID"] = $"e2e-{run}";

@@ -32,6 +32,10 @@ public static partial class UsageEventRules
 
     public static bool IsValidTenant(string? tenant) => tenant is not null && TenantPattern().IsMatch(tenant);
 
+    public const string GpuTypeRule = "must match ^[a-z0-9][a-z0-9_-]{0,31}$";
+
+    public static bool IsValidGpuType(string? gpuType) => gpuType is not null && GpuTypePattern().IsMatch(gpuType);
+
     /// <summary>Appends every broken rule of <paramref name="e"/> to <paramref name="errors"/>; fields are named <c>{prefix}.{field}</c>.</summary>
     public static void Validate(UsageEvent e, DateTimeOffset now, string prefix, ICollection<FieldError> errors)
     {
@@ -70,7 +74,7 @@ public static partial class UsageEventRules
         if (e.Meter == Meters.GpuSeconds && e.GpuType is null)
             errors.Add(new(F("gpu_type"), "is required for gpu_seconds"));
         if (e.GpuType is not null && !GpuTypePattern().IsMatch(e.GpuType))
-            errors.Add(new(F("gpu_type"), "must match ^[a-z0-9][a-z0-9_-]{0,31}$"));
+            errors.Add(new(F("gpu_type"), GpuTypeRule));
 
         if (e.Service is not null && (e.Service.Length is 0 or > MaxNameLength || e.Service.Any(char.IsControl)))
             errors.Add(new(F("service"), $"must be 1 to {MaxNameLength} printable characters"));

@@ -7,18 +7,19 @@ using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Invoicing;
 
-/// <summary><c>GET /v1/invoices/{tenant}/{period}</c>: the tenant's invoice of one UTC month.</summary>
+/// <summary><c>GET /v1/invoices/{tenant}/{period}</c> (admin, viewer of its team): the tenant's invoice of one UTC month.</summary>
 public static class GetInvoice
 {
     public const string Currency = "USD";
 
     public static void MapGetInvoice(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/invoices/{tenant}/{period}", HandleAsync).RequireAuthorization(Policies.Admin);
+        app.MapGet("/v1/invoices/{tenant}/{period}", HandleAsync).RequireAuthorization(Policies.Reader);
 
-    private static async Task<IResult> HandleAsync(string tenant, string period, IQuerySession session, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(string tenant, string period, System.Security.Claims.ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
     {
         var errors = InvoiceRoute.Errors(tenant, period);
         if (errors.Count > 0) return Results.ValidationProblem(errors);
+        if (!await Chargeback.Teams.TenantAccess.MayReadAsync(user, tenant, session, ct)) return BearerTokenHandler.Forbidden();
 
         var usage = await session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(tenant, period), ct);
         if (usage is null)

@@ -7,7 +7,7 @@ using Metering.ServiceDefaults;
 namespace Metering.Billing.Invoicing;
 
 /// <summary>
-/// <c>GET /v1/invoices/{tenant}/{period}/usage?meter=&amp;model=&amp;gpu_type=&amp;offset=&amp;limit=</c> (admin): the usage events
+/// <c>GET /v1/invoices/{tenant}/{period}/usage?meter=&amp;model=&amp;gpu_type=&amp;offset=&amp;limit=</c> (admin, viewer of its team): the usage events
 /// behind an invoice line, in the order they were recorded, with voids as negative entries — every line can be
 /// explained down to the events it sums. Paged: at most <c>limit</c> (1–10,000, default 1,000) from <c>offset</c>.
 /// </summary>
@@ -17,16 +17,17 @@ public static class GetInvoiceUsage
         string? AdjustmentFor, string? VoidReason);
 
     public static void MapGetInvoiceUsage(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/invoices/{tenant}/{period}/usage", HandleAsync).RequireAuthorization(Policies.Admin);
+        app.MapGet("/v1/invoices/{tenant}/{period}/usage", HandleAsync).RequireAuthorization(Policies.Reader);
 
     private static async Task<IResult> HandleAsync(string tenant, string period, string? meter, string? model, string? gpu_type, int? offset, int? limit,
-        IQuerySession session, CancellationToken ct)
+        System.Security.Claims.ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
     {
         var errors = InvoiceRoute.Errors(tenant, period);
         if (meter is not null && !Meters.IsKnown(meter)) errors["meter"] = [$"must be one of {string.Join(", ", Meters.All)}"];
         if (offset is < 0) errors["offset"] = ["must be 0 or more"];
         if (limit is < 1 or > 10_000) errors["limit"] = ["must be 1 to 10000"];
         if (errors.Count > 0) return Results.ValidationProblem(errors);
+        if (!await Chargeback.Teams.TenantAccess.MayReadAsync(user, tenant, session, ct)) return BearerTokenHandler.Forbidden();
 
         var events = await session.Events.FetchStreamAsync(BillingPeriod.UsageStream(tenant, period), token: ct);
         if (events.Count == 0)

@@ -23,6 +23,9 @@ public sealed record RateCardHistory(string Id, IReadOnlyList<RateCardVersionAdd
 {
     public const string StreamKey = "rate-card";
 
+    public static RateCardHistory With(RateCardHistory? history, RateCardVersionAdded added) =>
+        history is null ? new(StreamKey, [added]) : history with { Versions = [.. history.Versions, added] };
+
     /// <summary>The version in effect on <paramref name="day"/>, if any.</summary>
     public RateCardVersionAdded? InEffectOn(DateOnly day) =>
         Versions.Where(v => v.EffectiveFrom <= day).OrderBy(v => v.EffectiveFrom).ThenBy(v => v.Version).LastOrDefault();
@@ -30,7 +33,7 @@ public sealed record RateCardHistory(string Id, IReadOnlyList<RateCardVersionAdd
 
 public sealed class RateCardHistoryProjection : SingleStreamProjection<RateCardHistory, string>
 {
-    public static RateCardHistory Create(RateCardVersionAdded e) => new(RateCardHistory.StreamKey, [e]);
+    public static RateCardHistory Create(RateCardVersionAdded e) => RateCardHistory.With(null, e);
 
-    public static RateCardHistory Apply(RateCardVersionAdded e, RateCardHistory current) => current with { Versions = [.. current.Versions, e] };
+    public static RateCardHistory Apply(RateCardVersionAdded e, RateCardHistory current) => RateCardHistory.With(current, e);
 }

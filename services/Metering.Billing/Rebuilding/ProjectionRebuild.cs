@@ -1,26 +1,32 @@
 using System.Diagnostics;
 using Marten;
+using Metering.Billing.Chargeback.Ledger;
+using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 
 namespace Metering.Billing.Rebuilding;
 
 /// <summary>
-/// Rebuilds every Billing projection from the event store (<c>./metering rebuild</c>). Invoices are a pure function of
-/// the events, so a rebuild gives them back unchanged, byte for byte.
+/// Rebuilds every Billing projection from the event store (<c>./metering rebuild</c>). Invoices and the ledger are pure
+/// functions of the events in order, so a rebuild gives them back unchanged, byte for byte.
 /// </summary>
 public static class ProjectionRebuild
 {
-    public static readonly Type[] Projections = [typeof(MonthlyUsageProjection), typeof(RateCardHistoryProjection)];
+    public static readonly Type[] Inline = [typeof(MonthlyUsageProjection), typeof(RateCardHistoryProjection), typeof(TeamDirectoryProjection)];
 
     public static async Task RunAsync(IDocumentStore store, ILogger logger, CancellationToken ct)
     {
         using var daemon = await store.BuildProjectionDaemonAsync(logger: logger);
-        foreach (var projection in Projections)
+        foreach (var projection in Inline)
+            await TimedAsync(projection.Name, () => daemon.RebuildProjectionAsync(projection, TimeSpan.FromMinutes(30), ct));
+        await TimedAsync(LedgerProjection.Name, () => daemon.RebuildProjectionAsync(LedgerProjection.Name, TimeSpan.FromMinutes(30), ct));
+
+        async Task TimedAsync(string name, Func<Task> rebuild)
         {
             var clock = Stopwatch.StartNew();
-            await daemon.RebuildProjectionAsync(projection, TimeSpan.FromMinutes(30), ct);
-            logger.LogInformation("Rebuilt {Projection} in {Seconds:F1} s", projection.Name, clock.Elapsed.TotalSeconds);
+            await rebuild();
+            logger.LogInformation("Rebuilt {Projection} in {Seconds:F1} s", name, clock.Elapsed.TotalSeconds);
         }
     }
 }

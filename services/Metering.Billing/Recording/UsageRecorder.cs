@@ -43,6 +43,7 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         }
 
         if (rejected.Count > 0) await RecordDeadLettersAsync(schema, rejected, connection, transaction, ct);
+        if (fresh.Count < batch.Count) await CountDuplicatesAsync(schema, batch, unique.Where((_, i) => fresh.Contains(keys[i])), connection, transaction, ct);
 
         await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
         var months = new OpenMonths(session);
@@ -69,6 +70,24 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
             $"delete from {store.Options.DatabaseSchemaName}.{BillingStore.UsageReceipts} where recorded_on < @day");
         command.Parameters.AddWithValue("day", day);
         return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task CountDuplicatesAsync(string schema, IReadOnlyList<UsageEvent> batch, IEnumerable<UsageEvent> recorded, NpgsqlConnection connection,
+        NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        var recordedPerMonth = recorded.CountBy(e => BillingPeriod.Of(e.Timestamp)).ToDictionary();
+        var dropped = batch.CountBy(e => BillingPeriod.Of(e.Timestamp))
+            .Select(m => (Period: m.Key, Count: (long)(m.Value - recordedPerMonth.GetValueOrDefault(m.Key))))
+            .Where(m => m.Count > 0)
+            .ToList();
+        await using var command = new NpgsqlCommand($"""
+            insert into {schema}.{BillingStore.DuplicateCounts} (period, duplicates)
+            select * from unnest(@periods, @counts)
+            on conflict (period) do update set duplicates = {BillingStore.DuplicateCounts}.duplicates + excluded.duplicates
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = dropped.Select(d => d.Period).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("counts", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = dropped.Select(d => d.Count).ToArray() });
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Each dead letter is counted once however often its record is redelivered (reconciliation reads these).</summary>

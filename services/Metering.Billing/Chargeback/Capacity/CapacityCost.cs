@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Json;
+using Marten;
+using Metering.Billing.Chargeback.Teams;
+using Metering.Billing.Recording;
+using Metering.Contracts.Billing;
+using Metering.Contracts.Usage;
+using Metering.ServiceDefaults;
+
+namespace Metering.Billing.Chargeback.Capacity;
+
+public sealed record CapacityItem(string GpuType, decimal GpuHours, decimal Cost);
+
+/// <summary>What the platform paid for a month's GPU capacity; the latest record of a month replaces earlier ones.</summary>
+public sealed record CapacityCostRecorded(string Period, string Mode, IReadOnlyList<CapacityItem> Items, DateTimeOffset At, string By)
+{
+    public static string StreamKey(string period) => $"capacity:{period}";
+}
+
+/// <summary>
+/// <c>PUT /v1/capacity-cost/{period}</c> (admin): records the month's GPU capacity cost; the ledger allocates its idle
+/// part to teams (see <see cref="Ledger.IdleAllocation"/>). Best recorded once the month is over and its usage is in.
+/// </summary>
+public static class CapacityCostEndpoint
+{
+    public const int MaxItems = 100;
+
+    public static void MapCapacityCost(this IEndpointRouteBuilder app) =>
+        app.MapPut("/v1/capacity-cost/{period}", PutAsync).RequireAuthorization(Policies.Admin);
+
+    private static async Task<IResult> PutAsync(string period, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var errors = new List<FieldError>();
+        var now = clock.GetUtcNow();
+        if (!BillingPeriod.TryParse(period, out _)) errors.Add(new("period", "must be a month as YYYY-MM"));
+        else if (string.CompareOrdinal(period, BillingPeriod.Of(now)) > 0) errors.Add(new("period", "must not be a future month"));
+        (string Mode, List<CapacityItem> Items)? body = null;
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            body = Read(document.RootElement, errors);
+        }
+        catch (JsonException ex)
+        {
+            errors.Add(new("$", $"is not valid JSON: {ex.Message}"));
+        }
+        if (errors.Count > 0 || body is null) return TeamEndpoints.Invalid(errors, "The capacity cost is invalid; nothing was recorded.");
+
+        var recorded = new CapacityCostRecorded(period, body.Value.Mode, body.Value.Items, now, user.Identity!.Name!);
+        await using var session = store.LightweightSession();
+        session.Events.Append(CapacityCostRecorded.StreamKey(period), recorded);
+        await session.SaveChangesAsync(ct);
+        return Results.Ok(new
+        {
+            period,
+            mode = recorded.Mode,
+            items = recorded.Items.Select(i => new { gpu_type = i.GpuType, gpu_hours = i.GpuHours, cost = i.Cost.ToString(CultureInfo.InvariantCulture) }),
+            recorded_at = now,
+        });
+    }
+
+    private static (string Mode, List<CapacityItem> Items)? Read(JsonElement root, List<FieldError> errors)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new("$", "must be a JSON object"));
+            return null;
+        }
+        var mode = root.TryGetProperty("mode", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        if (mode is not (CapacityModes.Showback or CapacityModes.Chargeback)) errors.Add(new("mode", "must be showback or chargeback"));
+
+        var items = new List<CapacityItem>();
+        if (!root.TryGetProperty("items", out var array) || array.ValueKind != JsonValueKind.Array || array.GetArrayLength() is 0 or > MaxItems)
+        {
+            errors.Add(new("items", $"must be an array of 1 to {MaxItems} items"));
+            return null;
+        }
+        var index = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var prefix = $"items[{index++}]";
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new(prefix, "must be an object"));
+                continue;
+            }
+            var gpuType = item.TryGetProperty("gpu_type", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
+            if (!UsageEventRules.IsValidGpuType(gpuType)) errors.Add(new($"{prefix}.gpu_type", UsageEventRules.GpuTypeRule));
+            else if (items.Any(i => i.GpuType == gpuType)) errors.Add(new($"{prefix}.gpu_type", $"duplicates the item of {gpuType}"));
+            var hours = Decimal(item, "gpu_hours", allowNumber: true);
+            if (hours is not (> 0 and <= 1_000_000_000)) errors.Add(new($"{prefix}.gpu_hours", "must be a number greater than 0 and at most 1e9"));
+            var cost = Decimal(item, "cost", allowNumber: false);
+            if (cost is not (>= 0 and <= 1_000_000_000_000) || cost.Value.Scale > 6)
+                errors.Add(new($"{prefix}.cost", "must be a decimal string from \"0\" to \"1000000000000\" with at most 6 decimals"));
+            if (errors.Count == 0) items.Add(new CapacityItem(gpuType!, hours!.Value, cost!.Value));
+        }
+        return errors.Count > 0 ? null : (mode!, items);
+    }
+
+    /// <summary>Money is a decimal string (PRODUCT §4); hours may also be a plain JSON number.</summary>
+    private static decimal? Decimal(JsonElement item, string name, bool allowNumber)
+    {
+        if (!item.TryGetProperty(name, out var value)) return null;
+        if (value.ValueKind == JsonValueKind.Number && allowNumber) return value.TryGetDecimal(out var number) ? number : null;
+        return value.ValueKind == JsonValueKind.String
+               && decimal.TryParse(value.GetString(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : null;
+    }
+}

@@ -1,0 +1,36 @@
+using Marten;
+
+namespace Metering.Billing.Chargeback.Ledger;
+
+/// <summary>
+/// How far the asynchronous ledger is behind the event store. Readers wait a moment for it to post what was
+/// recorded before they asked, and say whether it did (<c>ledger_current</c>).
+/// </summary>
+public static class LedgerProgress
+{
+    public static async Task<bool> WaitUntilCurrentAsync(IDocumentStore store, TimeSpan timeout, CancellationToken ct)
+    {
+        var target = await LastSequenceAsync(store, ct);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (await PostedUpToAsync(store, ct) >= target) return true;
+            if (DateTime.UtcNow >= deadline) return false;
+            await Task.Delay(50, ct);
+        }
+    }
+
+    private static async Task<long> LastSequenceAsync(IDocumentStore store, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var sequences = await session.AdvancedSql.QueryAsync<long>(
+            $"select coalesce(max(seq_id), 0) from {store.Options.Events.DatabaseSchemaName}.mt_events", ct);
+        return sequences.Single();
+    }
+
+    private static async Task<long> PostedUpToAsync(IDocumentStore store, CancellationToken ct)
+    {
+        var progress = await store.Advanced.AllProjectionProgress(token: ct);
+        return progress.Where(p => p.ShardName.StartsWith(LedgerProjection.Name, StringComparison.Ordinal)).Select(p => p.Sequence).DefaultIfEmpty(0).Max();
+    }
+}

@@ -1,0 +1,117 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Marten;
+using Metering.Contracts;
+using Metering.Contracts.Billing;
+using Metering.Contracts.Usage;
+using Metering.ServiceDefaults;
+
+namespace Metering.Billing.Chargeback.Teams;
+
+/// <summary>
+/// <c>PUT /v1/teams/{team}</c>, <c>GET /v1/teams</c>, <c>PUT</c> and <c>GET /v1/tenants/{tenant}/team</c> (admin).
+/// Every change is an event on the <c>teams</c> stream, written exclusively so two admins cannot together build a cycle.
+/// </summary>
+public static partial class TeamEndpoints
+{
+    public sealed record TeamRequest(string? Name, string? CostCenter, string? Parent);
+
+    public sealed record TenantTeamRequest(string? Team);
+
+    public static void MapTeams(this IEndpointRouteBuilder app)
+    {
+        app.MapPut("/v1/teams/{team}", PutTeamAsync).RequireAuthorization(Policies.Admin);
+        app.MapGet("/v1/teams", GetTeamsAsync).RequireAuthorization(Policies.Admin);
+        app.MapPut("/v1/tenants/{tenant}/team", PutTenantTeamAsync).RequireAuthorization(Policies.Admin);
+        app.MapGet("/v1/tenants/{tenant}/team", GetTenantTeamAsync).RequireAuthorization(Policies.Admin);
+    }
+
+    private static async Task<IResult> PutTeamAsync(string team, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var (body, errors) = await ReadAsync<TeamRequest>(request, ct);
+        if (!UsageEventRules.IsValidTenant(team)) errors.Add(new("team", UsageEventRules.TenantRule));
+        else if (team == TeamDirectory.Unallocated) errors.Add(new("team", $"'{TeamDirectory.Unallocated}' is reserved for tenants without a team"));
+        if (body is not null)
+        {
+            if (body.Name is not { Length: >= 1 and <= 200 } || string.IsNullOrWhiteSpace(body.Name)) errors.Add(new("name", "must be 1 to 200 characters"));
+            if (body.CostCenter is null || !CostCenterPattern().IsMatch(body.CostCenter))
+                errors.Add(new("cost_center", "must match ^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"));
+            if (body.Parent is not null && !UsageEventRules.IsValidTenant(body.Parent)) errors.Add(new("parent", UsageEventRules.TenantRule));
+        }
+        if (errors.Count > 0 || body is null) return Invalid(errors, "The team is invalid; nothing was changed.");
+
+        await using var session = store.LightweightSession();
+        var stream = await session.Events.FetchForExclusiveWriting<TeamDirectory>(TeamDirectory.StreamKey, ct);
+        var directory = stream.Aggregate ?? TeamDirectory.Empty;
+        if (body.Parent is { } parent)
+        {
+            if (!directory.Teams.ContainsKey(parent)) errors.Add(new("parent", $"is not a team: define '{parent}' first"));
+            else if (directory.WouldCycle(team, parent))
+                errors.Add(new("parent", $"would make a cycle: {string.Join(" → ", new[] { team, parent }.Concat(directory.AncestorsOf(parent).TakeWhile(a => a != team)).Append(team))}"));
+        }
+        if (errors.Count > 0) return Invalid(errors, "The team is invalid; nothing was changed.");
+
+        var defined = new TeamDefined(team, body.Name!.Trim(), body.CostCenter!, body.Parent, clock.GetUtcNow(), user.Identity!.Name!);
+        stream.AppendOne(defined);
+        await session.SaveChangesAsync(ct);
+        return Results.Ok(directory.Apply(defined).ToView(team));
+    }
+
+    private static async Task<IResult> GetTeamsAsync(IQuerySession session, CancellationToken ct)
+    {
+        var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        return Results.Ok(new { teams = directory.Teams.Keys.Order(StringComparer.Ordinal).Select(directory.ToView) });
+    }
+
+    private static async Task<IResult> PutTenantTeamAsync(string tenant, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var (body, errors) = await ReadAsync<TenantTeamRequest>(request, ct);
+        if (!UsageEventRules.IsValidTenant(tenant)) errors.Add(new("tenant", UsageEventRules.TenantRule));
+        if (body is not null && !UsageEventRules.IsValidTenant(body.Team)) errors.Add(new("team", UsageEventRules.TenantRule));
+        if (errors.Count > 0 || body is null) return Invalid(errors, "The mapping is invalid; nothing was changed.");
+
+        await using var session = store.LightweightSession();
+        var stream = await session.Events.FetchForExclusiveWriting<TeamDirectory>(TeamDirectory.StreamKey, ct);
+        var directory = stream.Aggregate ?? TeamDirectory.Empty;
+        if (!directory.Teams.ContainsKey(body.Team!))
+            return Invalid([new("team", $"is not a team: define it with PUT /v1/teams/{body.Team} first")], "The mapping is invalid; nothing was changed.");
+
+        var assigned = new TenantTeamAssigned(tenant, body.Team!, clock.GetUtcNow(), user.Identity!.Name!);
+        stream.AppendOne(assigned);
+        await session.SaveChangesAsync(ct);
+        var after = directory.Apply(assigned);
+        return Results.Ok(new TenantTeamView(tenant, after.TeamOf(tenant), after.Tenants[tenant]));
+    }
+
+    private static async Task<IResult> GetTenantTeamAsync(string tenant, IQuerySession session, CancellationToken ct)
+    {
+        if (!UsageEventRules.IsValidTenant(tenant)) return Invalid([new("tenant", UsageEventRules.TenantRule)], "The tenant is invalid.");
+        var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        return directory.Tenants.TryGetValue(tenant, out var history)
+            ? Results.Ok(new TenantTeamView(tenant, directory.TeamOf(tenant), history))
+            : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No team",
+                detail: $"Tenant '{tenant}' is mapped to no team; its cost is posted to '{TeamDirectory.Unallocated}'.");
+    }
+
+    private static async Task<(T? Body, List<FieldError> Errors)> ReadAsync<T>(HttpRequest request, CancellationToken ct) where T : class
+    {
+        try
+        {
+            var body = await JsonSerializer.DeserializeAsync<T>(request.Body, MeteringJson.Options, ct);
+            return body is null ? (null, [new("$", "must be a JSON object")]) : (body, []);
+        }
+        catch (JsonException ex)
+        {
+            return (null, [new("$", $"is not valid JSON for this request: {ex.Message}")]);
+        }
+    }
+
+    internal static IResult Invalid(IEnumerable<FieldError> errors, string title) =>
+        Results.ValidationProblem(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()), title: title);
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
+    private static partial Regex CostCenterPattern();
+}

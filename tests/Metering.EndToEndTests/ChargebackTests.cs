@@ -1,0 +1,444 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Metering.Contracts;
+using Metering.Contracts.Billing;
+using Metering.Contracts.Usage;
+using Npgsql;
+
+namespace Metering.EndToEndTests;
+
+/// <summary>
+/// Chargeback over the whole system: three teams in two levels, five tenants (one moved between teams mid-month, one
+/// without a team), two rate-card versions in the month, a void, idle GPU capacity, finalize and a late event. The
+/// statements, the FOCUS export, the ledger and the reconciliation are checked against the pricing rule computed here.
+/// The month is last month, which no other test uses.
+/// </summary>
+[Collection(MeteringSystemCollection.Name)]
+public sealed class ChargebackTests(MeteringSystem system)
+{
+    private const string Research = "e2e-research", Nlp = "e2e-nlp", Vision = "e2e-vision", Unallocated = "unallocated";
+    private const string Chat = "cb-chat", Search = "cb-search", Camera = "cb-camera", Lab = "cb-lab", Orphan = "cb-orphan";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
+
+    private static readonly DateOnly MonthStart = new(DateTime.UtcNow.AddMonths(-1).Year, DateTime.UtcNow.AddMonths(-1).Month, 1);
+    private static readonly string Period = MonthStart.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+    private static readonly string ThisMonth = DateTime.UtcNow.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+    private static readonly DateOnly SecondVersion = MonthStart.AddDays(14);
+
+    /// <summary>The two versions, as the test prices them: (meter, item) → price per unit size.</summary>
+    private static readonly Dictionary<(string, string), decimal> Version1 = new()
+    {
+        [(Meters.InputTokens, "cb-llama")] = 0.60m, [(Meters.OutputTokens, "cb-llama")] = 2.40m,
+        [(Meters.InputTokens, "cb-mistral")] = 0.25m, [(Meters.OutputTokens, "cb-mistral")] = 1.00m,
+        [(Meters.GpuSeconds, "h200")] = 4.00m, [(Meters.GpuSeconds, "a100")] = 1.50m,
+    };
+
+    private static readonly Dictionary<(string, string), decimal> Version2 = new(Version1)
+    {
+        [(Meters.OutputTokens, "cb-llama")] = 2.00m, [(Meters.GpuSeconds, "h200")] = 3.50m,
+    };
+
+    [Fact]
+    public async Task Statements_ledger_focus_export_and_reconciliation_agree_with_the_pricing_rule()
+    {
+        await PutRateCard(MonthStart, Version1);
+        await PutRateCard(SecondVersion, Version2);
+        await Admin(HttpMethod.Put, $"/v1/teams/{Research}", new { name = "Research", cost_center = "CC-100" });
+        await Admin(HttpMethod.Put, $"/v1/teams/{Nlp}", new { name = "Language", cost_center = "CC-110", parent = Research });
+        await Admin(HttpMethod.Put, $"/v1/teams/{Vision}", new { name = "Vision", cost_center = "CC-120", parent = Research });
+        var cycle = await Send(HttpMethod.Put, $"/v1/teams/{Research}", MeteringSystem.AdminToken, new { name = "Research", cost_center = "CC-100", parent = Nlp });
+        Assert.Equal(HttpStatusCode.BadRequest, cycle.Status);
+        Assert.Contains("cycle", cycle.Body);
+        foreach (var (tenant, team) in new[] { (Chat, Nlp), (Search, Nlp), (Camera, Vision), (Lab, Research) })
+            await Admin(HttpMethod.Put, $"/v1/tenants/{tenant}/team", new { team });
+
+        // Part one; one request sent twice (its events count once). Then the camera tenant moves to the language team:
+        // what was posted stays with vision, what comes after goes to language.
+        var random = new Random(20261123);
+        var first = Generate(random, "one", 160);
+        await Emit(first);
+        await Emit(first.Take(40).ToList());
+        await WaitForInvoices(first);
+        await Admin(HttpMethod.Put, $"/v1/tenants/{Camera}/team", new { team = Nlp });
+        var second = Generate(random, "two", 120);
+        await Emit(second);
+        await WaitForInvoices([.. first, .. second]);
+        var voided = second.First(e => e.Tenant == Chat);
+        await Admin(HttpMethod.Post, $"/v1/usage/{Chat}/{voided.Id}/void", new { reason = "test traffic" });
+        var counted = first.Concat(second).Where(e => e != voided).ToList();
+        await WaitForInvoices(counted);
+
+        await Admin(HttpMethod.Put, $"/v1/capacity-cost/{Period}", new
+        {
+            mode = "chargeback",
+            items = new object[] { new { gpu_type = "h200", gpu_hours = 10, cost = "100.00" }, new { gpu_type = "a100", gpu_hours = "5.5", cost = "20.00" } },
+        });
+        foreach (var tenant in new[] { Chat, Search, Camera, Lab, Orphan })
+            await Admin(HttpMethod.Post, $"/v1/invoices/{tenant}/{Period}/finalize", new { });
+        var late = new UsageEvent("late-1", Lab, Meters.OutputTokens, 700_000, Day(20), "cb-llama");
+        await Emit([late]);
+        await WaitForInvoices([late], ThisMonth);
+
+        // The month's statement, from the rule computed here.
+        var statement = await Statement(Period);
+        var direct = new Dictionary<string, decimal>
+        {
+            [Nlp] = Expected(counted, Chat) + Expected(counted, Search) + Expected(counted, Camera) - Expected(first, Camera),
+            [Vision] = Expected(first, Camera),
+            [Research] = Expected(counted, Lab),
+            [Unallocated] = Expected(counted, Orphan),
+        };
+        var idle = ExpectedIdle(counted, first);
+        foreach (var (team, amount) in direct)
+        {
+            var view = statement.Teams.Single(t => t.Team == team);
+            Assert.Equal((Money(amount), "0.00", Money(idle.GetValueOrDefault(team))), (view.Own.DirectCost, view.Own.Corrections, view.Own.IdleCost));
+            Assert.Equal(Money(amount + idle.GetValueOrDefault(team)), view.Own.Total);
+        }
+        var research = statement.Teams.Single(t => t.Team == Research);
+        Assert.Equal(Money(direct[Nlp] + direct[Vision] + direct[Research] + idle.Where(i => i.Key != Unallocated).Sum(i => i.Value)), research.RolledUp.Total);
+        Assert.Equal([Camera, Chat, Search], statement.Teams.Single(t => t.Team == Nlp).Tenants);
+        var unpriced = statement.Teams.Single(t => t.Team == Nlp).Usage.Single(u => u.Model == "cb-unpriced");
+        var unpricedOfNlp = counted.Where(e => e.Model == "cb-unpriced" && (e.Tenant is Chat or Search || (e.Tenant == Camera && !first.Contains(e))));
+        Assert.Equal(("0.00", unpricedOfNlp.Sum(e => e.Quantity)), (unpriced.Cost, unpriced.Quantity));
+
+        // The late event is a correction of the month on this month's statement.
+        var corrections = (await Statement(ThisMonth)).Teams.Single(t => t.Team == Research);
+        Assert.Equal(Money(RoundCents(700_000m * 2.00m / 1_000_000m)), corrections.Own.Corrections);
+
+        // FOCUS: every mandatory column on every row; BilledCost per invoice is the invoice's total.
+        var focus = await FocusRows(Period);
+        foreach (var tenant in new[] { Chat, Search, Camera, Lab, Orphan })
+        {
+            var invoice = await Invoice(tenant, Period);
+            Assert.Equal(invoice.Total, Money(focus.Where(r => r["InvoiceId"] == $"{tenant}/{Period}").Sum(r => decimal.Parse(r["BilledCost"], CultureInfo.InvariantCulture))));
+            Assert.Equal(invoice.Total, Money(Expected(counted, tenant)));
+        }
+        Assert.Equal(Money(idle.Values.Sum()), Money(focus.Where(r => r["ChargeCategory"] == "Adjustment").Sum(r => decimal.Parse(r["BilledCost"], CultureInfo.InvariantCulture))));
+        var correction = Assert.Single(await FocusRows(ThisMonth), r => r["x_Tenant"] == Lab);
+        Assert.Equal(("Correction", $"{Period}-01T00:00:00Z", $"{ThisMonth}-01T00:00:00Z", Research),
+            (correction["ChargeClass"], correction["ChargePeriodStart"], correction["BillingPeriodStart"], correction["SubAccountId"]));
+
+        // Every posting balances; the four ways of counting the month agree.
+        Assert.Empty(await UnbalancedPostings());
+        var reconciliation = await Reconciliation(Period);
+        Assert.True(reconciliation.Balanced, JsonSerializer.Serialize(reconciliation, MeteringJson.Options));
+        var total = direct.Values.Sum();
+        Assert.Equal((Money(total), Money(total), Money(total), Money(total)),
+            (reconciliation.UsagePriced, reconciliation.Invoices, Money(decimal.Parse(reconciliation.LedgerDebits, CultureInfo.InvariantCulture) - idle.Values.Sum()), reconciliation.Statements));
+        Assert.Equal(new ReconciliationCounts(counted.Count + 2, 40, 0, 0, 1, 1), reconciliation.Counts);
+        Assert.Equal(Money(idle.Values.Sum()), reconciliation.Capacity!.Posted);
+        var thisMonth = await Reconciliation(ThisMonth);
+        Assert.True(thisMonth.Balanced, JsonSerializer.Serialize(thisMonth, MeteringJson.Options));
+
+        // Viewers read their own team and the teams below it, nothing else.
+        var nlpViewer = MeteringSystem.ViewerTokens[Nlp];
+        var nlpStatement = await Statement(Period, nlpViewer);
+        Assert.Equal([Nlp], nlpStatement.Teams.Select(t => t.Team));
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, $"/v1/invoices/{Chat}/{Period}", nlpViewer)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/invoices/{Lab}/{Period}", nlpViewer)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/invoices/{Orphan}/{Period}/usage", nlpViewer)).Status);
+        var researchViewer = MeteringSystem.ViewerTokens[Research];
+        Assert.Equal([Nlp, Research, Vision], (await Statement(Period, researchViewer)).Teams.Select(t => t.Team).Order());
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, $"/v1/invoices/{Camera}/{Period}/usage", researchViewer)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/reconciliation/{Period}", researchViewer)).Status);
+        Assert.All(await FocusRows(Period, nlpViewer), r => Assert.Equal(Nlp, r["SubAccountId"]));
+    }
+
+    [Fact]
+    public async Task Bad_team_mappings_and_capacity_costs_are_400_with_the_field_and_change_nothing()
+    {
+        var team = await Send(HttpMethod.Put, "/v1/teams/Bad_Team", MeteringSystem.AdminToken, new { name = "", cost_center = "no spaces allowed", parent = "e2e-missing" });
+        Assert.Equal(HttpStatusCode.BadRequest, team.Status);
+        Assert.Equal(["cost_center", "name", "team"], Fields(team.Body));
+        var unknownParent = await Send(HttpMethod.Put, "/v1/teams/e2e-orphaned", MeteringSystem.AdminToken, new { name = "x", cost_center = "CC-1", parent = "e2e-missing" });
+        Assert.Equal(["parent"], Fields(unknownParent.Body));
+        var unknownTeam = await Send(HttpMethod.Put, "/v1/tenants/cb-someone/team", MeteringSystem.AdminToken, new { team = "e2e-missing" });
+        Assert.Equal(["team"], Fields(unknownTeam.Body));
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, "/v1/tenants/cb-someone/team", MeteringSystem.AdminToken)).Status);
+        var teams = await Send(HttpMethod.Get, "/v1/teams", MeteringSystem.AdminToken);
+        Assert.DoesNotContain("e2e-orphaned", teams.Body);
+
+        var capacity = await Send(HttpMethod.Put, "/v1/capacity-cost/2999-01", MeteringSystem.AdminToken, new
+        {
+            mode = "both",
+            items = new object[] { new { gpu_type = "H100", gpu_hours = 0, cost = 12.5 }, new { gpu_type = "a100", gpu_hours = 1, cost = "-1" } },
+        });
+        Assert.Equal(["items[0].cost", "items[0].gpu_hours", "items[0].gpu_type", "items[1].cost", "mode", "period"], Fields(capacity.Body));
+        Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Get, "/v1/chargeback/2026-1?format=pdf", MeteringSystem.AdminToken)).Status);
+    }
+
+    /// <summary>
+    /// Every endpoint of the three services against every kind of caller: no token is 401, a role the endpoint does not
+    /// admit is 403, an admitted one gets past authorization (the inputs are invalid on purpose, so nothing changes).
+    /// </summary>
+    [Fact]
+    public async Task Every_endpoint_admits_exactly_its_roles()
+    {
+        const string admin = "admin", emitter = "emitter", viewer = "viewer";
+        var endpoints = new (ServiceProcess Service, HttpMethod Method, string Path, string[] Roles)[]
+        {
+            (system.Ingest, HttpMethod.Post, "/v1/usage", [admin, emitter]),
+            (system.Budgets, HttpMethod.Get, "/v1/tenants/BAD/budget", [admin, emitter]),
+            (system.Budgets, HttpMethod.Put, "/v1/tenants/BAD/quota", [admin]),
+            (system.Budgets, HttpMethod.Get, "/v1/tenants/BAD/quota/history", [admin]),
+            (system.Budgets, HttpMethod.Post, "/v1/tenants/BAD/authorize", [admin, emitter]),
+            (system.Budgets, HttpMethod.Get, "/v1/diagnostics/memory", [admin]),
+            (system.Billing, HttpMethod.Post, "/v1/usage/BAD/x/void", [admin]),
+            (system.Billing, HttpMethod.Put, "/v1/rate-card", [admin]),
+            (system.Billing, HttpMethod.Get, "/v1/rate-card", [admin]),
+            (system.Billing, HttpMethod.Put, "/v1/teams/BAD", [admin]),
+            (system.Billing, HttpMethod.Get, "/v1/teams", [admin]),
+            (system.Billing, HttpMethod.Put, "/v1/tenants/BAD/team", [admin]),
+            (system.Billing, HttpMethod.Get, "/v1/tenants/BAD/team", [admin]),
+            (system.Billing, HttpMethod.Get, "/v1/invoices/BAD/2026-01", [admin, viewer]),
+            (system.Billing, HttpMethod.Get, "/v1/invoices/BAD/2026-01/usage", [admin, viewer]),
+            (system.Billing, HttpMethod.Post, "/v1/invoices/BAD/2026-01/finalize", [admin]),
+            (system.Billing, HttpMethod.Get, "/v1/chargeback/BAD", [admin, viewer]),
+            (system.Billing, HttpMethod.Put, "/v1/capacity-cost/BAD", [admin]),
+            (system.Billing, HttpMethod.Get, "/v1/reconciliation/BAD", [admin]),
+        };
+        var callers = new Dictionary<string, string?>
+        {
+            ["none"] = null, [admin] = MeteringSystem.AdminToken, [emitter] = MeteringSystem.EmitterToken, [viewer] = MeteringSystem.ViewerTokens[Nlp],
+        };
+        var wrong = new List<string>();
+        foreach (var (service, method, path, roles) in endpoints)
+        foreach (var (caller, token) in callers)
+        {
+            using var response = await system.Http.SendAsync(system.Request(method, service, path, token,
+                method == HttpMethod.Get ? null : new StringContent("{}", Encoding.UTF8, "application/json")));
+            var status = response.StatusCode;
+            var ok = token is null ? status == HttpStatusCode.Unauthorized
+                : roles.Contains(caller) ? status is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden) && (int)status < 500
+                : status == HttpStatusCode.Forbidden;
+            if (!ok) wrong.Add($"{method} {path} as {caller}: {(int)status}");
+        }
+        Assert.Empty(wrong);
+    }
+
+    private static DateTimeOffset Day(int day) => new(MonthStart.AddDays(day - 1).ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero);
+
+    /// <summary>Usage of every tenant across models, an unpriced model and two GPU types, on a day of each rate-card version.</summary>
+    private static List<UsageEvent> Generate(Random random, string part, int count)
+    {
+        string[] tenants = [Chat, Search, Camera, Lab, Orphan];
+        return Enumerable.Range(0, count).Select(i =>
+        {
+            var tenant = tenants[i % tenants.Length];
+            var day = random.Next(2) == 0 ? Day(3) : Day(20);
+            return random.Next(6) switch
+            {
+                0 => new UsageEvent($"{part}-{i}", tenant, Meters.GpuSeconds, Math.Round((decimal)random.NextDouble() * 900, 6), day, null, random.Next(2) == 0 ? "h200" : "a100"),
+                1 => new UsageEvent($"{part}-{i}", tenant, Meters.InputTokens, random.Next(1, 400_000), day, "cb-unpriced"),
+                var k => new UsageEvent($"{part}-{i}", tenant, k % 2 == 0 ? Meters.InputTokens : Meters.OutputTokens, random.Next(1, 2_000_000), day,
+                    k < 4 ? "cb-llama" : "cb-mistral"),
+            };
+        }).ToList();
+    }
+
+    /// <summary>PRODUCT §4's rule, written out again: lines of (meter, item, unit price), each rounded half to even.</summary>
+    private static decimal Expected(IEnumerable<UsageEvent> usage, string tenant) =>
+        usage.Where(e => e.Tenant == tenant)
+            .Select(e => (e.Meter, Item: e.Model ?? e.GpuType!, Price: PriceOn(e), e.Quantity))
+            .Where(x => x.Price is not null)
+            .GroupBy(x => (x.Meter, x.Item, x.Price))
+            .Sum(g => RoundCents(g.Sum(x => x.Quantity) * g.Key.Price!.Value / (g.Key.Meter == Meters.GpuSeconds ? 3_600m : 1_000_000m)));
+
+    private static decimal? PriceOn(UsageEvent e)
+    {
+        var card = DateOnly.FromDateTime(e.Timestamp.UtcDateTime) >= SecondVersion ? Version2 : Version1;
+        return card.TryGetValue((e.Meter, e.Model ?? e.GpuType!), out var price) ? price : null;
+    }
+
+    private static decimal RoundCents(decimal amount) => Math.Round(amount, 2, MidpointRounding.ToEven);
+
+    /// <summary>Idle cost per GPU type, split over teams by metered seconds in whole cents, largest remainders first.</summary>
+    private static Dictionary<string, decimal> ExpectedIdle(List<UsageEvent> counted, List<UsageEvent> first)
+    {
+        string TeamOf(UsageEvent e) => e.Tenant switch
+        {
+            Chat or Search => Nlp, Lab => Research, Orphan => Unallocated,
+            _ => first.Contains(e) ? Vision : Nlp,
+        };
+        var shares = new Dictionary<string, decimal>();
+        foreach (var (gpuType, hours, cost) in new[] { ("h200", 10m, 100m), ("a100", 5.5m, 20m) })
+        {
+            var byTeam = counted.Where(e => e.Meter == Meters.GpuSeconds && e.GpuType == gpuType).GroupBy(TeamOf).ToDictionary(g => g.Key, g => g.Sum(e => e.Quantity));
+            var metered = byTeam.Values.Sum();
+            var idleCents = (long)(RoundCents(cost * (hours * 3600 - metered) / (hours * 3600)) * 100);
+            var exact = byTeam.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => (t.Key, Cents: idleCents * t.Value / metered)).ToList();
+            var given = exact.ToDictionary(x => x.Key, x => Math.Floor(x.Cents));
+            foreach (var x in exact.OrderByDescending(x => x.Cents - Math.Floor(x.Cents)).ThenBy(x => x.Key, StringComparer.Ordinal).Take((int)(idleCents - given.Values.Sum())))
+                given[x.Key]++;
+            foreach (var (team, cents) in given) shares[team] = shares.GetValueOrDefault(team) + cents / 100m;
+        }
+        return shares;
+    }
+
+    private static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
+
+    private async Task PutRateCard(DateOnly effectiveFrom, Dictionary<(string Meter, string Item), decimal> prices) =>
+        await Admin(HttpMethod.Put, "/v1/rate-card", new
+        {
+            currency = "USD",
+            effective_from = effectiveFrom.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            prices = prices.Select(p => p.Key.Meter == Meters.GpuSeconds
+                ? (object)new { meter = p.Key.Meter, gpu_type = p.Key.Item, price = p.Value.ToString(CultureInfo.InvariantCulture) }
+                : new { meter = p.Key.Meter, model = p.Key.Item, price = p.Value.ToString(CultureInfo.InvariantCulture) }),
+        });
+
+    private async Task Emit(IReadOnlyList<UsageEvent> events)
+    {
+        foreach (var chunk in events.Chunk(100))
+        {
+            using var response = await system.Http.SendAsync(system.Request(HttpMethod.Post, system.Ingest, "/v1/usage", MeteringSystem.EmitterToken, Json(new { events = chunk })));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+    }
+
+    /// <summary>Waits until every tenant's invoice of the month holds exactly the quantities of <paramref name="usage"/>.</summary>
+    private async Task WaitForInvoices(IReadOnlyList<UsageEvent> usage, string? month = null)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        foreach (var tenant in usage.Select(e => e.Tenant).Distinct())
+        {
+            var expected = usage.Where(e => e.Tenant == tenant).Sum(e => e.Quantity);
+            while (true)
+            {
+                var (status, body) = await Send(HttpMethod.Get, $"/v1/invoices/{tenant}/{month ?? Period}", MeteringSystem.AdminToken);
+                if (status == HttpStatusCode.OK && JsonSerializer.Deserialize<InvoiceView>(body, MeteringJson.Options)!.Lines.Sum(l => l.Quantity) == expected) break;
+                Assert.True(DateTime.UtcNow < deadline, $"the invoice of {tenant} never reached {expected}: {body}");
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private async Task<InvoiceView> Invoice(string tenant, string period) =>
+        JsonSerializer.Deserialize<InvoiceView>((await Send(HttpMethod.Get, $"/v1/invoices/{tenant}/{period}", MeteringSystem.AdminToken)).Body, MeteringJson.Options)!;
+
+    /// <summary>The statement once the ledger has posted everything recorded before it was asked for.</summary>
+    private async Task<ChargebackStatementView> Statement(string period, string token = MeteringSystem.AdminToken)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var (status, body) = await Send(HttpMethod.Get, $"/v1/chargeback/{period}", token);
+            Assert.Equal(HttpStatusCode.OK, status);
+            var statement = JsonSerializer.Deserialize<ChargebackStatementView>(body, MeteringJson.Options)!;
+            if (statement.LedgerCurrent) return statement;
+            Assert.True(DateTime.UtcNow < deadline, "the ledger never caught up");
+        }
+    }
+
+    private async Task<ReconciliationView> Reconciliation(string period)
+    {
+        var (status, body) = await Send(HttpMethod.Get, $"/v1/reconciliation/{period}", MeteringSystem.AdminToken);
+        Assert.Equal(HttpStatusCode.OK, status);
+        return JsonSerializer.Deserialize<ReconciliationView>(body, MeteringJson.Options)!;
+    }
+
+    /// <summary>The FOCUS file parsed: the header holds every mandatory column, and every row has a valid value in each.</summary>
+    private async Task<List<Dictionary<string, string>>> FocusRows(string period, string token = MeteringSystem.AdminToken)
+    {
+        await Statement(period, token);
+        var (status, body) = await Send(HttpMethod.Get, $"/v1/chargeback/{period}?format=focus", token);
+        Assert.Equal(HttpStatusCode.OK, status);
+        var lines = ParseCsv(body);
+        var header = lines[0];
+        string[] mandatory =
+        [
+            "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory",
+            "ChargeClass", "ChargeDescription", "ChargePeriodEnd", "ChargePeriodStart", "ContractedCost", "EffectiveCost", "InvoiceIssuerName", "ListCost",
+            "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "ServiceCategory", "ServiceName",
+        ];
+        Assert.Empty(mandatory.Except(header));
+        Assert.All(header.Where(h => !mandatory.Contains(h) && !new[] { "InvoiceId", "ConsumedQuantity", "ConsumedUnit", "ListUnitPrice", "ContractedUnitPrice",
+            "ChargeFrequency", "PricingCategory", "SubAccountId", "SubAccountName" }.Contains(h)), h => Assert.StartsWith("x_", h));
+        var rows = lines.Skip(1).Select(l => header.Zip(l).ToDictionary(p => p.First, p => p.Second)).ToList();
+        var dateTime = new System.Text.RegularExpressions.Regex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$");
+        foreach (var row in rows)
+        {
+            foreach (var column in new[] { "BilledCost", "ContractedCost", "EffectiveCost", "ListCost" })
+                Assert.True(decimal.TryParse(row[column], NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _), column);
+            foreach (var column in new[] { "BillingAccountId", "BillingAccountName", "InvoiceIssuerName", "ProviderName", "PublisherName", "ServiceName", "ChargeDescription" })
+                Assert.False(string.IsNullOrWhiteSpace(row[column]), column);
+            foreach (var column in new[] { "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd" })
+                Assert.Matches(dateTime, row[column]);
+            Assert.Equal("USD", row["BillingCurrency"]);
+            Assert.Contains(row["ChargeCategory"], new[] { "Usage", "Adjustment" });
+            Assert.Contains(row["ChargeClass"], new[] { "", "Correction" });
+            Assert.Equal("AI and Machine Learning", row["ServiceCategory"]);
+            Assert.Equal(row["PricingQuantity"] == "", row["PricingUnit"] == "");
+            if (row["ChargeCategory"] == "Usage" && row["ChargeClass"] == "")
+                Assert.True(decimal.TryParse(row["PricingQuantity"], NumberStyles.Number, CultureInfo.InvariantCulture, out _), "PricingQuantity");
+            Assert.Equal($"{period}-01T00:00:00Z", row["BillingPeriodStart"]);
+        }
+        return rows;
+    }
+
+    private static List<string[]> ParseCsv(string text)
+    {
+        var rows = new List<string[]>();
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
+                else if (c == '"') quoted = false;
+                else field.Append(c);
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { fields.Add(field.ToString()); field.Clear(); }
+            else if (c == '\n')
+            {
+                fields.Add(field.ToString().TrimEnd('\r'));
+                field.Clear();
+                rows.Add([.. fields]);
+                fields.Clear();
+            }
+            else field.Append(c);
+        }
+        return rows;
+    }
+
+    private async Task<List<string>> UnbalancedPostings()
+    {
+        await using var connection = new NpgsqlConnection(system.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var count = new NpgsqlCommand("select count(*) from billing.mt_doc_ledgerposting", connection);
+        Assert.True((long)(await count.ExecuteScalarAsync())! > 0, "the ledger has no postings");
+        await using var command = new NpgsqlCommand("""
+            select id from billing.mt_doc_ledgerposting p
+            where (select sum((l->>'Amount')::numeric) from jsonb_array_elements(p.data->'Lines') l) <> 0
+            """, connection);
+        var unbalanced = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) unbalanced.Add(reader.GetString(0));
+        return unbalanced;
+    }
+
+    private static StringContent Json(object body) => new(JsonSerializer.Serialize(body, MeteringJson.Options), Encoding.UTF8, "application/json");
+
+    private async Task Admin(HttpMethod method, string path, object body)
+    {
+        var (status, text) = await Send(method, path, MeteringSystem.AdminToken, body);
+        Assert.True(status == HttpStatusCode.OK, $"{method} {path}: {(int)status} {text}");
+    }
+
+    private async Task<(HttpStatusCode Status, string Body)> Send(HttpMethod method, string path, string? token, object? body = null)
+    {
+        using var response = await system.Http.SendAsync(system.Request(method, system.Billing, path, token, body is null ? null : Json(body)));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static List<string> Fields(string problem) =>
+        JsonDocument.Parse(problem).RootElement.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToList();
+}
