@@ -1,0 +1,73 @@
+using Metering.ServiceDefaults;
+using YamlDotNet.RepresentationModel;
+
+namespace Metering.DeploymentTests.Checks;
+
+/// <summary>docker-compose.yml: the same services, ports, variables and topic list as the code and the manifests.</summary>
+public static class ComposeChecks
+{
+    public const string RelativePath = "docker-compose.yml";
+
+    public static IEnumerable<string> Check(string root, IReadOnlyList<MeteringService> services)
+    {
+        var stream = new YamlStream();
+        using (var reader = new StreamReader(Path.Combine(root, RelativePath))) stream.Load(reader);
+        var composeServices = (YamlMappingNode)((YamlMappingNode)stream.Documents[0].RootNode)["services"];
+        var byName = composeServices.Children.ToDictionary(kv => ((YamlScalarNode)kv.Key).Value!, kv => (YamlMappingNode)kv.Value);
+
+        foreach (var service in services)
+        {
+            var entry = byName.Values.FirstOrDefault(s => Scalar(s, "build", "dockerfile") == service.DockerfilePath);
+            if (entry is null) { yield return $"{RelativePath}: no service built from {service.DockerfilePath}"; continue; }
+            var where = $"{RelativePath}: {byName.First(kv => kv.Value == entry).Key}";
+            if (Scalar(entry, "image") != service.Image) yield return $"{where}: image {Scalar(entry, "image")} is not {service.Image}";
+            if (Sequence(entry, "ports").All(p => p != $"{service.Port}:{service.Port}"))
+                yield return $"{where}: ports do not publish {service.Port}:{service.Port}";
+            var env = Mapping(entry, "environment");
+            if (env.GetValueOrDefault("ASPNETCORE_URLS")?.EndsWith($":{service.Port}", StringComparison.Ordinal) != true)
+                yield return $"{where}: ASPNETCORE_URLS is {env.GetValueOrDefault("ASPNETCORE_URLS") ?? "missing"}; the service's port is {service.Port}";
+            foreach (var name in env.Keys.Where(n => !ConfigurationVariables.IsRead(n)))
+                yield return $"{where}: sets {name}, which no service reads";
+            foreach (var required in service.RequiredVariables.Where(r => !env.ContainsKey(r)))
+                yield return $"{where}: does not set {required}, which {service.Project} requires";
+            if (Scalar(entry, "depends_on", "kafka-topics", "condition") != "service_completed_successfully")
+                yield return $"{where}: must start after kafka-topics completed";
+        }
+
+        if (!byName.TryGetValue("kafka-topics", out var topics)) { yield return $"{RelativePath}: no kafka-topics service"; yield break; }
+        var mount = Sequence(topics, "volumes").Select(v => v.Split(':')).FirstOrDefault(v => v.Length > 1 && v[1] == "/topics");
+        var listPath = mount is null ? null : Path.Combine(root, mount[0], "topics.txt");
+        if (listPath is null || !File.Exists(listPath)) yield return $"{RelativePath}: kafka-topics must mount the folder of {TopicList.RelativePath} at /topics";
+        else foreach (var problem in TopicList.Check(TopicList.Parse(File.ReadAllText(listPath)), $"{RelativePath} → {Path.GetRelativePath(root, listPath)}")) yield return problem;
+
+        if (byName.GetValueOrDefault("kafka") is not { } kafka || KubernetesChecks.ImageName(Scalar(kafka, "image") ?? "") != "apache/kafka" ||
+            Mapping(kafka, "environment").GetValueOrDefault("KAFKA_PROCESS_ROLES")?.Contains("controller") != true)
+            yield return $"{RelativePath}: kafka must be apache/kafka in KRaft mode";
+
+        foreach (var (name, entry) in byName)
+            foreach (var volume in Sequence(entry, "volumes").Where(v => v.StartsWith("./", StringComparison.Ordinal)))
+                if (volume.Split(':')[0] is var source && !File.Exists(Path.Combine(root, source)) && !Directory.Exists(Path.Combine(root, source)))
+                    yield return $"{RelativePath}: {name} mounts {source}, which does not exist";
+
+        foreach (var (name, entry) in byName.Where(kv => Mapping(kv.Value, "environment").ContainsKey(MeteringTelemetry.OtlpEndpointVariable)))
+            if (new Uri(Mapping(entry, "environment")[MeteringTelemetry.OtlpEndpointVariable]).Host is var host && !byName.ContainsKey(host))
+                yield return $"{RelativePath}: {name} exports OTLP to {host}, which is not a service here";
+    }
+
+    private static YamlNode? Node(YamlMappingNode node, params string[] path)
+    {
+        YamlNode? current = node;
+        foreach (var key in path)
+            current = current is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode(key), out var next) ? next : null;
+        return current;
+    }
+
+    private static string? Scalar(YamlMappingNode node, params string[] path) => (Node(node, path) as YamlScalarNode)?.Value;
+
+    private static IEnumerable<string> Sequence(YamlMappingNode node, string key) =>
+        (Node(node, key) as YamlSequenceNode)?.Children.OfType<YamlScalarNode>().Select(s => s.Value!) ?? [];
+
+    private static Dictionary<string, string> Mapping(YamlMappingNode node, string key) =>
+        (Node(node, key) as YamlMappingNode)?.Children.ToDictionary(kv => ((YamlScalarNode)kv.Key).Value!, kv => (kv.Value as YamlScalarNode)?.Value ?? "")
+        ?? [];
+}

@@ -1,0 +1,66 @@
+using System.Text.RegularExpressions;
+using k8s.Models;
+
+namespace Metering.DeploymentTests.Checks;
+
+/// <summary>One metering_service(...) call of the Tiltfile.</summary>
+public sealed record TiltService(string Name, string Project, int Port, IReadOnlyList<string> ResourceDeps);
+
+/// <summary>The Tiltfile: a resource per service on the right port, built from its Dockerfile, in the right order.</summary>
+public static class TiltChecks
+{
+    public const string Tiltfile = "Tiltfile";
+    public const string Helpers = "tilt/metering.tiltfile";
+
+    public static IReadOnlyList<TiltService> Services(string text) =>
+        Regex.Matches(text, @"^metering_service\('(?<name>[^']+)',\s*'(?<project>[^']+)',\s*(?<port>\d+),\s*\[(?<deps>[^\]]*)\]\)", RegexOptions.Multiline)
+            .Select(m => new TiltService(m.Groups["name"].Value, m.Groups["project"].Value, int.Parse(m.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture),
+                Regex.Matches(m.Groups["deps"].Value, "'([^']+)'").Select(d => d.Groups[1].Value).ToList()))
+            .ToList();
+
+    public static IEnumerable<string> Check(string root, IReadOnlyList<MeteringService> services)
+    {
+        var text = File.ReadAllText(Path.Combine(root, Tiltfile));
+        var helpers = File.ReadAllText(Path.Combine(root, Helpers));
+        if (text.Contains("fail(", StringComparison.Ordinal)) yield return $"{Tiltfile}: still refuses to run";
+
+        var overlay = Regex.Match(text, @"k8s_yaml\(kustomize\('(?<dir>[^']+)'\)\)").Groups["dir"].Value;
+        if (overlay != "infra/k8s/overlays/dev") { yield return $"{Tiltfile}: must apply kustomize('infra/k8s/overlays/dev'), not '{overlay}'"; yield break; }
+        var rendered = RenderedManifests.Load(Path.Combine(root, overlay));
+        var workloads = rendered.PodTemplates().Select(p => p.Owner.Split('/')[1]).ToHashSet();
+
+        var tiltServices = Services(text);
+        foreach (var service in services)
+        {
+            var tilt = tiltServices.FirstOrDefault(t => t.Name == service.Name);
+            if (tilt is null) { yield return $"{Tiltfile}: no metering_service('{service.Name}', ...)"; continue; }
+            if (tilt.Project != service.Project) yield return $"{Tiltfile}: {service.Name} builds {tilt.Project}, not {service.Project}";
+            if (tilt.Port != service.Port) yield return $"{Tiltfile}: {service.Name} forwards port {tilt.Port}; {service.Project}/Program.cs listens on {service.Port}";
+            if (!tilt.ResourceDeps.Contains("metering-topics")) yield return $"{Tiltfile}: {service.Name} must wait for metering-topics";
+            if (service.RequiredVariables.Contains(Metering.ServiceDefaults.MeteringSettings.PostgresVariable) && !tilt.ResourceDeps.Contains("postgres"))
+                yield return $"{Tiltfile}: {service.Name} uses PostgreSQL and must wait for postgres";
+        }
+        foreach (var extra in tiltServices.Where(t => services.All(s => s.Name != t.Name)))
+            yield return $"{Tiltfile}: metering_service('{extra.Name}') is no service of services/";
+
+        // Tilt refuses a k8s_resource that names no workload of the applied manifests.
+        foreach (Match m in Regex.Matches(text, @"k8s_resource\('(?<name>[^']+)'"))
+            if (!workloads.Contains(m.Groups["name"].Value)) yield return $"{Tiltfile}: k8s_resource('{m.Groups["name"].Value}') is no workload of {overlay}";
+        if (!Regex.IsMatch(text, @"k8s_resource\('metering-topics',\s*resource_deps=\['kafka'\]"))
+            yield return $"{Tiltfile}: metering-topics must wait for kafka";
+
+        // The helper builds each image the way the manifests name it, from the service's Dockerfile, on its port.
+        foreach (var (needle, what) in new[]
+        {
+            ("dockerfile='services/{0}/Dockerfile'.format(project)", "the service's Dockerfile"),
+            ("'metering/' + name[len('metering-'):]", "the image metering/<short name> the manifests use"),
+            ("port_forwards=['{0}:{0}'.format(port)]", "a port-forward of the service's own port"),
+            ("live_update=[sync(publish_dir, '/app')]", "a live update into /app"),
+            ("'APP_SOURCE': 'host'", "the Dockerfile's host-build stage"),
+        })
+            if (!helpers.Contains(needle, StringComparison.Ordinal)) yield return $"{Helpers}: metering_service must use {what} ({needle})";
+        foreach (var service in services)
+            if (rendered.Deployment(service.Name)?.Spec.Template.Spec.Containers.Any(c => c.Image == service.Image) != true)
+                yield return $"{overlay}: Deployment {service.Name} must use image {service.Image} for Tilt to replace it";
+    }
+}

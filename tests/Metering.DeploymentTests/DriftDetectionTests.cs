@@ -1,0 +1,117 @@
+using Metering.DeploymentTests.Checks;
+
+namespace Metering.DeploymentTests;
+
+/// <summary>The checks fail when a deployment file drifts from the code: shown on a copy of the files with one change each.</summary>
+public sealed class DriftDetectionTests : IDisposable
+{
+    private readonly string _copy = Directory.CreateTempSubdirectory("metering-drift-").FullName;
+
+    public DriftDetectionTests()
+    {
+        foreach (var file in new[] { "Tiltfile", "tilt/metering.tiltfile", "docker-compose.yml", ".dockerignore" }
+                     .Concat(MeteringService.All.Select(s => s.DockerfilePath))
+                     .Concat(MeteringService.All.Select(s => $"services/{s.Project}/{s.Project}.csproj"))
+                     .Concat(["contracts/Metering.Contracts/Metering.Contracts.csproj", "services/Metering.ServiceDefaults/Metering.ServiceDefaults.csproj", "services/Metering.UsageTopic/Metering.UsageTopic.csproj"])
+                     .Concat(Files("infra/k8s")).Concat(Files("infra/docker")))
+        {
+            var target = Path.Combine(_copy, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(Path.Combine(RepositoryPaths.Root, file), target);
+        }
+        // The dashboard check reads the instruments from services/ sources.
+        CopyTree("services", "*.cs");
+    }
+
+    [Fact]
+    public void An_unaltered_copy_has_no_problems() => Assert.Empty(DeploymentConsistency.Check(_copy));
+
+    [Fact]
+    public void A_container_port_that_differs_from_Program_cs_is_reported()
+    {
+        Replace("infra/k8s/base/ingest.yaml", "containerPort: 5080", "containerPort: 8080");
+        Assert.Contains("infra/k8s/base: Deployment metering-ingest: container port http is 8080; Metering.Ingest/Program.cs listens on 5080", DeploymentConsistency.Check(_copy));
+    }
+
+    [Fact]
+    public void A_topic_with_other_partitions_than_KafkaTopics_is_reported_by_the_list_the_job_and_compose()
+    {
+        Replace("infra/k8s/platform/topics.txt", "metering.usage.v1                 12", "metering.usage.v1                 6");
+        var problems = DeploymentConsistency.Check(_copy);
+        Assert.Contains("infra/k8s/platform/topics.txt: topic metering.usage.v1 has 6 partitions; KafkaTopics.cs says 12", problems);
+        Assert.Contains("infra/k8s/overlays/prod: ConfigMap metering-topics: topic metering.usage.v1 has 6 partitions; KafkaTopics.cs says 12", problems);
+        Assert.Contains(problems, p => p.StartsWith("docker-compose.yml → ", StringComparison.Ordinal) && p.EndsWith("has 6 partitions; KafkaTopics.cs says 12", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_compacted_topic_provisioned_without_compaction_is_reported()
+    {
+        Replace("infra/k8s/platform/topics.txt", "12          compact", "12          delete");
+        Assert.Contains("infra/k8s/platform/topics.txt: topic metering.budget-status.v1 cleanup.policy=delete; KafkaTopics.cs says compacted=True", DeploymentConsistency.Check(_copy));
+    }
+
+    [Fact]
+    public void A_variable_no_service_reads_and_a_wrong_health_path_are_reported()
+    {
+        Replace("infra/k8s/base/kustomization.yaml", "KAFKA_BOOTSTRAP_SERVERS=kafka:9092", "KAFKA_BOOTSTRAP=kafka:9092");
+        Replace("infra/k8s/base/billing.yaml", "path: /healthz/ready", "path: /health/ready");
+        var problems = DeploymentConsistency.Check(_copy);
+        Assert.Contains("infra/k8s/base: Deployment metering-budgets: sets KAFKA_BOOTSTRAP, which no service reads", problems);
+        Assert.Contains("infra/k8s/base: Deployment metering-budgets: does not set KAFKA_BOOTSTRAP_SERVERS, which Metering.Budgets requires", problems);
+        Assert.Contains("infra/k8s/overlays/dev: Deployment metering-billing: readiness probe path /health/ready; the service serves /healthz/ready", problems);
+    }
+
+    [Fact]
+    public void Port_drift_in_the_Dockerfile_compose_and_Tiltfile_is_reported()
+    {
+        Replace("services/Metering.Billing/Dockerfile", "EXPOSE 5082", "EXPOSE 5083");
+        Replace("docker-compose.yml", "\"5081:5081\"", "\"5091:5081\"");
+        Replace("Tiltfile", "'Metering.Ingest', 5080", "'Metering.Ingest', 5090");
+        var problems = DeploymentConsistency.Check(_copy);
+        Assert.Contains("services/Metering.Billing/Dockerfile: EXPOSE 5083 does not include the service's port 5082", problems);
+        Assert.Contains("docker-compose.yml: budgets: ports do not publish 5081:5081", problems);
+        Assert.Contains("Tiltfile: metering-ingest forwards port 5090; Metering.Ingest/Program.cs listens on 5080", problems);
+    }
+
+    [Fact]
+    public void A_secret_given_as_a_plain_value_is_reported()
+    {
+        Replace("infra/k8s/base/ingest.yaml", """
+                        - name: METERING_ADMIN_TOKEN
+                          valueFrom:
+                            secretKeyRef:
+                              name: metering-secrets
+                              key: METERING_ADMIN_TOKEN
+            """, """
+                        - name: METERING_ADMIN_TOKEN
+                          value: plain-token
+            """);
+        Assert.Contains("infra/k8s/base: Deployment metering-ingest: METERING_ADMIN_TOKEN is a secret and must come from a Secret (secretKeyRef)",
+            DeploymentConsistency.Check(_copy));
+    }
+
+    private void Replace(string file, string from, string to)
+    {
+        var path = Path.Combine(_copy, file);
+        var text = File.ReadAllText(path);
+        Assert.Contains(from, text);
+        File.WriteAllText(path, text.Replace(from, to, StringComparison.Ordinal));
+    }
+
+    private static IEnumerable<string> Files(string folder) =>
+        Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, folder), "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(RepositoryPaths.Root, f));
+
+    private void CopyTree(string folder, string pattern)
+    {
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, folder), pattern, SearchOption.AllDirectories)
+                     .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}")))
+        {
+            var target = Path.Combine(_copy, Path.GetRelativePath(RepositoryPaths.Root, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
+    }
+
+    public void Dispose() => Directory.Delete(_copy, recursive: true);
+}

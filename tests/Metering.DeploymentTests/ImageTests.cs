@@ -1,0 +1,27 @@
+using Metering.DeploymentTests.Checks;
+
+namespace Metering.DeploymentTests;
+
+public sealed class ImageTests
+{
+    public static TheoryData<string> Services => new(MeteringService.All.Select(s => s.Name));
+
+    [Theory, MemberData(nameof(Services))]
+    public void Each_Dockerfile_builds_a_non_root_image_of_its_service_with_port_and_health_check(string name) =>
+        Assert.Empty(DockerfileChecks.Check(RepositoryPaths.Root, MeteringService.Named(name)));
+
+    [Fact]
+    public void The_build_context_leaves_out_build_outputs_and_local_state()
+    {
+        var ignored = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, ".dockerignore"));
+        Assert.Superset(new HashSet<string> { "**/bin/", "**/obj/", ".git/", ".metering/" }, ignored.ToHashSet());
+    }
+
+    [Fact]
+    public void The_health_check_script_asks_for_a_200()
+    {
+        var script = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "infra/docker/healthcheck.sh"));
+        Assert.Contains("/dev/tcp/127.0.0.1/", script);
+        Assert.Contains("HTTP/1.1\\ 200", script);
+    }
+}

@@ -1,0 +1,74 @@
+using Metering.DeploymentTests.Checks;
+
+namespace Metering.DeploymentTests;
+
+/// <summary>
+/// The Kustomize overlays, rendered by kubectl and deserialized strictly into the Kubernetes client's typed models,
+/// agree with the services' code.
+/// </summary>
+public sealed class KubernetesManifestTests
+{
+    public static TheoryData<string> Overlays => new(DeploymentConsistency.Overlays);
+
+    private static RenderedManifests Render(string overlay) => RenderedManifests.Load(Path.Combine(RepositoryPaths.Root, overlay));
+
+    [Theory, MemberData(nameof(Overlays))]
+    public void Each_overlay_renders_into_valid_Kubernetes_objects(string overlay)
+    {
+        var rendered = Render(overlay);
+        Assert.NotEmpty(rendered.Objects);
+        Assert.Empty(WorkloadStructure.Check(rendered));
+    }
+
+    [Theory, MemberData(nameof(Overlays))]
+    public void Each_overlay_deploys_the_services_on_their_ports_variables_and_health_paths(string overlay) =>
+        Assert.Empty(KubernetesChecks.Services(Render(overlay), MeteringService.All));
+
+    [Theory]
+    [InlineData("infra/k8s/overlays/dev")]
+    [InlineData("infra/k8s/overlays/prod")]
+    public void Each_cluster_overlay_brings_Kafka_PostgreSQL_and_the_topics_of_KafkaTopics(string overlay)
+    {
+        var rendered = Render(overlay);
+        Assert.Empty(KubernetesChecks.Platform(rendered));
+        Assert.Empty(KubernetesChecks.Endpoints(rendered));
+    }
+
+    [Fact]
+    public void Budgets_runs_as_a_cluster_of_several_silos_everywhere()
+    {
+        Assert.All(DeploymentConsistency.Overlays, overlay => Assert.True(Render(overlay).Deployment("metering-budgets")!.Spec.Replicas > 1, overlay));
+    }
+
+    [Fact]
+    public void Production_carries_no_secret_values_and_the_dev_overlay_no_production_environment()
+    {
+        var prod = Render("infra/k8s/overlays/prod");
+        Assert.Empty(prod.OfType<k8s.Models.V1Secret>());
+        Assert.Equal("Production", prod.GeneratedConfigMap("metering-config")!.Data["ASPNETCORE_ENVIRONMENT"]);
+        Assert.Equal("Development", Render("infra/k8s/overlays/dev").GeneratedConfigMap("metering-config")!.Data["ASPNETCORE_ENVIRONMENT"]);
+    }
+
+    [Fact]
+    public void A_misspelt_field_fails_the_strict_typed_reading()
+    {
+        const string yaml = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: x
+            spec:
+              replicas: 1
+              selector: {matchLabels: {a: b}}
+              template:
+                metadata: {labels: {a: b}}
+                spec:
+                  containers:
+                    - name: x
+                      image: x:1
+                      readinessProbe:
+                        httpGet: {paht: /healthz/ready, port: 80}
+            """;
+        Assert.ThrowsAny<Exception>(() => k8s.KubernetesYaml.LoadAllFromString(yaml, typeMap: null, strict: true));
+    }
+}

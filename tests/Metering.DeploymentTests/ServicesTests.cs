@@ -1,0 +1,39 @@
+using Metering.DeploymentTests.Checks;
+
+namespace Metering.DeploymentTests;
+
+/// <summary>Every service in services/ has an image, manifests and a Tilt resource.</summary>
+public sealed class ServicesTests
+{
+    [Fact]
+    public void The_three_services_are_found_with_their_default_ports()
+    {
+        Assert.Equal(
+            ["metering-ingest:5080", "metering-budgets:5081", "metering-billing:5082"],
+            MeteringService.All.Select(s => $"{s.Name}:{s.Port}"));
+    }
+
+    [Fact]
+    public void Every_service_has_a_Dockerfile_a_Deployment_and_a_Tilt_resource()
+    {
+        var dev = RenderedManifests.Load(Path.Combine(RepositoryPaths.Root, "infra/k8s/overlays/dev"));
+        var tilt = TiltChecks.Services(File.ReadAllText(Path.Combine(RepositoryPaths.Root, TiltChecks.Tiltfile)));
+        Assert.All(MeteringService.All, service =>
+        {
+            Assert.True(File.Exists(Path.Combine(RepositoryPaths.Root, service.DockerfilePath)), service.DockerfilePath);
+            Assert.NotNull(dev.Deployment(service.Name));
+            Assert.Contains(tilt, t => t.Name == service.Name);
+        });
+    }
+
+    [Fact]
+    public void The_services_read_every_variable_the_deployments_name()
+    {
+        Assert.Superset(new HashSet<string>
+        {
+            "METERING_POSTGRES", "KAFKA_BOOTSTRAP_SERVERS", "METERING_ADMIN_TOKEN", "METERING_EMITTER_TOKEN", "METERING_VIEWER_TOKENS",
+            "METERING_ORLEANS_CLUSTER_ID", "METERING_ORLEANS_ADVERTISED_IP", "METERING_ORLEANS_SILO_PORT", "METERING_ORLEANS_GATEWAY_PORT",
+            "METERING_BUDGETS_GROUP_ID", "METERING_BILLING_GROUP_ID", "OTEL_EXPORTER_OTLP_ENDPOINT",
+        }, ConfigurationVariables.Known.ToHashSet());
+    }
+}
