@@ -1,0 +1,99 @@
+using System.Text.Json;
+using Marten;
+using Metering.Billing;
+using Metering.Billing.Chargeback.Capacity;
+using Metering.Billing.Chargeback.Ledger;
+using Metering.Billing.Chargeback.Teams;
+using Metering.Billing.Invoicing;
+using Metering.Billing.Pricing;
+using Metering.Billing.Recording;
+using Metering.Contracts.Usage;
+
+namespace Metering.IntegrationTests;
+
+/// <summary>The chargeback ledger on a real event store: repricing, a team change, finalize, idle capacity, and a rebuild.</summary>
+public sealed class LedgerProjectionTests : IAsyncLifetime
+{
+    private readonly DocumentStore _store = DocumentStore.For(o => BillingStore.Configure(o, TestInfrastructure.Postgres, "ledger_tests_" + Guid.NewGuid().ToString("N")[..8]));
+    private static readonly DateTimeOffset At = new(2026, 10, 3, 12, 0, 0, TimeSpan.Zero);
+    private const string Tenant = "acme", Month = "2026-10";
+
+    public Task InitializeAsync() => _store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _store.Advanced.Clean.CompletelyRemoveAllAsync();
+        _store.Dispose();
+    }
+
+    private async Task Append(string stream, params object[] events)
+    {
+        await using var session = _store.LightweightSession();
+        session.Events.Append(stream, events);
+        await session.SaveChangesAsync();
+    }
+
+    private static RecordedUsage Usage(string id, string model, decimal quantity) => new(id, Meters.OutputTokens, quantity, At, model, null, null);
+
+    private static RateCardVersionAdded Version(int number, params (string Model, decimal Price)[] prices) =>
+        new(number, "USD", new DateOnly(2026, 10, 1), prices.Select(p => new RateCardPrice(Meters.OutputTokens, p.Model, null, p.Price)).ToList(), At, "test");
+
+    private async Task<List<LedgerPosting>> CatchUpAndReadAsync()
+    {
+        using (var daemon = await _store.BuildProjectionDaemonAsync())
+        {
+            await daemon.StartAllAsync();
+            await daemon.WaitForNonStaleData(TimeSpan.FromSeconds(30));
+            await daemon.StopAllAsync();
+        }
+        await using var session = _store.QuerySession();
+        return (await session.Query<LedgerPosting>().ToListAsync()).OrderBy(p => p.Sequence).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
+    }
+
+    [Fact]
+    public async Task Postings_follow_the_invoice_through_repricing_a_team_change_and_finalize_and_a_rebuild_writes_them_again()
+    {
+        await Append(RateCardHistory.StreamKey, Version(1, ("llama", 2.40m)));
+        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
+        var stream = BillingPeriod.UsageStream(Tenant, Month);
+        await Append(stream, new UsageBatchRecorded(Tenant, Month, [Usage("a", "llama", 1_004_166), Usage("b", "mistral", 500_000)]));
+        await CatchUpAndReadAsync();
+
+        // A later version prices the model that had no price: the ledger reprices the open month.
+        await Append(RateCardHistory.StreamKey, Version(2, ("llama", 2.40m), ("mistral", 1.00m)));
+        await Append(TeamDirectory.StreamKey, new TeamDefined("vision", "Vision", "CC-2", null, At, "admin"), new TenantTeamAssigned(Tenant, "vision", At, "admin"));
+        await Append(stream, new UsageBatchRecorded(Tenant, Month, [Usage("c", "llama", 1_004_166)]));
+        await CatchUpAndReadAsync();
+
+        await using (var session = _store.QuerySession())
+        {
+            var usage = await session.LoadAsync<MonthlyUsage>(stream);
+            var (lines, total) = InvoicePricing.Price(usage!, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
+            await Append(stream, new InvoiceFinalized(Tenant, Month, lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), At, "admin"));
+            Assert.Equal(4.82m + 0.50m, total);
+        }
+        await Append(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 1, 10m)], At, "admin"));
+        var postings = await CatchUpAndReadAsync();
+
+        Assert.Equal([PostingKinds.Usage, PostingKinds.Repricing, PostingKinds.Usage, PostingKinds.IdleAllocation], postings.Select(p => p.Kind));
+        Assert.All(postings, p => Assert.Equal(0, p.Balance));
+        Assert.Equal(("nlp", 2.41m), (postings[0].Team, postings[0].Lines.Where(l => LedgerAccounts.IsExpense(l.Account)).Sum(l => l.Amount)));
+        Assert.Equal(("nlp", 0.50m), (postings[1].Team, postings[1].Lines.Where(l => LedgerAccounts.IsExpense(l.Account)).Sum(l => l.Amount)));
+        Assert.Equal(("vision", 2.41m), (postings[2].Team, postings[2].Lines.Where(l => LedgerAccounts.IsExpense(l.Account)).Sum(l => l.Amount)));
+        Assert.Equal([new PostingLine("expense:unallocated", 10m, GpuType: "h100"), new PostingLine(LedgerAccounts.GpuCapacity, -10m)], postings[3].Lines);
+        await using (var session = _store.QuerySession())
+        {
+            var balance = await session.LoadAsync<LedgerBalance>(stream);
+            Assert.Equal(5.32m, balance!.Lines.Sum(l => l.Amount));
+        }
+
+        var before = JsonSerializer.Serialize(postings);
+        using (var daemon = await _store.BuildProjectionDaemonAsync())
+            await daemon.RebuildProjectionAsync(LedgerProjection.Name, TimeSpan.FromMinutes(1), CancellationToken.None);
+        await using (var session = _store.QuerySession())
+        {
+            var rebuilt = (await session.Query<LedgerPosting>().ToListAsync()).OrderBy(p => p.Sequence).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
+            Assert.Equal(before, JsonSerializer.Serialize(rebuilt));
+        }
+    }
+}
