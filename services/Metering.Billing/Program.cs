@@ -41,26 +41,40 @@ if (args is ["bench", ..])
     return;
 }
 
-var builder = WebApplication.CreateBuilder(args);
+// Metering.Billing migrate: create or update Billing's schema (event store, documents, outbox), then exit.
+var migrateOnly = args is ["migrate", ..];
+var builder = WebApplication.CreateBuilder(migrateOnly ? args[1..] : args);
 builder.AddMeteringDefaults("metering-billing", defaultPort: 5082);
+var migrate = migrateOnly || MeteringSettings.Migrate(builder.Configuration, builder.Environment.IsDevelopment());
+if (migrateOnly) builder.WebHost.UseUrls("http://127.0.0.1:0");
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<DeadLetterProducer>();
 var postgres = MeteringSettings.Postgres(builder.Configuration);
 builder.Services.AddSingleton(new BillingDatabase(Npgsql.NpgsqlDataSource.Create(postgres)));
-builder.Services.AddMarten(opts => BillingStore.Configure(opts, postgres)).ApplyAllDatabaseChangesOnStartup()
+var marten = builder.Services.AddMarten(opts =>
+    {
+        BillingStore.Configure(opts, postgres);
+        if (!migrate) opts.AutoCreateSchemaObjects = JasperFx.AutoCreate.None;
+    })
     // Wolverine's outbox lives in the same schema: a message commits with the events that caused it.
     .IntegrateWithWolverine(wolverine => wolverine.MessageStorageSchemaName = BillingStore.Schema);
+if (migrate) marten.ApplyAllDatabaseChangesOnStartup();
+else builder.Services.AddHostedService<BillingSchemaCheck>();
 builder.Services.AddSingleton<UsageRecorder>();
-// The chargeback ledger is posted asynchronously; with several Billing instances one of them runs it.
-builder.Services.AddHostedService<Metering.Billing.Chargeback.Ledger.LedgerDaemon>();
-builder.Services.AddUsageTopicConsumer<UsageConsumer>();
-builder.Services.AddReceiptPruning<UsageRecorder>();
+if (!migrateOnly)
+{
+    // The chargeback ledger is posted asynchronously; with several Billing instances one of them runs it.
+    builder.Services.AddHostedService<Metering.Billing.Chargeback.Ledger.LedgerDaemon>();
+    builder.Services.AddUsageTopicConsumer<UsageConsumer>();
+    builder.Services.AddReceiptPruning<UsageRecorder>();
+}
 // Wolverine carries Billing's integration messages (rate cards now; corrections with the billing issue) through its
 // Marten outbox to Kafka. The usage topic does not go through Wolverine: see Recording/UsageConsumer.cs.
 builder.Host.UseWolverine(opts =>
 {
     opts.ServiceName = "metering-billing";
+    opts.AutoBuildMessageStorageOnStartup = migrate ? JasperFx.AutoCreate.CreateOrUpdate : JasperFx.AutoCreate.None;
     opts.UseRuntimeCompilation();
     opts.UseKafka(MeteringSettings.KafkaBootstrapServers(builder.Configuration))
         .ConfigureProducers(p =>
@@ -77,6 +91,13 @@ builder.Host.UseWolverine(opts =>
 builder.Services.AddHealthChecks().AddCheck<BillingReadiness>("billing", tags: [MeteringDefaults.ReadyTag]);
 
 var app = builder.Build();
+if (migrateOnly)
+{
+    await app.StartAsync();
+    await app.StopAsync();
+    Console.WriteLine("Billing's schema is up to date.");
+    return;
+}
 app.MapMeteringDefaults();
 app.MapGetInvoice();
 app.MapFinalizeInvoice();

@@ -13,8 +13,20 @@ using Metering.UsageTopic;
 using Npgsql;
 using Orleans.Serialization;
 
+if (args is ["migrate", ..])
+{
+    // Metering.Budgets migrate: create or update the budgets schema (tables and cluster membership), then exit.
+    var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+    await using var dataSource = NpgsqlDataSource.Create(MeteringSettings.Postgres(configuration));
+    await new BudgetStore(dataSource).MigrateAsync(CancellationToken.None);
+    await MembershipSchema.MigrateAsync(dataSource, CancellationToken.None);
+    Console.WriteLine("The budgets schema is up to date.");
+    return;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMeteringDefaults("metering-budgets", defaultPort: 5081);
+var migrate = MeteringSettings.Migrate(builder.Configuration, builder.Environment.IsDevelopment());
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(MeteringSettings.Postgres(builder.Configuration)));
@@ -23,8 +35,12 @@ builder.Services.AddSingleton<QuotaStore>();
 builder.Services.AddSingleton<BudgetBroadcast>();
 builder.Services.AddSingleton<RateCards>();
 builder.Services.AddHostedService<RateCardFeed>();
-builder.Services.AddHostedService<BudgetSchemaMigration>();
-builder.Services.AddHostedService<MembershipSchemaMigration>();
+if (migrate)
+{
+    builder.Services.AddHostedService<BudgetSchemaMigration>();
+    builder.Services.AddHostedService<MembershipSchemaMigration>();
+}
+else builder.Services.AddHostedService<BudgetSchemaCheck>();
 // Hosted services start in registration order: schemas, then the silo, then the consumer that calls grains.
 builder.UseOrleans(silo =>
 {
@@ -50,6 +66,23 @@ app.Run();
 internal sealed class BudgetSchemaMigration(BudgetStore store) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => store.MigrateAsync(cancellationToken);
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Not told to migrate: refuse to start, with what to do, when a table is missing.</summary>
+internal sealed class BudgetSchemaCheck(NpgsqlDataSource dataSource) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select t from unnest(@tables) t where to_regclass(t) is null");
+        command.Parameters.AddWithValue("tables", BudgetStore.Tables.Append(MembershipSchema.Versions).Append(MembershipSchema.Silos).ToArray());
+        var missing = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            while (await reader.ReadAsync(cancellationToken)) missing.Add(reader.GetString(0));
+        if (missing.Count > 0)
+            throw new InvalidOperationException(MeteringSettings.MissingSchema("Budgets", "missing " + string.Join(", ", missing)));
+    }
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 

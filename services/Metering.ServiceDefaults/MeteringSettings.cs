@@ -14,12 +14,27 @@ public static class MeteringSettings
     public const string EmitterTokenVariable = "METERING_EMITTER_TOKEN";
     /// <summary>Viewer tokens, each scoped to a team: <c>team-a=token,team-b=token</c>. None by default.</summary>
     public const string ViewerTokensVariable = "METERING_VIEWER_TOKENS";
+    /// <summary>
+    /// <c>true</c>: the service creates or updates its database schema when it starts. Default: only in Development;
+    /// elsewhere run the service once with the argument <c>migrate</c> (e.g. a Kubernetes Job) or set it explicitly.
+    /// </summary>
+    public const string MigrateVariable = "METERING_MIGRATE";
     public const string DevAdminToken = "dev-admin-token";
     public const string DevEmitterToken = "dev-emitter-token";
 
     public static string Postgres(IConfiguration configuration) => Required(configuration, PostgresVariable);
 
     public static string KafkaBootstrapServers(IConfiguration configuration) => Required(configuration, KafkaVariable);
+
+    public static bool Migrate(IConfiguration configuration, bool isDevelopment) =>
+        configuration[MigrateVariable] is { Length: > 0 } value
+            ? bool.TryParse(value, out var migrate) ? migrate : throw new InvalidOperationException($"{MigrateVariable} must be true or false.")
+            : isDevelopment;
+
+    /// <summary>What a service says when it finds no schema and was not told to create one.</summary>
+    public static string MissingSchema(string service, string detail) =>
+        $"{service}'s database schema is missing or out of date ({detail}). Run the service once with the argument 'migrate', " +
+        $"or set {MigrateVariable}=true; outside Development a service never changes the schema on its own.";
 
     private static string Required(IConfiguration configuration, string name) =>
         configuration[name] is { Length: > 0 } value

@@ -13,6 +13,10 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
 {
     public const string Schema = "budgets";
 
+    /// <summary>Every table <see cref="MigrateAsync"/> creates.</summary>
+    public static readonly string[] Tables =
+        [.. new[] { "usage_seen", "quotas", "quota_changes", "reservations", "alerts_sent", "voids", "statuses", "period_totals" }.Select(t => $"{Schema}.{t}")];
+
     public async Task MigrateAsync(CancellationToken ct)
     {
         // Several instances may start at once; "if not exists" alone still races on the catalog.

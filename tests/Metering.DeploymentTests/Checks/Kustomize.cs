@@ -3,14 +3,15 @@ using System.Diagnostics;
 namespace Metering.DeploymentTests.Checks;
 
 /// <summary>
-/// Renders a kustomization with `kubectl kustomize` (kubectl, with kustomize built in, ships with the project's machine
-/// image; rendering needs no cluster).
+/// Renders a kustomization with `kubectl kustomize` (rendering needs no cluster). <c>./metering test</c> provides a
+/// kubectl in <c>METERING_KUBECTL</c> (fetched once when the machine has none recent enough); else the one on PATH.
 /// </summary>
 public static class Kustomize
 {
     public static string Render(string directory)
     {
-        var start = new ProcessStartInfo("kubectl", ["kustomize", directory])
+        var kubectl = Environment.GetEnvironmentVariable("METERING_KUBECTL") is { Length: > 0 } configured ? configured : "kubectl";
+        var start = new ProcessStartInfo(kubectl, ["kustomize", directory])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -22,7 +23,7 @@ public static class Kustomize
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException("kubectl is needed to render the Kustomize overlays (apt-get install kubectl)", e);
+            throw new InvalidOperationException("kubectl is needed to render the Kustomize overlays: run the tests with ./metering test, which provides one", e);
         }
         using (process)
         {
