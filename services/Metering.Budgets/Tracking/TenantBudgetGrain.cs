@@ -30,6 +30,7 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         Interlocked.Decrement(ref _active);
+        Diagnostics.BudgetMetrics.StatusChanged(_publishedStatus, null);
         return Task.CompletedTask;
     }
 
@@ -43,6 +44,7 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
         foreach (var reservation in await store.LoadReservationsAsync(Tenant, cancellationToken))
             _budget.Reserve(reservation);
         _publishedStatus = await store.LoadStatusAsync(Tenant, cancellationToken) ?? BudgetStatuses.Ok;
+        Diagnostics.BudgetMetrics.StatusChanged(null, _publishedStatus);
         // A period may have ended while no silo held this tenant.
         await AfterChangeAsync(cancellationToken);
     }
@@ -57,6 +59,7 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
         {
             foreach (var total in PeriodTotal.Of(increment)) _budget.Add(total);
             if (increment.ReservationId is { } reservation) _budget.Settle(reservation);
+            Diagnostics.BudgetMetrics.Spent(Tenant, increment.Cost);
         }
         if (applied.Count > 0) await AfterChangeAsync(CancellationToken.None);
         return applied.Count;
@@ -129,6 +132,7 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
             await broadcast.PublishAsync(new BudgetStatusChanged(Tenant, status, reason, now), ct);
             await store.SaveStatusAsync(Tenant, status, now, ct);
             logger.LogInformation("Tenant {Tenant} is now {Status}: {Reason}", Tenant, status, reason ?? "within every limit");
+            Diagnostics.BudgetMetrics.StatusChanged(_publishedStatus, status);
             _publishedStatus = status;
         }
 
