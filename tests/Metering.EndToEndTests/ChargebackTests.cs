@@ -131,6 +131,8 @@ public sealed class ChargebackTests(MeteringSystem system)
             (reconciliation.UsagePriced, reconciliation.Invoices, Money(decimal.Parse(reconciliation.LedgerDebits, CultureInfo.InvariantCulture) - idle.Values.Sum()), reconciliation.Statements));
         Assert.Equal(new ReconciliationCounts(counted.Count + 2, 40, 0, 0, 1, 1), reconciliation.Counts);
         Assert.Equal(Money(idle.Values.Sum()), reconciliation.Capacity!.Posted);
+        Assert.Equal(counted.Where(e => e.Model == "cb-unpriced").GroupBy(e => e.Tenant).Select(g => (g.Key, g.Sum(e => e.Quantity))).OrderBy(x => x.Key),
+            reconciliation.Unpriced.Select(u => (u.Tenant, u.Quantity)).OrderBy(x => x.Tenant));
         var thisMonth = await Reconciliation(ThisMonth);
         Assert.True(thisMonth.Balanced, JsonSerializer.Serialize(thisMonth, MeteringJson.Options));
 

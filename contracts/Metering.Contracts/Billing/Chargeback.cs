@@ -64,6 +64,7 @@ public sealed record ReconciliationView(
     string Statements,
     ReconciliationCapacity? Capacity,
     ReconciliationCounts Counts,
+    IReadOnlyList<UnpricedUsageView> Unpriced,
     IReadOnlyList<ReconciliationDifference> Differences,
     bool Balanced,
     bool LedgerCurrent);
@@ -77,6 +78,9 @@ public sealed record ReconciliationCapacity(string Mode, string Cost, string Idl
 /// rules) and dead_lettered (every one, rejected or unreadable).
 /// </summary>
 public sealed record ReconciliationCounts(long Accepted, long Duplicates, long Rejected, long DeadLettered, long Late, long Voided);
+
+/// <summary>Usage on the month's invoices with no price in effect: it costs nothing until a rate-card version covers it.</summary>
+public sealed record UnpricedUsageView(string Tenant, string Meter, string? Model, string? GpuType, string? AdjustmentFor, decimal Quantity);
 
 /// <summary>Where two ways of counting disagree: what was compared, for which tenant (if one), by how much.</summary>
 public sealed record ReconciliationDifference(string Check, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Tenant,

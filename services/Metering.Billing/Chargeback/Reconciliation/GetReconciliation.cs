@@ -16,7 +16,8 @@ namespace Metering.Billing.Chargeback.Reconciliation;
 /// <c>GET /v1/reconciliation/{period}</c> (admin): the month's money counted four ways that share no stored totals —
 /// the recorded usage events summed in PostgreSQL and priced with the rate card, the invoices, the ledger's postings,
 /// and the team statements — per tenant where it applies, and the idle capacity allocation against the capacity cost.
-/// Every difference is listed; <c>balanced</c> is true only when there is none.
+/// Every difference is listed; <c>balanced</c> is true only when there is none. It also reports the usage on the
+/// month's invoices that no rate-card version prices.
 /// </summary>
 public static class GetReconciliation
 {
@@ -41,6 +42,7 @@ public static class GetReconciliation
         var differences = new List<ReconciliationDifference>();
         var tenants = invoices.Select(i => i.Tenant).Concat(recorded.Streams.Keys).Concat(ledger.ByTenant.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
         decimal usagePriced = 0, invoiced = 0;
+        var unpriced = new List<UnpricedUsageView>();
         foreach (var tenant in tenants)
         {
             var invoice = invoices.FirstOrDefault(i => i.Tenant == tenant);
@@ -49,9 +51,10 @@ public static class GetReconciliation
                 ? rateCards with { Versions = rateCards.Versions.Where(v => v.AddedAt <= frozen.At).ToList() }
                 : rateCards;
             var fromEvents = recorded.Streams.TryGetValue(tenant, out var usage) ? InvoicePricing.Price(usage, cards).Total : 0m;
-            var fromInvoice = invoice is null ? 0m
-                : invoice.Finalized is { } f ? decimal.Parse(f.Total, CultureInfo.InvariantCulture)
-                : InvoicePricing.Price(invoice, rateCards).Total;
+            var (lines, fromInvoice) = invoice is null ? ([], 0m)
+                : invoice.Finalized is { } f ? (f.Lines, decimal.Parse(f.Total, CultureInfo.InvariantCulture))
+                : InvoicePricing.Price(invoice, rateCards);
+            unpriced.AddRange(lines.Where(l => l.UnitPrice is null).Select(l => new UnpricedUsageView(tenant, l.Meter, l.Model, l.GpuType, l.AdjustmentFor, l.Quantity)));
             var fromLedger = ledger.ByTenant.GetValueOrDefault(tenant);
             usagePriced += fromEvents;
             invoiced += fromInvoice;
@@ -78,7 +81,7 @@ public static class GetReconciliation
 
         var counts = await IntakeCounts.ReadAsync(database, store.Options.DatabaseSchemaName, period, ct);
         return Results.Ok(new ReconciliationView(period, GetInvoice.Currency, Money(usagePriced), Money(invoiced), Money(ledger.Debits), Money(ledger.Credits),
-            Money(statements), capacity, counts, differences, differences.Count == 0 && current, current));
+            Money(statements), capacity, counts, unpriced, differences, differences.Count == 0 && current, current));
     }
 
     private static decimal Parse(string amount) => decimal.Parse(amount, CultureInfo.InvariantCulture);
