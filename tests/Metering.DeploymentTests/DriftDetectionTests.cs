@@ -90,6 +90,63 @@ public sealed class DriftDetectionTests : IDisposable
             DeploymentConsistency.Check(_copy));
     }
 
+    [Fact]
+    public void A_missing_migration_Job_is_reported_in_every_overlay()
+    {
+        Replace("infra/k8s/base/kustomization.yaml", "  - migrate-job.yaml\n", "");
+        var problems = DeploymentConsistency.Check(_copy);
+        Assert.All(DeploymentConsistency.Overlays, overlay =>
+            Assert.Contains($"{overlay}: no Job metering-migrate, which runs Metering.Budgets and Metering.Billing with the argument migrate", problems));
+    }
+
+    [Fact]
+    public void Production_services_that_would_migrate_the_schema_themselves_are_reported()
+    {
+        Replace("infra/k8s/overlays/prod/kustomization.yaml", "patches:\n", """
+            configMapGenerator:
+              - name: metering-config
+                behavior: merge
+                literals:
+                  - METERING_MIGRATE=true
+            patches:
+
+            """);
+        var problems = DeploymentConsistency.Check(_copy);
+        foreach (var service in new[] { "metering-budgets", "metering-billing" })
+            Assert.Contains($"infra/k8s/overlays/prod: Deployment {service} changes the database schema itself (METERING_MIGRATE=true, ASPNETCORE_ENVIRONMENT=Production); " +
+                            "only the Job metering-migrate may: set METERING_MIGRATE=false", problems);
+        Assert.DoesNotContain(problems, p => p.Contains("metering-ingest", StringComparison.Ordinal) || p.StartsWith("infra/k8s/overlays/dev", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_migration_Job_without_the_migrate_argument_or_a_variable_migrate_reads_is_reported()
+    {
+        Replace("infra/k8s/base/migrate-job.yaml", "args: [\"migrate\"]", "args: [\"rebuild\"]");
+        Replace("infra/k8s/base/migrate-job.yaml", """
+                        - name: METERING_ADMIN_TOKEN
+                          valueFrom:
+                            secretKeyRef:
+                              name: metering-secrets
+                              key: METERING_ADMIN_TOKEN
+
+            """, "");
+        var problems = DeploymentConsistency.Check(_copy);
+        Assert.Contains("infra/k8s/overlays/prod: Job metering-migrate: container budgets: args are [rebuild]; Metering.Budgets migrates with the argument migrate", problems);
+        Assert.Contains("infra/k8s/overlays/dev: Job metering-migrate: container billing: args are [rebuild]; Metering.Billing migrates with the argument migrate", problems);
+        Assert.Contains("infra/k8s/base: Job metering-migrate: container billing: does not set METERING_ADMIN_TOKEN, which Metering.Billing migrate needs", problems);
+        Assert.DoesNotContain(problems, p => p.Contains("container budgets: does not set", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Services_that_do_not_wait_for_the_migration_in_compose_and_Tilt_are_reported()
+    {
+        Replace("docker-compose.yml", "      billing-migrate:\n        condition: service_completed_successfully\n", "");
+        Replace("Tiltfile", "5081, ['metering-topics', 'postgres', 'metering-migrate']", "5081, ['metering-topics', 'postgres']");
+        var problems = DeploymentConsistency.Check(_copy);
+        Assert.Contains("docker-compose.yml: billing: must start after billing-migrate completed (condition: service_completed_successfully)", problems);
+        Assert.Contains("Tiltfile: metering-budgets must wait for metering-migrate", problems);
+    }
+
     private void Replace(string file, string from, string to)
     {
         var path = Path.Combine(_copy, file);

@@ -34,6 +34,21 @@ public sealed class KubernetesManifestTests
         Assert.Empty(KubernetesChecks.Endpoints(rendered));
     }
 
+    [Theory, MemberData(nameof(Overlays))]
+    public void Each_overlay_migrates_the_schemas_with_the_Job_and_no_service_migrates_itself(string overlay) =>
+        Assert.Empty(KubernetesChecks.Migration(Render(overlay), MeteringService.All));
+
+    [Fact]
+    public void In_production_the_Job_runs_the_release_images_with_migrate_and_the_services_are_told_not_to_migrate()
+    {
+        var prod = Render("infra/k8s/overlays/prod");
+        var job = prod.OfType<k8s.Models.V1Job>().Single(j => j.Metadata.Name == KubernetesChecks.MigrateJob);
+        Assert.Equal(
+            ["budgets registry.example.com/metering/budgets:1.0.0 migrate", "billing registry.example.com/metering/billing:1.0.0 migrate"],
+            job.Spec.Template.Spec.Containers.Select(c => $"{c.Name} {c.Image} {string.Join(' ', c.Args)}"));
+        Assert.Equal("false", prod.GeneratedConfigMap("metering-config")!.Data["METERING_MIGRATE"]);
+    }
+
     [Fact]
     public void Budgets_runs_as_a_cluster_of_several_silos_everywhere()
     {

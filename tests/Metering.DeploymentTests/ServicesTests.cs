@@ -14,6 +14,17 @@ public sealed class ServicesTests
     }
 
     [Fact]
+    public void Budgets_migrates_with_PostgreSQL_alone_and_Billing_with_its_host_Ingest_has_no_schema()
+    {
+        Assert.Equal(
+            ["metering-ingest:None", "metering-budgets:PostgresOnly", "metering-billing:Host"],
+            MeteringService.All.Select(s => $"{s.Name}:{s.Migrate}"));
+        Assert.Equal(["METERING_POSTGRES"], MeteringService.Named("metering-budgets").MigrateVariables);
+        Assert.Superset(new HashSet<string> { "METERING_POSTGRES", "KAFKA_BOOTSTRAP_SERVERS", "METERING_ADMIN_TOKEN", "METERING_EMITTER_TOKEN" },
+            MeteringService.Named("metering-billing").MigrateVariables.ToHashSet());
+    }
+
+    [Fact]
     public void Every_service_has_a_Dockerfile_a_Deployment_and_a_Tilt_resource()
     {
         var dev = RenderedManifests.Load(Path.Combine(RepositoryPaths.Root, "infra/k8s/overlays/dev"));
@@ -33,7 +44,7 @@ public sealed class ServicesTests
         {
             "METERING_POSTGRES", "KAFKA_BOOTSTRAP_SERVERS", "METERING_ADMIN_TOKEN", "METERING_EMITTER_TOKEN", "METERING_VIEWER_TOKENS",
             "METERING_ORLEANS_CLUSTER_ID", "METERING_ORLEANS_ADVERTISED_IP", "METERING_ORLEANS_SILO_PORT", "METERING_ORLEANS_GATEWAY_PORT",
-            "METERING_BUDGETS_GROUP_ID", "METERING_BILLING_GROUP_ID", "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "METERING_BUDGETS_GROUP_ID", "METERING_BILLING_GROUP_ID", "OTEL_EXPORTER_OTLP_ENDPOINT", "METERING_MIGRATE",
         }, ConfigurationVariables.Known.ToHashSet());
     }
 }

@@ -17,7 +17,7 @@ public static class ComposeChecks
 
         foreach (var service in services)
         {
-            var entry = byName.Values.FirstOrDefault(s => Scalar(s, "build", "dockerfile") == service.DockerfilePath);
+            var entry = byName.Values.FirstOrDefault(s => Scalar(s, "build", "dockerfile") == service.DockerfilePath && !IsMigrate(s));
             if (entry is null) { yield return $"{RelativePath}: no service built from {service.DockerfilePath}"; continue; }
             var where = $"{RelativePath}: {byName.First(kv => kv.Value == entry).Key}";
             if (Scalar(entry, "image") != service.Image) yield return $"{where}: image {Scalar(entry, "image")} is not {service.Image}";
@@ -32,6 +32,8 @@ public static class ComposeChecks
                 yield return $"{where}: does not set {required}, which {service.Project} requires";
             if (Scalar(entry, "depends_on", "kafka-topics", "condition") != "service_completed_successfully")
                 yield return $"{where}: must start after kafka-topics completed";
+            if (service.Migrate != MigrateMode.None)
+                foreach (var problem in Migration(byName, service, where, entry)) yield return problem;
         }
 
         if (!byName.TryGetValue("kafka-topics", out var topics)) { yield return $"{RelativePath}: no kafka-topics service"; yield break; }
@@ -53,6 +55,41 @@ public static class ComposeChecks
             if (new Uri(Mapping(entry, "environment")[MeteringTelemetry.OtlpEndpointVariable]).Host is var host && !byName.ContainsKey(host))
                 yield return $"{RelativePath}: {name} exports OTLP to {host}, which is not a service here";
     }
+
+    /// <summary>
+    /// A one-shot service runs the same image with the argument migrate, with what that reads, after PostgreSQL (and
+    /// the topics, when migrate starts the whole host); the service starts after it completed and does not migrate itself.
+    /// </summary>
+    private static IEnumerable<string> Migration(Dictionary<string, YamlMappingNode> byName, MeteringService service, string where, YamlMappingNode entry)
+    {
+        var (name, migrate) = byName.FirstOrDefault(kv => Scalar(kv.Value, "build", "dockerfile") == service.DockerfilePath && IsMigrate(kv.Value));
+        if (migrate is null) { yield return $"{RelativePath}: no one-shot service built from {service.DockerfilePath} with command [\"migrate\"]"; yield break; }
+        var migrateWhere = $"{RelativePath}: {name}";
+        if (Scalar(migrate, "image") != service.Image) yield return $"{migrateWhere}: image {Scalar(migrate, "image")} is not {service.Image}";
+        var env = Mapping(migrate, "environment");
+        foreach (var variable in env.Keys.Where(n => !ConfigurationVariables.IsRead(n)))
+            yield return $"{migrateWhere}: sets {variable}, which no service reads";
+        foreach (var required in service.MigrateVariables.Where(r => !env.ContainsKey(r)))
+            yield return $"{migrateWhere}: does not set {required}, which {service.Project} migrate needs";
+        if (Scalar(migrate, "depends_on", "postgres", "condition") != "service_healthy")
+            yield return $"{migrateWhere}: must start once postgres is healthy";
+        if (service.Migrate == MigrateMode.Host && Scalar(migrate, "depends_on", "kafka-topics", "condition") != "service_completed_successfully")
+            yield return $"{migrateWhere}: starts {service.Project}'s host, which needs Kafka: must start after kafka-topics completed";
+        if (Scalar(entry, "depends_on", name, "condition") != "service_completed_successfully")
+            yield return $"{where}: must start after {name} completed (condition: service_completed_successfully)";
+        var serviceEnv = Mapping(entry, "environment");
+        var (migrates, error) = KubernetesChecks.Migrates(serviceEnv.GetValueOrDefault(MeteringSettings.MigrateVariable), serviceEnv.GetValueOrDefault("ASPNETCORE_ENVIRONMENT") ?? "Production");
+        if (error is not null) yield return $"{where}: {error}";
+        if (migrates) yield return $"{where}: changes the database schema itself; only {name} may: set {MeteringSettings.MigrateVariable}: \"false\"";
+    }
+
+    private static bool IsMigrate(YamlMappingNode entry) =>
+        Node(entry, "command") switch
+        {
+            YamlSequenceNode sequence => sequence.Children.FirstOrDefault() is YamlScalarNode { Value: "migrate" },
+            YamlScalarNode scalar => scalar.Value?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() == "migrate",
+            _ => false,
+        };
 
     private static YamlNode? Node(YamlMappingNode node, params string[] path)
     {

@@ -14,6 +14,7 @@ public static class DeploymentConsistency
             var rendered = RenderedManifests.Load(Path.Combine(root, overlay));
             problems.AddRange(WorkloadStructure.Check(rendered));
             problems.AddRange(KubernetesChecks.Services(rendered, services));
+            problems.AddRange(KubernetesChecks.Migration(rendered, services));
             if (overlay != "infra/k8s/base")
             {
                 problems.AddRange(KubernetesChecks.Platform(rendered));

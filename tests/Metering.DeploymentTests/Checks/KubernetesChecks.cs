@@ -1,6 +1,7 @@
 using k8s.Models;
 using Metering.Budgets.Clustering;
 using Metering.ServiceDefaults;
+using Microsoft.Extensions.Configuration;
 
 namespace Metering.DeploymentTests.Checks;
 
@@ -48,18 +49,9 @@ public static class KubernetesChecks
         if (container.Resources?.Requests is not { Count: > 0 } || container.Resources.Limits?.ContainsKey("memory") != true)
             yield return $"{where}: resources need requests and a memory limit";
 
-        foreach (var (name, variable) in env)
-        {
-            if (!ConfigurationVariables.IsRead(name)) yield return $"{where}: sets {name}, which no service reads";
-            if (SecretVariables.Contains(name) && variable.ValueFrom?.SecretKeyRef is null)
-                yield return $"{where}: {name} is a secret and must come from a Secret (secretKeyRef)";
-        }
+        foreach (var problem in Variables(m, where, env)) yield return problem;
         foreach (var required in service.RequiredVariables.Where(r => !env.ContainsKey(r)))
             yield return $"{where}: does not set {required}, which {service.Project} requires";
-        foreach (var (name, variable) in env)
-            if (variable.ValueFrom?.SecretKeyRef is { } key && m.Secret(key.Name) is { } secret && key.Optional != true &&
-                !(secret.StringData?.ContainsKey(key.Key) == true || secret.Data?.ContainsKey(key.Key) == true))
-                yield return $"{where}: {name} refers to key {key.Key}, which Secret {key.Name} does not have";
 
         if (service.RequiredVariables.Contains(MeteringSettings.PostgresVariable) && service.Name == "metering-budgets")
             foreach (var problem in Silo(where, container, env)) yield return problem;
@@ -77,6 +69,92 @@ public static class KubernetesChecks
         var security = deployment.Spec.Template.Spec.SecurityContext;
         if (security?.RunAsNonRoot != true) yield return $"{where}: pods must set runAsNonRoot";
         if (container.SecurityContext?.AllowPrivilegeEscalation != false) yield return $"{where}: allowPrivilegeEscalation must be false";
+    }
+
+    /// <summary>Every variable is one a service reads; secrets come from a Secret that has the key.</summary>
+    private static IEnumerable<string> Variables(RenderedManifests m, string where, IReadOnlyDictionary<string, V1EnvVar> env)
+    {
+        foreach (var (name, variable) in env)
+        {
+            if (!ConfigurationVariables.IsRead(name)) yield return $"{where}: sets {name}, which no service reads";
+            if (SecretVariables.Contains(name) && variable.ValueFrom?.SecretKeyRef is null)
+                yield return $"{where}: {name} is a secret and must come from a Secret (secretKeyRef)";
+        }
+        foreach (var (name, variable) in env)
+            if (variable.ValueFrom?.SecretKeyRef is { } key && m.Secret(key.Name) is { } secret && key.Optional != true &&
+                !(secret.StringData?.ContainsKey(key.Key) == true || secret.Data?.ContainsKey(key.Key) == true))
+                yield return $"{where}: {name} refers to key {key.Key}, which Secret {key.Name} does not have";
+    }
+
+    /// <summary>The Job that runs each service with a schema once with the argument <c>migrate</c>.</summary>
+    public const string MigrateJob = "metering-migrate";
+
+    /// <summary>
+    /// The schemas are changed by the Job <see cref="MigrateJob"/> only: a container per service with a schema, running
+    /// the Deployment's image with the argument <c>migrate</c> and what that reads; no Deployment migrates by itself
+    /// (<see cref="MeteringSettings.Migrate"/>: METERING_MIGRATE, else only in Development).
+    /// </summary>
+    public static IEnumerable<string> Migration(RenderedManifests m, IReadOnlyList<MeteringService> services)
+    {
+        var migrating = services.Where(s => s.Migrate != MigrateMode.None).ToList();
+        if (migrating.Count == 0) yield break;
+        var job = m.OfType<V1Job>().SingleOrDefault(j => j.Metadata.Name == MigrateJob);
+        if (job is null)
+            yield return $"{m.Directory}: no Job {MigrateJob}, which runs {string.Join(" and ", migrating.Select(s => s.Project))} with the argument migrate";
+        else if (job.Spec.Template.Spec.SecurityContext?.RunAsNonRoot != true)
+            yield return $"{m.Directory}: Job {MigrateJob}: pods must set runAsNonRoot";
+        foreach (var service in migrating)
+        {
+            var deployed = m.Deployment(service.Name)?.Spec.Template.Spec.Containers.FirstOrDefault(c => c.Name == service.ShortName);
+            if (job is not null)
+                foreach (var problem in MigrateContainer(m, job, service, deployed)) yield return problem;
+            if (deployed is null) continue;
+            var env = m.Environment(deployed);
+            var value = env.GetValueOrDefault(MeteringSettings.MigrateVariable)?.Value;
+            var environment = env.GetValueOrDefault("ASPNETCORE_ENVIRONMENT")?.Value ?? "Production";
+            var (migrates, error) = Migrates(value, environment);
+            if (error is not null) yield return $"{m.Directory}: Deployment {service.Name}: {error}";
+            if (migrates)
+                yield return $"{m.Directory}: Deployment {service.Name} changes the database schema itself ({MeteringSettings.MigrateVariable}={value ?? "unset"}, " +
+                             $"ASPNETCORE_ENVIRONMENT={environment}); only the Job {MigrateJob} may: set {MeteringSettings.MigrateVariable}=false";
+        }
+    }
+
+    /// <summary>What the service decides at start, by its own code.</summary>
+    public static (bool Migrates, string? Error) Migrates(string? value, string environment)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [MeteringSettings.MigrateVariable] = value })
+            .Build();
+        try
+        {
+            return (MeteringSettings.Migrate(configuration, string.Equals(environment, "Development", StringComparison.OrdinalIgnoreCase)), null);
+        }
+        catch (InvalidOperationException e)
+        {
+            return (false, e.Message);
+        }
+    }
+
+    private static IEnumerable<string> MigrateContainer(RenderedManifests m, V1Job job, MeteringService service, V1Container? deployed)
+    {
+        var where = $"{m.Directory}: Job {MigrateJob}";
+        var pod = job.Spec.Template.Spec;
+        var container = (pod.InitContainers ?? []).Concat(pod.Containers ?? []).FirstOrDefault(c => c.Name == service.ShortName);
+        if (container is null) { yield return $"{where}: no container {service.ShortName} running {service.Image} migrate"; yield break; }
+        where = $"{where}: container {service.ShortName}";
+        if (ImageName(container.Image) is var image && image != service.Image && !image.EndsWith("/" + service.Image, StringComparison.Ordinal))
+            yield return $"{where}: image {container.Image} is not {service.Image}";
+        else if (deployed is not null && container.Image != deployed.Image)
+            yield return $"{where}: image {container.Image}, but Deployment {service.Name} runs {deployed.Image}; migrate with the release that is deployed";
+        if (container.Command is { Count: > 0 })
+            yield return $"{where}: command replaces the image's entrypoint (dotnet {service.Project}.dll); give only args [\"migrate\"]";
+        if (container.Args is not ["migrate"])
+            yield return $"{where}: args are [{string.Join(", ", container.Args ?? [])}]; {service.Project} migrates with the argument migrate";
+        var env = m.Environment(container);
+        foreach (var problem in Variables(m, where, env)) yield return problem;
+        foreach (var required in service.MigrateVariables.Where(r => !env.ContainsKey(r)))
+            yield return $"{where}: does not set {required}, which {service.Project} migrate needs";
     }
 
     /// <summary>A Budgets silo in a cluster advertises its pod IP and the ports its container declares.</summary>

@@ -5,10 +5,18 @@ namespace Metering.DeploymentTests.Checks;
 
 /// <summary>
 /// A deployable service as its code defines it: the name and default port passed to AddMeteringDefaults in its
-/// Program.cs, its project, and the configuration it cannot start without.
+/// Program.cs, its project, the configuration it cannot start without, and how its <c>migrate</c> argument runs.
 /// </summary>
-public sealed record MeteringService(string Name, string Project, int Port, IReadOnlySet<string> RequiredVariables)
+public sealed record MeteringService(string Name, string Project, int Port, IReadOnlySet<string> RequiredVariables, MigrateMode Migrate)
 {
+    /// <summary>What <c>dotnet Project.dll migrate</c> reads: PostgreSQL only, or everything a normal start needs.</summary>
+    public IReadOnlySet<string> MigrateVariables => Migrate switch
+    {
+        MigrateMode.PostgresOnly => new HashSet<string> { MeteringSettings.PostgresVariable },
+        MigrateMode.Host => RequiredVariables,
+        _ => new HashSet<string>(),
+    };
+
     /// <summary>metering-ingest → ingest: the Kubernetes container name and the image's last segment.</summary>
     public string ShortName => Name["metering-".Length..];
 
@@ -18,6 +26,7 @@ public sealed record MeteringService(string Name, string Project, int Port, IRea
 
     // Before All: static fields are initialised in order.
     private static readonly Regex Defaults = new(@"AddMeteringDefaults\(\s*""(?<name>[^""]+)""\s*,\s*defaultPort:\s*(?<port>\d+)\s*\)");
+    private const string MigrateArgument = "args is [\"migrate\"";
 
     /// <summary>Every service in services/ whose Program.cs calls AddMeteringDefaults.</summary>
     public static IReadOnlyList<MeteringService> All { get; } = Discover(RepositoryPaths.Root);
@@ -28,15 +37,26 @@ public sealed record MeteringService(string Name, string Project, int Port, IRea
         Directory.GetDirectories(Path.Combine(root, "services"))
             .Select(dir => (dir, program: Path.Combine(dir, "Program.cs")))
             .Where(p => File.Exists(p.program))
-            .Select(p => (p.dir, match: Defaults.Match(File.ReadAllText(p.program))))
+            .Select(p => (p.dir, text: File.ReadAllText(p.program)))
+            .Select(p => (p.dir, p.text, match: Defaults.Match(p.text)))
             .Where(p => p.match.Success)
             .Select(p => new MeteringService(
                 p.match.Groups["name"].Value,
                 Path.GetFileName(p.dir),
                 int.Parse(p.match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture),
-                Required(p.dir)))
+                Required(p.dir),
+                MigrateModeOf(p.text)))
             .OrderBy(s => s.Port)
             .ToList();
+
+    /// <summary>
+    /// <c>if (args is ["migrate", ..])</c> before the host is built (Budgets): a branch of its own that opens PostgreSQL
+    /// only. Otherwise a <c>migrate</c> argument that the host handles (Billing: it starts briefly) needs a normal start's configuration.
+    /// </summary>
+    private static MigrateMode MigrateModeOf(string program) =>
+        program.Contains("if (" + MigrateArgument, StringComparison.Ordinal) ? MigrateMode.PostgresOnly
+        : program.Contains(MigrateArgument, StringComparison.Ordinal) ? MigrateMode.Host
+        : MigrateMode.None;
 
     /// <summary>Every service needs Kafka and, outside Development, the admin and emitter tokens; PostgreSQL only where its code asks for it.</summary>
     private static HashSet<string> Required(string projectDir)
@@ -49,3 +69,6 @@ public sealed record MeteringService(string Name, string Project, int Port, IRea
         return required;
     }
 }
+
+/// <summary>How a service's <c>migrate</c> argument runs; <see cref="None"/>: the service has no database schema to migrate.</summary>
+public enum MigrateMode { None, PostgresOnly, Host }

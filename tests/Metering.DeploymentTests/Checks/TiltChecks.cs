@@ -40,11 +40,31 @@ public static class TiltChecks
             if (service.RequiredVariables.Contains(Metering.ServiceDefaults.MeteringSettings.PostgresVariable) && !tilt.ResourceDeps.Contains("postgres"))
                 yield return $"{Tiltfile}: {service.Name} uses PostgreSQL and must wait for postgres";
         }
+        // The migration Job after PostgreSQL, the topics (Billing's migrate starts its host, which needs Kafka) and
+        // the host builds of the images it runs; the services with a schema after it.
+        var migrating = services.Where(s => s.Migrate != MigrateMode.None).ToList();
+        if (migrating.Count > 0)
+        {
+            var job = Regex.Match(text, @"k8s_resource\(\s*'" + KubernetesChecks.MigrateJob + @"',\s*resource_deps=\[(?<deps>[^\]]*)\]");
+            var jobDeps = Regex.Matches(job.Groups["deps"].Value, "'([^']+)'").Select(d => d.Groups[1].Value).ToList();
+            if (!job.Success) yield return $"{Tiltfile}: no k8s_resource('{KubernetesChecks.MigrateJob}', resource_deps=[...])";
+            else
+            {
+                if (!jobDeps.Contains("postgres")) yield return $"{Tiltfile}: {KubernetesChecks.MigrateJob} must wait for postgres";
+                if (migrating.Any(s => s.Migrate == MigrateMode.Host) && !jobDeps.Contains("metering-topics") && !jobDeps.Contains("kafka"))
+                    yield return $"{Tiltfile}: {KubernetesChecks.MigrateJob} must wait for Kafka (metering-topics)";
+                foreach (var service in migrating.Where(s => !jobDeps.Contains(s.Name + "-publish")))
+                    yield return $"{Tiltfile}: {KubernetesChecks.MigrateJob} runs {service.Image} and must wait for {service.Name}-publish";
+            }
+            foreach (var service in migrating)
+                if (tiltServices.FirstOrDefault(t => t.Name == service.Name) is { } tilt && !tilt.ResourceDeps.Contains(KubernetesChecks.MigrateJob))
+                    yield return $"{Tiltfile}: {service.Name} must wait for {KubernetesChecks.MigrateJob}";
+        }
         foreach (var extra in tiltServices.Where(t => services.All(s => s.Name != t.Name)))
             yield return $"{Tiltfile}: metering_service('{extra.Name}') is no service of services/";
 
         // Tilt refuses a k8s_resource that names no workload of the applied manifests.
-        foreach (Match m in Regex.Matches(text, @"k8s_resource\('(?<name>[^']+)'"))
+        foreach (Match m in Regex.Matches(text, @"k8s_resource\(\s*'(?<name>[^']+)'"))
             if (!workloads.Contains(m.Groups["name"].Value)) yield return $"{Tiltfile}: k8s_resource('{m.Groups["name"].Value}') is no workload of {overlay}";
         if (!Regex.IsMatch(text, @"k8s_resource\('metering-topics',\s*resource_deps=\['kafka'\]"))
             yield return $"{Tiltfile}: metering-topics must wait for kafka";
