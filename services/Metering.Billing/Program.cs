@@ -69,8 +69,7 @@ if (!migrateOnly)
     builder.Services.AddUsageTopicConsumer<UsageConsumer>();
     builder.Services.AddReceiptPruning<UsageRecorder>();
 }
-// Wolverine carries Billing's integration messages (rate cards now; corrections with the billing issue) through its
-// Marten outbox to Kafka. The usage topic does not go through Wolverine: see Recording/UsageConsumer.cs.
+// Wolverine carries Billing's integration messages (rate cards, voided usage) through its Marten outbox to Kafka. The usage topic does not go through Wolverine: see Recording/UsageConsumer.cs.
 builder.Host.UseWolverine(opts =>
 {
     opts.ServiceName = "metering-billing";

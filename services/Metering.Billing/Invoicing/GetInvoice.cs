@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Security.Claims;
 using Marten;
+using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
@@ -15,11 +17,11 @@ public static class GetInvoice
     public static void MapGetInvoice(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/invoices/{tenant}/{period}", HandleAsync).RequireAuthorization(Policies.Reader);
 
-    private static async Task<IResult> HandleAsync(string tenant, string period, System.Security.Claims.ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(string tenant, string period, ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
     {
         var errors = InvoiceRoute.Errors(tenant, period);
         if (errors.Count > 0) return Results.ValidationProblem(errors);
-        if (!await Chargeback.Teams.TenantAccess.MayReadAsync(user, tenant, session, ct)) return BearerTokenHandler.Forbidden();
+        if (!await TenantAccess.MayReadAsync(user, tenant, session, ct)) return BearerTokenHandler.Forbidden();
 
         var usage = await session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(tenant, period), ct);
         if (usage is null)

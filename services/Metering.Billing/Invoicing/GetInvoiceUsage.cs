@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Marten;
+using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Corrections;
 using Metering.Billing.Recording;
 using Metering.Contracts.Usage;
@@ -20,14 +22,14 @@ public static class GetInvoiceUsage
         app.MapGet("/v1/invoices/{tenant}/{period}/usage", HandleAsync).RequireAuthorization(Policies.Reader);
 
     private static async Task<IResult> HandleAsync(string tenant, string period, string? meter, string? model, string? gpu_type, int? offset, int? limit,
-        System.Security.Claims.ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
+        ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
     {
         var errors = InvoiceRoute.Errors(tenant, period);
         if (meter is not null && !Meters.IsKnown(meter)) errors["meter"] = [$"must be one of {string.Join(", ", Meters.All)}"];
         if (offset is < 0) errors["offset"] = ["must be 0 or more"];
         if (limit is < 1 or > 10_000) errors["limit"] = ["must be 1 to 10000"];
         if (errors.Count > 0) return Results.ValidationProblem(errors);
-        if (!await Chargeback.Teams.TenantAccess.MayReadAsync(user, tenant, session, ct)) return BearerTokenHandler.Forbidden();
+        if (!await TenantAccess.MayReadAsync(user, tenant, session, ct)) return BearerTokenHandler.Forbidden();
 
         var events = await session.Events.FetchStreamAsync(BillingPeriod.UsageStream(tenant, period), token: ct);
         if (events.Count == 0)

@@ -1,5 +1,8 @@
+using System.Security.Claims;
+using Marten;
 using Marten.Events.Aggregation;
 using Metering.Contracts.Billing;
+using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Chargeback.Teams;
 
@@ -74,9 +77,9 @@ public sealed class TeamDirectoryProjection : SingleStreamProjection<TeamDirecto
 /// <summary>Who may read a tenant's invoices: admins, and viewers of the tenant's team or a team above it.</summary>
 public static class TenantAccess
 {
-    public static async Task<bool> MayReadAsync(System.Security.Claims.ClaimsPrincipal user, string tenant, Marten.IQuerySession session, CancellationToken ct)
+    public static async Task<bool> MayReadAsync(ClaimsPrincipal user, string tenant, IQuerySession session, CancellationToken ct)
     {
-        if (Metering.ServiceDefaults.TeamScope.ViewerTeam(user) is not { } scope) return user.IsInRole(Metering.ServiceDefaults.Roles.Admin);
+        if (user.ViewerTeam() is not { } scope) return user.IsInRole(Roles.Admin);
         var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
         return directory.Covers(scope, directory.TeamOf(tenant));
     }
