@@ -1,5 +1,4 @@
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Contracts.Billing;
 
@@ -64,24 +63,55 @@ public sealed class LedgerBalance
     public string Id { get; set; } = "";
     public string Tenant { get; set; } = "";
     public string Month { get; set; } = "";
+    /// <summary>The invoice is finalized: nothing more is posted to this tenant-month.</summary>
+    public bool Finalized { get; set; }
     public List<LedgerLine> Lines { get; set; } = [];
+
+    /// <summary>What is posted per invoice line, over every team.</summary>
+    public (decimal Quantity, decimal Amount) Posted(LineKey key)
+    {
+        decimal quantity = 0, amount = 0;
+        foreach (var line in Lines)
+            if (line.Key == key) (quantity, amount) = (quantity + line.Quantity, amount + line.Amount);
+        return (quantity, amount);
+    }
+
+    /// <summary>
+    /// Posts the usage of <paramref name="added"/> (quantities per invoice line, negative for voids) to
+    /// <paramref name="team"/>: each touched line's amount becomes round_half_even(its whole quantity × price ÷ unit, 2),
+    /// and the posting carries the difference to what was posted before.
+    /// </summary>
+    public IReadOnlyList<PostingLine> Add(IEnumerable<(LineKey Key, decimal Quantity)> added, string team) =>
+        TrueUp(added.GroupBy(a => a.Key).Select(g =>
+        {
+            var quantity = Posted(g.Key).Quantity + g.Sum(a => a.Quantity);
+            var amount = g.Key.UnitPrice is { } price
+                ? Math.Round(quantity * decimal.Parse(price, System.Globalization.CultureInfo.InvariantCulture) / Contracts.Billing.PriceUnits.Of(g.Key.Meter), 2, MidpointRounding.ToEven)
+                : 0m;
+            return (g.Key, quantity, amount);
+        }).ToList(), team, complete: false);
 
     /// <summary>
     /// Posts the difference between <paramref name="invoice"/> and what is posted so far to <paramref name="team"/>.
     /// An amount is always the invoice line's amount now minus the amounts posted before, so a tenant-month's postings
     /// add up to its invoice to the cent, however its usage was split across postings, prices and teams.
     /// </summary>
-    public IReadOnlyList<PostingLine> TrueUp(IReadOnlyList<InvoiceLineView> invoice, string team)
+    public IReadOnlyList<PostingLine> TrueUp(IReadOnlyList<InvoiceLineView> invoice, string team) =>
+        TrueUp(invoice.Select(l => (LineKey.Of(l), l.Quantity, l.Amount is null ? 0m : decimal.Parse(l.Amount, System.Globalization.CultureInfo.InvariantCulture))).ToList(),
+            team, complete: true);
+
+    /// <summary><paramref name="complete"/>: lines missing from the target are brought to zero; else they are left alone.</summary>
+    private IReadOnlyList<PostingLine> TrueUp(IReadOnlyList<(LineKey Key, decimal Quantity, decimal Amount)> lines, string team, bool complete)
     {
-        var target = invoice.ToDictionary(LineKey.Of, l => (l.Quantity, Amount: l.Amount is null ? 0m : decimal.Parse(l.Amount, System.Globalization.CultureInfo.InvariantCulture)));
-        var posted = Lines.GroupBy(l => l.Key).ToDictionary(g => g.Key, g => (Quantity: g.Sum(l => l.Quantity), Amount: g.Sum(l => l.Amount)));
+        var target = lines.ToDictionary(l => l.Key, l => (l.Quantity, l.Amount));
+        var keys = complete ? target.Keys.Concat(Lines.Select(l => l.Key)).Distinct() : target.Keys;
         var debits = new List<PostingLine>();
-        foreach (var key in target.Keys.Concat(posted.Keys).Distinct().OrderBy(k => k.AdjustmentFor ?? "", StringComparer.Ordinal)
+        foreach (var key in keys.OrderBy(k => k.AdjustmentFor ?? "", StringComparer.Ordinal)
                      .ThenBy(k => k.Meter, StringComparer.Ordinal).ThenBy(k => k.Model ?? k.GpuType, StringComparer.Ordinal)
                      .ThenBy(k => k.UnitPrice, StringComparer.Ordinal))
         {
             var now = target.GetValueOrDefault(key);
-            var before = posted.GetValueOrDefault(key);
+            var before = Posted(key);
             var (quantity, amount) = (now.Quantity - before.Quantity, now.Amount - before.Amount);
             if (quantity == 0 && amount == 0) continue;
             debits.Add(new PostingLine(LedgerAccounts.Expense(team), amount, quantity, key.Meter, key.Model, key.GpuType, key.UnitPrice, key.AdjustmentFor));
@@ -92,15 +122,6 @@ public sealed class LedgerBalance
         if (debits.Count == 0) return [];
         return [.. debits, new PostingLine(LedgerAccounts.CostPool, -debits.Sum(d => d.Amount))];
     }
-}
-
-/// <summary>The ledger's own copy of a tenant-month's usage, as of the last event it posted (id: the usage stream key).</summary>
-public sealed class LedgerUsage
-{
-    public string Id { get; set; } = "";
-    public string Month { get; set; } = "";
-    public MonthlyUsage Usage { get; set; } = null!;
-    public bool Finalized { get; set; }
 }
 
 /// <summary>

@@ -16,9 +16,11 @@ namespace Metering.Billing.Chargeback.Ledger;
 /// The double-entry chargeback ledger, an asynchronous projection over Billing's whole event log in sequence order.
 /// Every change to a tenant-month's invoice (usage, void, finalize, a rate-card version that reprices it) posts the
 /// difference between the invoice now and what the ledger posted before: a debit to the team the tenant is mapped to
-/// at that point of the log, a credit to the platform's cost pool. A month's GPU capacity cost posts its idle part to
-/// the teams that used that GPU type. The projection keeps its own rate cards and team mappings, so replaying the log
-/// gives the same postings, one per event, with the same ids.
+/// at that point of the log, a credit to the platform's cost pool. Usage and voids are priced line by line as they
+/// come (the price in effect on the usage's day, as the invoice does); a new rate-card version re-prices each open
+/// month from its events up to that point. A month's GPU capacity cost posts its idle part to the teams that used that
+/// GPU type. The projection keeps its own rate cards and team mappings, so replaying the log gives the same postings,
+/// one per event, with the same ids.
 /// </summary>
 public sealed class LedgerProjection : IProjection
 {
@@ -28,14 +30,12 @@ public sealed class LedgerProjection : IProjection
     {
         opts.Schema.For<LedgerPosting>().Identity(p => p.Id).Index(p => p.Period);
         opts.Schema.For<LedgerBalance>().Identity(b => b.Id).Index(b => b.Month);
-        opts.Schema.For<LedgerUsage>().Identity(u => u.Id).Index(u => u.Month);
         opts.Schema.For<LedgerBook>().Identity(b => b.Id);
         opts.Schema.For<CapacityAllocation>().Identity(a => a.Id);
         opts.Projections.Add(new LedgerProjection(), JasperFx.Events.Projections.ProjectionLifecycle.Async, Name, options =>
         {
             options.DeleteViewTypeOnTeardown<LedgerPosting>();
             options.DeleteViewTypeOnTeardown<LedgerBalance>();
-            options.DeleteViewTypeOnTeardown<LedgerUsage>();
             options.DeleteViewTypeOnTeardown<LedgerBook>();
             options.DeleteViewTypeOnTeardown<CapacityAllocation>();
         });
@@ -52,10 +52,11 @@ public sealed class LedgerProjection : IProjection
     /// <summary>One daemon batch: the documents it touches, loaded once and stored once.</summary>
     private sealed class LedgerBatch(IDocumentOperations operations)
     {
-        private readonly Dictionary<string, (LedgerUsage Usage, LedgerBalance Balance)> _months = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, LedgerBalance> _months = new(StringComparer.Ordinal);
         private readonly Dictionary<string, CapacityAllocation> _capacity = new(StringComparer.Ordinal);
         private readonly List<LedgerPosting> _postings = [];
         private LedgerBook _book = new();
+        private bool _bookChanged;
 
         public async Task LoadAsync(IReadOnlyList<IEvent> events, CancellationToken ct)
         {
@@ -69,9 +70,7 @@ public sealed class LedgerProjection : IProjection
                 })
                 .OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
             if (keys.Length == 0) return;
-            var usage = (await operations.LoadManyAsync<LedgerUsage>(ct, keys)).ToDictionary(u => u.Id, StringComparer.Ordinal);
-            var balances = (await operations.LoadManyAsync<LedgerBalance>(ct, keys)).ToDictionary(b => b.Id, StringComparer.Ordinal);
-            foreach (var key in usage.Keys) _months[key] = (usage[key], balances.GetValueOrDefault(key) ?? new LedgerBalance { Id = key });
+            foreach (var balance in await operations.LoadManyAsync<LedgerBalance>(ct, keys)) _months[balance.Id] = balance;
         }
 
         public async Task ApplyAsync(IEvent e, CancellationToken ct)
@@ -79,37 +78,32 @@ public sealed class LedgerProjection : IProjection
             switch (e.Data)
             {
                 case UsageBatchRecorded recorded:
-                {
-                    var month = Month(recorded.Tenant, recorded.Month);
-                    month.Usage.Usage = month.Usage.Usage.Apply(recorded);
-                    Post(e, month, recorded.AdjustmentFor is null ? PostingKinds.Usage : PostingKinds.LateUsage, recorded.AdjustmentFor);
+                    Post(e, Month(recorded.Tenant, recorded.Month), recorded.AdjustmentFor is null ? PostingKinds.Usage : PostingKinds.LateUsage,
+                        recorded.AdjustmentFor, recorded.Usage.Select(u => (Key(u, recorded.AdjustmentFor), u.Quantity)));
                     break;
-                }
                 case UsageVoidRecorded voided:
-                {
-                    var month = Month(voided.Tenant, voided.Month);
-                    month.Usage.Usage = month.Usage.Usage.Apply(voided);
-                    Post(e, month, PostingKinds.Void, voided.AdjustmentFor);
+                    Post(e, Month(voided.Tenant, voided.Month), PostingKinds.Void, voided.AdjustmentFor,
+                        [(Key(voided.Usage, voided.AdjustmentFor), -voided.Usage.Quantity)]);
                     break;
-                }
                 case InvoiceFinalized finalized:
                 {
                     var month = Month(finalized.Tenant, finalized.Month);
-                    month.Usage.Usage = month.Usage.Usage.Apply(finalized);
-                    month.Usage.Finalized = true;
-                    Post(e, month, PostingKinds.Finalize, null);
+                    TrueUp(e, month, finalized.Lines, PostingKinds.Finalize);
+                    month.Finalized = true;
                     break;
                 }
                 case RateCardVersionAdded added:
                     _book.RateCards = RateCardHistory.With(_book.RateCards, added);
-                    foreach (var month in await OpenMonthsFromAsync(BillingPeriod.Of(new DateTimeOffset(added.EffectiveFrom, TimeOnly.MinValue, TimeSpan.Zero)), e.Timestamp, ct))
-                        Post(e, month, PostingKinds.Repricing, null);
+                    _bookChanged = true;
+                    await RepriceOpenMonthsAsync(e, BillingPeriod.Of(new DateTimeOffset(added.EffectiveFrom, TimeOnly.MinValue, TimeSpan.Zero)), ct);
                     break;
                 case TeamDefined defined:
                     _book.Teams = _book.Teams.Apply(defined);
+                    _bookChanged = true;
                     break;
                 case TenantTeamAssigned assigned:
                     _book.Teams = _book.Teams.Apply(assigned);
+                    _bookChanged = true;
                     break;
                 case CapacityCostRecorded capacity:
                     await AllocateIdleAsync(e, capacity, ct);
@@ -119,51 +113,82 @@ public sealed class LedgerProjection : IProjection
 
         public void Save()
         {
-            operations.Store(_book);
-            if (_months.Count > 0)
-            {
-                operations.Store(_months.Values.Select(m => m.Usage).ToArray());
-                operations.Store(_months.Values.Select(m => m.Balance).ToArray());
-            }
+            if (_bookChanged) operations.Store(_book);
+            if (_months.Count > 0) operations.Store(_months.Values.ToArray());
             if (_capacity.Count > 0) operations.Store(_capacity.Values.ToArray());
-            if (_postings.Count > 0) operations.Store(_postings.ToArray());
+            // Postings are new documents (their ids are event sequences): inserts, not upserts.
+            if (_postings.Count > 0) operations.Insert(_postings.ToArray());
         }
 
-        private (LedgerUsage Usage, LedgerBalance Balance) Month(string tenant, string month)
+        private LedgerBalance Month(string tenant, string month)
         {
             var key = BillingPeriod.UsageStream(tenant, month);
-            if (!_months.TryGetValue(key, out var state))
-                _months[key] = state = (new LedgerUsage { Id = key, Month = month, Usage = new MonthlyUsage(key, tenant, month, []) },
-                    new LedgerBalance { Id = key, Tenant = tenant, Month = month });
-            return state;
+            if (!_months.TryGetValue(key, out var balance))
+                _months[key] = balance = new LedgerBalance { Id = key, Tenant = tenant, Month = month };
+            return balance;
         }
 
-        /// <summary>Trues the tenant-month's postings up to its invoice as of this event.</summary>
-        private void Post(IEvent e, (LedgerUsage Usage, LedgerBalance Balance) month, string kind, string? corrects)
+        /// <summary>The invoice line a usage counts on: its meter and model or GPU type, the price in effect on its day.</summary>
+        private LineKey Key(RecordedUsage usage, string? adjustmentFor)
         {
-            var usage = month.Usage.Usage;
-            var invoice = usage.Finalized?.Lines ?? InvoicePricing.Price(usage, _book.RateCards).Lines;
-            var team = _book.Teams.TeamOf(usage.Tenant);
-            var lines = month.Balance.TrueUp(invoice, team);
-            if (lines.Count == 0) return;
-            var id = kind == PostingKinds.Repricing ? $"{e.Sequence}:{month.Usage.Id}" : e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            _postings.Add(new LedgerPosting(id, e.Sequence, usage.Month, kind, usage.Tenant, team, corrects, e.Timestamp, lines));
+            var model = Meters.IsTokenMeter(usage.Meter) ? usage.Model : null;
+            var gpuType = Meters.IsTokenMeter(usage.Meter) ? null : usage.GpuType;
+            var price = _book.RateCards?.InEffectOn(DateOnly.FromDateTime(usage.Timestamp.UtcDateTime))?.Prices
+                .FirstOrDefault(p => p.Key == (usage.Meter, Meters.PricedItem(usage.Meter, model, gpuType)))?.Price;
+            return new LineKey(usage.Meter, model, gpuType, price?.ToString(System.Globalization.CultureInfo.InvariantCulture), adjustmentFor);
         }
 
-        /// <summary>Every month not finalized from <paramref name="firstMonth"/> on: a new rate-card version may reprice them.</summary>
-        private async Task<IReadOnlyList<(LedgerUsage Usage, LedgerBalance Balance)>> OpenMonthsFromAsync(string firstMonth, DateTimeOffset at, CancellationToken ct)
+        private void Post(IEvent e, LedgerBalance month, string kind, string? corrects, IEnumerable<(LineKey, decimal)> usage)
+        {
+            var team = _book.Teams.TeamOf(month.Tenant);
+            Record(e, month, kind, corrects, team, month.Add(usage, team));
+        }
+
+        private void TrueUp(IEvent e, LedgerBalance month, IReadOnlyList<InvoiceLineView> invoice, string kind)
+        {
+            var team = _book.Teams.TeamOf(month.Tenant);
+            Record(e, month, kind, null, team, month.TrueUp(invoice, team));
+        }
+
+        private void Record(IEvent e, LedgerBalance month, string kind, string? corrects, string team, IReadOnlyList<PostingLine> lines)
+        {
+            if (lines.Count == 0) return;
+            var id = kind == PostingKinds.Repricing ? $"{e.Sequence}:{month.Id}" : e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            _postings.Add(new LedgerPosting(id, e.Sequence, month.Month, kind, month.Tenant, team, corrects, e.Timestamp, lines));
+        }
+
+        /// <summary>
+        /// A new rate-card version may change the price of usage already posted: every month not finalized from
+        /// <paramref name="firstMonth"/> on is priced again from its events up to this one, like its invoice.
+        /// </summary>
+        private async Task RepriceOpenMonthsAsync(IEvent e, string firstMonth, CancellationToken ct)
         {
             var months = new List<string>();
-            for (var m = firstMonth; string.CompareOrdinal(m, BillingPeriod.Next(BillingPeriod.Of(at))) <= 0; m = BillingPeriod.Next(m)) months.Add(m);
-            var stored = await operations.Query<LedgerUsage>().Where(u => !u.Finalized && months.Contains(u.Month)).Select(u => u.Id).ToListAsync(ct);
-            var missing = stored.Where(k => !_months.ContainsKey(k)).ToArray();
-            if (missing.Length > 0)
+            for (var m = firstMonth; string.CompareOrdinal(m, BillingPeriod.Next(BillingPeriod.Of(e.Timestamp))) <= 0; m = BillingPeriod.Next(m)) months.Add(m);
+            var stored = await operations.Query<LedgerBalance>().Where(b => !b.Finalized && months.Contains(b.Month)).ToListAsync(ct);
+            foreach (var balance in stored) _months.TryAdd(balance.Id, balance);
+            foreach (var month in _months.Values.Where(b => !b.Finalized && months.Contains(b.Month)).OrderBy(b => b.Id, StringComparer.Ordinal).ToList())
             {
-                var usage = await operations.LoadManyAsync<LedgerUsage>(ct, missing);
-                var balances = (await operations.LoadManyAsync<LedgerBalance>(ct, missing)).ToDictionary(b => b.Id, StringComparer.Ordinal);
-                foreach (var u in usage) _months[u.Id] = (u, balances.GetValueOrDefault(u.Id) ?? new LedgerBalance { Id = u.Id, Tenant = u.Usage.Tenant, Month = u.Month });
+                var usage = await UsageUpToAsync(month, e.Sequence, ct);
+                TrueUp(e, month, InvoicePricing.Price(usage, _book.RateCards).Lines, PostingKinds.Repricing);
             }
-            return _months.Values.Where(m => !m.Usage.Finalized && months.Contains(m.Usage.Month)).OrderBy(m => m.Usage.Id, StringComparer.Ordinal).ToList();
+        }
+
+        private async Task<MonthlyUsage> UsageUpToAsync(LedgerBalance month, long sequence, CancellationToken ct)
+        {
+            var events = await operations.Events.QueryAllRawEvents()
+                .Where(x => x.StreamKey == month.Id && x.Sequence <= sequence)
+                .OrderBy(x => x.Sequence)
+                .ToListAsync(ct);
+            var usage = new MonthlyUsage(month.Id, month.Tenant, month.Month, []);
+            foreach (var x in events)
+                usage = x.Data switch
+                {
+                    UsageBatchRecorded recorded => usage.Apply(recorded),
+                    UsageVoidRecorded voided => usage.Apply(voided),
+                    _ => usage,
+                };
+            return usage;
         }
 
         private async Task AllocateIdleAsync(IEvent e, CapacityCostRecorded capacity, CancellationToken ct)
@@ -171,7 +196,7 @@ public sealed class LedgerProjection : IProjection
             // Metered GPU use of the month per team, as posted: stored balances overlaid with this batch's.
             var balances = (await operations.Query<LedgerBalance>().Where(b => b.Month == capacity.Period).ToListAsync(ct))
                 .Where(b => !_months.ContainsKey(b.Id))
-                .Concat(_months.Values.Where(m => m.Balance.Month == capacity.Period).Select(m => m.Balance));
+                .Concat(_months.Values.Where(b => b.Month == capacity.Period));
             var metered = balances.SelectMany(b => b.Lines)
                 .Where(l => l.Meter == Meters.GpuSeconds && l.AdjustmentFor is null && l.GpuType is not null)
                 .GroupBy(l => l.GpuType!)
