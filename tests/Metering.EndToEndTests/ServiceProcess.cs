@@ -9,13 +9,17 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
 
-    private ServiceProcess(string name, Process process, StreamWriter log, Uri url)
+    private ServiceProcess(string name, Process process, StreamWriter log, string logPath, Uri url)
     {
         Name = name;
         _process = process;
         _log = log;
+        LogPath = logPath;
         Url = url;
     }
+
+    /// <summary>Everything the process wrote to standard output and error.</summary>
+    public string LogPath { get; }
 
     public string Name { get; }
     public Uri Url { get; }
@@ -37,14 +41,15 @@ public sealed class ServiceProcess : IAsyncDisposable
 
         Directory.CreateDirectory(logDirectory);
         // One file per process: instances and restarts of a service are told apart when a test fails.
-        var log = new StreamWriter(Path.Combine(logDirectory, $"{name.ToLowerInvariant()}-{url.Port}-{DateTime.UtcNow:HHmmssfff}.log"), append: true) { AutoFlush = true };
+        var logPath = Path.Combine(logDirectory, $"{name.ToLowerInvariant()}-{url.Port}-{DateTime.UtcNow:HHmmssfff}.log");
+        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var process = new Process { StartInfo = info };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ServiceProcess(name, process, log, url);
+        return new ServiceProcess(name, process, log, logPath, url);
     }
 
     public async Task WaitUntilReadyAsync(HttpClient http, TimeSpan timeout)
