@@ -57,6 +57,7 @@ public sealed class LedgerProjection : IProjection
         private readonly List<LedgerPosting> _postings = [];
         private LedgerBook _book = new();
         private bool _bookChanged;
+        private readonly Dictionary<DateOnly, RateCardVersionAdded?> _versionOn = [];
 
         public async Task LoadAsync(IReadOnlyList<IEvent> events, CancellationToken ct)
         {
@@ -95,6 +96,7 @@ public sealed class LedgerProjection : IProjection
                 case RateCardVersionAdded added:
                     _book.RateCards = RateCardHistory.With(_book.RateCards, added);
                     _bookChanged = true;
+                    _versionOn.Clear();
                     await RepriceOpenMonthsAsync(e, BillingPeriod.Of(new DateTimeOffset(added.EffectiveFrom, TimeOnly.MinValue, TimeSpan.Zero)), ct);
                     break;
                 case TeamDefined defined:
@@ -133,7 +135,9 @@ public sealed class LedgerProjection : IProjection
         {
             var model = Meters.IsTokenMeter(usage.Meter) ? usage.Model : null;
             var gpuType = Meters.IsTokenMeter(usage.Meter) ? null : usage.GpuType;
-            var price = _book.RateCards?.InEffectOn(DateOnly.FromDateTime(usage.Timestamp.UtcDateTime))?.Prices
+            var day = DateOnly.FromDateTime(usage.Timestamp.UtcDateTime);
+            if (!_versionOn.TryGetValue(day, out var version)) _versionOn[day] = version = _book.RateCards?.InEffectOn(day);
+            var price = version?.Prices
                 .FirstOrDefault(p => p.Key == (usage.Meter, Meters.PricedItem(usage.Meter, model, gpuType)))?.Price;
             return new LineKey(usage.Meter, model, gpuType, price?.ToString(System.Globalization.CultureInfo.InvariantCulture), adjustmentFor);
         }
