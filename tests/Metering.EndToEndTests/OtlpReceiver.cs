@@ -29,35 +29,46 @@ public sealed class OtlpReceiver : IDisposable
     /// <summary>Metric name → the services that exported it.</summary>
     public ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> Metrics { get; } = new();
 
+    private volatile bool _stopping;
+
     private async Task ServeAsync()
     {
-        while (_listener.IsListening)
+        while (!_stopping)
         {
-            HttpListenerContext context;
             try
             {
-                context = await _listener.GetContextAsync();
+                var context = await _listener.GetContextAsync();
+                await RespondAsync(context);
             }
-            catch (Exception) when (!_listener.IsListening)
+            catch (Exception) when (_stopping)
             {
+                // Stopping closes the listener under a request being read or answered.
                 return;
             }
-            using var body = new MemoryStream();
-            await context.Request.InputStream.CopyToAsync(body);
-            var data = body.ToArray();
-            try
+            catch (Exception ex) when (ex is HttpListenerException or IOException)
             {
-                if (context.Request.Url!.AbsolutePath == "/v1/traces") ReadTraces(data);
-                else if (context.Request.Url.AbsolutePath == "/v1/metrics") ReadMetrics(data);
-                context.Response.StatusCode = 200;
+                // An exporter that hung up mid-request; the next one is served.
             }
-            catch (FormatException)
-            {
-                context.Response.StatusCode = 400;
-            }
-            context.Response.ContentType = "application/x-protobuf";
-            context.Response.Close();
         }
+    }
+
+    private async Task RespondAsync(HttpListenerContext context)
+    {
+        using var body = new MemoryStream();
+        await context.Request.InputStream.CopyToAsync(body);
+        var data = body.ToArray();
+        try
+        {
+            if (context.Request.Url!.AbsolutePath == "/v1/traces") ReadTraces(data);
+            else if (context.Request.Url.AbsolutePath == "/v1/metrics") ReadMetrics(data);
+            context.Response.StatusCode = 200;
+        }
+        catch (FormatException)
+        {
+            context.Response.StatusCode = 400;
+        }
+        context.Response.ContentType = "application/x-protobuf";
+        context.Response.Close();
     }
 
     // opentelemetry/proto/trace/v1: TracesData{1 ResourceSpans{1 Resource, 2 ScopeSpans{2 Span{1 trace_id, 2 span_id, 4 parent_span_id, 5 name, 6 kind}}}}
@@ -105,6 +116,7 @@ public sealed class OtlpReceiver : IDisposable
 
     public void Dispose()
     {
+        _stopping = true;
         _listener.Stop();
         _listener.Close();
         _loop.Wait(TimeSpan.FromSeconds(5));
