@@ -59,8 +59,8 @@ public static class ViewerTokens
             var token = separator > 0 ? pair[(separator + 1)..].Trim() : "";
             if (team.Length == 0 || token.Length == 0)
                 throw new InvalidOperationException($"{MeteringSettings.ViewerTokensVariable}: every entry must be 'team=token'.");
-            if (!Metering.Contracts.Usage.UsageEventRules.IsValidTenant(team))
-                throw new InvalidOperationException($"{MeteringSettings.ViewerTokensVariable}: '{team}' is not a valid team id.");
+            if (!Metering.Contracts.Usage.UsageEventRules.IsValidTenant(team) || team == "unallocated")
+                throw new InvalidOperationException($"{MeteringSettings.ViewerTokensVariable}: '{team}' is not a team a viewer can be scoped to.");
             if (token == adminToken || token == emitterToken || tokens.ContainsValue(token))
                 throw new InvalidOperationException($"{MeteringSettings.ViewerTokensVariable}: the token of team '{team}' is used by another role or team.");
             if (!tokens.TryAdd(team, token))

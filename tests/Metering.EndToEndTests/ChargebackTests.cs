@@ -147,6 +147,11 @@ public sealed class ChargebackTests(MeteringSystem system)
         Assert.Equal([Nlp, Research, Vision], (await Statement(Period, researchViewer)).Teams.Select(t => t.Team).Order());
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, $"/v1/invoices/{Camera}/{Period}/usage", researchViewer)).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/reconciliation/{Period}", researchViewer)).Status);
+        // The camera tenant moved to language mid-month: vision paid for part of the month and still reads that invoice.
+        var visionViewer = MeteringSystem.ViewerTokens[Vision];
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, $"/v1/invoices/{Camera}/{Period}", visionViewer)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/invoices/{Camera}/{ThisMonth}", visionViewer)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/invoices/{Chat}/{Period}", visionViewer)).Status);
         Assert.All(await FocusRows(Period, nlpViewer), r => Assert.Equal(Nlp, r["SubAccountId"]));
     }
 
@@ -171,6 +176,8 @@ public sealed class ChargebackTests(MeteringSystem system)
         });
         Assert.Equal(["items[0].cost", "items[0].gpu_hours", "items[0].gpu_type", "items[1].cost", "mode", "period"], Fields(capacity.Body));
         Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Get, "/v1/chargeback/2026-1?format=pdf", MeteringSystem.AdminToken)).Status);
+        foreach (var path in new[] { "/v1/chargeback/9999-12?format=focus", "/v1/reconciliation/9999-12", "/v1/invoices/cb-chat/9999-12", "/v1/chargeback/1999-12" })
+            Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Get, path, MeteringSystem.AdminToken)).Status);
     }
 
     /// <summary>

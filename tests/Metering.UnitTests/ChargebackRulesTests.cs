@@ -84,7 +84,8 @@ public sealed class ChargebackRulesTests
 
     [Theory]
     [InlineData("nlp", "team=token")]
-    [InlineData("Bad Team=token-1", "not a valid team id")]
+    [InlineData("Bad Team=token-1", "not a team a viewer can be scoped to")]
+    [InlineData("unallocated=token-1", "not a team a viewer can be scoped to")]
     [InlineData("nlp=admin-secret", "used by another role or team")]
     [InlineData("nlp=t1,vision=t1", "used by another role or team")]
     [InlineData("nlp=t1,nlp=t2", "appears twice")]

@@ -98,7 +98,8 @@ public static class VoidUsageHandler
         var adjustmentFor = batch.AdjustmentFor;
         while (stream.Aggregate?.Finalized is not null)
         {
-            adjustmentFor = month;
+            // The month the usage belongs to, however many finalized months the correction passes.
+            adjustmentFor ??= month;
             month = BillingPeriod.Next(month);
             stream = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(command.Tenant, month), ct);
         }

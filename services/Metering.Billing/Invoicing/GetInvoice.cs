@@ -21,7 +21,7 @@ public static class GetInvoice
     {
         var errors = InvoiceRoute.Errors(tenant, period);
         if (errors.Count > 0) return Results.ValidationProblem(errors);
-        if (!await TenantAccess.MayReadAsync(user, tenant, session, ct)) return BearerTokenHandler.Forbidden();
+        if (!await TenantAccess.MayReadAsync(user, tenant, period, session, ct)) return BearerTokenHandler.Forbidden();
 
         var usage = await session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(tenant, period), ct);
         if (usage is null)

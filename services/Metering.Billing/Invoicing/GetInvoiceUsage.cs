@@ -29,7 +29,7 @@ public static class GetInvoiceUsage
         if (offset is < 0) errors["offset"] = ["must be 0 or more"];
         if (limit is < 1 or > 10_000) errors["limit"] = ["must be 1 to 10000"];
         if (errors.Count > 0) return Results.ValidationProblem(errors);
-        if (!await TenantAccess.MayReadAsync(user, tenant, session, ct)) return BearerTokenHandler.Forbidden();
+        if (!await TenantAccess.MayReadAsync(user, tenant, period, session, ct)) return BearerTokenHandler.Forbidden();
 
         var events = await session.Events.FetchStreamAsync(BillingPeriod.UsageStream(tenant, period), token: ct);
         if (events.Count == 0)

@@ -12,6 +12,9 @@ public static class RateCardRules
 {
     public const string Currency = "USD";
     public const int MaxPrices = 10_000;
+    /// <summary>Bounds that keep quantity (≤ 1e12) × price exact in a decimal.</summary>
+    public const decimal MaxPrice = 1_000_000m;
+    public const int MaxScale = 10;
 
     public static NewRateCardVersion? Read(JsonElement root, ICollection<FieldError> errors)
     {
@@ -68,13 +71,21 @@ public static class RateCardRules
         }
         // Money is a decimal string: "0.60", never a JSON number that a client may have rounded through a double.
         var text = String(element, "price");
-        if (text is null || !decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var price) || price <= 0)
+        if (text is null || !decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var price) || price <= 0
+            || price > MaxPrice || price.Scale > MaxScale)
         {
-            errors.Add(new($"{prefix}.price", "must be a positive decimal string such as \"0.60\""));
+            errors.Add(new($"{prefix}.price", $"must be a positive decimal string such as \"0.60\", at most {MaxPrice} with at most {MaxScale} decimals"));
             price = 0;
         }
-        return errors.Count > before ? null : new RateCardPrice(meter!, model, gpuType, price);
+        return errors.Count > before ? null : new RateCardPrice(meter!, model, gpuType, Canonical(price));
     }
+
+    /// <summary>
+    /// One way of writing each price ("2.4" and "2.40" are both "2.40"), so equal prices of different versions make one
+    /// invoice line and one ledger line alike.
+    /// </summary>
+    public static decimal Canonical(decimal price) =>
+        decimal.Parse(price.ToString("0.00" + new string('#', MaxScale - 2), CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
     private static string? String(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

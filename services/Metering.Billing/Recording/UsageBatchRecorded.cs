@@ -35,7 +35,13 @@ public static class BillingPeriod
         DateOnly.ParseExact(month + "-01", "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture).AddMonths(1)
             .ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
 
-    public static bool TryParse(string period, out DateOnly start) =>
-        DateOnly.TryParseExact(period + "-01", "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,
-            System.Globalization.DateTimeStyles.None, out start) && period.Length == 7;
+    /// <summary>A month as <c>YYYY-MM</c> of the years 2000 to 9998 (so that the month after it always exists).</summary>
+    public static bool TryParse(string period, out DateOnly start)
+    {
+        start = default;
+        return period.Length == 7
+               && DateOnly.TryParseExact(period + "-01", "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,
+                   System.Globalization.DateTimeStyles.None, out start)
+               && start.Year is >= 2000 and <= 9998;
+    }
 }

@@ -8,13 +8,20 @@ using Metering.Contracts.Usage;
 
 namespace Metering.Billing.Chargeback.Statements;
 
-/// <summary>CSV writing per RFC 4180: a field is quoted when it holds a comma, quote or line break; null is empty.</summary>
+/// <summary>
+/// CSV writing per RFC 4180: a field is quoted when it holds a comma, quote or line break; null is empty. Text that a
+/// spreadsheet would run as a formula (a team named "=HYPERLINK(…)") is written with a leading apostrophe.
+/// </summary>
 internal static class Csv
 {
     public static string Row(IEnumerable<string?> fields) => string.Join(',', fields.Select(Field));
 
-    private static string Field(string? value) =>
-        value is null ? "" : value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+    private static string Field(string? value)
+    {
+        if (value is null) return "";
+        if (value.Length > 0 && value[0] is '=' or '+' or '@' or '\t' or '\r') value = "'" + value;
+        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
+    }
 
     public static string Number(decimal value) => value.ToString(CultureInfo.InvariantCulture);
 }
@@ -86,8 +93,9 @@ public static class FocusExport
                 cost, tenant, tenant, GetCurrency, end, start, "Usage", isCorrection ? "Correction" : null, Description(line), chargeEnd, chargeStart,
                 cost, cost, Issuer, cost, Csv.Number(line.Quantity / unit), PricingUnit(line.Meter), Issuer, Publisher(line), "AI and Machine Learning",
                 ServiceName(line.Meter),
-                $"{tenant}/{statement.Period}", Csv.Number(line.Quantity), ConsumedUnit(line.Meter), line.UnitPrice, line.UnitPrice, "Usage-Based",
-                line.UnitPrice is null ? null : "Standard", line.Team, team?.Name ?? line.Team,
+                // Usage no rate card prices is listed at 0, what it is billed.
+                $"{tenant}/{statement.Period}", Csv.Number(line.Quantity), ConsumedUnit(line.Meter), line.UnitPrice ?? "0", line.UnitPrice ?? "0", "Usage-Based",
+                "Standard", line.Team, team?.Name ?? line.Team,
                 tenant, line.Team, team?.CostCenter, team?.Parent, line.Meter, line.Model, line.GpuType, line.AdjustmentFor, statement.Capacity?.Mode,
             ]));
         }
@@ -126,9 +134,9 @@ public static class FocusExport
         return line.AdjustmentFor is null ? $"{what}, {price}" : $"Correction of {line.AdjustmentFor}: {what}, {price}";
     }
 
-    private static string PricingUnit(string meter) => Meters.IsTokenMeter(meter) ? "1M Tokens" : "GPU Hours";
+    private static string PricingUnit(string meter) => Meters.IsTokenMeter(meter) ? "1000000 Tokens" : "Hours";
 
-    private static string ConsumedUnit(string meter) => Meters.IsTokenMeter(meter) ? "Tokens" : "GPU Seconds";
+    private static string ConsumedUnit(string meter) => Meters.IsTokenMeter(meter) ? "Tokens" : "Seconds";
 
     private static string ServiceName(string meter) => Meters.IsTokenMeter(meter) ? "AI Inference" : "GPU Compute";
 

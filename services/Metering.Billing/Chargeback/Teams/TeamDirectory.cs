@@ -74,13 +74,18 @@ public sealed class TeamDirectoryProjection : SingleStreamProjection<TeamDirecto
     public static TeamDirectory Apply(TenantTeamAssigned e, TeamDirectory current) => current.Apply(e);
 }
 
-/// <summary>Who may read a tenant's invoices: admins, and viewers of the tenant's team or a team above it.</summary>
+/// <summary>
+/// Who may read a tenant's invoice of a month: admins, and viewers of a team at or above the tenant's team now or a team
+/// the ledger charged for that month (a tenant that moved stays readable for the team that paid for it).
+/// </summary>
 public static class TenantAccess
 {
-    public static async Task<bool> MayReadAsync(ClaimsPrincipal user, string tenant, IQuerySession session, CancellationToken ct)
+    public static async Task<bool> MayReadAsync(ClaimsPrincipal user, string tenant, string period, IQuerySession session, CancellationToken ct)
     {
         if (user.ViewerTeam() is not { } scope) return user.IsInRole(Roles.Admin);
         var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
-        return directory.Covers(scope, directory.TeamOf(tenant));
+        if (directory.Covers(scope, directory.TeamOf(tenant))) return true;
+        var charged = await session.LoadAsync<Ledger.LedgerBalance>(Recording.BillingPeriod.UsageStream(tenant, period), ct);
+        return charged?.Lines.Any(l => directory.Covers(scope, l.Team)) == true;
     }
 }
