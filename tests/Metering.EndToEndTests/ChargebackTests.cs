@@ -140,6 +140,11 @@ public sealed class ChargebackTests(MeteringSystem system)
         var nlpViewer = MeteringSystem.ViewerTokens[Nlp];
         var nlpStatement = await Statement(Period, nlpViewer);
         Assert.Equal([Nlp], nlpStatement.Teams.Select(t => t.Team));
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/chargeback/{Period}?team={Vision}", nlpViewer)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/chargeback/{Period}?team={Research}&format=focus", nlpViewer)).Status);
+        var narrowed = await Send(HttpMethod.Get, $"/v1/chargeback/{Period}?team={Vision}", MeteringSystem.ViewerTokens[Research]);
+        Assert.Equal([Vision], JsonSerializer.Deserialize<ChargebackStatementView>(narrowed.Body, MeteringJson.Options)!.Teams.Select(t => t.Team));
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Get, $"/v1/chargeback/{Period}?team=e2e-nobody", MeteringSystem.AdminToken)).Status);
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, $"/v1/invoices/{Chat}/{Period}", nlpViewer)).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/invoices/{Lab}/{Period}", nlpViewer)).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/invoices/{Orphan}/{Period}/usage", nlpViewer)).Status);

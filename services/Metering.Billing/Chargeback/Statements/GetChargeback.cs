@@ -8,7 +8,9 @@ using Metering.ServiceDefaults;
 namespace Metering.Billing.Chargeback.Statements;
 
 /// <summary>
-/// <c>GET /v1/chargeback/{period}?format=json|csv|focus</c> (admin; a viewer gets its team and the teams below it).
+/// <c>GET /v1/chargeback/{period}?format=json|csv|focus&amp;team=</c> (admin; a viewer gets its team and the teams below
+/// it). <c>team</c> narrows the statement to that team and the teams below it; a viewer asking for a team outside its
+/// own gets 403.
 /// </summary>
 public static class GetChargeback
 {
@@ -17,15 +19,28 @@ public static class GetChargeback
     public static void MapGetChargeback(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/chargeback/{period}", HandleAsync).RequireAuthorization(Policies.Reader);
 
-    private static async Task<IResult> HandleAsync(string period, string? format, ClaimsPrincipal user, IDocumentStore store, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(string period, string? format, string? team, ClaimsPrincipal user, IDocumentStore store,
+        CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (!BillingPeriod.TryParse(period, out _)) errors["period"] = ["must be a month as YYYY-MM"];
         if (format is not (null or "json" or "csv" or "focus")) errors["format"] = ["must be json, csv or focus"];
+        if (team is not null && !Contracts.Usage.UsageEventRules.IsValidTenant(team)) errors["team"] = [Contracts.Usage.UsageEventRules.TenantRule];
         if (errors.Count > 0) return Results.ValidationProblem(errors);
 
+        var scope = user.ViewerTeam();
+        if (team is not null)
+        {
+            await using var session = store.QuerySession();
+            var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+            if (scope is not null && !directory.Covers(scope, team)) return BearerTokenHandler.Forbidden();
+            if (!directory.Teams.ContainsKey(team) && team != TeamDirectory.Unallocated)
+                return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No team", detail: $"There is no team '{team}'.");
+            scope = team;
+        }
+
         var current = await LedgerProgress.WaitUntilCurrentAsync(store, LedgerWait, ct);
-        var statement = await LoadAsync(store, period, user.ViewerTeam(), ct);
+        var statement = await LoadAsync(store, period, scope, ct);
         return format switch
         {
             "csv" => Results.Text(StatementCsv.Write(statement), "text/csv; charset=utf-8"),
