@@ -30,6 +30,13 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
     /// </summary>
     protected virtual TimeSpan StoreTimeout => TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long the consumer may hold no partition before it leaves and rejoins its group. A member that lost its
+    /// partitions in a rebalance and is not given any back after another member died (seen with the development broker)
+    /// would otherwise sit idle while its group's partitions go unread; with nothing assigned, rejoining costs nothing.
+    /// </summary>
+    protected virtual TimeSpan IdleRejoin => TimeSpan.FromSeconds(30);
+
     /// <summary>Stores the effect of a batch. Must be idempotent: a batch, or part of one, can be delivered again.</summary>
     protected abstract Task HandleAsync(UsageBatch batch, CancellationToken ct);
 
@@ -49,6 +56,11 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (UnassignedTooLongException ex)
+            {
+                IsRunning = false;
+                logger.LogWarning("{Message}; rejoining group {Group}", ex.Message, GroupId);
             }
             catch (Exception ex)
             {
@@ -90,8 +102,12 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
         (Task Storing, List<ConsumeResult<string?, byte[]?>> Records)? inFlight = null;
         try
         {
+            var unassignedSince = Stopwatch.GetTimestamp();
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (consumer.Assignment.Count > 0 || inFlight is not null) unassignedSince = Stopwatch.GetTimestamp();
+                else if (Stopwatch.GetElapsedTime(unassignedSince) > IdleRejoin)
+                    throw new UnassignedTooLongException($"No partition assigned for {IdleRejoin.TotalSeconds:F0} s");
                 var (records, batch) = NextBatch(consumer, inFlight?.Storing, stoppingToken);
                 if (inFlight is { } previous)
                 {
@@ -196,3 +212,5 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
             ? parent
             : default;
 }
+
+internal sealed class UnassignedTooLongException(string message) : Exception(message);
