@@ -21,6 +21,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
     public bool IsRunning { get; private set; }
 
     protected abstract string GroupId { get; }
+    protected TimeProvider Clock => clock;
     protected virtual int MaxBatch => 5000;
     protected virtual TimeSpan BatchWindow => TimeSpan.FromMilliseconds(20);
 

@@ -9,6 +9,7 @@ public sealed class BudgetStoreTests : IAsyncLifetime
     private static readonly DateOnly Today = DateOnly.FromDateTime(DateTime.UtcNow);
     private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(TestInfrastructure.Postgres);
     private readonly string _tenant = TestInfrastructure.UniqueTenant("budget-store");
+    private readonly string _other = TestInfrastructure.UniqueTenant("budget-store");
     private BudgetStore Store => new(_dataSource);
 
     public Task InitializeAsync() => Store.MigrateAsync(CancellationToken.None);
@@ -16,25 +17,29 @@ public sealed class BudgetStoreTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await using var command = _dataSource.CreateCommand(
-            $"delete from {BudgetStore.Schema}.usage_seen where tenant = @tenant; delete from {BudgetStore.Schema}.period_totals where tenant = @tenant");
-        command.Parameters.AddWithValue("tenant", _tenant);
+            $"delete from {BudgetStore.Schema}.usage_seen where tenant = any(@tenants); delete from {BudgetStore.Schema}.period_totals where tenant = any(@tenants); " +
+            $"delete from {BudgetStore.Schema}.tenant_progress where tenant = any(@tenants)");
+        command.Parameters.AddWithValue("tenants", new[] { _tenant, _other });
         await command.ExecuteNonQueryAsync();
         await _dataSource.DisposeAsync();
     }
 
     private static UsageIncrement Increment(string id, decimal quantity, string meter = Meters.InputTokens) => new(id, meter, quantity, Today);
 
-    private async Task<decimal> Used(string meter, string period) =>
-        (await Store.LoadAsync(_tenant, Today.AddDays(-Today.Day + 1), CancellationToken.None))
+    private async Task<decimal> Used(string meter, string period, string? tenant = null) =>
+        (await Store.LoadAsync(tenant ?? _tenant, Today.AddDays(-Today.Day + 1), CancellationToken.None)).Totals
         .Where(t => t.Meter == meter && t.Period == period).Sum(t => t.Used);
+
+    private async Task<TenantApplied> Apply(params UsageIncrement[] increments) =>
+        Assert.Single(await Store.ApplyBatchAsync([(_tenant, increments)], CancellationToken.None));
 
     [Fact]
     public async Task Applying_the_same_batch_twice_counts_it_once()
     {
         var batch = new[] { Increment("a", 100), Increment("b", 23), Increment("c", 0.5m, Meters.GpuSeconds) };
 
-        Assert.Equal(3, (await Store.ApplyAsync(_tenant, batch, CancellationToken.None)).Count);
-        Assert.Empty(await Store.ApplyAsync(_tenant, batch, CancellationToken.None));
+        Assert.Equal(3, (await Apply(batch)).Applied.Count);
+        Assert.Empty((await Apply(batch)).Applied);
 
         Assert.Equal(123, await Used(Meters.InputTokens, "day"));
         Assert.Equal(123, await Used(Meters.InputTokens, "month"));
@@ -44,10 +49,10 @@ public sealed class BudgetStoreTests : IAsyncLifetime
     [Fact]
     public async Task A_batch_overlapping_an_earlier_one_counts_only_the_new_events()
     {
-        await Store.ApplyAsync(_tenant, [Increment("a", 100), Increment("b", 10)], CancellationToken.None);
-        var applied = await Store.ApplyAsync(_tenant, [Increment("b", 10), Increment("c", 1), Increment("c", 1)], CancellationToken.None);
+        await Apply(Increment("a", 100), Increment("b", 10));
+        var applied = await Apply(Increment("b", 10), Increment("c", 1), Increment("c", 1));
 
-        Assert.Equal(["c"], applied.Select(i => i.Id));
+        Assert.Equal(["c"], applied.Applied.Select(i => i.Id));
         Assert.Equal(111, await Used(Meters.InputTokens, "day"));
     }
 
@@ -56,9 +61,25 @@ public sealed class BudgetStoreTests : IAsyncLifetime
     {
         var batch = Enumerable.Range(0, 200).Select(i => Increment($"e{i}", i)).ToArray();
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Store.ApplyAsync(_tenant, batch, CancellationToken.None))));
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Apply(batch))));
 
-        Assert.Equal(200, results.Sum(r => r.Count));
+        Assert.Equal(200, results.Sum(r => r.Applied.Count));
         Assert.Equal(Enumerable.Range(0, 200).Sum(), await Used(Meters.InputTokens, "month"));
+        // Eight batches, each one link of the tenant's chain.
+        Assert.Equal(results.Select(r => r.Previous).Order().Skip(1), results.Select(r => r.Sequence).Order().SkipLast(1));
+    }
+
+    [Fact]
+    public async Task One_batch_stores_every_tenant_and_links_each_tenant_to_its_previous_batch()
+    {
+        var first = await Store.ApplyBatchAsync([(_tenant, [Increment("a", 5)]), (_other, [Increment("a", 7), Increment("b", 1)])], CancellationToken.None);
+        var second = await Store.ApplyBatchAsync([(_other, [Increment("b", 1), Increment("c", 2)])], CancellationToken.None);
+
+        Assert.Equal([0L, 0L], first.Select(t => t.Previous));
+        Assert.Equal(first.Single(t => t.Tenant == _other).Sequence, Assert.Single(second).Previous);
+        Assert.Equal(["c"], second[0].Applied.Select(i => i.Id));
+        Assert.Equal((5m, 10m), (await Used(Meters.InputTokens, "day"), await Used(Meters.InputTokens, "day", _other)));
+        var stored = await Store.LoadAsync(_other, Today.AddDays(-Today.Day + 1), CancellationToken.None);
+        Assert.Equal(second[0].Sequence, stored.Sequence);
     }
 }

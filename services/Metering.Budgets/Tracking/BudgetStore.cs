@@ -15,7 +15,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
 
     /// <summary>Every table <see cref="MigrateAsync"/> creates.</summary>
     public static readonly string[] Tables =
-        [.. new[] { "usage_seen", "quotas", "quota_changes", "reservations", "alerts_sent", "voids", "statuses", "period_totals" }.Select(t => $"{Schema}.{t}")];
+        [.. new[] { "usage_seen", "quotas", "quota_changes", "reservations", "alerts_sent", "voids", "statuses", "period_totals", "tenant_progress" }.Select(t => $"{Schema}.{t}")];
 
     public async Task MigrateAsync(CancellationToken ct)
     {
@@ -75,70 +75,100 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
                 period_start date not null,
                 used numeric not null,
                 primary key (tenant, period, period_start, meter));
+            create table if not exists {Schema}.tenant_progress (
+                tenant text primary key,
+                sequence bigint not null,
+                previous bigint not null);
             commit;
             """);
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Records the increments never seen before for this tenant and returns exactly those.</summary>
-    public async Task<IReadOnlyList<UsageIncrement>> ApplyAsync(string tenant, IReadOnlyList<UsageIncrement> increments, CancellationToken ct)
+    /// <summary>
+    /// Records a whole consumer batch in one transaction: a receipt per (tenant, id), the new increments added to the
+    /// totals, settled reservations deleted, and each tenant's place in the chain of batches that touched it (this
+    /// batch's number and the one before), which its grain uses to tell whether it missed one. The number counts up per
+    /// tenant under the row's lock, so it follows the order in which batches of the tenant commit. Returns, per tenant,
+    /// exactly the increments never seen before.
+    /// </summary>
+    public async Task<IReadOnlyList<TenantApplied>> ApplyBatchAsync(IReadOnlyList<(string Tenant, IReadOnlyList<UsageIncrement> Increments)> batch, CancellationToken ct)
     {
-        // The same id may appear twice in one batch: keep the first.
-        var unique = increments.DistinctBy(i => i.Id).ToList();
+        // The same id may appear twice for a tenant: keep the first. Rows in one order everywhere, so batches never deadlock.
+        var rows = batch.SelectMany(t => t.Increments.DistinctBy(i => i.Id).Select(i => (t.Tenant, Increment: i)))
+            .OrderBy(r => r.Tenant, StringComparer.Ordinal).ThenBy(r => r.Increment.Id, StringComparer.Ordinal)
+            .ToList();
+        var tenants = batch.Select(t => t.Tenant).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
 
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
 
-        var fresh = new HashSet<string>(StringComparer.Ordinal);
+        var fresh = new HashSet<(string, string)>();
         await using (var seen = new NpgsqlCommand($"""
             insert into {Schema}.usage_seen (tenant, id, day)
-            select @tenant, u.id, u.day from unnest(@ids, @days) as u(id, day)
+            select * from unnest(@tenants, @ids, @days)
             on conflict do nothing
-            returning id
+            returning tenant, id
             """, connection, transaction))
         {
-            seen.Parameters.AddWithValue("tenant", tenant);
-            seen.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = unique.Select(i => i.Id).ToArray() });
-            seen.Parameters.Add(new NpgsqlParameter("days", NpgsqlDbType.Array | NpgsqlDbType.Date) { Value = unique.Select(i => i.Day).ToArray() });
+            seen.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Select(r => r.Tenant).ToArray() });
+            seen.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Select(r => r.Increment.Id).ToArray() });
+            seen.Parameters.Add(new NpgsqlParameter("days", NpgsqlDbType.Array | NpgsqlDbType.Date) { Value = rows.Select(r => r.Increment.Day).ToArray() });
             await using var reader = await seen.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) fresh.Add(reader.GetString(0));
+            while (await reader.ReadAsync(ct)) fresh.Add((reader.GetString(0), reader.GetString(1)));
         }
+        var applied = rows.Where(r => fresh.Contains((r.Tenant, r.Increment.Id))).ToList();
+        await AddToTotalsAsync(applied.SelectMany(r => PeriodTotal.Of(r.Increment).Select(t => (r.Tenant, Total: t))), connection, transaction, ct);
 
-        var applied = unique.Where(i => fresh.Contains(i.Id)).ToList();
-        await AddToTotalsAsync(tenant, applied, connection, transaction, ct);
-
-        var settled = applied.Where(i => i.ReservationId is not null).Select(i => i.ReservationId!).ToArray();
-        if (settled.Length > 0)
+        var settled = applied.Where(r => r.Increment.ReservationId is not null).ToList();
+        if (settled.Count > 0)
         {
-            await using var settle = new NpgsqlCommand($"delete from {Schema}.reservations where tenant = @tenant and id = any(@ids)", connection, transaction);
-            settle.Parameters.AddWithValue("tenant", tenant);
-            settle.Parameters.AddWithValue("ids", settled);
+            await using var settle = new NpgsqlCommand(
+                $"delete from {Schema}.reservations where (tenant, id) in (select * from unnest(@tenants, @ids))", connection, transaction);
+            settle.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = settled.Select(r => r.Tenant).ToArray() });
+            settle.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = settled.Select(r => r.Increment.ReservationId!).ToArray() });
             await settle.ExecuteNonQueryAsync(ct);
         }
 
+        var chain = new Dictionary<string, (long Sequence, long Previous)>(StringComparer.Ordinal);
+        await using (var progress = new NpgsqlCommand($"""
+            insert into {Schema}.tenant_progress (tenant, sequence, previous)
+            select t.tenant, 1, 0 from unnest(@tenants) as t(tenant)
+            order by t.tenant
+            on conflict (tenant) do update set previous = {Schema}.tenant_progress.sequence, sequence = {Schema}.tenant_progress.sequence + 1
+            returning tenant, sequence, previous
+            """, connection, transaction))
+        {
+            progress.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = tenants });
+            await using var reader = await progress.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) chain[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2));
+        }
+
         await transaction.CommitAsync(ct);
-        return applied;
+        return tenants.Select(t => new TenantApplied(t, applied.Where(r => r.Tenant == t).Select(r => r.Increment).ToList(), chain[t].Sequence, chain[t].Previous))
+            .ToList();
     }
 
-    /// <summary>Adds the increments (negative ones subtract) to the tenant's day and month totals, in one statement.</summary>
-    private static async Task AddToTotalsAsync(string tenant, IEnumerable<UsageIncrement> increments, NpgsqlConnection connection,
+    /// <summary>Adds totals (negative ones subtract) to the tenants' day and month totals, in one statement.</summary>
+    private static async Task AddToTotalsAsync(IEnumerable<(string Tenant, PeriodTotal Total)> totals, NpgsqlConnection connection,
         NpgsqlTransaction transaction, CancellationToken ct)
     {
-        var totals = increments.SelectMany(PeriodTotal.Of)
-            .GroupBy(t => (t.Meter, t.Period, t.Start))
-            .Select(g => new PeriodTotal(g.Key.Meter, g.Key.Period, g.Key.Start, g.Sum(t => t.Used)))
+        var sums = totals
+            .GroupBy(t => (t.Tenant, t.Total.Meter, t.Total.Period, t.Total.Start))
+            .Select(g => (g.Key.Tenant, Total: new PeriodTotal(g.Key.Meter, g.Key.Period, g.Key.Start, g.Sum(t => t.Total.Used))))
+            .OrderBy(t => t.Tenant, StringComparer.Ordinal).ThenBy(t => t.Total.Period, StringComparer.Ordinal)
+            .ThenBy(t => t.Total.Start).ThenBy(t => t.Total.Meter, StringComparer.Ordinal)
             .ToList();
-        if (totals.Count == 0) return;
+        if (sums.Count == 0) return;
         await using var upsert = new NpgsqlCommand($"""
             insert into {Schema}.period_totals (tenant, meter, period, period_start, used)
-            select @tenant, t.meter, t.period, t.start, t.used from unnest(@meters, @periods, @starts, @used) as t(meter, period, start, used)
+            select * from unnest(@tenants, @meters, @periods, @starts, @used)
             on conflict (tenant, period, period_start, meter) do update set used = {Schema}.period_totals.used + excluded.used
             """, connection, transaction);
-        upsert.Parameters.AddWithValue("tenant", tenant);
-        upsert.Parameters.Add(new NpgsqlParameter("meters", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = totals.Select(t => t.Meter).ToArray() });
-        upsert.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = totals.Select(t => t.Period).ToArray() });
-        upsert.Parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.Date) { Value = totals.Select(t => t.Start).ToArray() });
-        upsert.Parameters.Add(new NpgsqlParameter("used", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = totals.Select(t => t.Used).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sums.Select(t => t.Tenant).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter("meters", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sums.Select(t => t.Total.Meter).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sums.Select(t => t.Total.Period).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.Date) { Value = sums.Select(t => t.Total.Start).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter("used", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = sums.Select(t => t.Total.Used).ToArray() });
         await upsert.ExecuteNonQueryAsync(ct);
     }
 
@@ -165,7 +195,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
             seen.Parameters.AddWithValue("day", giveBack.Day);
             counted = await seen.ExecuteNonQueryAsync(ct) == 0;
         }
-        if (counted) await AddToTotalsAsync(tenant, [giveBack], connection, transaction, ct);
+        if (counted) await AddToTotalsAsync(PeriodTotal.Of(giveBack).Select(t => (tenant, t)), connection, transaction, ct);
         await transaction.CommitAsync(ct);
         return counted;
     }
@@ -245,17 +275,34 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
         return await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>The tenant's totals of the periods that start on or after <paramref name="since"/>.</summary>
-    public async Task<IReadOnlyList<PeriodTotal>> LoadAsync(string tenant, DateOnly since, CancellationToken ct)
+    /// <summary>
+    /// The tenant's totals of the periods that start on or after <paramref name="since"/> and the sequence of the last
+    /// batch they include, read in one snapshot.
+    /// </summary>
+    public async Task<TenantUsage> LoadAsync(string tenant, DateOnly since, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(
-            $"select meter, period, period_start, used from {Schema}.period_totals where tenant = @tenant and period_start >= @since");
-        command.Parameters.AddWithValue("tenant", tenant);
-        command.Parameters.AddWithValue("since", since);
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         var totals = new List<PeriodTotal>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            totals.Add(new(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2), reader.GetDecimal(3)));
-        return totals;
+        await using (var command = new NpgsqlCommand(
+            $"select meter, period, period_start, used from {Schema}.period_totals where tenant = @tenant and period_start >= @since", connection, transaction))
+        {
+            command.Parameters.AddWithValue("tenant", tenant);
+            command.Parameters.AddWithValue("since", since);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                totals.Add(new(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2), reader.GetDecimal(3)));
+        }
+        await using var sequence = new NpgsqlCommand($"select coalesce((select sequence from {Schema}.tenant_progress where tenant = @tenant), 0)", connection, transaction);
+        sequence.Parameters.AddWithValue("tenant", tenant);
+        var last = (long)(await sequence.ExecuteScalarAsync(ct))!;
+        await transaction.CommitAsync(ct);
+        return new TenantUsage(totals, last);
     }
 }
+
+/// <summary>What a batch counted for one tenant, and where the batch sits in the chain of batches of that tenant.</summary>
+public sealed record TenantApplied(string Tenant, IReadOnlyList<UsageIncrement> Applied, long Sequence, long Previous);
+
+/// <summary>A tenant's stored totals and the sequence of the last batch they include.</summary>
+public sealed record TenantUsage(IReadOnlyList<PeriodTotal> Totals, long Sequence);

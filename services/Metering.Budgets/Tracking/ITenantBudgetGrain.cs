@@ -7,9 +7,12 @@ namespace Metering.Budgets.Tracking;
 [Alias("Metering.Budgets.ITenantBudgetGrain")]
 public interface ITenantBudgetGrain : IGrainWithStringKey
 {
-    /// <summary>Counts the increments not counted before (by id) and returns how many were new.</summary>
-    [Alias("ApplyUsage")]
-    Task<int> ApplyUsage(IReadOnlyList<UsageIncrement> increments);
+    /// <summary>
+    /// Takes in what a stored batch counted for this tenant (<see cref="BudgetStore.ApplyBatchAsync"/>). A grain that
+    /// finds it missed a batch of the chain (<paramref name="previous"/> is not the last one it took in) reloads its totals.
+    /// </summary>
+    [Alias("Applied")]
+    Task Applied(IReadOnlyList<UsageIncrement> applied, long sequence, long previous);
 
     /// <summary>Usage of the current UTC day and month, limits and status.</summary>
     [Alias("GetBudget"), AlwaysInterleave]

@@ -45,6 +45,13 @@ public sealed class TenantBudget(CostOf? costOf = null)
         _used[key] = _used.GetValueOrDefault(key) + total.Used;
     }
 
+    /// <summary>Forgets what was added and starts from <paramref name="totals"/> (the stored totals).</summary>
+    public void ReplaceUsage(IEnumerable<PeriodTotal> totals)
+    {
+        _used.Clear();
+        foreach (var total in totals) Add(total);
+    }
+
     public decimal Used(string meter, string period, DateOnly start) => _used.GetValueOrDefault((meter, period, start));
 
     /// <summary>The usage of the current UTC day and month, every meter.</summary>

@@ -24,6 +24,8 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     private string _publishedStatus = BudgetStatuses.Ok;
     private readonly HashSet<(string Meter, string Period, DateOnly Start, string Threshold)> _alerted = [];
     private IGrainTimer? _resetTimer;
+    /// <summary>The last stored batch of this tenant that the in-memory totals include.</summary>
+    private long _lastBatch;
 
     private string Tenant => this.GetPrimaryKeyString();
 
@@ -38,8 +40,9 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     {
         Interlocked.Increment(ref _active);
         var now = clock.GetUtcNow();
-        foreach (var total in await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, now), cancellationToken))
-            _budget.Add(total);
+        var stored = await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, now), cancellationToken);
+        _budget.ReplaceUsage(stored.Totals);
+        _lastBatch = stored.Sequence;
         _budget.SetLimits(await quotas.LoadAsync(Tenant, cancellationToken));
         foreach (var reservation in await store.LoadReservationsAsync(Tenant, cancellationToken))
             _budget.Reserve(reservation);
@@ -49,20 +52,29 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
         await AfterChangeAsync(cancellationToken);
     }
 
-    public async Task<int> ApplyUsage(IReadOnlyList<UsageIncrement> increments)
+    public async Task Applied(IReadOnlyList<UsageIncrement> applied, long sequence, long previous)
     {
-        // cost_usd counts usage at the rate card in effect today.
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var priced = increments.Select(i => i with { Cost = rateCards.CostOf(i.Meter, i.Model, i.GpuType, i.Quantity, today) }).ToList();
-        var applied = await store.ApplyAsync(Tenant, priced, CancellationToken.None);
-        foreach (var increment in applied)
+        // Already in the totals this grain loaded.
+        if (sequence <= _lastBatch) return;
+        if (previous == _lastBatch)
         {
-            foreach (var total in PeriodTotal.Of(increment)) _budget.Add(total);
-            if (increment.ReservationId is { } reservation) _budget.Settle(reservation);
-            Diagnostics.BudgetMetrics.Spent(Tenant, increment.Cost);
+            foreach (var increment in applied)
+            {
+                foreach (var total in PeriodTotal.Of(increment)) _budget.Add(total);
+                if (increment.ReservationId is { } reservation) _budget.Settle(reservation);
+                Diagnostics.BudgetMetrics.Spent(Tenant, increment.Cost);
+            }
+            _lastBatch = sequence;
         }
-        if (applied.Count > 0) await AfterChangeAsync(CancellationToken.None);
-        return applied.Count;
+        else
+        {
+            // A batch of this tenant was stored but never reached this grain (its call failed): the store has it.
+            logger.LogWarning("Tenant {Tenant} missed batch {Previous}; reloading its totals", Tenant, previous);
+            var stored = await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, clock.GetUtcNow()), CancellationToken.None);
+            _budget.ReplaceUsage(stored.Totals);
+            _lastBatch = stored.Sequence;
+        }
+        await AfterChangeAsync(CancellationToken.None);
     }
 
     public Task<BudgetView> GetBudget() => Task.FromResult(View(clock.GetUtcNow()));
