@@ -54,25 +54,26 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
 
     public async Task Applied(IReadOnlyList<UsageIncrement> applied, long sequence, long previous)
     {
-        // Already in the totals this grain loaded.
-        if (sequence <= _lastBatch) return;
-        if (previous == _lastBatch)
+        switch (BatchChain.Step(sequence, previous, _lastBatch))
         {
-            foreach (var increment in applied)
-            {
-                foreach (var total in PeriodTotal.Of(increment)) _budget.Add(total);
-                if (increment.ReservationId is { } reservation) _budget.Settle(reservation);
-                Diagnostics.BudgetMetrics.Spent(Tenant, increment.Cost);
-            }
-            _lastBatch = sequence;
-        }
-        else
-        {
-            // A batch of this tenant was stored but never reached this grain (its call failed): the store has it.
-            logger.LogWarning("Tenant {Tenant} missed batch {Previous}; reloading its totals", Tenant, previous);
-            var stored = await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, clock.GetUtcNow()), CancellationToken.None);
-            _budget.ReplaceUsage(stored.Totals);
-            _lastBatch = stored.Sequence;
+            case BatchStep.AlreadyCounted:
+                return;
+            case BatchStep.Next:
+                foreach (var increment in applied)
+                {
+                    foreach (var total in PeriodTotal.Of(increment)) _budget.Add(total);
+                    if (increment.ReservationId is { } reservation) _budget.Settle(reservation);
+                    Diagnostics.BudgetMetrics.Spent(Tenant, increment.Cost);
+                }
+                _lastBatch = sequence;
+                break;
+            case BatchStep.Missed:
+                // A batch of this tenant was stored but never reached this grain (its call failed): the store has it.
+                logger.LogWarning("Tenant {Tenant} missed batch {Previous}; reloading its totals", Tenant, previous);
+                var stored = await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, clock.GetUtcNow()), CancellationToken.None);
+                _budget.ReplaceUsage(stored.Totals);
+                _lastBatch = stored.Sequence;
+                break;
         }
         await AfterChangeAsync(CancellationToken.None);
     }
