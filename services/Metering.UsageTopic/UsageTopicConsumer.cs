@@ -83,7 +83,9 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
-            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            // Eager (stop-the-world) rebalancing: with cooperative-sticky the development broker was seen to leave a member
+            // without partitions for good when another member died in the middle of a rebalance.
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.RoundRobin,
             FetchWaitMaxMs = 10,
             // A dead instance's partitions move to the living ones after 10 s instead of Kafka's default 45 s.
             SessionTimeoutMs = 10_000,
