@@ -17,4 +17,8 @@ public static class Meters
 
     /// <summary>What a price of the meter is for: the model of a token meter, the GPU type of <c>gpu_seconds</c>.</summary>
     public static string? PricedItem(string meter, string? model, string? gpuType) => IsTokenMeter(meter) ? model : gpuType;
+
+    /// <summary>What counts of a usage's model and GPU type: the model of a token meter, the GPU type of <c>gpu_seconds</c>.</summary>
+    public static (string? Model, string? GpuType) ItemOf(string meter, string? model, string? gpuType) =>
+        IsTokenMeter(meter) ? (model, null) : (null, gpuType);
 }

@@ -46,7 +46,9 @@ public static class GetInvoiceUsage
         return Results.Ok(new { tenant, period, offset = offset ?? 0, usage = page });
     }
 
-    private static UsageEntry Entry(RecordedUsage u, decimal quantity, string? adjustmentFor, string? voidReason) =>
-        new(u.Id, u.Meter, Meters.IsTokenMeter(u.Meter) ? u.Model : null, Meters.IsTokenMeter(u.Meter) ? null : u.GpuType, quantity, u.Timestamp, u.Service,
-            adjustmentFor, voidReason);
+    private static UsageEntry Entry(RecordedUsage u, decimal quantity, string? adjustmentFor, string? voidReason)
+    {
+        var (model, gpuType) = Meters.ItemOf(u.Meter, u.Model, u.GpuType);
+        return new(u.Id, u.Meter, model, gpuType, quantity, u.Timestamp, u.Service, adjustmentFor, voidReason);
+    }
 }

@@ -34,5 +34,5 @@ public static class InvoicePricing
     }
 
     private static decimal? PriceOn(RateCardHistory? rateCards, DailyUsage usage) =>
-        rateCards?.InEffectOn(usage.Day)?.Prices.FirstOrDefault(p => p.Key == (usage.Meter, Meters.PricedItem(usage.Meter, usage.Model, usage.GpuType)))?.Price;
+        rateCards?.InEffectOn(usage.Day)?.PriceOf(usage.Meter, usage.Model, usage.GpuType);
 }

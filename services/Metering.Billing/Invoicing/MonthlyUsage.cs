@@ -28,8 +28,7 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
         var days = Days.ToList();
         foreach (var e in recorded.Usage)
         {
-            var model = Meters.IsTokenMeter(e.Meter) ? e.Model : null;
-            var gpuType = Meters.IsTokenMeter(e.Meter) ? null : e.GpuType;
+            var (model, gpuType) = Meters.ItemOf(e.Meter, e.Model, e.GpuType);
             if (recorded.AdjustmentFor is null)
             {
                 var index = lines.FindIndex(l => l.Meter == e.Meter && l.Model == model && l.GpuType == gpuType);

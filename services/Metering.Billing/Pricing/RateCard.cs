@@ -14,6 +14,10 @@ public sealed record RateCardPrice(string Meter, string? Model, string? GpuType,
 /// <summary>The event of the <c>rate-card</c> stream: a version was added.</summary>
 public sealed record RateCardVersionAdded(int Version, string Currency, DateOnly EffectiveFrom, IReadOnlyList<RateCardPrice> Prices, DateTimeOffset AddedAt, string AddedBy)
 {
+    /// <summary>This version's price of a meter's model or GPU type, if it has one.</summary>
+    public decimal? PriceOf(string meter, string? model, string? gpuType) =>
+        Prices.FirstOrDefault(p => p.Key == (meter, Meters.PricedItem(meter, model, gpuType)))?.Price;
+
     public RateCardVersionView ToView() => new(Version, Currency, EffectiveFrom,
         Prices.Select(p => new RateCardPriceView(p.Meter, p.Model, p.GpuType, p.Price.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList(), AddedAt);
 }

@@ -133,12 +133,10 @@ public sealed class LedgerProjection : IProjection
         /// <summary>The invoice line a usage counts on: its meter and model or GPU type, the price in effect on its day.</summary>
         private LineKey Key(RecordedUsage usage, string? adjustmentFor)
         {
-            var model = Meters.IsTokenMeter(usage.Meter) ? usage.Model : null;
-            var gpuType = Meters.IsTokenMeter(usage.Meter) ? null : usage.GpuType;
+            var (model, gpuType) = Meters.ItemOf(usage.Meter, usage.Model, usage.GpuType);
             var day = DateOnly.FromDateTime(usage.Timestamp.UtcDateTime);
             if (!_versionOn.TryGetValue(day, out var version)) _versionOn[day] = version = _book.RateCards?.InEffectOn(day);
-            var price = version?.Prices
-                .FirstOrDefault(p => p.Key == (usage.Meter, Meters.PricedItem(usage.Meter, model, gpuType)))?.Price;
+            var price = version?.PriceOf(usage.Meter, model, gpuType);
             return new LineKey(usage.Meter, model, gpuType, price?.ToString(System.Globalization.CultureInfo.InvariantCulture), adjustmentFor);
         }
 

@@ -116,8 +116,7 @@ public static class GetReconciliation
             {
                 var stream = reader.GetString(0);
                 var meter = reader.GetString(1);
-                var model = Meters.IsTokenMeter(meter) && !reader.IsDBNull(2) ? reader.GetString(2) : null;
-                var gpuType = !Meters.IsTokenMeter(meter) && !reader.IsDBNull(3) ? reader.GetString(3) : null;
+                var (model, gpuType) = Meters.ItemOf(meter, reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3));
                 var adjustmentFor = reader.IsDBNull(5) ? null : reader.GetString(5);
                 var isVoid = reader.GetBoolean(6);
                 var quantity = reader.GetDecimal(7);
