@@ -31,7 +31,7 @@ public static class PutRateCard
             errors.Add(new("$", $"is not valid JSON: {ex.Message}"));
         }
         if (version is null)
-            return Results.ValidationProblem(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
+            return Results.ValidationProblem(FieldError.ByField(errors),
                 title: "The rate card is invalid; nothing was added.");
         return Results.Ok(await bus.InvokeAsync<RateCardVersionView>(new AddRateCardVersion(version, user.Identity!.Name!), ct));
     }

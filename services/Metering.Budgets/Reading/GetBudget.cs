@@ -20,7 +20,7 @@ public static class GetBudget
 public static class BudgetProblems
 {
     public static IResult Invalid(IEnumerable<FieldError> errors) =>
-        Results.ValidationProblem(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
+        Results.ValidationProblem(FieldError.ByField(errors),
             title: "The request is invalid; nothing was changed.");
 
     /// <summary>503 while the tenant's grain moves to another silo (one died or is leaving): a moment later it answers.</summary>

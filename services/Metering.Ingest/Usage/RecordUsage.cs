@@ -84,7 +84,7 @@ public static class RecordUsage
     {
         Rejected.Add(1);
         return Results.ValidationProblem(
-            errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
+            FieldError.ByField(errors),
             statusCode: status,
             title: "The usage request is invalid; nothing of it was accepted.");
     }

@@ -110,7 +110,7 @@ public static partial class TeamEndpoints
     }
 
     internal static IResult Invalid(IEnumerable<FieldError> errors, string title) =>
-        Results.ValidationProblem(errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()), title: title);
+        Results.ValidationProblem(FieldError.ByField(errors), title: title);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
     private static partial Regex CostCenterPattern();
