@@ -37,6 +37,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         info.Environment["ASPNETCORE_URLS"] = url.ToString();
+        // Request logs are off by default; on here, so that the secrets test also reads what requests write.
+        info.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Information";
         foreach (var (key, value) in environment) info.Environment[key] = value;
 
         Directory.CreateDirectory(logDirectory);
