@@ -43,7 +43,7 @@ if (args is ["bench", ..])
 
 // Metering.Billing migrate: create or update Billing's schema (event store, documents, outbox), then exit.
 var migrateOnly = args is ["migrate", ..];
-var builder = WebApplication.CreateBuilder(migrateOnly ? args[1..] : args);
+var builder = MeteringDefaults.CreateBuilder(migrateOnly ? args[1..] : args);
 builder.AddMeteringDefaults("metering-billing", defaultPort: 5082);
 var migrate = migrateOnly || MeteringSettings.Migrate(builder.Configuration, builder.Environment.IsDevelopment());
 if (migrateOnly) builder.WebHost.UseUrls("http://127.0.0.1:0");

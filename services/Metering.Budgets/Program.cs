@@ -24,7 +24,7 @@ if (args is ["migrate", ..])
     return;
 }
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = MeteringDefaults.CreateBuilder(args);
 builder.AddMeteringDefaults("metering-budgets", defaultPort: 5081);
 var migrate = MeteringSettings.Migrate(builder.Configuration, builder.Environment.IsDevelopment());
 

@@ -1,7 +1,7 @@
 using Metering.Ingest.Usage;
 using Metering.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = MeteringDefaults.CreateBuilder(args);
 builder.AddMeteringDefaults("metering-ingest", defaultPort: 5080);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<UsageProducer>();

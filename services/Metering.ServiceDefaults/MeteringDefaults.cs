@@ -19,6 +19,14 @@ public static class MeteringDefaults
     public const string ReadyPath = "/healthz/ready";
 
     /// <summary>
+    /// The builder of a Metering service, with the service's own folder as content root rather than the working directory:
+    /// configuration reloading watches the content root and every folder under it, and a working directory that holds a
+    /// running database (a clone with <c>.metering/</c>) kept each service busy with file events.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args) =>
+        WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+    /// <summary>
     /// Configuration, bearer-token auth, problem details, health checks and OpenTelemetry for one Metering service.
     /// Binds to <c>http://127.0.0.1:{defaultPort}</c> unless ASPNETCORE_URLS or --urls says otherwise.
     /// </summary>
