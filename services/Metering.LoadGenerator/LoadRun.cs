@@ -18,7 +18,10 @@ public sealed record LoadOptions
     public string RunId { get; init; } = Guid.NewGuid().ToString("N")[..12];
 }
 
-/// <summary>Generates the fleet's usage at a steady rate and sends it through a sink, counting what was confirmed.</summary>
+/// <summary>
+/// Generates the fleet's usage at a steady rate and sends it through a sink, counting what was confirmed. Cancelling
+/// <c>ct</c> stops the generating; what was generated is still sent, so the report stays exact.
+/// </summary>
 public static class LoadRun
 {
     public static async Task<SentReport> RunAsync(LoadOptions options, IUsageSink sink, CancellationToken ct = default)
@@ -31,19 +34,19 @@ public static class LoadRun
         var senders = Enumerable.Range(0, options.Senders).Select(_ => Task.Run(async () =>
         {
             var batch = new List<UsageEvent>(options.BatchSize);
-            while (await queue.Reader.WaitToReadAsync(ct))
+            while (await queue.Reader.WaitToReadAsync(CancellationToken.None))
             {
                 while (batch.Count < options.BatchSize && queue.Reader.TryRead(out var e)) batch.Add(e);
                 if (batch.Count == 0) continue; // another sender took what woke this one
-                await sink.SendAsync(batch, ct);
+                await sink.SendAsync(batch, CancellationToken.None);
                 report.Confirmed(batch);
                 batch = new List<UsageEvent>(options.BatchSize);
             }
-        }, ct)).ToArray();
+        })).ToArray();
 
         long generated = 0, request = 0;
         using var ticker = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
-        while (clock.Elapsed < options.Duration && (options.MaxEvents == 0 || generated < options.MaxEvents))
+        while (clock.Elapsed < options.Duration && (options.MaxEvents == 0 || generated < options.MaxEvents) && !ct.IsCancellationRequested)
         {
             var due = (long)(options.EventsPerSecond * clock.Elapsed.TotalSeconds);
             while (generated < due && (options.MaxEvents == 0 || generated < options.MaxEvents))
@@ -51,11 +54,11 @@ public static class LoadRun
                 foreach (var e in profile.Request($"{options.RunId}-{request++}", DateTimeOffset.UtcNow))
                 {
                     if (options.MaxEvents > 0 && generated == options.MaxEvents) break;
-                    await queue.Writer.WriteAsync(e, ct);
+                    await queue.Writer.WriteAsync(e, CancellationToken.None);
                     generated++;
                 }
             }
-            await ticker.WaitForNextTickAsync(ct);
+            await ticker.WaitForNextTickAsync(CancellationToken.None);
         }
         queue.Writer.Complete();
         await Task.WhenAll(senders);

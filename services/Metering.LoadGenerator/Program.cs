@@ -37,13 +37,18 @@ var options = new LoadOptions
 await using var sink = NewSink();
 
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+// The first Ctrl-C (or SIGINT from a benchmark) stops sending and reports what was sent; a second one ends the process.
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = !stop.IsCancellationRequested;
+    stop.Cancel();
+};
 Console.WriteLine($"sending {options.EventsPerSecond} events/s for {options.Duration.TotalSeconds} s to {options.Tenants} tenants via {Arg("via", "http")}");
 var report = await LoadRun.RunAsync(options, sink, stop.Token);
 Console.Write(report.ToTable());
 if (arguments.TryGetValue("report", out var file) && file.Length > 0) await File.WriteAllTextAsync(file, report.ToJson());
 
-if (!arguments.ContainsKey("verify")) return 0;
+if (!arguments.ContainsKey("verify") || stop.IsCancellationRequested) return 0;
 using var verification = new Verification(new Uri(Arg("budgets", "http://127.0.0.1:5081")), new Uri(Arg("billing", "http://127.0.0.1:5082")),
     Arg("admin-token", Environment.GetEnvironmentVariable("METERING_ADMIN_TOKEN") ?? "dev-admin-token"));
 var lines = await verification.WaitForMatchAsync(report, TimeSpan.FromSeconds(120), stop.Token);
@@ -63,7 +68,7 @@ string Bootstrap() => Arg("bootstrap", Environment.GetEnvironmentVariable("KAFKA
 // bench ingest [--rates 5000,10000,...] [--duration SECONDS] [--tenants N] [--via http|kafka] [--raw-events N]
 //   [--postgres CONNECTION] [--results FOLDER]: see IngestBenchmark
 // bench budgets [--authorize-rate N] [--ingest-rate N] [--reaction-ingest-rate N] [--duration S] [--trials N] [--clients N]
-//   [--active-tenants N] [--budgets-pid PID] [--results FOLDER]: see BudgetsBenchmark
+//   [--active-tenants N] [--load-via kafka|http] [--budgets-pid PID] [--results FOLDER]: see BudgetsBenchmark
 async Task<int> RunBudgetsBenchmarkAsync()
 {
     var tee = new IngestBenchmark.Tee(Console.Out);
@@ -82,6 +87,7 @@ async Task<int> RunBudgetsBenchmarkAsync()
         ReactionTrials = int.Parse(Arg("trials", "30"), CultureInfo.InvariantCulture),
         Clients = int.Parse(Arg("clients", "200"), CultureInfo.InvariantCulture),
         ActiveTenants = int.Parse(Arg("active-tenants", "10000"), CultureInfo.InvariantCulture),
+        LoadVia = Arg("load-via", "kafka"),
     }, tee, CancellationToken.None);
     await WriteResultsAsync("budgets", tee);
     return exit;

@@ -25,6 +25,10 @@ public sealed record BudgetsBenchmarkOptions
     public int ReactionTrials { get; init; } = 30;
     public int Clients { get; init; } = 200;
     public int ActiveTenants { get; init; } = 10_000;
+    /// <summary>How the background usage is sent: <c>kafka</c> (the emitter library, as inference services do) or <c>http</c> (Ingest).</summary>
+    public string LoadVia { get; init; } = "kafka";
+    /// <summary>How long the background usage runs before anything is measured.</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -70,54 +74,56 @@ public static class BudgetsBenchmark
         return response.StatusCode;
     }
 
-    /// <summary>Authorize at a steady rate over 100 tenants with limits while the fleet's usage flows in.</summary>
+    /// <summary>
+    /// Authorize over 100 tenants with limits, open loop: requests are due at a steady rate whatever the answers take, so
+    /// a slow answer cannot hold back the next request. Meanwhile the fleet's usage flows in from another process.
+    /// Each latency is from sending the request to the whole answer; how late requests went out is reported too, so a
+    /// client that could not keep its schedule shows.
+    /// </summary>
     private static async Task AuthorizeLatencyAsync(BudgetsBenchmarkOptions options, HttpClient admin, HttpClient client, string prefix, TextWriter output, CancellationToken ct)
     {
         var tenants = Enumerable.Range(0, 100).Select(i => $"{prefix}-{i:D3}").ToArray();
         foreach (var tenant in tenants) await PutQuotaAsync(admin, tenant, 1e15m, ct);
         foreach (var tenant in tenants) await AuthorizeAsync(client, tenant, 1, false, ct); // activates the grains
 
-        await using var sink = new HttpSink(options.Ingest, options.EmitterToken);
-        var ingest = LoadRun.RunAsync(new LoadOptions
-        {
-            EventsPerSecond = options.IngestRate, Duration = options.Duration, Tenants = 100, TenantPrefix = prefix + "-u", RunId = prefix,
-        }, sink, ct);
-
-        var latencies = new List<double>();
-        var failures = 0;
-        var inFlight = new List<Task>();
-        var clock = Stopwatch.StartNew();
-        long sent = 0;
+        await using var fleet = options.IngestRate > 0 ? await StartFleetAsync(options, prefix + "-u", options.IngestRate, ct) : null;
         // The first seconds open the client's connections and compile the paths; only the steady state is measured.
         var warmUp = TimeSpan.FromSeconds(3);
-        while (clock.Elapsed < options.Duration + warmUp)
+        var body = System.Text.Encoding.UTF8.GetBytes($"{{\"meter\":\"{Meters.InputTokens}\",\"quantity\":1,\"model\":\"m\"}}");
+        var total = (long)(options.AuthorizeRate * (warmUp + options.Duration).TotalSeconds);
+        var measuredFrom = (long)(options.AuthorizeRate * warmUp.TotalSeconds);
+        var latencies = new double[total];
+        var lateness = new double[total];
+        var failures = 0;
+        var start = Stopwatch.GetTimestamp();
+        long next = -1;
+        var workers = Enumerable.Range(0, 64).Select(_ => Task.Run(async () =>
         {
-            var measured = clock.Elapsed >= warmUp;
-            var due = (long)(options.AuthorizeRate * clock.Elapsed.TotalSeconds);
-            for (; sent < due; sent++)
+            for (long i; (i = Interlocked.Increment(ref next)) < total;)
             {
-                var tenant = tenants[sent % tenants.Length];
-                inFlight.Add(Task.Run(async () =>
+                var due = start + (long)(i / options.AuthorizeRate * Stopwatch.Frequency);
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
+                var sent = Stopwatch.GetTimestamp();
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenants[i % tenants.Length]}/authorize")
                 {
-                    var started = Stopwatch.GetTimestamp();
-                    var status = await AuthorizeAsync(client, tenant, 1, false, ct);
-                    var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    if (!measured) return;
-                    lock (latencies)
-                    {
-                        if (status == HttpStatusCode.OK) latencies.Add(ms);
-                        else failures++;
-                    }
-                }, ct));
+                    Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
+                };
+                using var response = await client.SendAsync(request, ct);
+                latencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+                lateness[i] = Stopwatch.GetElapsedTime(due, sent).TotalMilliseconds;
+                if (response.StatusCode != HttpStatusCode.OK && i >= measuredFrom) Interlocked.Increment(ref failures);
             }
-            await Task.Delay(1, ct);
-        }
-        await Task.WhenAll(inFlight);
-        var ingested = await ingest;
-        latencies.Sort();
+        }, ct)).ToArray();
+        await Task.WhenAll(workers);
+        var ingested = fleet is null ? 0 : await fleet.StopAsync();
+
+        var measured = latencies[(int)measuredFrom..].Order().ToList();
+        var late = lateness[(int)measuredFrom..].Order().ToList();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"authorize over HTTP: {latencies.Count} at {options.AuthorizeRate:F0}/s (after {warmUp.TotalSeconds:F0} s of warm-up) while ingesting {ingested.Events / ingested.Elapsed.TotalSeconds:F0} events/s: " +
-            $"p50 {Percentile(latencies, 50):F2} ms, p99 {Percentile(latencies, 99):F2} ms, p99.9 {Percentile(latencies, 99.9):F2} ms ({failures} not 200)"));
+            $"authorize over HTTP: {measured.Count} at {options.AuthorizeRate:F0}/s open loop (after {warmUp.TotalSeconds:F0} s of warm-up) while ingesting {ingested:F0} events/s " +
+            $"via {options.LoadVia}: p50 {Percentile(measured, 50):F2} ms, p99 {Percentile(measured, 99):F2} ms, p99.9 {Percentile(measured, 99.9):F2} ms, " +
+            $"max {measured[^1]:F2} ms ({failures} not 200; sent behind schedule: p99 {Percentile(late, 99):F2} ms)"));
     }
 
     /// <summary>
@@ -127,12 +133,7 @@ public static class BudgetsBenchmark
     private static async Task ThrottleReactionAsync(BudgetsBenchmarkOptions options, HttpClient admin, HttpClient client, string prefix, TextWriter output, CancellationToken ct)
     {
         await using var emitter = new UsageEmitter(new UsageEmitterOptions { BootstrapServers = options.Bootstrap, LingerMs = 0, WatchThrottles = false });
-        await using var sink = new HttpSink(options.Ingest, options.EmitterToken);
-        using var stopLoad = new CancellationTokenSource();
-        var background = LoadRun.RunAsync(new LoadOptions
-        {
-            EventsPerSecond = options.ReactionIngestRate, Duration = TimeSpan.FromHours(1), Tenants = 100, TenantPrefix = prefix + "-load", RunId = prefix,
-        }, sink, stopLoad.Token);
+        await using var fleet = options.ReactionIngestRate > 0 ? await StartFleetAsync(options, prefix + "-load", options.ReactionIngestRate, ct) : null;
 
         var reactions = new List<double>();
         for (var trial = 0; trial < options.ReactionTrials; trial++)
@@ -151,12 +152,27 @@ public static class BudgetsBenchmark
             while (await AuthorizeAsync(client, tenant, 1, false, ct) == HttpStatusCode.OK && Stopwatch.GetElapsedTime(produced) < TimeSpan.FromSeconds(30)) { }
             reactions.Add(Stopwatch.GetElapsedTime(produced).TotalMilliseconds);
         }
-        await stopLoad.CancelAsync();
-        try { await background; } catch (OperationCanceledException) { }
+        var ingested = fleet is null ? 0 : await fleet.StopAsync();
         reactions.Sort();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"throttle reaction (produce of the crossing event -> first 429), {reactions.Count} trials while ingesting {options.ReactionIngestRate:F0} events/s: " +
+            $"throttle reaction (produce of the crossing event -> first 429), {reactions.Count} trials while ingesting {ingested:F0} events/s via {options.LoadVia}: " +
             $"p50 {Percentile(reactions, 50):F0} ms, p99 {Percentile(reactions, 99):F0} ms, max {reactions[^1]:F0} ms"));
+    }
+
+    /// <summary>Starts the background usage and gives the system time to reach its steady state (new tenants' grains and rows, compiled paths).</summary>
+    private static async Task<FleetProcess> StartFleetAsync(BudgetsBenchmarkOptions options, string tenantPrefix, double eventsPerSecond, CancellationToken ct)
+    {
+        var fleet = FleetProcess.Start(eventsPerSecond, tenantPrefix, options.LoadVia, options.Ingest, options.EmitterToken, options.Bootstrap);
+        try
+        {
+            await Task.Delay(options.Settle, ct);
+        }
+        catch
+        {
+            await fleet.DisposeAsync();
+            throw;
+        }
+        return fleet;
     }
 
     /// <summary>Concurrent clients reserve, then emit the usage that settles the reservation, until they are refused.</summary>
@@ -231,6 +247,6 @@ public static class BudgetsBenchmark
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024).Single();
 
-    private static double Percentile(List<double> sorted, double p) =>
+    private static double Percentile(IReadOnlyList<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
 }
