@@ -107,4 +107,20 @@ public class TenantBudgetTests
         Assert.False(budget.Authorize(Meters.InputTokens, 2001, Evening).Allowed);
         Assert.False(budget.Authorize(Meters.GpuSeconds, 1.0005m, Evening).Allowed);
     }
+
+    [Fact]
+    public void Totals_of_ended_periods_are_forgotten_and_current_ones_kept()
+    {
+        var budget = Budget(Limit(Meters.InputTokens, Periods.Day, 1000), Limit(Meters.InputTokens, Periods.Month, 5000));
+        Use(budget, Meters.InputTokens, 300, Evening);
+        var morning = Evening.AddMinutes(2);
+        Use(budget, Meters.InputTokens, 50, morning);
+
+        budget.ForgetEndedPeriods(morning);
+
+        Assert.Equal(0, budget.Used(Meters.InputTokens, Periods.Day, DateOnly.FromDateTime(Evening.UtcDateTime)));
+        Assert.Equal(50, budget.Used(Meters.InputTokens, Periods.Day, DateOnly.FromDateTime(morning.UtcDateTime)));
+        Assert.Equal(350, budget.Used(Meters.InputTokens, Periods.Month, new DateOnly(2026, 11, 1)));
+        Assert.Equal([(Periods.Day, 50m), (Periods.Month, 350m)], budget.Current(morning).Select(t => (t.Period, t.Used)));
+    }
 }

@@ -13,6 +13,12 @@ public sealed class RateCards
 {
     private ImmutableList<RateCardVersionView> _versions = [];
 
+    public RateCards() =>
+        AtMoment = (meter, model, gpuType, quantity, now) => CostOf(meter, model, gpuType, quantity, DateOnly.FromDateTime(now.UtcDateTime));
+
+    /// <summary>The cost at a moment's UTC day, as budgets price usage: one delegate shared by every tenant's grain.</summary>
+    public Tracking.CostOf AtMoment { get; }
+
     public int Count => _versions.Count;
 
     public void Add(RateCardVersionView version) =>

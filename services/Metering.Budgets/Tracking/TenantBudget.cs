@@ -27,32 +27,65 @@ public sealed record AuthorizeDecision(bool Allowed, string? Reason, long? Retry
 /// authorizations for a given moment; time is always passed in, so period boundaries can be tested with any clock.
 /// A <c>cost_usd</c> limit covers every meter, each priced by <paramref name="costOf"/>.
 /// </summary>
+/// <remarks>
+/// A silo holds one of these per active tenant, so it is kept small: totals in one short array searched in order
+/// (a tenant has a few meters × two periods), no reservation table until the first reservation, and the known
+/// meter, period and enforcement names shared rather than one copy per tenant.
+/// </remarks>
 public sealed class TenantBudget(CostOf? costOf = null)
 {
-    private readonly CostOf _costOf = costOf ?? ((_, _, _, _, _) => 0);
+    private static readonly CostOf Free = (_, _, _, _, _) => 0;
+    private readonly CostOf _costOf = costOf ?? Free;
 
-    private readonly Dictionary<(string Meter, string Period, DateOnly Start), decimal> _used = [];
-    private readonly Dictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
+    private Total[] _used = [];
+    private Dictionary<string, Reservation>? _reservations;
+
+    private struct Total(string meter, string period, DateOnly start, decimal used)
+    {
+        public readonly string Meter = meter;
+        public readonly string Period = period;
+        public readonly DateOnly Start = start;
+        public decimal Used = used;
+
+        public readonly bool Is(string meter, string period, DateOnly start) => Start == start && Meter == meter && Period == period;
+    }
 
     public IReadOnlyList<QuotaLimit> Limits { get; private set; } = [];
-    public IReadOnlyCollection<Reservation> Reservations => _reservations.Values;
+    public IReadOnlyCollection<Reservation> Reservations => _reservations is null ? [] : _reservations.Values;
 
-    public void SetLimits(IReadOnlyList<QuotaLimit> limits) => Limits = limits;
+    public void SetLimits(IReadOnlyList<QuotaLimit> limits) =>
+        Limits = [.. limits.Select(l => l with { Meter = Shared(l.Meter), Period = Shared(l.Period), Enforcement = Shared(l.Enforcement) })];
 
     public void Add(PeriodTotal total)
     {
-        var key = (total.Meter, total.Period, total.Start);
-        _used[key] = _used.GetValueOrDefault(key) + total.Used;
+        for (var i = 0; i < _used.Length; i++)
+        {
+            if (!_used[i].Is(total.Meter, total.Period, total.Start)) continue;
+            _used[i].Used += total.Used;
+            return;
+        }
+        _used = [.. _used, new Total(Shared(total.Meter), Shared(total.Period), total.Start, total.Used)];
     }
 
     /// <summary>Forgets what was added and starts from <paramref name="totals"/> (the stored totals).</summary>
     public void ReplaceUsage(IEnumerable<PeriodTotal> totals)
     {
-        _used.Clear();
+        _used = [];
         foreach (var total in totals) Add(total);
     }
 
-    public decimal Used(string meter, string period, DateOnly start) => _used.GetValueOrDefault((meter, period, start));
+    /// <summary>Drops the totals of periods that ended before <paramref name="now"/>: nothing is decided on them any more.</summary>
+    public void ForgetEndedPeriods(DateTimeOffset now)
+    {
+        if (_used.Any(t => PeriodEnd(t.Period, t.Start) <= now)) _used = [.. _used.Where(t => PeriodEnd(t.Period, t.Start) > now)];
+    }
+
+    public decimal Used(string meter, string period, DateOnly start)
+    {
+        foreach (var total in _used)
+            if (total.Is(meter, period, start)) return total.Used;
+        return 0;
+    }
 
     /// <summary>The usage of the current UTC day and month, every meter.</summary>
     public IEnumerable<PeriodTotal> Current(DateTimeOffset now)
@@ -60,20 +93,26 @@ public sealed class TenantBudget(CostOf? costOf = null)
         var today = PeriodStart(Periods.Day, now);
         var month = PeriodStart(Periods.Month, now);
         return _used
-            .Where(u => (u.Key.Period == Periods.Day && u.Key.Start == today) || (u.Key.Period == Periods.Month && u.Key.Start == month))
-            .Select(u => new PeriodTotal(u.Key.Meter, u.Key.Period, u.Key.Start, u.Value))
+            .Where(u => (u.Period == Periods.Day && u.Start == today) || (u.Period == Periods.Month && u.Start == month))
+            .Select(u => new PeriodTotal(u.Meter, u.Period, u.Start, u.Used))
             .OrderBy(t => t.Meter, StringComparer.Ordinal).ThenBy(t => t.Period, StringComparer.Ordinal);
     }
 
-    public void Reserve(Reservation reservation) => _reservations[reservation.Id] = reservation;
+    public void Reserve(Reservation reservation) => (_reservations ??= new(StringComparer.Ordinal))[reservation.Id] = reservation;
 
     /// <summary>The usage naming a reservation has arrived: its actual quantity is now in the totals.</summary>
-    public bool Settle(string reservationId) => _reservations.Remove(reservationId);
+    public bool Settle(string reservationId)
+    {
+        if (_reservations is null || !_reservations.Remove(reservationId)) return false;
+        if (_reservations.Count == 0) _reservations = null;
+        return true;
+    }
 
     public IReadOnlyList<Reservation> Expire(DateTimeOffset now)
     {
+        if (_reservations is null) return [];
         var expired = _reservations.Values.Where(r => r.ExpiresAt <= now).ToList();
-        foreach (var r in expired) _reservations.Remove(r.Id);
+        foreach (var r in expired) Settle(r.Id);
         return expired;
     }
 
@@ -81,7 +120,7 @@ public sealed class TenantBudget(CostOf? costOf = null)
         Limits.Select(limit =>
         {
             var start = PeriodStart(limit.Period, now);
-            var reserved = _reservations.Values.Where(r => r.ExpiresAt > now && Covers(limit, r.Meter))
+            var reserved = Reservations.Where(r => r.ExpiresAt > now && Covers(limit, r.Meter))
                 .Sum(r => limit.Meter == CostMeter.CostUsd ? _costOf(r.Meter, r.Model, r.GpuType, r.Quantity, now) : r.Quantity);
             return new LimitState(limit, start, Used(limit.Meter, limit.Period, start), reserved, PeriodEnd(limit.Period, start));
         }).ToList();
@@ -130,6 +169,9 @@ public sealed class TenantBudget(CostOf? costOf = null)
         var end = period == Periods.Day ? start.AddDays(1) : start.AddMonths(1);
         return new DateTimeOffset(end.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
     }
+
+    /// <summary>The one shared instance of a known name (meters, periods, enforcements are constants), else the name itself.</summary>
+    private static string Shared(string name) => string.IsInterned(name) ?? name;
 
     private static string Describe(QuotaLimit limit) => $"{limit.Meter} {limit.Period} limit {limit.Limit}";
 }

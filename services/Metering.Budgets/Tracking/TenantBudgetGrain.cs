@@ -19,10 +19,10 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     /// <summary>Tenant grains active in this silo.</summary>
     public static int ActiveCount => Volatile.Read(ref _active);
 
-    private readonly TenantBudget _budget = new((meter, model, gpuType, quantity, now) =>
-        rateCards.CostOf(meter, model, gpuType, quantity, DateOnly.FromDateTime(now.UtcDateTime)));
+    private readonly TenantBudget _budget = new(rateCards.AtMoment);
     private string _publishedStatus = BudgetStatuses.Ok;
-    private readonly HashSet<(string Meter, string Period, DateOnly Start, string Threshold)> _alerted = [];
+    /// <summary>Threshold crossings already alerted; created at the first one (most tenants never cross one).</summary>
+    private HashSet<(string Meter, string Period, DateOnly Start, string Threshold)>? _alerted;
     private IGrainTimer? _resetTimer;
     /// <summary>The last stored batch of this tenant that the in-memory totals include.</summary>
     private long _lastBatch;
@@ -137,6 +137,7 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     private async Task AfterChangeAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
+        _budget.ForgetEndedPeriods(now);
         // Evaluated once per change: this runs for every batch of the tenant's usage.
         var states = _budget.Evaluate(now);
         var (status, reason) = TenantBudget.StatusOf(states);
@@ -154,9 +155,9 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
             var threshold = state.Reached ? "limit" : state.SoftCrossed ? "soft" : null;
             // Known crossings are remembered here, so a tenant over a threshold does not cost a query per batch.
             var crossing = (state.Limit.Meter, state.Limit.Period, state.PeriodStart, threshold ?? "");
-            if (threshold is null || _alerted.Contains(crossing)) continue;
+            if (threshold is null || _alerted?.Contains(crossing) == true) continue;
             var first = await store.TryRecordAlertAsync(Tenant, state, threshold, ct);
-            _alerted.Add(crossing);
+            (_alerted ??= []).Add(crossing);
             if (!first) continue;
             await broadcast.PublishAsync(new BudgetAlert(Tenant, state.Limit.Meter, state.Limit.Period, state.PeriodStart, threshold,
                 state.Used, state.Limit.Limit, now), ct);

@@ -231,7 +231,18 @@ public static class BudgetsBenchmark
             await sink.SendAsync(chunk.Select(t => new UsageEvent($"{t}-1", t, Meters.InputTokens, 1, DateTimeOffset.UtcNow, "m")).ToList(), ct);
         await Parallel.ForEachAsync(tenants, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct },
             async (t, token) => await PutQuotaAsync(admin, t, 1_000_000, token));
-        await Task.Delay(TimeSpan.FromSeconds(5), ct);
+        // Measured once every tenant's usage is counted, so that no batch of the consumer is still in the heap.
+        await Parallel.ForEachAsync(tenants, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (t, token) =>
+        {
+            for (var attempt = 0; attempt < 600; attempt++)
+            {
+                var budget = await admin.GetFromJsonAsync<BudgetView>($"/v1/tenants/{t}/budget", MeteringJson.Options, token);
+                if (budget!.Limits.Single().Used == 1) return;
+                await Task.Delay(100, token);
+            }
+            throw new InvalidOperationException($"{t}'s usage was not counted within a minute");
+        });
+        await Task.Delay(TimeSpan.FromSeconds(2), ct);
         var after = await admin.GetFromJsonAsync<MemoryReport>("/v1/diagnostics/memory", MeteringJson.Options, ct);
         var rssAfter = options.BudgetsPid == 0 ? 0 : ResidentBytes(options.BudgetsPid);
         var grains = after!.ActiveTenantGrains - before!.ActiveTenantGrains;
