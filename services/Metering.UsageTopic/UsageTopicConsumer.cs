@@ -102,7 +102,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
         // Two stages: while one batch is being stored, the next is fetched and parsed, and it keeps growing until the
         // store is done, so batches adapt to the load: small and quick when it is light, large when it is heavy.
         // Batches are still stored one at a time and in order, and each one's offsets are committed only after it was stored.
-        (Task Storing, List<ConsumeResult<string?, byte[]?>> Records)? inFlight = null;
+        InFlight? inFlight = null;
         try
         {
             var unassignedSince = Stopwatch.GetTimestamp();
@@ -111,14 +111,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
                 if (consumer.Assignment.Count > 0 || inFlight is not null) unassignedSince = Stopwatch.GetTimestamp();
                 else if (Stopwatch.GetElapsedTime(unassignedSince) > IdleRejoin)
                     throw new UnassignedTooLongException($"No partition assigned for {IdleRejoin.TotalSeconds:F0} s");
-                var (records, batch) = NextBatch(consumer, inFlight?.Storing, stoppingToken);
-                if (inFlight is { } previous)
-                {
-                    previous.Storing.GetAwaiter().GetResult();
-                    Commit(consumer, previous.Records);
-                    inFlight = null;
-                }
-                if (records.Count > 0) inFlight = (Task.Run(() => StoreAsync(batch, stoppingToken), stoppingToken), records);
+                inFlight = Advance(consumer, inFlight, stoppingToken);
             }
             if (inFlight is { } last)
             {
@@ -134,6 +127,26 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
             if (inFlight is { } abandoned) abandoned.Storing.ContinueWith(_ => { }, TaskScheduler.Default).Wait();
             consumer.Close();
         }
+    }
+
+    /// <summary>The batch being stored and its records, committed once it is stored.</summary>
+    private sealed record InFlight(Task Storing, List<ConsumeResult<string?, byte[]?>> Records);
+
+    /// <summary>
+    /// One turn of the loop: fetches the next batch while <paramref name="inFlight"/> is stored, commits that one, and
+    /// starts storing the next. A method of its own so that nothing of a batch stays on the loop's stack: there the
+    /// temporaries of a turn stayed live roots and kept the last batch (up to <see cref="MaxBatch"/> records) in memory
+    /// while the topic was idle (found with a heap snapshot).
+    /// </summary>
+    private InFlight? Advance(IConsumer<string?, byte[]?> consumer, InFlight? inFlight, CancellationToken stoppingToken)
+    {
+        var (records, batch) = NextBatch(consumer, inFlight?.Storing, stoppingToken);
+        if (inFlight is not null)
+        {
+            inFlight.Storing.GetAwaiter().GetResult();
+            Commit(consumer, inFlight.Records);
+        }
+        return records.Count > 0 ? new InFlight(Task.Run(() => StoreAsync(batch, stoppingToken), stoppingToken), records) : null;
     }
 
     private async Task StoreAsync(UsageBatch batch, CancellationToken stoppingToken)

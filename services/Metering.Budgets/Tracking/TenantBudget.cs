@@ -54,7 +54,7 @@ public sealed class TenantBudget(CostOf? costOf = null)
     public IReadOnlyCollection<Reservation> Reservations => _reservations is null ? [] : _reservations.Values;
 
     public void SetLimits(IReadOnlyList<QuotaLimit> limits) =>
-        Limits = [.. limits.Select(l => l with { Meter = Shared(l.Meter), Period = Shared(l.Period), Enforcement = Shared(l.Enforcement) })];
+        Limits = limits.Select(l => l with { Meter = Shared(l.Meter), Period = Shared(l.Period), Enforcement = Shared(l.Enforcement) }).ToArray();
 
     public void Add(PeriodTotal total)
     {
