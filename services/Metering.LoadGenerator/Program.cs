@@ -84,7 +84,7 @@ async Task<int> RunBudgetsBenchmarkAsync()
         IngestRate = double.Parse(Arg("ingest-rate", "5000"), CultureInfo.InvariantCulture),
         ReactionIngestRate = double.Parse(Arg("reaction-ingest-rate", "20000"), CultureInfo.InvariantCulture),
         Duration = TimeSpan.FromSeconds(double.Parse(Arg("duration", "20"), CultureInfo.InvariantCulture)),
-        ReactionTrials = int.Parse(Arg("trials", "30"), CultureInfo.InvariantCulture),
+        ReactionTrials = int.Parse(Arg("trials", "200"), CultureInfo.InvariantCulture),
         Clients = int.Parse(Arg("clients", "200"), CultureInfo.InvariantCulture),
         ActiveTenants = int.Parse(Arg("active-tenants", "10000"), CultureInfo.InvariantCulture),
         LoadVia = Arg("load-via", "kafka"),

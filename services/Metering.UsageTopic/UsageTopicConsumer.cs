@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Confluent.Kafka;
 using Metering.Contracts;
 using Metering.Contracts.Usage;
@@ -17,6 +18,11 @@ namespace Metering.UsageTopic;
 /// </summary>
 public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvider clock, ILogger logger) : BackgroundService
 {
+    private static readonly Histogram<double> StoredAfter = MeteringTelemetry.Meter.CreateHistogram<double>(
+        "metering.usage.stored_after", unit: "ms", description: "From a usage record's producing to its batch being stored by the consumer group");
+    private static readonly Histogram<double> StoreDuration = MeteringTelemetry.Meter.CreateHistogram<double>(
+        "metering.usage.batch.store_duration", unit: "ms", description: "Time the consumer group took to store one batch");
+
     /// <summary>True once the consumer has subscribed; read by the readiness check.</summary>
     public bool IsRunning { get; private set; }
 
@@ -146,16 +152,23 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
             inFlight.Storing.GetAwaiter().GetResult();
             Commit(consumer, inFlight.Records);
         }
-        return records.Count > 0 ? new InFlight(Task.Run(() => StoreAsync(batch, stoppingToken), stoppingToken), records) : null;
+        return records.Count > 0 ? new InFlight(Task.Run(() => StoreAsync(batch, records, stoppingToken), stoppingToken), records) : null;
     }
 
-    private async Task StoreAsync(UsageBatch batch, CancellationToken stoppingToken)
+    private async Task StoreAsync(UsageBatch batch, List<ConsumeResult<string?, byte[]?>> records, CancellationToken stoppingToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(StoreTimeout);
         try
         {
+            var started = Stopwatch.GetTimestamp();
             await HandleAsync(batch, timeout.Token);
+            var group = new KeyValuePair<string, object?>("metering.consumer_group", GroupId);
+            StoreDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, group);
+            var stored = clock.GetUtcNow();
+            foreach (var record in records)
+                if (record.Message.Timestamp.Type != TimestampType.NotAvailable)
+                    StoredAfter.Record((stored - record.Message.Timestamp.UtcDateTime).TotalMilliseconds, group);
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
