@@ -11,7 +11,6 @@ using Metering.Budgets.Usage;
 using Metering.ServiceDefaults;
 using Metering.UsageTopic;
 using Npgsql;
-using Orleans.Serialization;
 
 if (args is ["migrate", ..])
 {
@@ -45,10 +44,7 @@ else builder.Services.AddHostedService<BudgetSchemaCheck>();
 builder.UseOrleans(silo =>
 {
     silo.UsePostgresClustering(builder.Configuration);
-    // The API records of contracts/ carry no Orleans attributes (it stays free of infrastructure): grains pass them as JSON.
-    silo.Services.AddSerializer(serializer => serializer.AddJsonSerializer(
-        isSupported: type => type.Namespace?.StartsWith("Metering.Contracts", StringComparison.Ordinal) == true,
-        jsonSerializerOptions: Metering.Contracts.MeteringJson.Create()));
+    silo.AddBudgetGrains();
 });
 builder.Services.AddUsageTopicConsumer<UsageConsumer>();
 builder.Services.AddReceiptPruning<BudgetStore>();
