@@ -163,7 +163,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
         {
             var started = Stopwatch.GetTimestamp();
             await HandleAsync(batch, timeout.Token);
-            var group = new KeyValuePair<string, object?>("metering.consumer_group", GroupId);
+            var group = new KeyValuePair<string, object?>("messaging.consumer.group.name", GroupId);
             StoreDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, group);
             var stored = clock.GetUtcNow();
             foreach (var record in records)

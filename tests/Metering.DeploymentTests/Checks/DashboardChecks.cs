@@ -26,20 +26,30 @@ public static class DashboardChecks
     /// <summary>Prometheus names of the project's own instruments, as the OpenTelemetry Prometheus exporters write them.</summary>
     public static IReadOnlySet<string> EmittedByCode(string root)
     {
-        var instrument = new Regex(@"Create(?<kind>Counter|UpDownCounter|Histogram|Gauge|ObservableGauge|ObservableCounter|ObservableUpDownCounter)<[^>]+>\(\s*""(?<name>[a-z0-9._]+)""");
+        var instrument = new Regex(@"Create(?<kind>Counter|UpDownCounter|Histogram|Gauge|ObservableGauge|ObservableCounter|ObservableUpDownCounter)<[^>]+>\(\s*""(?<name>[a-z0-9._]+)""(?<arguments>[^;]*)");
+        var unitArgument = new Regex(@"\bunit:\s*""(?<unit>[^""]+)""");
         var names = new HashSet<string>();
         foreach (var file in Directory.EnumerateFiles(Path.Combine(root, "services"), "*.cs", SearchOption.AllDirectories))
         {
             if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")) continue;
             foreach (Match m in instrument.Matches(File.ReadAllText(file)))
             {
-                var name = m.Groups["name"].Value.Replace('.', '_');
+                var name = m.Groups["name"].Value.Replace('.', '_') + UnitSuffix(unitArgument.Match(m.Groups["arguments"].Value).Groups["unit"].Value);
                 names.Add(m.Groups["kind"].Value is "Counter" or "ObservableCounter" ? name + "_total" : name);
                 if (m.Groups["kind"].Value == "Histogram") names.UnionWith([name + "_bucket", name + "_sum", name + "_count"]);
             }
         }
         return names;
     }
+
+    /// <summary>The suffix the Prometheus exporters add for an instrument's unit (only the units this project uses).</summary>
+    private static string UnitSuffix(string unit) => unit switch
+    {
+        "" => "",
+        "ms" => "_milliseconds",
+        "s" => "_seconds",
+        _ => throw new InvalidOperationException($"unit {unit}: teach DashboardChecks its Prometheus suffix"),
+    };
 
     public static IEnumerable<string> Check(string root)
     {
