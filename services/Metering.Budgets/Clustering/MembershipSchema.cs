@@ -20,9 +20,8 @@ public static class MembershipSchema
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        // "if not exists" is not safe against a concurrent create; several silos may start at once.
         await using var command = new NpgsqlCommand($"""
-            select pg_advisory_xact_lock(hashtext('{Silos}'));
+            {BudgetStore.MigrationLock};
             create schema if not exists {BudgetStore.Schema};
             create table if not exists {Versions} (
                 cluster_id text primary key,

@@ -17,12 +17,17 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
     public static readonly string[] Tables =
         [.. new[] { "usage_seen", "quotas", "quota_changes", "reservations", "alerts_sent", "voids", "statuses", "period_totals", "tenant_progress" }.Select(t => $"{Schema}.{t}")];
 
+    /// <summary>
+    /// Taken by every migration of the budgets schema (these tables and the cluster membership's): "if not exists" alone
+    /// still races on the catalog when several instances, or two migrations, create the schema at once.
+    /// </summary>
+    public const string MigrationLock = $"select pg_advisory_xact_lock(hashtext('{Schema}.migrations'))";
+
     public async Task MigrateAsync(CancellationToken ct)
     {
-        // Several instances may start at once; "if not exists" alone still races on the catalog.
         await using var command = dataSource.CreateCommand($"""
             begin;
-            select pg_advisory_xact_lock(hashtext('{Schema}.budget_store'));
+            {MigrationLock};
             create schema if not exists {Schema};
             create table if not exists {Schema}.usage_seen (
                 tenant text not null,
