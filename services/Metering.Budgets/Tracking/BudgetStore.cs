@@ -149,8 +149,8 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
         }
 
         await transaction.CommitAsync(ct);
-        return tenants.Select(t => new TenantApplied(t, applied.Where(r => r.Tenant == t).Select(r => r.Increment).ToList(), chain[t].Sequence, chain[t].Previous))
-            .ToList();
+        var appliedByTenant = applied.ToLookup(r => r.Tenant, r => r.Increment, StringComparer.Ordinal);
+        return tenants.Select(t => new TenantApplied(t, appliedByTenant[t].ToList(), chain[t].Sequence, chain[t].Previous)).ToList();
     }
 
     /// <summary>Adds totals (negative ones subtract) to the tenants' day and month totals, in one statement.</summary>

@@ -39,10 +39,7 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _active);
-        var now = clock.GetUtcNow();
-        var stored = await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, now), cancellationToken);
-        _budget.ReplaceUsage(stored.Totals);
-        _lastBatch = stored.Sequence;
+        await ReloadUsageAsync(cancellationToken);
         _budget.SetLimits(await quotas.LoadAsync(Tenant, cancellationToken));
         foreach (var reservation in await store.LoadReservationsAsync(Tenant, cancellationToken))
             _budget.Reserve(reservation);
@@ -70,12 +67,18 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
             case BatchStep.Missed:
                 // A batch of this tenant was stored but never reached this grain (its call failed): the store has it.
                 logger.LogWarning("Tenant {Tenant} missed batch {Previous}; reloading its totals", Tenant, previous);
-                var stored = await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, clock.GetUtcNow()), CancellationToken.None);
-                _budget.ReplaceUsage(stored.Totals);
-                _lastBatch = stored.Sequence;
+                await ReloadUsageAsync(CancellationToken.None);
                 break;
         }
         await AfterChangeAsync(CancellationToken.None);
+    }
+
+    /// <summary>The stored totals of this month's periods, and the last batch they include.</summary>
+    private async Task ReloadUsageAsync(CancellationToken ct)
+    {
+        var stored = await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, clock.GetUtcNow()), ct);
+        _budget.ReplaceUsage(stored.Totals);
+        _lastBatch = stored.Sequence;
     }
 
     public Task<BudgetView> GetBudget() => Task.FromResult(View(clock.GetUtcNow()));
