@@ -2,6 +2,7 @@ using System.Globalization;
 using Metering.Billing.Chargeback.Capacity;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Contracts.Billing;
+using Metering.Contracts.Usage;
 
 namespace Metering.Billing.Chargeback.Ledger;
 
@@ -15,9 +16,23 @@ public static class IdleAllocation
 {
     public const decimal SecondsPerHour = 3_600m;
 
+    /// <summary>
+    /// Metered GPU seconds per GPU type and team in a month's ledger balances: its <c>gpu_seconds</c> usage lines,
+    /// corrections of other months left out.
+    /// </summary>
+    public static Dictionary<string, IReadOnlyDictionary<string, decimal>> MeteredSeconds(IEnumerable<LedgerBalance> balances) =>
+        balances.SelectMany(b => b.Lines)
+            .Where(l => l.Meter == Meters.GpuSeconds && l.AdjustmentFor is null && l.GpuType is not null)
+            .GroupBy(l => l.GpuType!)
+            .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, decimal>)g.GroupBy(l => l.Team).ToDictionary(t => t.Key, t => t.Sum(l => l.Quantity)));
+
+    /// <summary>The metered hours an allocation counts: the use of the teams that used the GPU type.</summary>
+    public static decimal MeteredHours(IReadOnlyDictionary<string, decimal>? meteredSecondsByTeam) =>
+        Hours(UsingTeams(meteredSecondsByTeam).Sum(t => t.Value));
+
     public static CapacityAllocationView Allocate(CapacityItem item, IReadOnlyDictionary<string, decimal> meteredSecondsByTeam)
     {
-        var seconds = meteredSecondsByTeam.Where(t => t.Value > 0).OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
+        var seconds = UsingTeams(meteredSecondsByTeam);
         var metered = seconds.Sum(t => t.Value);
         var provisioned = item.GpuHours * SecondsPerHour;
         var idleSeconds = Math.Max(0, provisioned - metered);
@@ -38,6 +53,9 @@ public static class IdleAllocation
         }
         return new CapacityAllocationView(item.GpuType, item.GpuHours, item.Cost.ToString(CultureInfo.InvariantCulture), Hours(metered), Hours(idleSeconds), Money(idleCost), shares);
     }
+
+    private static List<KeyValuePair<string, decimal>> UsingTeams(IReadOnlyDictionary<string, decimal>? meteredSecondsByTeam) =>
+        (meteredSecondsByTeam ?? new Dictionary<string, decimal>()).Where(t => t.Value > 0).OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
 
     private static decimal Hours(decimal seconds) => Math.Round(seconds / SecondsPerHour, 6, MidpointRounding.ToEven);
 

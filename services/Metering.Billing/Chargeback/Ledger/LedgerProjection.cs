@@ -199,10 +199,7 @@ public sealed class LedgerProjection : IProjection
             var balances = (await operations.Query<LedgerBalance>().Where(b => b.Month == capacity.Period).ToListAsync(ct))
                 .Where(b => !_months.ContainsKey(b.Id))
                 .Concat(_months.Values.Where(b => b.Month == capacity.Period));
-            var metered = balances.SelectMany(b => b.Lines)
-                .Where(l => l.Meter == Meters.GpuSeconds && l.AdjustmentFor is null && l.GpuType is not null)
-                .GroupBy(l => l.GpuType!)
-                .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, decimal>)g.GroupBy(l => l.Team).ToDictionary(t => t.Key, t => t.Sum(l => l.Quantity)));
+            var metered = IdleAllocation.MeteredSeconds(balances);
 
             if (!_capacity.TryGetValue(capacity.Period, out var allocation))
                 _capacity[capacity.Period] = allocation = await operations.LoadAsync<CapacityAllocation>(capacity.Period, ct) ?? new CapacityAllocation { Id = capacity.Period };

@@ -77,13 +77,14 @@ public static class GetReconciliation
             capacity = new(allocation.Mode, Money(allocation.Items.Sum(i => Parse(i.Cost))), Money(idleCost), Money(allocated), Money(ledger.IdleDebits));
             if (allocated != idleCost) differences.Add(new("idle_cost vs allocated", null, Money(idleCost), Money(allocated)));
             // The allocation used the metered GPU hours posted when the capacity cost was recorded; later usage changes them.
-            var meteredNow = statement.Balances.SelectMany(b => b.Lines)
-                .Where(l => l.Meter == Meters.GpuSeconds && l.AdjustmentFor is null && l.GpuType is not null)
-                .GroupBy(l => l.GpuType!)
-                .ToDictionary(g => g.Key, g => Math.Round(Math.Max(0, g.Sum(l => l.Quantity)) / IdleAllocation.SecondsPerHour, 6, MidpointRounding.ToEven));
-            foreach (var item in allocation.Items.Where(i => i.MeteredHours != meteredNow.GetValueOrDefault(i.GpuType)))
-                differences.Add(new($"metered {item.GpuType} hours of the idle allocation vs now (record the capacity cost again)", null,
-                    item.MeteredHours.ToString(CultureInfo.InvariantCulture), meteredNow.GetValueOrDefault(item.GpuType).ToString(CultureInfo.InvariantCulture)));
+            var meteredNow = IdleAllocation.MeteredSeconds(statement.Balances);
+            foreach (var item in allocation.Items)
+            {
+                var hoursNow = IdleAllocation.MeteredHours(meteredNow.GetValueOrDefault(item.GpuType));
+                if (item.MeteredHours != hoursNow)
+                    differences.Add(new($"metered {item.GpuType} hours of the idle allocation vs now (record the capacity cost again)", null,
+                        item.MeteredHours.ToString(CultureInfo.InvariantCulture), hoursNow.ToString(CultureInfo.InvariantCulture)));
+            }
             if (ledger.IdleDebits != expectedPosted) differences.Add(new("allocated vs idle postings", null, Money(expectedPosted), Money(ledger.IdleDebits)));
         }
 
