@@ -209,16 +209,18 @@ public sealed class UsageFlowTests(MeteringSystem system)
         request.Headers.Add("traceparent", $"00-{traceId}-{callerSpan}-01");
         using (var response = await system.Http.SendAsync(request)) Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
 
+        const int server = 2, consumer = 5;
         List<ReceivedSpan> trace = [];
         var deadline = DateTime.UtcNow + Patience;
+        // Each service exports its spans on its own schedule: wait for all three, not for whichever arrive first.
         while (DateTime.UtcNow < deadline)
         {
             trace = telemetry.Spans.Where(s => s.TraceId == traceId).ToList();
-            if (trace.Any(s => s.Service == "metering-budgets") && trace.Any(s => s.Service == "metering-billing")) break;
+            if (trace.Any(s => s.Service == "metering-ingest" && s.Kind == server) && trace.Any(s => s.Service == "metering-budgets" && s.Kind == consumer) &&
+                trace.Any(s => s.Service == "metering-billing" && s.Kind == consumer)) break;
             await Task.Delay(200);
         }
 
-        const int server = 2, consumer = 5;
         var ingest = Assert.Single(trace, s => s.Service == "metering-ingest" && s.Kind == server);
         Assert.Equal(callerSpan, ingest.ParentSpanId);
         var budgets = Assert.Single(trace, s => s.Service == "metering-budgets" && s.Kind == consumer);
