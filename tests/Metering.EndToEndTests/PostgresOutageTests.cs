@@ -60,6 +60,52 @@ public sealed class PostgresOutageTests(FaultMeteringSystem system, ITestOutputH
         OutageAssert.NotReady(billingReady);
     }
 
+    /// <summary>
+    /// The consumers' budget for one batch is the store timeout (<see cref="FaultMeteringSystem.StoreTimeout"/>);
+    /// past it they abandon the batch and restart from their committed offsets, and they restart without limit. Here
+    /// PostgreSQL first hangs (every query and connection stalls) for three times that budget, so each consumer gives
+    /// up on its batch, then it is killed and stays down for twice the budget more before it is started again.
+    /// </summary>
+    [Fact]
+    public async Task PostgreSQL_hung_then_down_for_longer_than_the_consumers_store_timeout_the_consumers_recover_on_their_own()
+    {
+        await system.WaitUntilAllReadyAsync(TimeSpan.FromMinutes(1));
+        var logsFrom = new[] { system.Budgets, system.Billing }.ToDictionary(s => s, s => new FileInfo(s.LogPath).Length);
+        var clock = Stopwatch.StartNew();
+        await using var sink = new HttpSink(system.Ingest.Url, MeteringSystem.EmitterToken);
+        var run = LoadRun.RunAsync(Load("pghang", 12_000, 500), sink);
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await system.Postgres.FreezeAsync();
+        var frozen = clock.Elapsed;
+        await Task.Delay(3 * FaultMeteringSystem.StoreTimeout);
+        // The hung host is restarted by whoever watches it: killed, and back some time later.
+        await system.Postgres.ThawAsync();
+        await system.Postgres.StopHardAsync();
+        var stopped = clock.Elapsed;
+        await Task.Delay(2 * FaultMeteringSystem.StoreTimeout);
+        await system.Postgres.StartAgainAsync();
+        output.WriteLine($"PostgreSQL hung from {frozen.TotalSeconds:F1} s, down from {stopped.TotalSeconds:F1} s, back at {clock.Elapsed.TotalSeconds:F1} s of the stream");
+
+        var sent = await run;
+        output.WriteLine($"sent {sent.Events} events in {sent.Elapsed.TotalSeconds:F1} s; {sink.Retries} requests retried");
+        await AssertEveryTotalExact(sent);
+        output.WriteLine($"every total exact {clock.Elapsed.TotalSeconds:F1} s after the stream started");
+
+        // The budget was exceeded indeed: each consumer abandoned a batch on its timeout (else this test proved less than it says).
+        foreach (var (consumer, from) in logsFrom)
+            Assert.Contains($"took longer than {FaultMeteringSystem.StoreTimeout}", await ReadLogAsync(consumer, from));
+    }
+
+    /// <summary>What the service logged since <paramref name="from"/> (a length of its log file).</summary>
+    private static async Task<string> ReadLogAsync(ServiceProcess service, long from)
+    {
+        await using var file = new FileStream(service.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        file.Position = from;
+        using var reader = new StreamReader(file);
+        return await reader.ReadToEndAsync();
+    }
+
     private async Task AssertEveryTotalExact(SentReport sent)
     {
         using var verification = new Verification(system.Budgets.Url, system.Billing.Url, MeteringSystem.AdminToken);
