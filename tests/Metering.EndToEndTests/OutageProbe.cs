@@ -37,6 +37,20 @@ public sealed class OutageProbe(MeteringSystem system) : IDisposable
 
     public Task<OutageAnswer> ReadinessAsync(ServiceProcess service) => SendAsync(HttpMethod.Get, service, "/healthz/ready", null);
 
+    /// <summary>
+    /// Readiness asked until it is not 200 or <paramref name="until"/> passes (a check may be run on an interval, so
+    /// a moment's delay is fine; staying ready for the whole fault is not); the last answer.
+    /// </summary>
+    public async Task<OutageAnswer> ReadinessUntilNotReadyAsync(ServiceProcess service, DateTime until)
+    {
+        while (true)
+        {
+            var answer = await ReadinessAsync(service);
+            if (answer.Status != (int)HttpStatusCode.OK || DateTime.UtcNow >= until) return answer;
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>The requests of Budgets and Billing that cannot be answered without PostgreSQL, and both services' readiness.</summary>
     public async Task<IReadOnlyList<OutageAnswer>> NeedingTheDatabaseAsync(string unseenTenant, string month)
     {

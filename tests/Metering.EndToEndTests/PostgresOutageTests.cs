@@ -36,14 +36,18 @@ public sealed class PostgresOutageTests(FaultMeteringSystem system, ITestOutputH
         await Task.Delay(TimeSpan.FromSeconds(2));
         await system.Postgres.StopHardAsync();
         var stopped = clock.Elapsed;
+        var downtime = TimeSpan.FromSeconds(5);
+        var backAt = DateTime.UtcNow + downtime;
         // Let the pools meet the dropped connections first: the probes are about a database that is down, not one going down.
         await Task.Delay(TimeSpan.FromSeconds(1));
         using var probe = new OutageProbe(system);
         var answers = await probe.NeedingTheDatabaseAsync($"pgstop-unseen-{Guid.NewGuid():N}"[..30], Month);
-        var budgetsReady = await probe.ReadinessAsync(system.Budgets);
-        var billingReady = await probe.ReadinessAsync(system.Billing);
         var ingestReady = await probe.ReadinessAsync(system.Ingest);
-        var remaining = TimeSpan.FromSeconds(5) - (clock.Elapsed - stopped);
+        var readiness = await Task.WhenAll(
+            probe.ReadinessUntilNotReadyAsync(system.Budgets, backAt - TimeSpan.FromSeconds(0.5)),
+            probe.ReadinessUntilNotReadyAsync(system.Billing, backAt - TimeSpan.FromSeconds(0.5)));
+        var (budgetsReady, billingReady) = (readiness[0], readiness[1]);
+        var remaining = downtime - (clock.Elapsed - stopped);
         if (remaining > TimeSpan.Zero) await Task.Delay(remaining);
         await system.Postgres.StartAgainAsync();
         output.WriteLine($"PostgreSQL down from {stopped.TotalSeconds:F1} s to {clock.Elapsed.TotalSeconds:F1} s of the stream");
