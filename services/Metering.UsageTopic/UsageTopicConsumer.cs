@@ -33,9 +33,15 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
 
     /// <summary>
     /// A batch not stored within this time is abandoned and the consumer restarts from its committed offsets: a
-    /// store stuck behind a lock or a dead connection must not stop the partition for good.
+    /// store stuck behind a lock or a dead connection must not stop the partition for good. A store that fails
+    /// sooner (PostgreSQL refusing connections) restarts the consumer a second later; restarts are not limited.
+    /// METERING_USAGE_STORE_TIMEOUT_SECONDS, 1 to 3600, default 60.
     /// </summary>
-    protected virtual TimeSpan StoreTimeout => TimeSpan.FromSeconds(60);
+    protected TimeSpan StoreTimeout { get; } = configuration["METERING_USAGE_STORE_TIMEOUT_SECONDS"] is not { Length: > 0 } seconds
+        ? TimeSpan.FromSeconds(60)
+        : int.TryParse(seconds, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= 3600
+            ? TimeSpan.FromSeconds(value)
+            : throw new InvalidOperationException("METERING_USAGE_STORE_TIMEOUT_SECONDS must be a whole number of seconds from 1 to 3600.");
 
     /// <summary>
     /// How long the consumer may hold no partition before it leaves and rejoins its group. A member that lost its

@@ -24,12 +24,14 @@ public class MeteringSystem : IAsyncLifetime
     private readonly List<ServiceProcess> _processes = [];
     private readonly Dictionary<ServiceProcess, Dictionary<string, string>> _environments = [];
     private DevKafkaProcess _kafka = null!;
-    private ScratchDatabase _database = null!;
+    private IAsyncDisposable _database = null!;
     private readonly Dictionary<string, string> _environment = [];
     private readonly string _logs = Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e");
 
     public string KafkaBootstrapServers => _kafka.BootstrapServers;
-    public string PostgresConnectionString => _database.ConnectionString;
+    /// <summary>The system's own broker, for tests that inject faults into it.</summary>
+    public DevKafkaProcess Kafka => _kafka;
+    public string PostgresConnectionString { get; private set; } = null!;
     public OtlpReceiver? Telemetry { get; private set; }
     public ServiceProcess Ingest { get; private set; } = null!;
     public ServiceProcess Budgets { get; private set; } = null!;
@@ -40,9 +42,8 @@ public class MeteringSystem : IAsyncLifetime
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         _kafka = await DevKafkaProcess.StartAsync();
-        // A database of the system's own: rate cards and other global state start empty and vanish with the system.
-        _database = await TestInfrastructure.CreateDatabaseAsync("metering_e2e");
-        _environment["METERING_POSTGRES"] = _database.ConnectionString;
+        (PostgresConnectionString, _database) = await CreateDatabaseAsync();
+        _environment["METERING_POSTGRES"] = PostgresConnectionString;
         _environment["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers;
         _environment["METERING_ADMIN_TOKEN"] = AdminToken;
         _environment["METERING_EMITTER_TOKEN"] = EmitterToken;
@@ -50,6 +51,7 @@ public class MeteringSystem : IAsyncLifetime
         _environment["METERING_BUDGETS_GROUP_ID"] = $"e2e-budgets-{run}";
         _environment["METERING_BILLING_GROUP_ID"] = $"e2e-billing-{run}";
         _environment["METERING_ORLEANS_CLUSTER_ID"] = $"e2e-{run}";
+        foreach (var (key, value) in ExtraEnvironment) _environment[key] = value;
         if (ExportsTelemetry)
         {
             Telemetry = new OtlpReceiver();
@@ -63,6 +65,19 @@ public class MeteringSystem : IAsyncLifetime
         Billing = Start("Billing");
         await Task.WhenAll(_processes.Select(p => p.WaitUntilReadyAsync(Http, TimeSpan.FromSeconds(120))));
     }
+
+    /// <summary>
+    /// A database of the system's own: rate cards and other global state start empty and vanish with the system. On the
+    /// shared test server unless a system brings its own PostgreSQL; the owner is disposed with the system.
+    /// </summary>
+    protected virtual async Task<(string ConnectionString, IAsyncDisposable Owner)> CreateDatabaseAsync()
+    {
+        var database = await TestInfrastructure.CreateDatabaseAsync("metering_e2e");
+        return (database.ConnectionString, database);
+    }
+
+    /// <summary>Settings a system adds to every service's environment.</summary>
+    protected virtual IReadOnlyDictionary<string, string> ExtraEnvironment { get; } = new Dictionary<string, string>();
 
     /// <summary>Tracing every event of a load test would only slow it down; see <see cref="DisruptedMeteringSystem"/>.</summary>
     protected virtual bool ExportsTelemetry => true;
