@@ -24,12 +24,12 @@ public class MeteringSystem : IAsyncLifetime
     private readonly List<ServiceProcess> _processes = [];
     private readonly Dictionary<ServiceProcess, Dictionary<string, string>> _environments = [];
     private DevKafkaProcess _kafka = null!;
-    private ScratchDatabase _database = null!;
+    private IAsyncDisposable _database = null!;
     private readonly Dictionary<string, string> _environment = [];
     private readonly string _logs = Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e");
 
     public string KafkaBootstrapServers => _kafka.BootstrapServers;
-    public string PostgresConnectionString => _database.ConnectionString;
+    public string PostgresConnectionString { get; private set; } = null!;
     public OtlpReceiver? Telemetry { get; private set; }
     public ServiceProcess Ingest { get; private set; } = null!;
     public ServiceProcess Budgets { get; private set; } = null!;
@@ -40,9 +40,8 @@ public class MeteringSystem : IAsyncLifetime
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         _kafka = await DevKafkaProcess.StartAsync();
-        // A database of the system's own: rate cards and other global state start empty and vanish with the system.
-        _database = await TestInfrastructure.CreateDatabaseAsync("metering_e2e");
-        _environment["METERING_POSTGRES"] = _database.ConnectionString;
+        (PostgresConnectionString, _database) = await CreateDatabaseAsync();
+        _environment["METERING_POSTGRES"] = PostgresConnectionString;
         _environment["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers;
         _environment["METERING_ADMIN_TOKEN"] = AdminToken;
         _environment["METERING_EMITTER_TOKEN"] = EmitterToken;
@@ -62,6 +61,16 @@ public class MeteringSystem : IAsyncLifetime
         Budgets = Start("Budgets");
         Billing = Start("Billing");
         await Task.WhenAll(_processes.Select(p => p.WaitUntilReadyAsync(Http, TimeSpan.FromSeconds(120))));
+    }
+
+    /// <summary>
+    /// A database of the system's own: rate cards and other global state start empty and vanish with the system. On the
+    /// shared test server unless a system puts it elsewhere (see <see cref="OwnPostgresMeteringSystem"/>).
+    /// </summary>
+    protected virtual async Task<(string ConnectionString, IAsyncDisposable Lifetime)> CreateDatabaseAsync()
+    {
+        var database = await TestInfrastructure.CreateDatabaseAsync("metering_e2e");
+        return (database.ConnectionString, database);
     }
 
     /// <summary>Tracing every event of a load test would only slow it down; see <see cref="DisruptedMeteringSystem"/>.</summary>
@@ -136,4 +145,27 @@ public sealed class DisruptedMeteringSystem : MeteringSystem
 public sealed class DisruptedSystemCollection : ICollectionFixture<DisruptedMeteringSystem>
 {
     public const string Name = "disrupted metering system";
+}
+
+/// <summary>
+/// A system whose PostgreSQL is a cluster of its own (<see cref="OwnPostgres"/>), for tests that stop the database under
+/// the running services.
+/// </summary>
+public sealed class OwnPostgresMeteringSystem : MeteringSystem
+{
+    public OwnPostgres Postgres { get; private set; } = null!;
+
+    protected override bool ExportsTelemetry => false;
+
+    protected override async Task<(string ConnectionString, IAsyncDisposable Lifetime)> CreateDatabaseAsync()
+    {
+        Postgres = await OwnPostgres.StartAsync();
+        return (await Postgres.CreateDatabaseAsync("metering"), Postgres);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class OwnPostgresSystemCollection : ICollectionFixture<OwnPostgresMeteringSystem>
+{
+    public const string Name = "metering system on a PostgreSQL of its own";
 }
