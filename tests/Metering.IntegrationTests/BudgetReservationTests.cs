@@ -77,4 +77,15 @@ public sealed class BudgetReservationTests : IAsyncLifetime
         while (await StoredReservations(tenant) > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.Equal(0, await StoredReservations(tenant));
     }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("many")]
+    public async Task A_cap_that_is_not_a_whole_number_above_zero_stops_the_silo_from_starting(string cap)
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => BudgetSilo.StartAsync(_database!, _clock,
+            new Dictionary<string, string?> { [MeteringSettings.MaxOpenReservationsVariable] = cap }));
+        Assert.Contains(MeteringSettings.MaxOpenReservationsVariable, failure.ToString());
+    }
 }

@@ -54,7 +54,15 @@ public sealed class BudgetSilo : IAsyncDisposable
         builder.Services.AddSingleton<RateCards>();
         builder.UseOrleans(silo => silo.UseLocalhostClustering(FreePort(), FreePort()).AddBudgetGrains());
         var host = builder.Build();
-        await host.StartAsync();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
         return new BudgetSilo(host);
     }
 
