@@ -49,6 +49,7 @@ builder.UseOrleans(silo =>
 builder.Services.AddUsageTopicConsumer<UsageConsumer>();
 builder.Services.AddReceiptPruning<BudgetStore>();
 builder.Services.AddHostedService<CorrectionConsumer>();
+builder.Services.AddBudgetsReadiness();
 
 var app = builder.Build();
 app.MapMeteringDefaults();

@@ -19,6 +19,9 @@ public static class MeteringSettings
     /// elsewhere run the service once with the argument <c>migrate</c> (e.g. a Kubernetes Job) or set it explicitly.
     /// </summary>
     public const string MigrateVariable = "METERING_MIGRATE";
+    /// <summary>Budgets: how many open reservations one tenant may hold at once (default <see cref="DefaultMaxOpenReservations"/>); past it authorize with <c>reserve</c> is 429.</summary>
+    public const string MaxOpenReservationsVariable = "METERING_MAX_OPEN_RESERVATIONS";
+    public const int DefaultMaxOpenReservations = 1000;
     public const string DevAdminToken = "dev-admin-token";
     public const string DevEmitterToken = "dev-emitter-token";
 
@@ -30,6 +33,13 @@ public static class MeteringSettings
         configuration[MigrateVariable] is { Length: > 0 } value
             ? bool.TryParse(value, out var migrate) ? migrate : throw new InvalidOperationException($"{MigrateVariable} must be true or false.")
             : isDevelopment;
+
+    public static int MaxOpenReservations(IConfiguration configuration) =>
+        configuration[MaxOpenReservationsVariable] is { Length: > 0 } value
+            ? int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var max) && max > 0
+                ? max
+                : throw new InvalidOperationException($"{MaxOpenReservationsVariable} must be a whole number greater than 0.")
+            : DefaultMaxOpenReservations;
 
     /// <summary>What a service says when it finds no schema and was not told to create one.</summary>
     public static string MissingSchema(string service, string detail) =>

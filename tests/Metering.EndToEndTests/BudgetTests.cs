@@ -219,6 +219,50 @@ public sealed class BudgetTests(MeteringSystem system)
         Assert.Equal(HttpStatusCode.TooManyRequests, await Ask(666_667));
     }
 
+    [Fact]
+    public async Task Holding_nothing_is_refused_and_nothing_is_held()
+    {
+        using var response = await Send(HttpMethod.Post, system.Budgets, $"/v1/tenants/{_tenant}/authorize",
+            new { meter = "input_tokens", quantity = 0, model = "m", reserve = true }, MeteringSystem.EmitterToken);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Equal(["quantity"], errors.EnumerateObject().Select(e => e.Name));
+        // Asking whether zero more may be spent, without holding it, is still a question with an answer.
+        using var ask = await Send(HttpMethod.Post, system.Budgets, $"/v1/tenants/{_tenant}/authorize",
+            new { meter = "input_tokens", quantity = 0, model = "m" }, MeteringSystem.EmitterToken);
+        Assert.Equal(HttpStatusCode.OK, ask.StatusCode);
+    }
+
+    [Fact]
+    public async Task Reading_tenants_Budgets_has_never_seen_activates_no_grain()
+    {
+        async Task<int> ActiveGrains()
+        {
+            using var response = await Send(HttpMethod.Get, system.Budgets, "/v1/diagnostics/memory", null);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("active_tenant_grains").GetInt32();
+        }
+
+        var before = await ActiveGrains();
+        for (var i = 0; i < 200; i++)
+        {
+            using var response = await Send(HttpMethod.Get, system.Budgets, $"/v1/tenants/e2e-unknown-{i}-{Guid.NewGuid():N}/budget", null, MeteringSystem.EmitterToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var budget = (await response.Content.ReadFromJsonAsync<BudgetView>(MeteringJson.Options))!;
+            Assert.Equal(BudgetStatuses.Ok, budget.Status);
+            Assert.Empty(budget.Usage);
+            Assert.Empty(budget.Limits);
+        }
+        // Grains of other tests may deactivate meanwhile; none may be added by these reads.
+        Assert.InRange(await ActiveGrains(), 0, before);
+
+        // A tenant it has seen (a quota) is read from its grain, as before.
+        await PutQuota("alice", new { meter = "input_tokens", period = "day", limit = 10, enforcement = "throttle" });
+        var known = await WaitForBudget(b => b.Limits.Count == 1);
+        Assert.Equal(10m, known.Limits.Single().Limit);
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + Patience;

@@ -1,21 +1,8 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text.Json;
-using Confluent.Kafka;
-using Metering.Budgets.Broadcast;
-using Metering.Budgets.Pricing;
-using Metering.Budgets.Quotas;
 using Metering.Budgets.Tracking;
-using Metering.Contracts;
 using Metering.Contracts.Budgets;
 using Metering.Contracts.Usage;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
-using Npgsql;
 using Orleans;
-using Orleans.Hosting;
 
 namespace Metering.IntegrationTests;
 
@@ -29,43 +16,27 @@ public sealed class BudgetGrainClockTests : IAsyncLifetime
     private readonly FakeTimeProvider _clock = new(JustBeforeMidnight);
     private readonly string _tenant = TestInfrastructure.UniqueTenant("grain-clock");
     private ScratchDatabase? _database;
-    private IHost? _silo;
-    private IHost Silo => _silo!;
+    private BudgetSilo? _silo;
+    private BudgetSilo Silo => _silo!;
 
     public async Task InitializeAsync()
     {
         _database = await TestInfrastructure.CreateDatabaseAsync("grain_clock");
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["KAFKA_BOOTSTRAP_SERVERS"] = TestInfrastructure.KafkaBootstrapServers });
-        builder.Services.AddSingleton<TimeProvider>(_clock);
-        var connectionString = _database.ConnectionString;
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
-        builder.Services.AddSingleton<BudgetStore>();
-        builder.Services.AddSingleton<QuotaStore>();
-        builder.Services.AddSingleton<BudgetBroadcast>();
-        builder.Services.AddSingleton<RateCards>();
-        builder.UseOrleans(silo => silo.UseLocalhostClustering(FreePort(), FreePort()).AddBudgetGrains());
-        _silo = builder.Build();
-        await _silo.Services.GetRequiredService<BudgetStore>().MigrateAsync(CancellationToken.None);
-        await _silo.StartAsync();
+        _silo = await BudgetSilo.StartAsync(_database, _clock);
     }
 
     public async Task DisposeAsync()
     {
-        if (_silo is not null)
-        {
-            await _silo.StopAsync();
-            _silo.Dispose();
-        }
+        if (_silo is not null) await _silo.DisposeAsync();
         if (_database is not null) await _database.DisposeAsync();
     }
 
     [Fact]
     public async Task The_day_limit_resets_at_midnight_utc_and_the_grain_lifts_the_throttle_by_itself()
     {
-        var grain = Silo.Services.GetRequiredService<IGrainFactory>().GetGrain<ITenantBudgetGrain>(_tenant);
+        var grain = Silo.Grains.GetGrain<ITenantBudgetGrain>(_tenant);
         await grain.SetQuota([new QuotaLimit(Meters.InputTokens, Periods.Day, 100, 80, Enforcements.Throttle)], "clock-test");
-        var store = Silo.Services.GetRequiredService<BudgetStore>();
+        var store = Silo.Store;
         var stored = Assert.Single(await store.ApplyBatchAsync(
             [(_tenant, [new UsageIncrement("u1", Meters.InputTokens, 100, DateOnly.FromDateTime(JustBeforeMidnight.UtcDateTime))])], CancellationToken.None));
         await grain.Applied(stored.Applied, stored.Sequence, stored.Previous);
@@ -85,34 +56,6 @@ public sealed class BudgetGrainClockTests : IAsyncLifetime
         Assert.Equal(BudgetStatuses.Ok, budget.Status);
         Assert.Equal(0m, budget.Limits.Single().Used);
         Assert.True((await grain.Authorize(new AuthorizeRequest(Meters.InputTokens, 100))).Allowed);
-        Assert.Equal(new[] { BudgetStatuses.Throttled, BudgetStatuses.Ok }, BroadcastStatuses());
-    }
-
-    /// <summary>The statuses published for the tenant on the compacted status topic, in order.</summary>
-    private List<string> BroadcastStatuses()
-    {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = TestInfrastructure.KafkaBootstrapServers,
-            GroupId = $"clock-test-{Guid.NewGuid():N}",
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-        }).Build();
-        consumer.Subscribe(KafkaTopics.BudgetStatus.Name);
-        var statuses = new List<string>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (statuses.Count < 2 && DateTime.UtcNow < deadline)
-        {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is not { IsPartitionEOF: false } record || record.Message.Key != _tenant) continue;
-            statuses.Add(JsonSerializer.Deserialize<BudgetStatusChanged>(record.Message.Value, MeteringJson.Options)!.Status);
-        }
-        return statuses;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        Assert.Equal(new[] { BudgetStatuses.Throttled, BudgetStatuses.Ok }, BudgetSilo.BroadcastStatuses(_tenant, 2));
     }
 }

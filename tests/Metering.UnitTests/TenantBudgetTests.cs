@@ -123,4 +123,33 @@ public class TenantBudgetTests
         Assert.Equal(350, budget.Used(Meters.InputTokens, Periods.Month, new DateOnly(2026, 11, 1)));
         Assert.Equal([(Periods.Day, 50m), (Periods.Month, 350m)], budget.Current(morning).Select(t => (t.Period, t.Used)));
     }
+
+    [Fact]
+    public void Past_the_cap_of_open_reservations_another_is_refused_until_the_first_expires()
+    {
+        var budget = new TenantBudget();
+        budget.Reserve(new Reservation("a", Meters.InputTokens, 1, Evening.AddSeconds(90)));
+        budget.Reserve(new Reservation("b", Meters.InputTokens, 1, Evening.AddMinutes(5)));
+        Assert.True(budget.MayReserve(3, Evening).Allowed);
+        budget.Reserve(new Reservation("c", Meters.InputTokens, 1, Evening.AddMinutes(5)));
+
+        var refused = budget.MayReserve(3, Evening);
+        Assert.False(refused.Allowed);
+        Assert.Contains("3 reservations are open", refused.Reason);
+        Assert.Equal(90, refused.RetryAfterSeconds);
+
+        // An expired one no longer counts, even before it is forgotten; a settled one frees its place at once.
+        Assert.True(budget.MayReserve(3, Evening.AddSeconds(90)).Allowed);
+        Assert.True(budget.Settle("b"));
+        Assert.True(budget.MayReserve(3, Evening).Allowed);
+    }
+
+    [Fact]
+    public void A_budget_with_nothing_in_it_is_ok_with_no_usage_and_no_limits()
+    {
+        var view = new TenantBudget().View("never-seen", Evening);
+        Assert.Equal(("never-seen", BudgetStatuses.Ok), (view.Tenant, view.Status));
+        Assert.Empty(view.Usage);
+        Assert.Empty(view.Limits);
+    }
 }

@@ -1,10 +1,12 @@
+using System.Globalization;
 using System.Security.Claims;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Corrections;
 using Metering.Billing.Recording;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Metering.Billing.Invoicing;
 
@@ -22,7 +24,7 @@ public static class GetInvoiceUsage
         app.MapGet("/v1/invoices/{tenant}/{period}/usage", HandleAsync).RequireAuthorization(Policies.Reader);
 
     private static async Task<IResult> HandleAsync(string tenant, string period, string? meter, string? model, string? gpu_type, int? offset, int? limit,
-        ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
+        ClaimsPrincipal user, IQuerySession session, BillingDatabase database, CancellationToken ct)
     {
         var errors = InvoiceRoute.Errors(tenant, period);
         if (meter is not null && !Meters.IsKnown(meter)) errors["meter"] = [$"must be one of {string.Join(", ", Meters.All)}"];
@@ -31,19 +33,53 @@ public static class GetInvoiceUsage
         if (errors.Count > 0) return Results.ValidationProblem(errors);
         if (!await TenantAccess.MayReadAsync(user, tenant, period, session, ct)) return BearerTokenHandler.Forbidden();
 
-        var events = await session.Events.FetchStreamAsync(BillingPeriod.UsageStream(tenant, period), token: ct);
-        if (events.Count == 0)
+        var stream = BillingPeriod.UsageStream(tenant, period);
+        if (await session.Events.FetchStreamStateAsync(stream, ct) is null)
             return InvoiceRoute.NoInvoice(tenant, period);
 
-        var entries = events.SelectMany(e => e.Data switch
-            {
-                UsageBatchRecorded batch => batch.Usage.Select(u => Entry(u, u.Quantity, batch.AdjustmentFor, null)),
-                UsageVoidRecorded voided => [Entry(voided.Usage, -voided.Usage.Quantity, voided.AdjustmentFor, voided.Reason)],
-                _ => [],
-            })
-            .Where(u => (meter is null || u.Meter == meter) && (model is null || u.Model == model) && (gpu_type is null || u.GpuType == gpu_type));
-        var page = entries.Skip(offset ?? 0).Take(limit ?? 1000).ToList();
+        var page = await ReadPageAsync(database, session.DocumentStore.Options.Events.DatabaseSchemaName, stream, meter, model, gpu_type, offset ?? 0, limit ?? 1000, ct);
         return Results.Ok(new { tenant, period, offset = offset ?? 0, usage = page });
+    }
+
+    /// <summary>
+    /// One page of the stream's usage, filtered, skipped and limited in PostgreSQL: a month can hold millions of events,
+    /// and a page needs only its own. The model filter matches token meters and the GPU-type filter <c>gpu_seconds</c>,
+    /// as <see cref="Meters.ItemOf"/> shows them.
+    /// </summary>
+    private static async Task<List<UsageEntry>> ReadPageAsync(BillingDatabase database, string schema, string stream, string? meter, string? model,
+        string? gpuType, int offset, int limit, CancellationToken ct)
+    {
+        await using var command = database.DataSource.CreateCommand($"""
+            select u->>'Id', u->>'Meter', u->>'Model', u->>'GpuType', (u->>'Quantity')::numeric, u->>'Timestamp', u->>'Service',
+                   e.data->>'AdjustmentFor', e.type = 'usage_void_recorded', e.data->>'Reason'
+            from {schema}.mt_events e
+            cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end)
+                with ordinality as entries(u, position)
+            where e.stream_id = @stream and e.type in ('usage_batch_recorded', 'usage_void_recorded')
+              and (@meter is null or u->>'Meter' = @meter)
+              and (@model is null or (u->>'Meter' = any(@token_meters) and u->>'Model' = @model))
+              and (@gpu_type is null or (u->>'Meter' <> all(@token_meters) and u->>'GpuType' = @gpu_type))
+            order by e.version, entries.position
+            offset @offset limit @limit
+            """);
+        command.Parameters.AddWithValue("stream", stream);
+        command.Parameters.Add(new NpgsqlParameter("meter", NpgsqlDbType.Text) { Value = (object?)meter ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("model", NpgsqlDbType.Text) { Value = (object?)model ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("gpu_type", NpgsqlDbType.Text) { Value = (object?)gpuType ?? DBNull.Value });
+        command.Parameters.AddWithValue("token_meters", Meters.All.Where(Meters.IsTokenMeter).ToArray());
+        command.Parameters.AddWithValue("offset", offset);
+        command.Parameters.AddWithValue("limit", limit);
+        var page = new List<UsageEntry>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            string? Text(int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
+            var usage = new RecordedUsage(reader.GetString(0), reader.GetString(1), reader.GetDecimal(4),
+                DateTimeOffset.Parse(reader.GetString(5), CultureInfo.InvariantCulture), Text(2), Text(3), Text(6));
+            var isVoid = reader.GetBoolean(8);
+            page.Add(Entry(usage, isVoid ? -usage.Quantity : usage.Quantity, Text(7), isVoid ? Text(9) : null));
+        }
+        return page;
     }
 
     private static UsageEntry Entry(RecordedUsage u, decimal quantity, string? adjustmentFor, string? voidReason)

@@ -61,6 +61,9 @@ public static class Authorize
             if (r.ValueKind is JsonValueKind.True or JsonValueKind.False) reserve = r.GetBoolean();
             else errors.Add(new("reserve", "must be true or false"));
         }
+        // A held zero would cost a slot of the tenant's open reservations (each checked on every authorize) and hold nothing.
+        if (reserve && quantity == 0 && errors.All(e => e.Field != "quantity"))
+            errors.Add(new("quantity", "must be greater than 0 to reserve"));
         return errors.Count > before ? null : new AuthorizeRequest(meter!, quantity, model, gpuType, reserve);
     }
 }

@@ -10,10 +10,13 @@ public static class GetBudget
     public static void MapGetBudget(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/tenants/{tenant}/budget", HandleAsync).RequireAuthorization(Policies.Emitter);
 
-    private static Task<IResult> HandleAsync(string tenant, IGrainFactory grains) =>
-        !UsageEventRules.IsValidTenant(tenant)
-            ? Task.FromResult(BudgetProblems.Invalid([new("tenant", UsageEventRules.TenantRule)]))
-            : BudgetProblems.OrUnavailable(async () => Results.Ok(await grains.GetGrain<ITenantBudgetGrain>(tenant).GetBudget()));
+    private static async Task<IResult> HandleAsync(string tenant, IGrainFactory grains, BudgetStore store, TimeProvider clock, CancellationToken ct)
+    {
+        if (!UsageEventRules.IsValidTenant(tenant)) return BudgetProblems.Invalid([new("tenant", UsageEventRules.TenantRule)]);
+        // Any id can be asked for: one Budgets has never seen is answered from the store, without activating a grain for it.
+        if (!await store.IsKnownAsync(tenant, ct)) return Results.Ok(new TenantBudget().View(tenant, clock.GetUtcNow()));
+        return await BudgetProblems.OrUnavailable(async () => Results.Ok(await grains.GetGrain<ITenantBudgetGrain>(tenant).GetBudget()));
+    }
 }
 
 /// <summary>The problem answers every Budgets endpoint shares.</summary>
@@ -23,18 +26,19 @@ public static class BudgetProblems
         Results.ValidationProblem(FieldError.ByField(errors),
             title: "The request is invalid; nothing was changed.");
 
-    /// <summary>503 while the tenant's grain moves to another silo (one died or is leaving): a moment later it answers.</summary>
+    /// <summary>
+    /// 503 with <c>Retry-After</c> while the tenant's grain moves to another silo (one died or is leaving): a moment later it
+    /// answers. A database outage is left to the one handler of every service (<see cref="DatabaseOutage"/>).
+    /// </summary>
     public static async Task<IResult> OrUnavailable(Func<Task<IResult>> call)
     {
         try
         {
             return await call();
         }
-        catch (Exception ex) when (ex is OrleansException or TimeoutException)
+        catch (Exception ex) when (ex is OrleansException or TimeoutException && !DatabaseOutage.Is(ex))
         {
-            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Budget temporarily unavailable",
-                detail: "The tenant's budget is moving between silos; retry in a few seconds.",
-                extensions: new Dictionary<string, object?> { ["retry_after_seconds"] = 5 });
+            return RetryLater.Problem("Budget temporarily unavailable", "The tenant's budget is moving between silos; retry in a few seconds.");
         }
     }
 }

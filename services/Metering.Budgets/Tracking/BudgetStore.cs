@@ -57,6 +57,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
                 primary key (tenant, id));
             alter table {Schema}.reservations add column if not exists model text;
             alter table {Schema}.reservations add column if not exists gpu_type text;
+            create index if not exists ix_reservations_expires_at on {Schema}.reservations (expires_at);
             create table if not exists {Schema}.alerts_sent (
                 tenant text not null,
                 meter text not null,
@@ -205,10 +206,15 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
         return counted;
     }
 
-    public async Task<IReadOnlyList<Reservation>> LoadReservationsAsync(string tenant, CancellationToken ct)
+    /// <summary>The tenant's open reservations; the ones expired by <paramref name="now"/> are deleted instead.</summary>
+    public async Task<IReadOnlyList<Reservation>> LoadReservationsAsync(string tenant, DateTimeOffset now, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"select id, meter, quantity, expires_at, model, gpu_type from {Schema}.reservations where tenant = @tenant");
+        await using var command = dataSource.CreateCommand($"""
+            with expired as (delete from {Schema}.reservations where tenant = @tenant and expires_at <= @now)
+            select id, meter, quantity, expires_at, model, gpu_type from {Schema}.reservations where tenant = @tenant and expires_at > @now
+            """);
         command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("now", now.UtcDateTime);
         var reservations = new List<Reservation>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -239,6 +245,14 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
         await command.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>Deletes every tenant's reservations that expired by <paramref name="now"/>; returns how many.</summary>
+    public async Task<int> DeleteExpiredReservationsAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"delete from {Schema}.reservations where expires_at <= @now");
+        command.Parameters.AddWithValue("now", now.UtcDateTime);
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>True the first time an alert for this limit, period and threshold is recorded; false ever after.</summary>
     public async Task<bool> TryRecordAlertAsync(string tenant, LimitState state, string threshold, CancellationToken ct)
     {
@@ -259,6 +273,32 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
         await using var command = dataSource.CreateCommand($"select status from {Schema}.statuses where tenant = @tenant");
         command.Parameters.AddWithValue("tenant", tenant);
         return await command.ExecuteScalarAsync(ct) as string;
+    }
+
+    /// <summary>The tenants whose last broadcast status is <c>warning</c> or <c>throttled</c>.</summary>
+    public async Task<IReadOnlyList<string>> TenantsNotOkAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"select tenant from {Schema}.statuses where status <> @ok");
+        command.Parameters.AddWithValue("ok", Metering.Contracts.Budgets.BudgetStatuses.Ok);
+        var tenants = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) tenants.Add(reader.GetString(0));
+        return tenants;
+    }
+
+    /// <summary>
+    /// Whether Budgets has anything of the tenant: a quota, usage (every stored batch numbers its tenants) or a broadcast
+    /// status. A tenant it has none of has an empty budget, and needs no grain to say so.
+    /// </summary>
+    public async Task<bool> IsKnownAsync(string tenant, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            select exists (select 1 from {Schema}.quotas where tenant = @tenant)
+                or exists (select 1 from {Schema}.tenant_progress where tenant = @tenant)
+                or exists (select 1 from {Schema}.statuses where tenant = @tenant)
+            """);
+        command.Parameters.AddWithValue("tenant", tenant);
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
     }
 
     public async Task SaveStatusAsync(string tenant, string status, DateTimeOffset at, CancellationToken ct)

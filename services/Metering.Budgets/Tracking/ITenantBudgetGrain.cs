@@ -18,6 +18,13 @@ public interface ITenantBudgetGrain : IGrainWithStringKey
     [Alias("GetBudget"), AlwaysInterleave]
     Task<BudgetView> GetBudget();
 
+    /// <summary>
+    /// Re-evaluates the limits now and broadcasts a changed status (see <see cref="PeriodBoundarySweep"/>): activation does
+    /// the same, so this wakes a tenant whose period ended while no silo held its grain.
+    /// </summary>
+    [Alias("Refresh")]
+    Task Refresh();
+
     /// <summary>Replaces the tenant's limits, records who did it, and applies the new status at once.</summary>
     [Alias("SetQuota")]
     Task<BudgetView> SetQuota(IReadOnlyList<QuotaLimit> limits, string changedBy);

@@ -108,6 +108,20 @@ public sealed class TenantBudget(CostOf? costOf = null)
         return true;
     }
 
+    /// <summary>
+    /// Whether the tenant may hold one more reservation: at most <paramref name="maxOpen"/> at once, since every open one is
+    /// counted on each authorize of the tenant. Refused with the seconds until the first of them expires.
+    /// </summary>
+    public AuthorizeDecision MayReserve(int maxOpen, DateTimeOffset now)
+    {
+        var open = Reservations.Count(r => r.ExpiresAt > now);
+        if (open < maxOpen) return AuthorizeDecision.Yes;
+        var firstExpiry = Reservations.Where(r => r.ExpiresAt > now).Min(r => r.ExpiresAt);
+        return new AuthorizeDecision(false,
+            $"{open} reservations are open, the most one tenant may hold ({maxOpen}): usage naming a reservation settles it, else it expires",
+            Math.Max(1, (long)Math.Ceiling((firstExpiry - now).TotalSeconds)));
+    }
+
     public IReadOnlyList<Reservation> Expire(DateTimeOffset now)
     {
         if (_reservations is null) return [];
@@ -124,6 +138,16 @@ public sealed class TenantBudget(CostOf? costOf = null)
                 .Sum(r => limit.Meter == CostMeter.CostUsd ? _costOf(r.Meter, r.Model, r.GpuType, r.Quantity, now) : r.Quantity);
             return new LimitState(limit, start, Used(limit.Meter, limit.Period, start), reserved, PeriodEnd(limit.Period, start));
         }).ToList();
+
+    /// <summary>What <c>GET /v1/tenants/{tenant}/budget</c> shows: the current day's and month's usage, each limit, the status.</summary>
+    public BudgetView View(string tenant, DateTimeOffset now)
+    {
+        var usage = Current(now).Select(t => new MeterUsageView(t.Meter, t.Period, t.Used)).ToList();
+        var states = Evaluate(now);
+        var limits = states.Select(s => new LimitView(s.Limit.Meter, s.Limit.Period, s.Limit.Limit, s.Used, s.Remaining,
+            s.Limit.SoftPct, s.Limit.Enforcement, s.ResetsAt)).ToList();
+        return new BudgetView(tenant, StatusOf(states).Status, usage, limits);
+    }
 
     /// <summary><c>throttled</c> when a throttle-enforced limit is reached, <c>warning</c> when any soft threshold is crossed.</summary>
     public (string Status, string? Reason) Status(DateTimeOffset now) => StatusOf(Evaluate(now));

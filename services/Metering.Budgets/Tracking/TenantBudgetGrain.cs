@@ -2,6 +2,7 @@ using Metering.Budgets.Broadcast;
 using Metering.Budgets.Pricing;
 using Metering.Budgets.Quotas;
 using Metering.Contracts.Budgets;
+using Microsoft.Extensions.Options;
 
 namespace Metering.Budgets.Tracking;
 
@@ -11,7 +12,7 @@ namespace Metering.Budgets.Tracking;
 /// partition delivered it; every status change is broadcast, and each threshold crossing alerts once per period.
 /// </summary>
 public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, BudgetBroadcast broadcast, RateCards rateCards, TimeProvider clock,
-    ILogger<TenantBudgetGrain> logger) : Grain, ITenantBudgetGrain
+    IOptions<ReservationOptions> reservations, ILogger<TenantBudgetGrain> logger) : Grain, ITenantBudgetGrain
 {
     public static readonly TimeSpan ReservationLifetime = TimeSpan.FromMinutes(5);
     private static int _active;
@@ -41,7 +42,7 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
         Interlocked.Increment(ref _active);
         await ReloadUsageAsync(cancellationToken);
         _budget.SetLimits(await quotas.LoadAsync(Tenant, cancellationToken));
-        foreach (var reservation in await store.LoadReservationsAsync(Tenant, cancellationToken))
+        foreach (var reservation in await store.LoadReservationsAsync(Tenant, clock.GetUtcNow(), cancellationToken))
             _budget.Reserve(reservation);
         _publishedStatus = await store.LoadStatusAsync(Tenant, cancellationToken) ?? BudgetStatuses.Ok;
         Diagnostics.BudgetMetrics.StatusChanged(null, _publishedStatus);
@@ -83,6 +84,8 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
 
     public Task<BudgetView> GetBudget() => Task.FromResult(View(clock.GetUtcNow()));
 
+    public Task Refresh() => AfterChangeAsync(CancellationToken.None);
+
     public async Task<bool> VoidUsage(Metering.Contracts.Billing.UsageVoided voided)
     {
         // cost_usd is given back at today's rate card, as usage is charged against it at the card in effect when applied.
@@ -110,6 +113,8 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
         var decision = _budget.Authorize(request.Meter, request.Quantity, now, request.Model, request.GpuType);
         if (!decision.Allowed) return new AuthorizeResponse(false, decision.Reason, decision.RetryAfterSeconds);
         if (!request.Reserve) return new AuthorizeResponse(true);
+        var room = _budget.MayReserve(reservations.Value.MaxOpen, now);
+        if (!room.Allowed) return new AuthorizeResponse(false, room.Reason, room.RetryAfterSeconds);
 
         // Held in memory before the first await, so an interleaved authorize already sees it.
         var reservation = new Reservation(Guid.NewGuid().ToString("N"), request.Meter, request.Quantity, now + ReservationLifetime, request.Model, request.GpuType);
@@ -127,14 +132,7 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
         return new AuthorizeResponse(true, ReservationId: reservation.Id);
     }
 
-    private BudgetView View(DateTimeOffset now)
-    {
-        var usage = _budget.Current(now).Select(t => new MeterUsageView(t.Meter, t.Period, t.Used)).ToList();
-        var states = _budget.Evaluate(now);
-        var limits = states.Select(s => new LimitView(s.Limit.Meter, s.Limit.Period, s.Limit.Limit, s.Used, s.Remaining,
-            s.Limit.SoftPct, s.Limit.Enforcement, s.ResetsAt)).ToList();
-        return new BudgetView(Tenant, TenantBudget.StatusOf(states).Status, usage, limits);
-    }
+    private BudgetView View(DateTimeOffset now) => _budget.View(Tenant, now);
 
     /// <summary>Broadcasts a changed status, alerts on new crossings, and wakes up when the next period begins.</summary>
     private async Task AfterChangeAsync(CancellationToken ct)

@@ -1,0 +1,27 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+
+namespace Metering.ServiceDefaults;
+
+/// <summary>
+/// 503 problem+json with a <c>Retry-After</c> header (and the same seconds as <c>retry_after_seconds</c>): the request
+/// was fine, something the service depends on is not available for a moment.
+/// </summary>
+public static class RetryLater
+{
+    public const int DefaultSeconds = 5;
+
+    public static IResult Problem(string title, string detail, int seconds = DefaultSeconds) => new Result(
+        Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail,
+            extensions: new Dictionary<string, object?> { ["retry_after_seconds"] = seconds }),
+        seconds);
+
+    private sealed class Result(IResult problem, int seconds) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return problem.ExecuteAsync(httpContext);
+        }
+    }
+}
