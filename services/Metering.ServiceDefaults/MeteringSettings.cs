@@ -19,6 +19,12 @@ public static class MeteringSettings
     /// elsewhere run the service once with the argument <c>migrate</c> (e.g. a Kubernetes Job) or set it explicitly.
     /// </summary>
     public const string MigrateVariable = "METERING_MIGRATE";
+    /// <summary>
+    /// Where the service serves its metrics, apart from the API (<see cref="ManagementEndpoint"/>): one http URL, e.g.
+    /// <c>http://+:5091</c> in a container. Default <c>http://127.0.0.1:</c> and the service's management port
+    /// (Ingest 5090, Budgets 5091, Billing 5092).
+    /// </summary>
+    public const string ManagementUrlVariable = "METERING_MANAGEMENT_URL";
     public const string DevAdminToken = "dev-admin-token";
     public const string DevEmitterToken = "dev-emitter-token";
 
