@@ -50,7 +50,7 @@ public sealed record ManagementEndpoint(string Url, int Port)
     }
 }
 
-public static class ManagementEndpointExtensions
+internal static class ManagementEndpointExtensions
 {
     /// <summary>Kestrel listens on the API URLs and the management URL.</summary>
     internal static void AddManagementEndpoint(this WebApplicationBuilder builder, string[] apiUrls, int defaultManagementPort)
