@@ -76,12 +76,19 @@ public sealed class SafeDefaultsTests
         foreach (var (key, value) in variables) info.Environment[key] = value;
 
         using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-
-        Assert.NotEqual(0, process.ExitCode);
-        return await output + await errors;
+        try
+        {
+            var output = process.StandardOutput.ReadToEndAsync();
+            var errors = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.NotEqual(0, process.ExitCode);
+            return await output + await errors;
+        }
+        finally
+        {
+            // A service that did not refuse would run on: it must not outlive the test.
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
     }
 }
