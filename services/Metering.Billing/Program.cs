@@ -44,7 +44,7 @@ if (args is ["bench", ..])
 // Metering.Billing migrate: create or update Billing's schema (event store, documents, outbox), then exit.
 var migrateOnly = args is ["migrate", ..];
 var builder = MeteringDefaults.CreateBuilder(migrateOnly ? args[1..] : args);
-builder.AddMeteringDefaults("metering-billing", defaultPort: 5082);
+builder.AddMeteringDefaults("metering-billing", defaultPort: 5082, defaultManagementPort: 5092);
 var migrate = migrateOnly || MeteringSettings.Migrate(builder.Configuration, builder.Environment.IsDevelopment());
 if (migrateOnly) builder.WebHost.UseUrls("http://127.0.0.1:0");
 

@@ -24,7 +24,7 @@ if (args is ["migrate", ..])
 }
 
 var builder = MeteringDefaults.CreateBuilder(args);
-builder.AddMeteringDefaults("metering-budgets", defaultPort: 5081);
+builder.AddMeteringDefaults("metering-budgets", defaultPort: 5081, defaultManagementPort: 5091);
 var migrate = MeteringSettings.Migrate(builder.Configuration, builder.Environment.IsDevelopment());
 
 builder.Services.AddSingleton(TimeProvider.System);
@@ -44,6 +44,7 @@ else builder.Services.AddHostedService<BudgetSchemaCheck>();
 builder.UseOrleans(silo =>
 {
     silo.UsePostgresClustering(builder.Configuration);
+    silo.UseSiloTls(builder.Configuration, builder.Environment.IsDevelopment());
     silo.AddBudgetGrains();
 });
 builder.Services.AddUsageTopicConsumer<UsageConsumer>();

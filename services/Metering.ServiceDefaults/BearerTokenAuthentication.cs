@@ -63,6 +63,8 @@ public static class ViewerTokens
                 throw new InvalidOperationException($"{MeteringSettings.ViewerTokensVariable}: '{team}' is not a team a viewer can be scoped to.");
             if (token == adminToken || token == emitterToken || tokens.ContainsValue(token))
                 throw new InvalidOperationException($"{MeteringSettings.ViewerTokensVariable}: the token of team '{team}' is used by another role or team.");
+            if (TokenRules.IsDevelopmentToken(token))
+                throw new InvalidOperationException($"{MeteringSettings.ViewerTokensVariable}: the token of team '{team}' is a development token of another role; a viewer needs a token of its own.");
             if (!tokens.TryAdd(team, token))
                 throw new InvalidOperationException($"{MeteringSettings.ViewerTokensVariable}: team '{team}' appears twice.");
         }

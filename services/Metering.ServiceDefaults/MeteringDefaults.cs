@@ -28,12 +28,13 @@ public static class MeteringDefaults
 
     /// <summary>
     /// Configuration, bearer-token auth, problem details, health checks and OpenTelemetry for one Metering service.
-    /// Binds to <c>http://127.0.0.1:{defaultPort}</c> unless ASPNETCORE_URLS or --urls says otherwise.
+    /// The API binds to <c>http://127.0.0.1:{defaultPort}</c> unless ASPNETCORE_URLS or --urls says otherwise, the metrics
+    /// to <c>http://127.0.0.1:{defaultManagementPort}</c> unless <see cref="MeteringSettings.ManagementUrlVariable"/> does.
     /// </summary>
-    public static WebApplicationBuilder AddMeteringDefaults(this WebApplicationBuilder builder, string serviceName, int defaultPort)
+    public static WebApplicationBuilder AddMeteringDefaults(this WebApplicationBuilder builder, string serviceName, int defaultPort, int defaultManagementPort)
     {
-        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
-            builder.WebHost.UseUrls($"http://127.0.0.1:{defaultPort}");
+        var urls = builder.Configuration["urls"] is { Length: > 0 } configured ? configured : $"http://127.0.0.1:{defaultPort}";
+        builder.AddManagementEndpoint(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), defaultManagementPort);
 
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         builder.QuietRequestLogs();
@@ -50,11 +51,11 @@ public static class MeteringDefaults
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.MapManagementEndpoint();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
-        app.MapMeteringMetrics();
         return app;
     }
 
@@ -75,7 +76,9 @@ public static class MeteringDefaults
         var isDevelopment = builder.Environment.IsDevelopment();
         var admin = Token(builder, MeteringSettings.AdminTokenVariable, MeteringSettings.DevAdminToken, isDevelopment);
         var emitter = Token(builder, MeteringSettings.EmitterTokenVariable, MeteringSettings.DevEmitterToken, isDevelopment);
+        TokenRules.CheckRoles(admin, emitter);
         var viewers = ViewerTokens.Parse(builder.Configuration[MeteringSettings.ViewerTokensVariable], admin, emitter);
+        if (!isDevelopment) TokenRules.CheckStrength(admin, emitter, viewers);
         builder.Services.Configure<TokenOptions>(o => { o.AdminToken = admin; o.EmitterToken = emitter; o.ViewerTokens = viewers; });
         builder.Services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);

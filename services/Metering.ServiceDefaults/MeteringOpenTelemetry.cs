@@ -14,7 +14,7 @@ using OpenTelemetry.Trace;
 namespace Metering.ServiceDefaults;
 
 /// <summary>
-/// Traces, metrics and logs of one service. Metrics are always kept (Prometheus scrapes <see cref="MeteringTelemetry.MetricsPath"/>);
+/// Traces, metrics and logs of one service. Metrics are always kept (Prometheus scrapes <see cref="MeteringTelemetry.MetricsPath"/> on the <see cref="ManagementEndpoint"/>);
 /// OTLP export of all three signals, and the recording of spans at all, happen only when
 /// <see cref="MeteringTelemetry.OtlpEndpointVariable"/> is set (protocol, headers and intervals come from the standard OTEL_* variables).
 /// </summary>
@@ -51,9 +51,6 @@ internal static class MeteringOpenTelemetry
                 .AddNpgsql())
             .UseOtlpExporter();
     }
-
-    public static void MapMeteringMetrics(this WebApplication app) =>
-        app.MapPrometheusScrapingEndpoint(MeteringTelemetry.MetricsPath);
 
     /// <summary>Probes and scrapes: frequent, uninteresting, and they would drown the traces of real requests.</summary>
     private static bool IsOperational(PathString path) =>

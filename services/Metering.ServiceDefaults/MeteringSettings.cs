@@ -22,6 +22,12 @@ public static class MeteringSettings
     /// <summary>Budgets: how many open reservations one tenant may hold at once (default <see cref="DefaultMaxOpenReservations"/>); past it authorize with <c>reserve</c> is 429.</summary>
     public const string MaxOpenReservationsVariable = "METERING_MAX_OPEN_RESERVATIONS";
     public const int DefaultMaxOpenReservations = 1000;
+    /// <summary>
+    /// Where the service serves its metrics, apart from the API (<see cref="ManagementEndpoint"/>): one http URL, e.g.
+    /// <c>http://+:5091</c> in a container. Default <c>http://127.0.0.1:</c> and the service's management port
+    /// (Ingest 5090, Budgets 5091, Billing 5092).
+    /// </summary>
+    public const string ManagementUrlVariable = "METERING_MANAGEMENT_URL";
     public const string DevAdminToken = "dev-admin-token";
     public const string DevEmitterToken = "dev-emitter-token";
 

@@ -9,7 +9,7 @@ public static class MeteringTelemetry
     public const string SourceName = "Metering";
     public const string MeterName = "Metering";
 
-    /// <summary>Where Prometheus scrapes each service (same port as its API).</summary>
+    /// <summary>Where Prometheus scrapes each service: on its management port only (<see cref="ManagementEndpoint"/>).</summary>
     public const string MetricsPath = "/metrics";
 
     /// <summary>The variable that turns OTLP export (traces, metrics, logs) on; read by the OpenTelemetry SDK itself.</summary>

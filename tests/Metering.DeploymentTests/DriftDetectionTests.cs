@@ -68,7 +68,7 @@ public sealed class DriftDetectionTests : IDisposable
         Replace("docker-compose.yml", "\"5081:5081\"", "\"5091:5081\"");
         Replace("Tiltfile", "'Metering.Ingest', 5080", "'Metering.Ingest', 5090");
         var problems = DeploymentConsistency.Check(_copy);
-        Assert.Contains("services/Metering.Billing/Dockerfile: EXPOSE 5083 does not include the service's port 5082", problems);
+        Assert.Contains("services/Metering.Billing/Dockerfile: EXPOSE 5083 5092 does not include the service's port 5082", problems);
         Assert.Contains("docker-compose.yml: budgets: ports do not publish 5081:5081", problems);
         Assert.Contains("Tiltfile: metering-ingest forwards port 5090; Metering.Ingest/Program.cs listens on 5080", problems);
     }
@@ -141,10 +141,75 @@ public sealed class DriftDetectionTests : IDisposable
     public void Services_that_do_not_wait_for_the_migration_in_compose_and_Tilt_are_reported()
     {
         Replace("docker-compose.yml", "      billing-migrate:\n        condition: service_completed_successfully\n", "");
-        Replace("Tiltfile", "5081, ['metering-topics', 'postgres', 'metering-migrate']", "5081, ['metering-topics', 'postgres']");
+        Replace("Tiltfile", "5081, 5091, ['metering-topics', 'postgres', 'metering-migrate']", "5081, 5091, ['metering-topics', 'postgres']");
         var problems = DeploymentConsistency.Check(_copy);
         Assert.Contains("docker-compose.yml: billing: must start after billing-migrate completed (condition: service_completed_successfully)", problems);
         Assert.Contains("Tiltfile: metering-budgets must wait for metering-migrate", problems);
+    }
+
+    [Fact]
+    public void Metrics_announced_on_the_API_port_published_on_every_interface_or_scraped_there_are_reported()
+    {
+        Replace("infra/k8s/base/budgets.yaml", "prometheus.io/port: \"5091\"", "prometheus.io/port: \"5081\"");
+        Replace("infra/k8s/base/ingest.yaml", "value: \"http://+:5090\"", "value: \"http://127.0.0.1:5090\"");
+        Replace("docker-compose.yml", "\"127.0.0.1:5092:5092\"", "\"5092:5092\"");
+        Replace("services/Metering.Billing/Dockerfile", "METERING_MANAGEMENT_URL=http://+:5092", "METERING_MANAGEMENT_URL=http://+:5082");
+        Replace("infra/k8s/observability/prometheus.yml", "otel-collector:8889", "metering-billing:5082");
+        Replace("Tiltfile", "'Metering.Budgets', 5081, 5091", "'Metering.Budgets', 5081, 5081");
+        var problems = DeploymentConsistency.Check(_copy);
+        Assert.Contains("infra/k8s/base: Deployment metering-budgets: annotation prometheus.io/port is 5081; the metrics are on the management port 5091", problems);
+        Assert.Contains("infra/k8s/overlays/prod: Deployment metering-ingest: METERING_MANAGEMENT_URL is http://127.0.0.1:5090; the metrics must be served on http://+:5090", problems);
+        Assert.Contains("docker-compose.yml: billing: publishes the management port as 5092:5092; the metrics carry tenants and spend: publish it on 127.0.0.1 only", problems);
+        Assert.Contains("services/Metering.Billing/Dockerfile: METERING_MANAGEMENT_URL must serve the metrics on http://+:5092", problems);
+        Assert.Contains("infra/k8s/observability/prometheus.yml: target metering-billing:5082 is metering-billing's API port; its metrics are on the management port 5092", problems);
+        Assert.Contains("Tiltfile: metering-budgets forwards management port 5081; Metering.Budgets/Program.cs serves its metrics on 5091", problems);
+    }
+
+    [Fact]
+    public void An_Orleans_gateway_port_and_a_silo_port_open_to_every_pod_are_reported()
+    {
+        Replace("infra/k8s/base/budgets.yaml", """
+                        - name: silo
+                          containerPort: 11111
+
+            """, """
+                        - name: silo
+                          containerPort: 11111
+                        - name: gateway
+                          containerPort: 30000
+
+            """);
+        Replace("infra/k8s/base/budgets.yaml", """
+                - from:
+                    - podSelector:
+                        matchLabels:
+                          app.kubernetes.io/name: metering-budgets
+                  ports:
+                    - port: silo
+            """, """
+                - from:
+                    - podSelector: {}
+                  ports:
+                    - port: silo
+            """);
+        Replace("services/Metering.Budgets/Dockerfile", "EXPOSE 5081 5091 11111", "EXPOSE 5081 5091 11111 30000");
+        var problems = DeploymentConsistency.Check(_copy);
+        Assert.Contains("infra/k8s/base: Deployment metering-budgets: declares container port gateway 30000, which Metering.Budgets does not open", problems);
+        Assert.Contains("infra/k8s/overlays/prod: Deployment metering-budgets: a NetworkPolicy rule opens the silo port 11111 to pods other than Budgets'", problems);
+        Assert.Contains("services/Metering.Budgets/Dockerfile: EXPOSE 30000, which Metering.Budgets does not open", problems);
+    }
+
+    [Fact]
+    public void Production_silos_without_TLS_or_with_a_certificate_outside_the_mounted_Secret_are_reported()
+    {
+        Replace("infra/k8s/base/budgets.yaml", "value: /etc/metering/orleans-tls/tls.key", "value: /etc/metering/tls.key");
+        var problems = DeploymentConsistency.Check(_copy);
+        Assert.Contains("infra/k8s/overlays/prod: Deployment metering-budgets: METERING_ORLEANS_TLS_KEY is /etc/metering/tls.key, which is in no volume mounted from a Secret", problems);
+        Assert.DoesNotContain(problems, p => p.StartsWith("infra/k8s/overlays/dev", StringComparison.Ordinal));
+
+        Replace("infra/k8s/base/budgets.yaml", "            - name: METERING_ORLEANS_TLS_CERTIFICATE\n", "            - name: METERING_ORLEANS_TLS\n              value: \"false\"\n            - name: METERING_ORLEANS_TLS_CERTIFICATE\n");
+        Assert.Contains("infra/k8s/overlays/prod: Deployment metering-budgets: silo-to-silo TLS is off (METERING_ORLEANS_TLS=false) with ASPNETCORE_ENVIRONMENT=Production; outside Development the silos must use TLS",
+            DeploymentConsistency.Check(_copy));
     }
 
     private void Replace(string file, string from, string to)

@@ -55,6 +55,23 @@ public sealed class KubernetesManifestTests
         Assert.All(DeploymentConsistency.Overlays, overlay => Assert.True(Render(overlay).Deployment("metering-budgets")!.Spec.Replicas > 1, overlay));
     }
 
+    [Theory, MemberData(nameof(Overlays))]
+    public void Each_overlay_keeps_the_silo_port_to_Budgets_pods_with_a_NetworkPolicy(string overlay) =>
+        Assert.Empty(KubernetesChecks.SiloNetwork(Render(overlay)));
+
+    [Fact]
+    public void In_production_the_silos_use_TLS_with_the_certificate_of_a_mounted_Secret_and_open_no_gateway()
+    {
+        var budgets = Render("infra/k8s/overlays/prod").Deployment("metering-budgets")!.Spec.Template.Spec;
+        var container = budgets.Containers.Single(c => c.Name == "budgets");
+        Assert.Equal(["http", "management", "silo"], container.Ports.Select(p => p.Name));
+        var env = container.Env.ToDictionary(e => e.Name, e => e.Value);
+        Assert.Equal((true, (string?)null), KubernetesChecks.SiloTlsOn(env.GetValueOrDefault("METERING_ORLEANS_TLS"), "Production"));
+        var mount = container.VolumeMounts.Single(m => env["METERING_ORLEANS_TLS_CERTIFICATE"].StartsWith(m.MountPath + "/", StringComparison.Ordinal));
+        Assert.Equal(mount.MountPath + "/tls.key", env["METERING_ORLEANS_TLS_KEY"]);
+        Assert.Equal("metering-orleans-tls", budgets.Volumes.Single(v => v.Name == mount.Name).Secret.SecretName);
+    }
+
     [Fact]
     public void Production_carries_no_secret_values_and_the_dev_overlay_no_production_environment()
     {

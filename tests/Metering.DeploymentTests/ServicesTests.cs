@@ -6,11 +6,11 @@ namespace Metering.DeploymentTests;
 public sealed class ServicesTests
 {
     [Fact]
-    public void The_three_services_are_found_with_their_default_ports()
+    public void The_three_services_are_found_with_their_default_ports_and_management_ports()
     {
         Assert.Equal(
-            ["metering-ingest:5080", "metering-budgets:5081", "metering-billing:5082"],
-            MeteringService.All.Select(s => $"{s.Name}:{s.Port}"));
+            ["metering-ingest:5080/5090", "metering-budgets:5081/5091", "metering-billing:5082/5092"],
+            MeteringService.All.Select(s => $"{s.Name}:{s.Port}/{s.ManagementPort}"));
     }
 
     [Fact]
@@ -43,8 +43,10 @@ public sealed class ServicesTests
         Assert.Superset(new HashSet<string>
         {
             "METERING_POSTGRES", "KAFKA_BOOTSTRAP_SERVERS", "METERING_ADMIN_TOKEN", "METERING_EMITTER_TOKEN", "METERING_VIEWER_TOKENS",
-            "METERING_ORLEANS_CLUSTER_ID", "METERING_ORLEANS_ADVERTISED_IP", "METERING_ORLEANS_SILO_PORT", "METERING_ORLEANS_GATEWAY_PORT",
+            "METERING_ORLEANS_CLUSTER_ID", "METERING_ORLEANS_ADVERTISED_IP", "METERING_ORLEANS_SILO_PORT", "METERING_MANAGEMENT_URL",
+            "METERING_ORLEANS_TLS", "METERING_ORLEANS_TLS_CERTIFICATE", "METERING_ORLEANS_TLS_KEY", "METERING_ORLEANS_TLS_CA",
             "METERING_BUDGETS_GROUP_ID", "METERING_BILLING_GROUP_ID", "OTEL_EXPORTER_OTLP_ENDPOINT", "METERING_MIGRATE",
         }, ConfigurationVariables.Known.ToHashSet());
+        Assert.DoesNotContain("METERING_ORLEANS_GATEWAY_PORT", ConfigurationVariables.Known);
     }
 }

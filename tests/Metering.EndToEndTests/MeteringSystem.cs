@@ -110,13 +110,15 @@ public class MeteringSystem : IAsyncLifetime
         environment ??= new Dictionary<string, string>(_environment)
         {
             ["METERING_ORLEANS_SILO_PORT"] = ServiceProcess.FreePort().ToString(),
-            ["METERING_ORLEANS_GATEWAY_PORT"] = ServiceProcess.FreePort().ToString(),
         };
         var process = ServiceProcess.Start(name, environment, _logs, url);
         _processes.Add(process);
         _environments[process] = environment;
         return process;
     }
+
+    /// <summary>The variables a process of this system was started with (besides those every service process gets).</summary>
+    public IReadOnlyDictionary<string, string> EnvironmentOf(ServiceProcess process) => _environments[process];
 
     public async Task DisposeAsync()
     {

@@ -9,13 +9,14 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
 
-    private ServiceProcess(string name, Process process, StreamWriter log, string logPath, Uri url)
+    private ServiceProcess(string name, Process process, StreamWriter log, string logPath, Uri url, Uri managementUrl)
     {
         Name = name;
         _process = process;
         _log = log;
         LogPath = logPath;
         Url = url;
+        ManagementUrl = managementUrl;
     }
 
     /// <summary>Everything the process wrote to standard output and error.</summary>
@@ -23,6 +24,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string Name { get; }
     public Uri Url { get; }
+    /// <summary>Where the process serves its metrics (METERING_MANAGEMENT_URL): a free port of its own unless the environment names one.</summary>
+    public Uri ManagementUrl { get; }
+    public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
 
     public static ServiceProcess Start(string name, IReadOnlyDictionary<string, string> environment, string logDirectory, Uri? url = null)
@@ -37,6 +41,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         info.Environment["ASPNETCORE_URLS"] = url.ToString();
+        info.Environment["METERING_MANAGEMENT_URL"] = $"http://127.0.0.1:{FreePort()}";
         // Request logs are off by default; on here, so that the secrets test also reads what requests write.
         info.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Information";
         foreach (var (key, value) in environment) info.Environment[key] = value;
@@ -51,7 +56,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ServiceProcess(name, process, log, logPath, url);
+        return new ServiceProcess(name, process, log, logPath, url, new Uri(info.Environment["METERING_MANAGEMENT_URL"]!));
     }
 
     public async Task WaitUntilReadyAsync(HttpClient http, TimeSpan timeout)

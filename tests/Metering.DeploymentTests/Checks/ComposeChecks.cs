@@ -26,6 +26,11 @@ public static class ComposeChecks
             var env = Mapping(entry, "environment");
             if (env.GetValueOrDefault("ASPNETCORE_URLS")?.EndsWith($":{service.Port}", StringComparison.Ordinal) != true)
                 yield return $"{where}: ASPNETCORE_URLS is {env.GetValueOrDefault("ASPNETCORE_URLS") ?? "missing"}; the service's port is {service.Port}";
+            var management = env.GetValueOrDefault(MeteringSettings.ManagementUrlVariable);
+            if (management?.EndsWith($":{service.ManagementPort}", StringComparison.Ordinal) != true)
+                yield return $"{where}: {MeteringSettings.ManagementUrlVariable} is {management ?? "missing"}; the service's management port is {service.ManagementPort}";
+            foreach (var published in Sequence(entry, "ports").Where(p => p.EndsWith($":{service.ManagementPort}", StringComparison.Ordinal) && !p.StartsWith("127.0.0.1:", StringComparison.Ordinal)))
+                yield return $"{where}: publishes the management port as {published}; the metrics carry tenants and spend: publish it on 127.0.0.1 only";
             foreach (var name in env.Keys.Where(n => !ConfigurationVariables.IsRead(n)))
                 yield return $"{where}: sets {name}, which no service reads";
             foreach (var required in service.RequiredVariables.Where(r => !env.ContainsKey(r)))

@@ -19,13 +19,13 @@ public static class ConfigurationVariables
     /// <summary>The Orleans variables a Budgets silo needs in a cluster, where 127.0.0.1 would not reach other silos.</summary>
     public static IReadOnlySet<string> ClusteredSilo { get; } = new HashSet<string>
     {
-        PostgresClustering.AdvertisedIpVariable, PostgresClustering.SiloPortVariable, PostgresClustering.GatewayPortVariable,
+        PostgresClustering.AdvertisedIpVariable, PostgresClustering.SiloPortVariable,
     };
 
     private static HashSet<string> Discover()
     {
         // The named constants ...
-        var known = new[] { typeof(MeteringSettings), typeof(PostgresClustering), typeof(MeteringTelemetry) }
+        var known = new[] { typeof(MeteringSettings), typeof(PostgresClustering), typeof(SiloTls), typeof(MeteringTelemetry) }
             .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.Static))
             .Where(f => f.IsLiteral && f.Name.EndsWith("Variable", StringComparison.Ordinal))
             .Select(f => (string)f.GetRawConstantValue()!)

@@ -15,10 +15,13 @@ public static class DeploymentConsistency
             problems.AddRange(WorkloadStructure.Check(rendered));
             problems.AddRange(KubernetesChecks.Services(rendered, services));
             problems.AddRange(KubernetesChecks.Migration(rendered, services));
+            problems.AddRange(KubernetesChecks.SiloNetwork(rendered));
             if (overlay != "infra/k8s/base")
             {
                 problems.AddRange(KubernetesChecks.Platform(rendered));
                 problems.AddRange(KubernetesChecks.Endpoints(rendered));
+                // The observability stack (Prometheus with its scrape config) comes with the dev overlay.
+                if (overlay == "infra/k8s/overlays/dev") problems.AddRange(PrometheusChecks.Check(root, rendered, services));
             }
         }
         problems.AddRange(TopicList.Check(TopicList.Parse(File.ReadAllText(Path.Combine(root, TopicList.RelativePath))), TopicList.RelativePath));

@@ -53,6 +53,15 @@ public static class DockerfileChecks
             yield return $"{where}: EXPOSE {string.Join(' ', exposed)} does not include the service's port {service.Port}";
         if (!final.Any(i => i.Keyword == "ENV" && Regex.IsMatch(i.Arguments, $@"ASPNETCORE_URLS=http://\+:{service.Port}\b")))
             yield return $"{where}: ASPNETCORE_URLS must listen on http://+:{service.Port}";
+        if (!exposed.Contains(service.ManagementPort.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            yield return $"{where}: EXPOSE {string.Join(' ', exposed)} does not include the service's management port {service.ManagementPort}";
+        var opened = new[] { service.Port, service.ManagementPort }
+            .Concat(service.Name == "metering-budgets" ? [Metering.Budgets.Clustering.PostgresClustering.DefaultSiloPort] : [])
+            .Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var port in exposed.Except(opened))
+            yield return $"{where}: EXPOSE {port}, which {service.Project} does not open";
+        if (!final.Any(i => i.Keyword == "ENV" && Regex.IsMatch(i.Arguments, $@"{Metering.ServiceDefaults.MeteringSettings.ManagementUrlVariable}=http://\+:{service.ManagementPort}\b")))
+            yield return $"{where}: {Metering.ServiceDefaults.MeteringSettings.ManagementUrlVariable} must serve the metrics on http://+:{service.ManagementPort}";
         var health = final.SingleOrDefault(i => i.Keyword == "HEALTHCHECK")?.Arguments ?? "";
         if (!health.Contains($"\"{service.Port}\"", StringComparison.Ordinal) || !health.Contains(Metering.ServiceDefaults.MeteringDefaults.ReadyPath, StringComparison.Ordinal))
             yield return $"{where}: HEALTHCHECK must ask {Metering.ServiceDefaults.MeteringDefaults.ReadyPath} on port {service.Port}";

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using k8s.Models;
 using Metering.Budgets.Clustering;
 using Metering.ServiceDefaults;
@@ -38,6 +40,7 @@ public static class KubernetesChecks
         var env = m.Environment(container);
         if (!env.TryGetValue("ASPNETCORE_URLS", out var urls) || urls.Value?.EndsWith($":{service.Port}", StringComparison.Ordinal) != true)
             yield return $"{where}: ASPNETCORE_URLS is {urls?.Value ?? "missing"}; the service's port is {service.Port}";
+        foreach (var problem in Management(where, deployment, container, env, service)) yield return problem;
 
         foreach (var (probe, name, path) in new[] { (container.ReadinessProbe, "readiness", MeteringDefaults.ReadyPath), (container.LivenessProbe, "liveness", MeteringDefaults.LivePath) })
         {
@@ -54,7 +57,10 @@ public static class KubernetesChecks
             yield return $"{where}: does not set {required}, which {service.Project} requires";
 
         if (service.RequiredVariables.Contains(MeteringSettings.PostgresVariable) && service.Name == "metering-budgets")
-            foreach (var problem in Silo(where, container, env)) yield return problem;
+            foreach (var problem in Silo(where, deployment.Spec.Template.Spec, container, env)) yield return problem;
+        var opened = OpenedPorts(service, env);
+        foreach (var port in (container.Ports ?? []).Where(p => !opened.Contains(p.ContainerPort)))
+            yield return $"{where}: declares container port {port.Name} {port.ContainerPort}, which {service.Project} does not open";
 
         var k8sService = m.Service(service.Name);
         var servicePort = k8sService?.Spec.Ports?.FirstOrDefault(p => p.Name == "http");
@@ -157,20 +163,138 @@ public static class KubernetesChecks
             yield return $"{where}: does not set {required}, which {service.Project} migrate needs";
     }
 
-    /// <summary>A Budgets silo in a cluster advertises its pod IP and the ports its container declares.</summary>
-    private static IEnumerable<string> Silo(string where, V1Container container, IReadOnlyDictionary<string, V1EnvVar> env)
+    /// <summary>
+    /// The metrics on the management port, reachable in the pod network (<c>http://+:port</c>) on the container port
+    /// named management, which the scrape annotations name; never on the API port.
+    /// </summary>
+    private static IEnumerable<string> Management(string where, V1Deployment deployment, V1Container container, IReadOnlyDictionary<string, V1EnvVar> env, MeteringService service)
+    {
+        var declared = container.Ports?.FirstOrDefault(p => p.Name == "management")?.ContainerPort;
+        if (declared != service.ManagementPort)
+            yield return $"{where}: container port management is {declared?.ToString(CultureInfo.InvariantCulture) ?? "missing"}; {service.Project}/Program.cs serves its metrics on {service.ManagementPort}";
+        var url = env.GetValueOrDefault(MeteringSettings.ManagementUrlVariable)?.Value;
+        if (url is null || !Regex.IsMatch(url, $@"^http://(\+|\*|0\.0\.0\.0|\[::\]):{service.ManagementPort}/?$"))
+            yield return $"{where}: {MeteringSettings.ManagementUrlVariable} is {url ?? "missing"}; the metrics must be served on http://+:{service.ManagementPort}";
+        var annotations = deployment.Spec.Template.Metadata?.Annotations ?? new Dictionary<string, string>();
+        if (annotations.TryGetValue("prometheus.io/port", out var port) && port != service.ManagementPort.ToString(CultureInfo.InvariantCulture))
+            yield return $"{where}: annotation prometheus.io/port is {port}; the metrics are on the management port {service.ManagementPort}";
+        if (annotations.TryGetValue("prometheus.io/path", out var path) && path != MeteringTelemetry.MetricsPath)
+            yield return $"{where}: annotation prometheus.io/path is {path}; the metrics are at {MeteringTelemetry.MetricsPath}";
+    }
+
+    /// <summary>The ports a service's process listens on: the API, the management port and, for Budgets, the silo port.</summary>
+    private static HashSet<int> OpenedPorts(MeteringService service, IReadOnlyDictionary<string, V1EnvVar> env)
+    {
+        var ports = new HashSet<int> { service.Port, service.ManagementPort };
+        if (service.Name == "metering-budgets") ports.Add(SiloPort(env));
+        return ports;
+    }
+
+    private static int SiloPort(IReadOnlyDictionary<string, V1EnvVar> env) =>
+        env.TryGetValue(PostgresClustering.SiloPortVariable, out var v) && int.TryParse(v.Value, out var p) ? p : PostgresClustering.DefaultSiloPort;
+
+    /// <summary>The file names a TLS Secret mounted whole provides.</summary>
+    private static readonly string[] TlsSecretKeys = ["tls.crt", "tls.key", "ca.crt"];
+
+    /// <summary>
+    /// A Budgets silo in a cluster advertises its pod IP and declares its silo port; outside Development its links use
+    /// TLS, with the certificate and key read from a mounted Secret.
+    /// </summary>
+    private static IEnumerable<string> Silo(string where, V1PodSpec pod, V1Container container, IReadOnlyDictionary<string, V1EnvVar> env)
     {
         foreach (var variable in ConfigurationVariables.ClusteredSilo.Where(v => !env.ContainsKey(v)))
             yield return $"{where}: an Orleans silo in a cluster needs {variable}";
         if (env.TryGetValue(PostgresClustering.AdvertisedIpVariable, out var ip) && ip.ValueFrom?.FieldRef?.FieldPath != "status.podIP")
             yield return $"{where}: {PostgresClustering.AdvertisedIpVariable} must be the pod IP (fieldRef status.podIP)";
-        foreach (var (variable, fallback) in new[] { (PostgresClustering.SiloPortVariable, PostgresClustering.DefaultSiloPort), (PostgresClustering.GatewayPortVariable, PostgresClustering.DefaultGatewayPort) })
+        var siloPort = SiloPort(env);
+        if (container.Ports?.FirstOrDefault(c => c.Name == "silo")?.ContainerPort != siloPort)
+            yield return $"{where}: {PostgresClustering.SiloPortVariable} is {siloPort}, which the container does not declare as port silo";
+
+        var environment = env.GetValueOrDefault("ASPNETCORE_ENVIRONMENT")?.Value ?? "Production";
+        var (tls, error) = SiloTlsOn(env.GetValueOrDefault(SiloTls.EnabledVariable)?.Value, environment);
+        if (error is not null) { yield return $"{where}: {error}"; yield break; }
+        if (!tls && !IsDevelopment(environment))
+            yield return $"{where}: silo-to-silo TLS is off ({SiloTls.EnabledVariable}=false) with ASPNETCORE_ENVIRONMENT={environment}; outside Development the silos must use TLS";
+        if (!tls) yield break;
+        foreach (var variable in new[] { SiloTls.CertificateVariable, SiloTls.KeyVariable })
         {
-            var port = env.TryGetValue(variable, out var v) && int.TryParse(v.Value, out var p) ? p : fallback;
-            if (container.Ports?.Any(c => c.ContainerPort == port) != true)
-                yield return $"{where}: {variable} is {port}, which the container does not declare";
+            if (env.GetValueOrDefault(variable)?.Value is not { Length: > 0 } path)
+            {
+                yield return $"{where}: silo-to-silo TLS is on (ASPNETCORE_ENVIRONMENT={environment}) but {variable} is not set";
+                continue;
+            }
+            var mount = container.VolumeMounts?.FirstOrDefault(v => path.StartsWith(v.MountPath.TrimEnd('/') + "/", StringComparison.Ordinal));
+            var secret = mount is null ? null : pod.Volumes?.FirstOrDefault(v => v.Name == mount.Name)?.Secret;
+            if (mount is null || secret is null)
+            {
+                yield return $"{where}: {variable} is {path}, which is in no volume mounted from a Secret";
+                continue;
+            }
+            var file = path[(mount.MountPath.TrimEnd('/').Length + 1)..];
+            var files = secret.Items is { Count: > 0 } items ? items.Select(i => i.Path) : TlsSecretKeys;
+            if (!files.Contains(file))
+                yield return $"{where}: {variable} names {file}, which Secret {secret.SecretName} does not provide in {mount.MountPath}";
         }
     }
+
+    /// <summary>What Budgets decides at start, by its own code: silo TLS on or off.</summary>
+    public static (bool On, string? Error) SiloTlsOn(string? value, string environment)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [SiloTls.EnabledVariable] = value })
+            .Build();
+        try
+        {
+            return (SiloTls.Enabled(configuration, IsDevelopment(environment)), null);
+        }
+        catch (InvalidOperationException e)
+        {
+            return (false, e.Message);
+        }
+    }
+
+    private static bool IsDevelopment(string environment) => string.Equals(environment, "Development", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A NetworkPolicy keeps the Budgets pods' silo port to the Budgets pods: every rule that opens it admits only pods
+    /// that carry the Deployment's own selector labels, in the same namespace; the API port stays open.
+    /// </summary>
+    public static IEnumerable<string> SiloNetwork(RenderedManifests m)
+    {
+        var budgets = m.Deployment("metering-budgets");
+        var container = budgets?.Spec.Template.Spec.Containers.FirstOrDefault(c => c.Name == "budgets");
+        if (budgets is null || container is null) yield break;
+        var where = $"{m.Directory}: Deployment metering-budgets";
+        var silo = container.Ports?.FirstOrDefault(p => p.Name == "silo");
+        if (silo is null) { yield return $"{where}: no container port silo"; yield break; }
+        var labels = budgets.Spec.Template.Metadata?.Labels ?? new Dictionary<string, string>();
+        var identity = budgets.Spec.Selector.MatchLabels;
+        var policies = m.OfType<V1NetworkPolicy>()
+            .Where(p => Matches(p.Spec.PodSelector, labels) && (p.Spec.PolicyTypes is not { Count: > 0 } types || types.Contains("Ingress")))
+            .ToList();
+        if (policies.Count == 0)
+        {
+            yield return $"{where}: no NetworkPolicy selects its pods; any pod in the cluster reaches the Orleans silo port {silo.ContainerPort}";
+            yield break;
+        }
+        var rules = policies.SelectMany(p => p.Spec.Ingress ?? []).ToList();
+        foreach (var rule in rules.Where(r => Opens(r, silo)))
+            if (rule.FromProperty is not { Count: > 0 } peers ||
+                peers.Any(peer => peer.IpBlock is not null || peer.NamespaceSelector is not null || peer.PodSelector?.MatchExpressions is { Count: > 0 } ||
+                                  !identity.All(kv => peer.PodSelector?.MatchLabels?.TryGetValue(kv.Key, out var value) == true && value == kv.Value)))
+                yield return $"{where}: a NetworkPolicy rule opens the silo port {silo.ContainerPort} to pods other than Budgets'";
+        if (!rules.Any(r => Opens(r, silo)))
+            yield return $"{where}: no NetworkPolicy rule lets the silos reach each other on port silo {silo.ContainerPort}";
+        foreach (var port in (container.Ports ?? []).Where(p => p.Name is "http" or "management" && !rules.Any(r => Opens(r, p))))
+            yield return $"{where}: the NetworkPolicy closes port {port.Name} {port.ContainerPort}";
+    }
+
+    private static bool Matches(V1LabelSelector? selector, IDictionary<string, string> labels) =>
+        selector is not null && (selector.MatchLabels ?? new Dictionary<string, string>()).All(kv => labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    private static bool Opens(V1NetworkPolicyIngressRule rule, V1ContainerPort port) =>
+        rule.Ports is not { Count: > 0 } ports || ports.Any(p => p.Port is null || p.Port.Value == port.Name ||
+            (int.TryParse(p.Port.Value, out var number) && number <= port.ContainerPort && port.ContainerPort <= (p.EndPort ?? number)));
 
     /// <summary>The topics Job's list, PostgreSQL and Kafka (KRaft) when the overlay includes the platform.</summary>
     public static IEnumerable<string> Platform(RenderedManifests m)

@@ -4,10 +4,11 @@ using Metering.ServiceDefaults;
 namespace Metering.DeploymentTests.Checks;
 
 /// <summary>
-/// A deployable service as its code defines it: the name and default port passed to AddMeteringDefaults in its
-/// Program.cs, its project, the configuration it cannot start without, and how its <c>migrate</c> argument runs.
+/// A deployable service as its code defines it: the name, default port and management port (its metrics) passed to
+/// AddMeteringDefaults in its Program.cs, its project, the configuration it cannot start without, and how its
+/// <c>migrate</c> argument runs.
 /// </summary>
-public sealed record MeteringService(string Name, string Project, int Port, IReadOnlySet<string> RequiredVariables, MigrateMode Migrate)
+public sealed record MeteringService(string Name, string Project, int Port, int ManagementPort, IReadOnlySet<string> RequiredVariables, MigrateMode Migrate)
 {
     /// <summary>What <c>dotnet Project.dll migrate</c> reads: PostgreSQL only, or everything a normal start needs.</summary>
     public IReadOnlySet<string> MigrateVariables => Migrate switch
@@ -25,7 +26,7 @@ public sealed record MeteringService(string Name, string Project, int Port, IRea
     public string DockerfilePath => $"services/{Project}/Dockerfile";
 
     // Before All: static fields are initialised in order.
-    private static readonly Regex Defaults = new(@"AddMeteringDefaults\(\s*""(?<name>[^""]+)""\s*,\s*defaultPort:\s*(?<port>\d+)\s*\)");
+    private static readonly Regex Defaults = new(@"AddMeteringDefaults\(\s*""(?<name>[^""]+)""\s*,\s*defaultPort:\s*(?<port>\d+)\s*,\s*defaultManagementPort:\s*(?<management>\d+)\s*\)");
     private const string MigrateArgument = "args is [\"migrate\"";
 
     /// <summary>Every service in services/ whose Program.cs calls AddMeteringDefaults.</summary>
@@ -44,6 +45,7 @@ public sealed record MeteringService(string Name, string Project, int Port, IRea
                 p.match.Groups["name"].Value,
                 Path.GetFileName(p.dir),
                 int.Parse(p.match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture),
+                int.Parse(p.match.Groups["management"].Value, System.Globalization.CultureInfo.InvariantCulture),
                 Required(p.dir),
                 MigrateModeOf(p.text)))
             .OrderBy(s => s.Port)

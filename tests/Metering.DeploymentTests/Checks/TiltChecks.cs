@@ -4,7 +4,7 @@ using k8s.Models;
 namespace Metering.DeploymentTests.Checks;
 
 /// <summary>One metering_service(...) call of the Tiltfile.</summary>
-public sealed record TiltService(string Name, string Project, int Port, IReadOnlyList<string> ResourceDeps);
+public sealed record TiltService(string Name, string Project, int Port, int ManagementPort, IReadOnlyList<string> ResourceDeps);
 
 /// <summary>The Tiltfile: a resource per service on the right port, built from its Dockerfile, in the right order.</summary>
 public static class TiltChecks
@@ -13,8 +13,9 @@ public static class TiltChecks
     public const string Helpers = "tilt/metering.tiltfile";
 
     public static IReadOnlyList<TiltService> Services(string text) =>
-        Regex.Matches(text, @"^metering_service\('(?<name>[^']+)',\s*'(?<project>[^']+)',\s*(?<port>\d+),\s*\[(?<deps>[^\]]*)\]\)", RegexOptions.Multiline)
+        Regex.Matches(text, @"^metering_service\('(?<name>[^']+)',\s*'(?<project>[^']+)',\s*(?<port>\d+),\s*(?<management>\d+),\s*\[(?<deps>[^\]]*)\]\)", RegexOptions.Multiline)
             .Select(m => new TiltService(m.Groups["name"].Value, m.Groups["project"].Value, int.Parse(m.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture),
+                int.Parse(m.Groups["management"].Value, System.Globalization.CultureInfo.InvariantCulture),
                 Regex.Matches(m.Groups["deps"].Value, "'([^']+)'").Select(d => d.Groups[1].Value).ToList()))
             .ToList();
 
@@ -36,6 +37,8 @@ public static class TiltChecks
             if (tilt is null) { yield return $"{Tiltfile}: no metering_service('{service.Name}', ...)"; continue; }
             if (tilt.Project != service.Project) yield return $"{Tiltfile}: {service.Name} builds {tilt.Project}, not {service.Project}";
             if (tilt.Port != service.Port) yield return $"{Tiltfile}: {service.Name} forwards port {tilt.Port}; {service.Project}/Program.cs listens on {service.Port}";
+            if (tilt.ManagementPort != service.ManagementPort)
+                yield return $"{Tiltfile}: {service.Name} forwards management port {tilt.ManagementPort}; {service.Project}/Program.cs serves its metrics on {service.ManagementPort}";
             if (!tilt.ResourceDeps.Contains("metering-topics")) yield return $"{Tiltfile}: {service.Name} must wait for metering-topics";
             if (service.RequiredVariables.Contains(Metering.ServiceDefaults.MeteringSettings.PostgresVariable) && !tilt.ResourceDeps.Contains("postgres"))
                 yield return $"{Tiltfile}: {service.Name} uses PostgreSQL and must wait for postgres";
@@ -74,7 +77,7 @@ public static class TiltChecks
         {
             ("dockerfile='services/{0}/Dockerfile'.format(project)", "the service's Dockerfile"),
             ("'metering/' + name[len('metering-'):]", "the image metering/<short name> the manifests use"),
-            ("port_forwards=['{0}:{0}'.format(port)]", "a port-forward of the service's own port"),
+            ("port_forwards=['{0}:{0}'.format(port), '{0}:{0}'.format(management_port)]", "port-forwards of the service's own port and its management port"),
             ("live_update=[sync(publish_dir, '/app')]", "a live update into /app"),
             ("'APP_SOURCE': 'host'", "the Dockerfile's host-build stage"),
         })
