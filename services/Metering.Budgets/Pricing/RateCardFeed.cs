@@ -117,7 +117,7 @@ public sealed class RateCardFeed(IConfiguration configuration, RateCards rateCar
 }
 
 /// <summary>Ready only once the rate cards are read to where the topic ended at start.</summary>
-internal sealed class RateCardsCaughtUp(RateCards rateCards) : IHealthCheck
+public sealed class RateCardsCaughtUp(RateCards rateCards) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(rateCards.CaughtUp.IsCompleted
