@@ -30,6 +30,8 @@ public class MeteringSystem : IAsyncLifetime
 
     public string KafkaBootstrapServers => _kafka.BootstrapServers;
     public string PostgresConnectionString => _database.ConnectionString;
+    public string BudgetsGroupId => _environment["METERING_BUDGETS_GROUP_ID"];
+    public string BillingGroupId => _environment["METERING_BILLING_GROUP_ID"];
     public OtlpReceiver? Telemetry { get; private set; }
     public ServiceProcess Ingest { get; private set; } = null!;
     public ServiceProcess Budgets { get; private set; } = null!;
