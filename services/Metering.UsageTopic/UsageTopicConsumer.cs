@@ -257,7 +257,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
             throw new TimeoutException($"Kafka did not take a dead letter within {StoreTimeout}; restarting from the committed offsets");
         }
         DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.consumer.group.name", GroupId),
-            new KeyValuePair<string, object?>("metering.dead_letter.cause", DeadLetterCauses.Name(rejected.Cause)));
+            new KeyValuePair<string, object?>("dead_letter.cause", DeadLetterCauses.Name(rejected.Cause)));
         logger.LogWarning("Group {Group} dead-lettered the usage record at {Origin} with key {Key} ({Cause}): {Reason}",
             GroupId, rejected.Origin, rejected.Key, DeadLetterCauses.Name(rejected.Cause), DeadLetterProducer.Shorten(rejected.Reason));
     }
