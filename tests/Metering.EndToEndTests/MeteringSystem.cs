@@ -32,6 +32,9 @@ public class MeteringSystem : IAsyncLifetime
     public string PostgresConnectionString => _database.ConnectionString;
     public string BudgetsGroupId => _environment["METERING_BUDGETS_GROUP_ID"];
     public string BillingGroupId => _environment["METERING_BILLING_GROUP_ID"];
+
+    /// <summary>Injects a fault into the system's broker (see infra/Metering.DevKafka/FaultCommands.cs).</summary>
+    public Task KafkaFaultAsync(string command) => _kafka.SendAsync(command);
     public OtlpReceiver? Telemetry { get; private set; }
     public ServiceProcess Ingest { get; private set; } = null!;
     public ServiceProcess Budgets { get; private set; } = null!;
