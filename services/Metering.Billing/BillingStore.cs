@@ -55,6 +55,9 @@ public static class BillingStore
         deadLetters.AddColumn<string>("reason").NotNull();
         deadLetters.AddColumn("produced_at", "timestamptz").NotNull();
         deadLetters.AddColumn("recorded_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
+        // invalid (broke the usage rules or unreadable) or refused (a consumer's store refused it); the consumer groups that set it apart.
+        deadLetters.AddColumn("cause", "text").NotNull().DefaultValueByExpression("'invalid'");
+        deadLetters.AddColumn("groups", "text[]").NotNull().DefaultValueByExpression("'{}'");
         opts.Storage.ExtendedSchemaObjects.Add(deadLetters);
 
         // Redeliveries and re-sends dropped, per month of the usage's timestamp (reconciliation reports them).

@@ -49,7 +49,6 @@ var migrate = migrateOnly || MeteringSettings.Migrate(builder.Configuration, bui
 if (migrateOnly) builder.WebHost.UseUrls("http://127.0.0.1:0");
 
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<DeadLetterProducer>();
 var postgres = MeteringSettings.Postgres(builder.Configuration);
 builder.Services.AddSingleton(new BillingDatabase(Npgsql.NpgsqlDataSource.Create(postgres)));
 var marten = builder.Services.AddMarten(opts =>
@@ -67,6 +66,7 @@ if (!migrateOnly)
     // The chargeback ledger is posted asynchronously; with several Billing instances one of them runs it.
     builder.Services.AddHostedService<Metering.Billing.Chargeback.Ledger.LedgerDaemon>();
     builder.Services.AddUsageTopicConsumer<UsageConsumer>();
+    builder.Services.AddHostedService<DeadLetterLedger>();
     builder.Services.AddReceiptPruning<UsageRecorder>();
 }
 // Wolverine carries Billing's integration messages (rate cards, voided usage) through its Marten outbox to Kafka. The usage topic does not go through Wolverine: see Recording/UsageConsumer.cs.

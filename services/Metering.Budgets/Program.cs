@@ -32,8 +32,7 @@ builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(MeteringSettings.Post
 builder.Services.AddSingleton<BudgetStore>();
 builder.Services.AddSingleton<QuotaStore>();
 builder.Services.AddSingleton<BudgetBroadcast>();
-builder.Services.AddSingleton<RateCards>();
-builder.Services.AddHostedService<RateCardFeed>();
+builder.Services.AddRateCardFeed();
 if (migrate)
 {
     builder.Services.AddHostedService<BudgetSchemaMigration>();

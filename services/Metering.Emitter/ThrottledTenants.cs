@@ -1,25 +1,36 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Metering.Contracts;
 using Metering.Contracts.Budgets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Metering.Emitter;
 
 /// <summary>
 /// The set of throttled tenants, kept current in memory from <c>metering.budget-status.v1</c>: every partition is read
 /// from the beginning (no consumer group; the topic is compacted, so that is each tenant's latest status) and followed
-/// from then on. <see cref="IsThrottled"/> is a dictionary lookup: no network call on the request path.
+/// from then on. <see cref="IsThrottled"/> is a dictionary lookup: no network call on the request path. A record it
+/// cannot read (no key, not a status) is logged, counted in <c>metering.emitter.budget_status.skipped</c> and passed
+/// over, leaving that tenant as it was: it never stops the set from following the topic.
 /// </summary>
 public sealed class ThrottledTenants : IAsyncDisposable, IDisposable
 {
+    private static readonly Counter<long> Skipped = UsageEmitter.Meter.CreateCounter<long>(
+        "metering.emitter.budget_status.skipped", description: "Budget-status records that could not be read, passed over");
+
     private readonly ConcurrentDictionary<string, BudgetStatusChanged> _throttled = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _follow;
+    private readonly ILogger _logger;
 
-    public ThrottledTenants(string bootstrapServers, Action<ConsumerConfig>? configure = null)
+    public ThrottledTenants(string bootstrapServers, Action<ConsumerConfig>? configure = null, ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         var config = new ConsumerConfig
         {
             BootstrapServers = bootstrapServers,
@@ -48,7 +59,8 @@ public sealed class ThrottledTenants : IAsyncDisposable, IDisposable
             try
             {
                 // Unreachable brokers are retried quietly: the set keeps its last known state meanwhile.
-                using var consumer = new ConsumerBuilder<string, byte[]?>(config)
+                // Keys as bytes too: a key the client could not decode would throw from Consume, before the record could be skipped.
+                using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
                     .SetLogHandler((_, _) => { })
                     .SetErrorHandler((_, _) => { })
                     .Build();
@@ -70,7 +82,7 @@ public sealed class ThrottledTenants : IAsyncDisposable, IDisposable
                         if (atEnd.Count == partitionCount) _caughtUp.TrySetResult();
                         continue;
                     }
-                    Apply(record.Message.Key, record.Message.Value);
+                    Apply(record);
                 }
             }
             catch (Exception)
@@ -82,11 +94,34 @@ public sealed class ThrottledTenants : IAsyncDisposable, IDisposable
         }
     }
 
-    private void Apply(string tenant, byte[]? value)
+    private void Apply(ConsumeResult<byte[]?, byte[]?> record)
     {
-        var change = value is null ? null : JsonSerializer.Deserialize<BudgetStatusChanged>(value, MeteringJson.Options);
+        if (record.Message.Key is not { Length: > 0 } key)
+        {
+            Skip(record, "it has no key (the tenant)");
+            return;
+        }
+        var tenant = Encoding.UTF8.GetString(key);
+        BudgetStatusChanged? change;
+        try
+        {
+            change = record.Message.Value is { } value ? JsonSerializer.Deserialize<BudgetStatusChanged>(value, MeteringJson.Options) : null;
+        }
+        catch (Exception ex)
+        {
+            // Reading is a pure function of the bytes: whatever they make it throw sets the record apart, not the follower.
+            Skip(record, $"it is not a budget status: {ex.Message}");
+            return;
+        }
+        // No value is a tombstone: the tenant's status was removed.
         if (change?.Status == BudgetStatuses.Throttled) _throttled[tenant] = change;
         else _throttled.TryRemove(tenant, out _);
+    }
+
+    private void Skip(ConsumeResult<byte[]?, byte[]?> record, string problem)
+    {
+        Skipped.Add(1);
+        _logger.LogWarning("Skipped the budget-status record at {Origin}: {Problem}", record.TopicPartitionOffset, problem);
     }
 
     public async ValueTask DisposeAsync()

@@ -17,7 +17,7 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
 {
     public const string ActivitySourceName = "Metering.Emitter";
     private static readonly ActivitySource Source = new(ActivitySourceName);
-    private static readonly Meter Meter = new(ActivitySourceName);
+    internal static readonly Meter Meter = new(ActivitySourceName);
     private static readonly Counter<long> Acknowledged = Meter.CreateCounter<long>("metering.emitter.acknowledged", description: "Usage events Kafka acknowledged");
     private static readonly Counter<long> Reproduced = Meter.CreateCounter<long>("metering.emitter.reproduced", description: "Usage events produced again after a failed delivery");
 
@@ -48,7 +48,7 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         };
         options.ConfigureProducer?.Invoke(config);
         _producer = new ProducerBuilder<string, byte[]>(config).Build();
-        if (options.WatchThrottles) _throttles = new ThrottledTenants(options.BootstrapServers, options.ConfigureConsumer);
+        if (options.WatchThrottles) _throttles = new ThrottledTenants(options.BootstrapServers, options.ConfigureConsumer, options.Logger);
     }
 
     /// <summary>
@@ -75,7 +75,10 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ThrowIfFatal();
         if (string.IsNullOrEmpty(usage.Id)) usage = usage with { Id = Guid.CreateVersion7().ToString("N") };
-        var errors = UsageEventRules.Validate(usage, _options.Clock.GetUtcNow());
+        // The record carries the instant it was validated at as its Kafka timestamp: consumers judge its age by that
+        // same instant, so an event accepted here is never too old for them a moment later, or after a retry.
+        var validatedAt = _options.Clock.GetUtcNow();
+        var errors = UsageEventRules.Validate(usage, validatedAt);
         if (errors.Count > 0) throw new InvalidUsageException(errors);
 
         if (_options.WhenBufferFull == BufferFullBehavior.Throw)
@@ -93,7 +96,10 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         activity?.SetTag("metering.tenant", usage.Tenant);
         var sequence = Interlocked.Increment(ref _sequence);
         _inFlight[sequence] = usage;
-        Produce(sequence, usage, TraceHeaders(Activity.Current));
+        Produce(sequence, new Message<string, byte[]>
+        {
+            Key = usage.Tenant, Value = UsageEventJson.Write(usage), Headers = TraceHeaders(Activity.Current), Timestamp = new Timestamp(validatedAt),
+        }, usage);
         return usage;
     }
 
@@ -109,22 +115,21 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         }
     }
 
-    private void Produce(long sequence, UsageEvent usage, Headers headers)
+    private void Produce(long sequence, Message<string, byte[]> message, UsageEvent usage)
     {
         if (Volatile.Read(ref _disposed) == 2) return; // given up while closing: reported by DisposeAsync
-        var message = new Message<string, byte[]> { Key = usage.Tenant, Value = UsageEventJson.Write(usage), Headers = headers };
         try
         {
-            _producer.Produce(_options.Topic, message, report => OnDelivered(report, sequence, usage, headers));
+            _producer.Produce(_options.Topic, message, report => OnDelivered(report, sequence, message, usage));
         }
         catch (ProduceException<string, byte[]> ex) when (!ex.Error.IsFatal)
         {
             // librdkafka's own queue is full or the producer is between states: try again shortly.
-            ProduceLater(sequence, usage, headers);
+            ProduceLater(sequence, message, usage);
         }
     }
 
-    private void OnDelivered(DeliveryReport<string, byte[]> report, long sequence, UsageEvent usage, Headers headers)
+    private void OnDelivered(DeliveryReport<string, byte[]> report, long sequence, Message<string, byte[]> message, UsageEvent usage)
     {
         if (!report.Error.IsError)
         {
@@ -139,14 +144,15 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         }
         else
         {
-            ProduceLater(sequence, usage, headers);
+            ProduceLater(sequence, message, usage);
         }
     }
 
-    private void ProduceLater(long sequence, UsageEvent usage, Headers headers)
+    /// <summary>The same message again, timestamp included: a retried event keeps the instant it was validated at.</summary>
+    private void ProduceLater(long sequence, Message<string, byte[]> message, UsageEvent usage)
     {
         Reproduced.Add(1);
-        _ = Task.Delay(_options.RetryBackoff).ContinueWith(_ => Produce(sequence, usage, headers), TaskScheduler.Default);
+        _ = Task.Delay(_options.RetryBackoff).ContinueWith(_ => Produce(sequence, message, usage), TaskScheduler.Default);
     }
 
     private void ThrowIfFatal()

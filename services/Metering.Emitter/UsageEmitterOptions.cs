@@ -1,5 +1,7 @@
 using Confluent.Kafka;
 using Metering.Contracts;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Metering.Emitter;
 
@@ -47,4 +49,7 @@ public sealed record UsageEmitterOptions
 
     /// <summary>Last word on the configuration of the consumer that follows throttles.</summary>
     public Action<ConsumerConfig>? ConfigureConsumer { get; init; }
+
+    /// <summary>Where the emitter reports what it passes over, such as a budget-status record it cannot read.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 }

@@ -15,13 +15,21 @@ namespace Metering.UsageTopic;
 /// after <see cref="HandleAsync"/> returned, so a crash anywhere redelivers the batch; handlers make that harmless by
 /// recognising each (tenant, id) they have already stored. Partitions are keyed by tenant, so one tenant's events
 /// arrive in order at one instance of the group.
+/// No single record can stop the group: a record that is not a valid usage event, and one that the store refuses for a
+/// reason tied to its data (see <see cref="RecordFaults"/>), goes to the dead-letter topic and the partition goes on.
+/// A store failure of any other kind (connection, timeout) retries the batch from the committed offsets, as before.
 /// </summary>
-public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvider clock, ILogger logger) : BackgroundService
+public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLetterProducer deadLetters, TimeProvider clock, ILogger logger)
+    : BackgroundService
 {
     private static readonly Histogram<double> StoredAfter = MeteringTelemetry.Meter.CreateHistogram<double>(
         "metering.usage.stored_after", unit: "ms", description: "From a usage record's producing to its batch being stored by the consumer group");
     private static readonly Histogram<double> StoreDuration = MeteringTelemetry.Meter.CreateHistogram<double>(
         "metering.usage.batch.store_duration", unit: "ms", description: "Time the consumer group took to store one batch");
+    private static readonly Counter<long> DeadLettered = MeteringTelemetry.Meter.CreateCounter<long>(
+        "metering.usage.dead_lettered", description: "Usage-topic records a consumer group did not count and sent to the dead-letter topic, by cause (invalid, refused)");
+    private static readonly Counter<long> Splits = MeteringTelemetry.Meter.CreateCounter<long>(
+        "metering.usage.batch.splits", description: "Batches split in two to find a record the store refused");
 
     /// <summary>True once the consumer has subscribed; read by the readiness check.</summary>
     public bool IsRunning { get; private set; }
@@ -50,8 +58,21 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
     /// </summary>
     protected virtual TimeSpan IdleRejoin => TimeSpan.FromSeconds(30);
 
-    /// <summary>Stores the effect of a batch. Must be idempotent: a batch, or part of one, can be delivered again.</summary>
-    protected abstract Task HandleAsync(UsageBatch batch, CancellationToken ct);
+    /// <summary>
+    /// Stores the effect of some valid records: all of them or none (one transaction), because when the store refuses
+    /// a record the batch is split and its parts are stored on their own. Must be idempotent: a batch, or part of one,
+    /// can be delivered again.
+    /// </summary>
+    protected abstract Task HandleAsync(IReadOnlyList<UsageRecord> usage, CancellationToken ct);
+
+    /// <summary>
+    /// Completes once the consumer may store usage. The consumer joins its group only then, so that until it can its
+    /// partitions are read by instances that can, and it is not ready meanwhile.
+    /// </summary>
+    protected virtual Task UntilReadyToStoreAsync(CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>Whether a failure of <see cref="HandleAsync"/> is tied to the data of a record, so that splitting the batch finds it.</summary>
+    protected virtual bool IsTiedToRecord(Exception exception) => RecordFaults.IsTiedToRecord(exception);
 
     // The loop blocks in librdkafka's Consume, so it owns a thread and never awaits: a blocked thread-pool thread on a
     // 2-core machine would hold up every HTTP request of the service until the pool grows.
@@ -87,6 +108,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
 
     private void Consume(CancellationToken stoppingToken)
     {
+        UntilReadyToStoreAsync(stoppingToken).GetAwaiter().GetResult();
         var config = new ConsumerConfig
         {
             BootstrapServers = MeteringSettings.KafkaBootstrapServers(configuration),
@@ -163,23 +185,87 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
 
     private async Task StoreAsync(UsageBatch batch, List<ConsumeResult<string?, byte[]?>> records, CancellationToken stoppingToken)
     {
+        var started = Stopwatch.GetTimestamp();
+        foreach (var rejected in batch.Rejected) await DeadLetterAsync(rejected, stoppingToken);
+        if (batch.Usage.Count > 0)
+        {
+            var refused = new List<RejectedRecord>();
+            await StoreOrSplitAsync(batch.Usage, refused, stoppingToken);
+            foreach (var record in refused) await DeadLetterAsync(record, stoppingToken);
+        }
+        var group = new KeyValuePair<string, object?>("messaging.consumer.group.name", GroupId);
+        StoreDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, group);
+        var stored = clock.GetUtcNow();
+        foreach (var record in records)
+            if (record.Message.Timestamp.Type != TimestampType.NotAvailable)
+                StoredAfter.Record((stored - record.Message.Timestamp.UtcDateTime).TotalMilliseconds, group);
+    }
+
+    /// <summary>
+    /// Stores the records; when the store refuses them for a reason tied to a record, stores each half on its own, and so
+    /// on down to the one record it refuses, which is set apart in <paramref name="refused"/>. Halves are stored in log
+    /// order, so the records around a refused one keep their order. A lone record is tried twice before it is set apart,
+    /// so that a conflict that only looked like a data error (another writer's unique key) is not mistaken for one.
+    /// </summary>
+    private async Task StoreOrSplitAsync(IReadOnlyList<UsageRecord> usage, List<RejectedRecord> refused, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await StoreWithinTimeoutAsync(usage, stoppingToken);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested && IsTiedToRecord(ex))
+        {
+            if (usage.Count == 1)
+            {
+                try
+                {
+                    await StoreWithinTimeoutAsync(usage, stoppingToken);
+                }
+                catch (Exception again) when (!stoppingToken.IsCancellationRequested && IsTiedToRecord(again))
+                {
+                    refused.Add(usage[0].Refused(RecordFaults.Describe(again)));
+                }
+                return;
+            }
+            Splits.Add(1, new KeyValuePair<string, object?>("messaging.consumer.group.name", GroupId));
+            logger.LogWarning("Group {Group}: the store refused a batch of {Count} records ({Reason}); storing each half on its own to find the record",
+                GroupId, usage.Count, RecordFaults.Describe(ex));
+            var half = usage.Count / 2;
+            await StoreOrSplitAsync(usage.Take(half).ToList(), refused, stoppingToken);
+            await StoreOrSplitAsync(usage.Skip(half).ToList(), refused, stoppingToken);
+        }
+    }
+
+    private async Task StoreWithinTimeoutAsync(IReadOnlyList<UsageRecord> usage, CancellationToken stoppingToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(StoreTimeout);
         try
         {
-            var started = Stopwatch.GetTimestamp();
-            await HandleAsync(batch, timeout.Token);
-            var group = new KeyValuePair<string, object?>("messaging.consumer.group.name", GroupId);
-            StoreDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, group);
-            var stored = clock.GetUtcNow();
-            foreach (var record in records)
-                if (record.Message.Timestamp.Type != TimestampType.NotAvailable)
-                    StoredAfter.Record((stored - record.Message.Timestamp.UtcDateTime).TotalMilliseconds, group);
+            await HandleAsync(usage, timeout.Token);
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"Storing a batch of {batch.Count} records took longer than {StoreTimeout}; restarting from the committed offsets");
+            throw new TimeoutException($"Storing a batch of {usage.Count} records took longer than {StoreTimeout}; restarting from the committed offsets");
         }
+    }
+
+    private async Task DeadLetterAsync(RejectedRecord rejected, CancellationToken stoppingToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timeout.CancelAfter(StoreTimeout);
+        try
+        {
+            await deadLetters.PublishAsync(rejected, GroupId, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Kafka did not take a dead letter within {StoreTimeout}; restarting from the committed offsets");
+        }
+        DeadLettered.Add(1, new KeyValuePair<string, object?>("messaging.consumer.group.name", GroupId),
+            new KeyValuePair<string, object?>("dead_letter.cause", DeadLetterCauses.Name(rejected.Cause)));
+        logger.LogWarning("Group {Group} dead-lettered the usage record at {Origin} with key {Key} ({Cause}): {Reason}",
+            GroupId, rejected.Origin, rejected.Key, DeadLetterCauses.Name(rejected.Cause), DeadLetterProducer.Shorten(rejected.Reason));
     }
 
     private static void Commit(IConsumer<string?, byte[]?> consumer, List<ConsumeResult<string?, byte[]?>> records) =>
@@ -230,10 +316,20 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, TimeProvi
             // Late events are judged against the time they were produced, not the time they are consumed.
             var producedAt = record.Message.Timestamp.Type == TimestampType.NotAvailable ? clock.GetUtcNow() : new DateTimeOffset(record.Message.Timestamp.UtcDateTime);
             var errors = new List<FieldError>();
-            var parsed = record.Message.Value is { } value ? UsageEventJson.Read(value, producedAt, errors) : null;
+            UsageEvent? parsed = null;
+            try
+            {
+                parsed = record.Message.Value is { } value ? UsageEventJson.Read(value, producedAt, errors) : null;
+            }
+            catch (Exception ex)
+            {
+                // Reading is a pure function of the bytes: whatever a payload makes it throw (a lone surrogate in a string,
+                // for one) sets that record apart instead of failing the batch again and again.
+                errors.Add(new("$", $"could not be read: {ex.Message}"));
+            }
             if (parsed is not null)
             {
-                usage.Add(new UsageRecord(parsed, ParentOf(record), record.TopicPartitionOffset));
+                usage.Add(new UsageRecord(parsed, ParentOf(record), record.TopicPartitionOffset, record.Message.Key, record.Message.Value!, producedAt));
                 return;
             }
             if (record.Message.Value is null) errors.Add(new("$", "the record has no value"));

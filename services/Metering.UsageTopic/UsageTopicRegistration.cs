@@ -1,5 +1,6 @@
 using Metering.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Metering.UsageTopic;
@@ -9,6 +10,7 @@ public static class UsageTopicRegistration
     /// <summary>Runs <typeparamref name="TConsumer"/> as a hosted service; the service is ready only while it consumes.</summary>
     public static IServiceCollection AddUsageTopicConsumer<TConsumer>(this IServiceCollection services) where TConsumer : UsageTopicConsumer
     {
+        services.TryAddSingleton<DeadLetterProducer>();
         services.AddSingleton<TConsumer>();
         services.AddHostedService(sp => sp.GetRequiredService<TConsumer>());
         services.AddHealthChecks().AddCheck<ConsumerHealth<TConsumer>>(typeof(TConsumer).Name, tags: [MeteringDefaults.ReadyTag]);

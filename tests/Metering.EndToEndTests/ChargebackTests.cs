@@ -129,7 +129,7 @@ public sealed class ChargebackTests(MeteringSystem system)
         var total = direct.Values.Sum();
         Assert.Equal((Money(total), Money(total), Money(total), Money(total)),
             (reconciliation.UsagePriced, reconciliation.Invoices, Money(decimal.Parse(reconciliation.LedgerDebits, CultureInfo.InvariantCulture) - idle.Values.Sum()), reconciliation.Statements));
-        Assert.Equal(new ReconciliationCounts(counted.Count + 2, 40, 0, 0, 1, 1), reconciliation.Counts);
+        Assert.Equal(new ReconciliationCounts(counted.Count + 2, 40, 0, 0, 1, 1, 0), reconciliation.Counts);
         Assert.Equal(Money(idle.Values.Sum()), reconciliation.Capacity!.Posted);
         Assert.Equal(counted.Where(e => e.Model == "cb-unpriced").GroupBy(e => e.Tenant).Select(g => (g.Key, g.Sum(e => e.Quantity))).OrderBy(x => x.Key),
             reconciliation.Unpriced.Select(u => (u.Tenant, u.Quantity)).OrderBy(x => x.Tenant));

@@ -29,9 +29,11 @@ public class MeteringSystem : IAsyncLifetime
     private readonly string _logs = Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e");
 
     public string KafkaBootstrapServers => _kafka.BootstrapServers;
-    /// <summary>The system's own broker, for tests that inject faults into it.</summary>
+    /// <summary>The system's own broker, for tests that inject faults into it (infra/Metering.DevKafka/FaultCommands.cs).</summary>
     public DevKafkaProcess Kafka => _kafka;
     public string PostgresConnectionString { get; private set; } = null!;
+    public string BudgetsGroupId => _environment["METERING_BUDGETS_GROUP_ID"];
+    public string BillingGroupId => _environment["METERING_BILLING_GROUP_ID"];
     public OtlpReceiver? Telemetry { get; private set; }
     public ServiceProcess Ingest { get; private set; } = null!;
     public ServiceProcess Budgets { get; private set; } = null!;

@@ -27,7 +27,7 @@ public sealed class BillingRecordingTests : IAsyncLifetime
     private UsageEvent Usage(string id, string meter, decimal quantity, string? model = null, string? gpu = null, DateTimeOffset? at = null) =>
         new(id, _tenant, meter, quantity, at ?? Now, model, gpu);
 
-    private Task<int> Record(params UsageEvent[] batch) => new UsageRecorder(_store, _database).RecordAsync(batch, [], CancellationToken.None);
+    private Task<int> Record(params UsageEvent[] batch) => new UsageRecorder(_store, _database).RecordAsync(batch, CancellationToken.None);
 
     /// <summary>Every usage recorded on the tenant's stream of the month, across the batch events that hold them.</summary>
     private async Task<List<RecordedUsage>> RecordedIn(DateTimeOffset at)
@@ -84,24 +84,6 @@ public sealed class BillingRecordingTests : IAsyncLifetime
 
         Assert.Equal(Enumerable.Range(1, 100).Sum(), Assert.Single((await Month(Now))!.Lines).Quantity);
         Assert.Equal(batch.Select(e => e.Id).Order(), (await RecordedIn(Now)).Select(u => u.Id).Order());
-    }
-
-    [Fact]
-    public async Task A_redelivered_dead_letter_is_recorded_once_and_the_valid_usage_beside_it_counts()
-    {
-        var origin = new Confluent.Kafka.TopicPartitionOffset("metering.usage.v1", 3, 4711);
-        var garbage = new RejectedRecord(_tenant, "{"u8.ToArray(), "$: not JSON", origin, Now);
-        var recorder = new UsageRecorder(_store, _database);
-
-        Assert.Equal(1, await recorder.RecordAsync([Usage("ok", Meters.InputTokens, 3, model: "m")], [garbage], CancellationToken.None));
-        Assert.Equal(0, await recorder.RecordAsync([Usage("ok", Meters.InputTokens, 3, model: "m")], [garbage], CancellationToken.None));
-
-        await using var connection = await _database.DataSource.OpenConnectionAsync();
-        await using var count = new Npgsql.NpgsqlCommand(
-            $"select count(*) from {_store.Options.DatabaseSchemaName}.{BillingStore.DeadLetters} where origin = @origin", connection);
-        count.Parameters.AddWithValue("origin", DeadLetterProducer.OriginOf(garbage));
-        Assert.Equal(1L, await count.ExecuteScalarAsync());
-        Assert.Equal(3, Assert.Single((await Month(Now))!.Lines).Quantity);
     }
 
     [Fact]

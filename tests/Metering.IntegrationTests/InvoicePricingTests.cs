@@ -57,7 +57,7 @@ public sealed class InvoicePricingTests : IAsyncLifetime
             };
         }).ToList();
         var recorder = new UsageRecorder(_store, _database);
-        foreach (var batch in events.Chunk(700)) await recorder.RecordAsync(batch, [], CancellationToken.None);
+        foreach (var batch in events.Chunk(700)) await recorder.RecordAsync(batch, CancellationToken.None);
 
         await using var query = _store.QuerySession();
         var usage = (await query.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, "2026-10")))!;
@@ -105,7 +105,7 @@ public sealed class InvoicePricingTests : IAsyncLifetime
         var random = new Random(7);
         var october = Enumerable.Range(0, 1500).Select(i => new UsageEvent($"r{i}", _tenant, Meters.InputTokens, random.Next(1, 50_000),
             new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 31 * 1440)), i % 3 == 0 ? "qwen-3-32b" : "llama-4-70b")).ToList();
-        foreach (var batch in october.Chunk(400)) await recorder.RecordAsync(batch, [], CancellationToken.None);
+        foreach (var batch in october.Chunk(400)) await recorder.RecordAsync(batch, CancellationToken.None);
         await using (var session = _store.LightweightSession())
         {
             // A finalize, then a void: the compensation goes to November as a correction.
@@ -117,7 +117,7 @@ public sealed class InvoicePricingTests : IAsyncLifetime
                 RecordedUsage.From(october[0]), "2026-10", "test", DateTimeOffset.UnixEpoch, "test"));
             await session.SaveChangesAsync();
         }
-        await recorder.RecordAsync([october[1] with { Id = "late" }], [], CancellationToken.None);
+        await recorder.RecordAsync([october[1] with { Id = "late" }], CancellationToken.None);
 
         async Task<string> Invoices()
         {

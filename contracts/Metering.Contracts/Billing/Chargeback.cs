@@ -74,10 +74,12 @@ public sealed record ReconciliationCapacity(string Mode, string Cost, string Idl
 /// <summary>
 /// About the usage whose timestamp is in the month: accepted: recorded (once each, late ones included); duplicates:
 /// redeliveries and re-sends dropped; late: arrived after the month's invoice was finalized (posted on a later month);
-/// voided: voided since. Records on the usage topic produced in the month and set apart: rejected (they broke the usage
-/// rules) and dead_lettered (every one, rejected or unreadable).
+/// voided: voided since. Records on the usage topic produced in the month and set apart by a consumer group, each
+/// counted once however many groups set it apart: rejected (they broke the usage rules), refused (valid, but a
+/// consumer's store refused them, so at least one of budgets and invoices does not count them) and dead_lettered (every
+/// one: rejected, refused or unreadable).
 /// </summary>
-public sealed record ReconciliationCounts(long Accepted, long Duplicates, long Rejected, long DeadLettered, long Late, long Voided);
+public sealed record ReconciliationCounts(long Accepted, long Duplicates, long Rejected, long DeadLettered, long Late, long Voided, long Refused);
 
 /// <summary>Usage on the month's invoices with no price in effect: it costs nothing until a rate-card version covers it.</summary>
 public sealed record UnpricedUsageView(string Tenant, string Meter, string? Model, string? GpuType, string? AdjustmentFor, decimal Quantity);

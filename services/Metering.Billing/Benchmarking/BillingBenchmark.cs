@@ -45,7 +45,7 @@ public static class BillingBenchmark
                     1 => new UsageEvent($"u{i}", "bench-tenant", Meters.InputTokens, random.Next(1, 100_000), month.AddSeconds(i % 2_678_400), "llama-4-70b"),
                     _ => new UsageEvent($"u{i}", "bench-tenant", Meters.OutputTokens, random.Next(1, 20_000), month.AddSeconds(i % 2_678_400), "llama-4-70b"),
                 }).ToList();
-                await recorder.RecordAsync(batch, [], ct);
+                await recorder.RecordAsync(batch, ct);
             }
             report.Add(string.Create(CultureInfo.InvariantCulture, $"record: {events:N0} events in {clock.Elapsed.TotalSeconds:F1} s = {events / clock.Elapsed.TotalSeconds:F0} events/s (receipts, events, projection; batches of 10,000)"));
 

@@ -10,8 +10,8 @@ namespace Metering.Billing.Recording;
 
 /// <summary>
 /// Records a batch of usage in one PostgreSQL transaction: a receipt per (tenant, id), one event per tenant-month
-/// stream holding only the usage whose receipt is new, the inline projections, and the dead letters' receipts. All of it
-/// commits or none of it does, so a redelivered or re-sent event is recorded once.
+/// stream holding only the usage whose receipt is new, and the inline projections. All of it commits or none of it does,
+/// so a redelivered or re-sent event is recorded once.
 /// </summary>
 public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database) : IReceiptStore
 {
@@ -19,7 +19,7 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
     private static readonly Counter<long> Duplicates = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.duplicates", description: "Usage events already recorded");
 
     /// <summary>Returns the number of events recorded now, that is, not recorded before.</summary>
-    public async Task<int> RecordAsync(IReadOnlyList<UsageEvent> batch, IReadOnlyList<RejectedRecord> rejected, CancellationToken ct)
+    public async Task<int> RecordAsync(IReadOnlyList<UsageEvent> batch, CancellationToken ct)
     {
         var schema = store.Options.DatabaseSchemaName;
         var unique = batch.DistinctBy(e => (e.Tenant, e.Id)).ToList();
@@ -42,7 +42,6 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
             while (await reader.ReadAsync(ct)) fresh.Add(reader.GetGuid(0));
         }
 
-        if (rejected.Count > 0) await RecordDeadLettersAsync(schema, rejected, connection, transaction, ct);
         if (fresh.Count < batch.Count) await CountDuplicatesAsync(schema, batch, unique.Where((_, i) => fresh.Contains(keys[i])), connection, transaction, ct);
 
         await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
@@ -87,22 +86,6 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = dropped.Select(d => d.Period).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("counts", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = dropped.Select(d => d.Count).ToArray() });
-        await command.ExecuteNonQueryAsync(ct);
-    }
-
-    /// <summary>Each dead letter is counted once however often its record is redelivered (reconciliation reads these).</summary>
-    private static async Task RecordDeadLettersAsync(string schema, IReadOnlyList<RejectedRecord> rejected, NpgsqlConnection connection,
-        NpgsqlTransaction transaction, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand($"""
-            insert into {schema}.{BillingStore.DeadLetters} (origin, record_key, reason, produced_at)
-            select * from unnest(@origins, @keys, @reasons, @produced)
-            on conflict do nothing
-            """, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter("origins", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rejected.Select(DeadLetterProducer.OriginOf).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rejected.Select(r => (object?)r.Key ?? DBNull.Value).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("reasons", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rejected.Select(r => r.Reason).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("produced", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = rejected.Select(r => r.ProducedAt.UtcDateTime).ToArray() });
         await command.ExecuteNonQueryAsync(ct);
     }
 }

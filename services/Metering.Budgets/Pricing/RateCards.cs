@@ -12,6 +12,15 @@ namespace Metering.Budgets.Pricing;
 public sealed class RateCards
 {
     private ImmutableList<RateCardVersionView> _versions = [];
+    private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes once every version that was on the rate-card topic when Budgets started has been read: until then usage
+    /// would be priced without versions that exist, and Budgets stores none and is not ready.
+    /// </summary>
+    public Task CaughtUp => _caughtUp.Task;
+
+    public void MarkCaughtUp() => _caughtUp.TrySetResult();
 
     public RateCards() =>
         AtMoment = (meter, model, gpuType, quantity, now) => CostOf(meter, model, gpuType, quantity, DateOnly.FromDateTime(now.UtcDateTime));

@@ -13,29 +13,25 @@ namespace Metering.Budgets.Usage;
 /// (<see cref="BudgetStore.ApplyBatchAsync"/>: receipts by (tenant, id), totals, settled reservations), then each
 /// tenant's grain takes in what was new for it. Offsets are committed only after that; whatever is redelivered after a
 /// crash is recognised by (tenant, id) and not counted again, and a grain that missed a batch reloads its totals.
+/// Records that are not valid usage events, and any the store refuses, go to the dead-letter topic (see
+/// <see cref="UsageTopicConsumer"/>). The consumer joins its group only once the rate cards are read to the end of their
+/// topic, so that after a restart no usage is priced with versions it has not read yet.
 /// </summary>
-public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory grains, BudgetStore store, RateCards rateCards, TimeProvider clock,
-    ILogger<UsageConsumer> logger)
-    : UsageTopicConsumer(configuration, clock, logger)
+public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory grains, BudgetStore store, RateCards rateCards, DeadLetterProducer deadLetters,
+    TimeProvider clock, ILogger<UsageConsumer> logger)
+    : UsageTopicConsumer(configuration, deadLetters, clock, logger)
 {
     private static readonly Counter<long> Applied = MeteringTelemetry.Meter.CreateCounter<long>("metering.budgets.usage.applied", description: "Usage events counted in budgets");
     private static readonly Counter<long> Duplicates = MeteringTelemetry.Meter.CreateCounter<long>("metering.budgets.usage.duplicates", description: "Usage events already counted");
-    private static readonly Counter<long> Invalid = MeteringTelemetry.Meter.CreateCounter<long>("metering.budgets.usage.invalid", description: "Usage messages that break the v1 rules");
 
     protected override string GroupId { get; } = configuration["METERING_BUDGETS_GROUP_ID"] ?? "metering-budgets";
 
-    protected override async Task HandleAsync(UsageBatch batch, CancellationToken ct)
-    {
-        foreach (var rejected in batch.Rejected)
-        {
-            // Billing dead-letters bad records; Budgets only skips and counts them.
-            Invalid.Add(1);
-            logger.LogWarning("Skipping invalid usage message at {Origin}: {Reason}", rejected.Origin, rejected.Reason);
-        }
-        if (batch.Usage.Count == 0) return;
+    protected override Task UntilReadyToStoreAsync(CancellationToken ct) => rateCards.CaughtUp.WaitAsync(ct);
 
+    protected override async Task HandleAsync(IReadOnlyList<UsageRecord> usage, CancellationToken ct)
+    {
         // One consumer span per event, child of the span that produced it, so a trace runs from the emitter to here.
-        var activities = batch.Usage
+        var activities = usage
             .Select(r => (Activity: MeteringTelemetry.Source.StartActivity("usage apply budgets", ActivityKind.Consumer, r.Parent), r.Usage.Tenant))
             .Where(a => a.Activity is not null)
             .ToList();
@@ -44,14 +40,14 @@ public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory gr
             foreach (var (activity, tenant) in activities) activity!.SetTag("metering.tenant", tenant);
             // cost_usd counts usage at the rate card in effect today.
             var today = DateOnly.FromDateTime(Clock.GetUtcNow().UtcDateTime);
-            var tenants = batch.Usage.GroupBy(r => r.Usage.Tenant, StringComparer.Ordinal)
+            var tenants = usage.GroupBy(r => r.Usage.Tenant, StringComparer.Ordinal)
                 .Select(g => (g.Key, (IReadOnlyList<UsageIncrement>)g.Select(r => Priced(UsageIncrement.From(r.Usage), today)).ToList()))
                 .ToList();
             var stored = await store.ApplyBatchAsync(tenants, ct);
             await Task.WhenAll(stored.Select(t => grains.GetGrain<ITenantBudgetGrain>(t.Tenant).Applied(t.Applied, t.Sequence, t.Previous)));
             var applied = stored.Sum(t => t.Applied.Count);
             Applied.Add(applied);
-            Duplicates.Add(batch.Usage.Count - applied);
+            Duplicates.Add(usage.Count - applied);
         }
         finally
         {

@@ -38,12 +38,13 @@ public static class RecordUsage
 
         using (document)
         {
-            var (events, errors) = Read(document.RootElement, clock.GetUtcNow());
+            var now = clock.GetUtcNow();
+            var (events, errors) = Read(document.RootElement, now);
             if (errors.Count > 0) return Invalid(errors);
 
             try
             {
-                await producer.ProduceAllAsync(events, ct);
+                await producer.ProduceAllAsync(events, now, ct);
             }
             catch (Confluent.Kafka.KafkaException ex)
             {

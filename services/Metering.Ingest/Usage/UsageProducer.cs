@@ -35,16 +35,21 @@ public sealed class UsageProducer : IHealthCheck, IDisposable
         _admin = new DependentAdminClientBuilder(_producer.Handle).Build();
     }
 
-    /// <summary>Produces every event and completes when Kafka acknowledged all of them; throws if any failed.</summary>
-    public async Task ProduceAllAsync(IReadOnlyList<UsageEvent> events, CancellationToken cancellationToken)
+    /// <summary>
+    /// Produces every event and completes when Kafka acknowledged all of them; throws if any failed. Each record's
+    /// timestamp is <paramref name="validatedAt"/>, the instant the events were validated at: consumers judge an event's
+    /// age by its record's timestamp, so an event accepted here is judged by exactly the same clock there.
+    /// </summary>
+    public async Task ProduceAllAsync(IReadOnlyList<UsageEvent> events, DateTimeOffset validatedAt, CancellationToken cancellationToken)
     {
+        var timestamp = new Timestamp(validatedAt);
         var traceparent = Activity.Current?.Id is { } id ? Encoding.ASCII.GetBytes(id) : null;
         // One completion for the whole request rather than a Task per event: the delivery reports count down to it.
         var deliveries = new RequestDeliveries(events.Count);
         Action<DeliveryReport<string, byte[]>> onReport = deliveries.OnReport;
         foreach (var e in events)
         {
-            var message = new Message<string, byte[]> { Key = e.Tenant, Value = UsageEventJson.Write(e) };
+            var message = new Message<string, byte[]> { Key = e.Tenant, Value = UsageEventJson.Write(e), Timestamp = timestamp };
             if (traceparent is not null) message.Headers = new Headers { { "traceparent", traceparent } };
             while (true)
             {

@@ -8,6 +8,7 @@ using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
+using Metering.UsageTopic;
 using Npgsql;
 
 namespace Metering.Billing.Chargeback.Reconciliation;
@@ -179,10 +180,13 @@ public static class GetReconciliation
                       and (u->>'Timestamp')::timestamptz >= @start and (u->>'Timestamp')::timestamptz < @end)
                 select (select count(*) from usage where type = 'usage_batch_recorded'),
                        (select coalesce(sum(duplicates), 0)::bigint from {schema}.{BillingStore.DuplicateCounts} where period = @period),
-                       (select count(*) from {schema}.{BillingStore.DeadLetters} where produced_at >= @start and produced_at < @end and reason not like '$ %'),
+                       (select count(*) from {schema}.{BillingStore.DeadLetters}
+                        where produced_at >= @start and produced_at < @end and cause = '{DeadLetterCauses.Invalid}' and reason not like '$ %'),
                        (select count(*) from {schema}.{BillingStore.DeadLetters} where produced_at >= @start and produced_at < @end),
                        (select count(*) from usage where type = 'usage_batch_recorded' and adjustment_for = @period),
-                       (select count(*) from usage where type = 'usage_void_recorded')
+                       (select count(*) from usage where type = 'usage_void_recorded'),
+                       (select count(*) from {schema}.{BillingStore.DeadLetters}
+                        where produced_at >= @start and produced_at < @end and cause = '{DeadLetterCauses.Refused}')
                 """);
             command.Parameters.AddWithValue("streams", streams);
             command.Parameters.AddWithValue("period", period);
@@ -190,7 +194,7 @@ public static class GetReconciliation
             command.Parameters.AddWithValue("end", new DateTimeOffset(first.AddMonths(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
             await using var reader = await command.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
-            return new ReconciliationCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
+            return new ReconciliationCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6));
         }
     }
 }

@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Text;
+using Confluent.Kafka;
+using Metering.Contracts;
+using Metering.ServiceDefaults;
+using Microsoft.Extensions.Configuration;
+
+namespace Metering.UsageTopic;
+
+/// <summary>
+/// The one producer of <c>metering.usage.dead-letters.v1</c>. Every consumer group publishes there each usage-topic
+/// record it does not count: the original key and bytes, with headers saying why, which group set it apart and where
+/// the record came from. A record two groups set apart is published by each of them (and again after a redelivery);
+/// the origin header is the same every time, so whoever counts dead letters counts the record once.
+/// </summary>
+public sealed class DeadLetterProducer(IConfiguration configuration) : IDisposable
+{
+    public const string ReasonHeader = "metering-dead-letter-reason";
+    public const string OriginHeader = "metering-dead-letter-origin";
+    public const string GroupHeader = "metering-dead-letter-group";
+    public const string CauseHeader = "metering-dead-letter-cause";
+    public const string ProducedAtHeader = "metering-dead-letter-produced-at";
+
+    /// <summary>Reasons are cut to this many characters: a store's message can quote a long value.</summary>
+    public const int MaxReasonLength = 1024;
+
+    private readonly IProducer<string?, byte[]> _producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig
+    {
+        BootstrapServers = MeteringSettings.KafkaBootstrapServers(configuration),
+        ClientId = "metering-dead-letters",
+        EnableIdempotence = true,
+        Acks = Acks.All,
+    }).Build();
+
+    /// <summary>Where the record came from; with its produce time, because offsets restart when a topic is recreated.</summary>
+    public static string OriginOf(RejectedRecord rejected) =>
+        $"{rejected.Origin.Topic}/{rejected.Origin.Partition.Value}/{rejected.Origin.Offset.Value}@{rejected.ProducedAt.ToUnixTimeMilliseconds()}";
+
+    public Task PublishAsync(RejectedRecord rejected, string group, CancellationToken ct) =>
+        _producer.ProduceAsync(KafkaTopics.UsageDeadLetters.Name, new Message<string?, byte[]>
+        {
+            Key = rejected.Key,
+            Value = rejected.Payload,
+            Headers = new Headers
+            {
+                { ReasonHeader, Encoding.UTF8.GetBytes(Shorten(rejected.Reason)) },
+                { OriginHeader, Encoding.UTF8.GetBytes(OriginOf(rejected)) },
+                { GroupHeader, Encoding.UTF8.GetBytes(group) },
+                { CauseHeader, Encoding.UTF8.GetBytes(DeadLetterCauses.Name(rejected.Cause)) },
+                { ProducedAtHeader, Encoding.UTF8.GetBytes(rejected.ProducedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)) },
+            },
+        }, ct);
+
+    public static string Shorten(string reason) => reason.Length <= MaxReasonLength ? reason : reason[..(MaxReasonLength - 1)] + "…";
+
+    public void Dispose()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(5));
+        _producer.Dispose();
+    }
+}

@@ -1,0 +1,233 @@
+using System.Text;
+using Confluent.Kafka;
+using Metering.Contracts;
+using Metering.Contracts.Usage;
+using Metering.UsageTopic;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Metering.IntegrationTests;
+
+/// <summary>
+/// The usage consumer's loop (<see cref="UsageTopicConsumer"/>) on a development broker of its own, storing into a
+/// PostgreSQL table that refuses some valid records (a check constraint): no record stops the partition, and a failure
+/// that is not tied to a record is retried, never dead-lettered.
+/// </summary>
+public sealed class PoisonRecordTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private readonly string _tenant = TestInfrastructure.UniqueTenant("poison");
+    private readonly string _table = "poison_" + Guid.NewGuid().ToString("N")[..12];
+    private DevKafkaProcess _kafka = null!;
+    private NpgsqlDataSource _database = null!;
+    private IConfiguration _configuration = null!;
+    private DeadLetterProducer _deadLetters = null!;
+
+    public async Task InitializeAsync()
+    {
+        _kafka = await DevKafkaProcess.StartAsync();
+        _configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers })
+            .Build();
+        _deadLetters = new DeadLetterProducer(_configuration);
+        _database = NpgsqlDataSource.Create(TestInfrastructure.Postgres);
+        // A store that refuses some records valid by the usage rules: PostgreSQL answers 23514 (check_violation) for them.
+        await using var create = _database.CreateCommand(
+            $"create table {_table} (tenant text not null, id text not null, quantity numeric not null, primary key (tenant, id), check (id not like 'refused%'))");
+        await create.ExecuteNonQueryAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await using (var drop = _database.CreateCommand($"drop table if exists {_table}")) await drop.ExecuteNonQueryAsync();
+        await _database.DisposeAsync();
+        _deadLetters.Dispose();
+        await _kafka.DisposeAsync();
+    }
+
+    private UsageEvent Usage(string id, decimal quantity = 1) =>
+        new(id, _tenant, Meters.InputTokens, quantity, DateTimeOffset.UtcNow, Model: "m");
+
+    private async Task ProduceAsync(params byte[][] payloads)
+    {
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = _kafka.BootstrapServers, EnableIdempotence = true, Acks = Acks.All,
+        }).Build();
+        foreach (var payload in payloads)
+            await producer.ProduceAsync(KafkaTopics.Usage.Name, new Message<string, byte[]> { Key = _tenant, Value = payload });
+    }
+
+    private static byte[] Json(UsageEvent usage) => UsageEventJson.Write(usage);
+
+    private TableConsumer Consumer() => new(_configuration, _database, _table, _deadLetters);
+
+    private async Task<Dictionary<string, decimal>> StoredAsync()
+    {
+        await using var command = _database.CreateCommand($"select id, quantity from {_table} where tenant = @tenant");
+        command.Parameters.AddWithValue("tenant", _tenant);
+        var stored = new Dictionary<string, decimal>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) stored[reader.GetString(0)] = reader.GetDecimal(1);
+        return stored;
+    }
+
+    private async Task<Dictionary<string, decimal>> WaitForStoredAsync(int count)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        var stored = await StoredAsync();
+        while (stored.Count < count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            stored = await StoredAsync();
+        }
+        return stored;
+    }
+
+    /// <summary>The dead letters of this test's tenant: every one there, read until none more arrives for a moment.</summary>
+    private List<(string Reason, string Cause, string Group, string Origin, byte[] Payload)> DeadLetters(int atLeast)
+    {
+        using var consumer = new ConsumerBuilder<string?, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = _kafka.BootstrapServers, GroupId = "poison-tests-reader", EnableAutoCommit = false,
+        }).Build();
+        consumer.Assign(new TopicPartitionOffset(KafkaTopics.UsageDeadLetters.Name, 0, Offset.Beginning));
+        var letters = new List<(string, string, string, string, byte[])>();
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            var record = consumer.Consume(TimeSpan.FromMilliseconds(letters.Count >= atLeast ? 1000 : 200));
+            if (record is null)
+            {
+                if (letters.Count >= atLeast) break;
+                continue;
+            }
+            if (record.Message.Key != _tenant) continue;
+            string Header(string name) => Encoding.UTF8.GetString(record.Message.Headers.GetLastBytes(name));
+            letters.Add((Header(DeadLetterProducer.ReasonHeader), Header(DeadLetterProducer.CauseHeader), Header(DeadLetterProducer.GroupHeader),
+                Header(DeadLetterProducer.OriginHeader), record.Message.Value));
+        }
+        return letters;
+    }
+
+    [Fact]
+    public async Task A_record_the_store_refuses_is_dead_lettered_and_every_record_around_it_is_stored_once()
+    {
+        // One batch: 30 good events, and among them a record the store refuses, one that breaks the rules and one the
+        // JSON reader cannot turn into strings (a lone surrogate).
+        var payloads = Enumerable.Range(0, 30).Select(i => Json(Usage($"good-{i}", i + 1))).ToList();
+        var refused = Json(Usage("refused-1", 1000));
+        payloads.Insert(10, refused);
+        payloads.Insert(20, Json(Usage("negative", -5)));
+        var surrogate = Encoding.UTF8.GetBytes(
+            $$$"""{"id":"surrogate","tenant":"{{{_tenant}}}","meter":"input_tokens","quantity":1,"timestamp":"{{{DateTimeOffset.UtcNow:O}}}","model":"m","attributes":{"k":"\ud800"}}""");
+        payloads.Insert(25, surrogate);
+        await ProduceAsync([.. payloads]);
+
+        using var consumer = Consumer();
+        await consumer.StartAsync(CancellationToken.None);
+        try
+        {
+            var stored = await WaitForStoredAsync(30);
+            Assert.Equal(Enumerable.Range(0, 30).ToDictionary(i => $"good-{i}", i => (decimal)(i + 1)), stored);
+
+            var letters = DeadLetters(atLeast: 3);
+            Assert.All(letters, l => Assert.Equal(consumer.Group, l.Group));
+            Assert.Collection(letters.OrderBy(l => l.Origin, StringComparer.Ordinal),
+                l => Assert.Equal((DeadLetterCauses.Refused, Convert.ToHexString(refused)), (l.Cause, Convert.ToHexString(l.Payload))),
+                l => Assert.Equal((DeadLetterCauses.Invalid, "quantity must be between 0 and 1e12"), (l.Cause, l.Reason)),
+                l => Assert.Equal((DeadLetterCauses.Invalid, Convert.ToHexString(surrogate)), (l.Cause, Convert.ToHexString(l.Payload))));
+            Assert.Contains("23514", letters.Single(l => l.Cause == DeadLetterCauses.Refused).Reason);
+            Assert.True(consumer.IsRunning);
+        }
+        finally
+        {
+            await consumer.StopAsync(CancellationToken.None);
+        }
+
+        // The partition went on: its committed offset is past the last record.
+        using var offsets = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _kafka.BootstrapServers, GroupId = consumer.Group }).Build();
+        var committed = offsets.Committed(Enumerable.Range(0, KafkaTopics.Usage.Partitions).Select(p => new TopicPartition(KafkaTopics.Usage.Name, p)),
+            TimeSpan.FromSeconds(10));
+        Assert.Equal(payloads.Count, committed.Where(c => c.Offset != Offset.Unset).Sum(c => c.Offset.Value));
+    }
+
+    [Fact]
+    public async Task A_store_failure_not_tied_to_a_record_retries_the_batch_and_dead_letters_nothing()
+    {
+        await ProduceAsync(Json(Usage("a", 2)), Json(Usage("b", 3)));
+
+        using var consumer = Consumer();
+        // A serialization failure, then the server shutting down: the store's trouble, not the records'.
+        consumer.Failures.Enqueue(new PostgresException("could not serialize access", "ERROR", "ERROR", "40001"));
+        consumer.Failures.Enqueue(new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", "57P01"));
+        await consumer.StartAsync(CancellationToken.None);
+        try
+        {
+            Assert.Equal(new Dictionary<string, decimal> { ["a"] = 2, ["b"] = 3 }, await WaitForStoredAsync(2));
+            Assert.True(consumer.Attempts >= 3, $"{consumer.Attempts} attempts");
+        }
+        finally
+        {
+            await consumer.StopAsync(CancellationToken.None);
+        }
+        Assert.Empty(DeadLetters(atLeast: 0));
+    }
+
+    [Fact]
+    public async Task The_consumer_joins_its_group_only_once_it_may_store()
+    {
+        await ProduceAsync(Json(Usage("early", 4)));
+
+        using var consumer = Consumer();
+        consumer.ReadyToStore = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await consumer.StartAsync(CancellationToken.None);
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.False(consumer.IsRunning);
+            Assert.Equal(0, consumer.Attempts);
+            Assert.Empty(await StoredAsync());
+
+            consumer.ReadyToStore.SetResult();
+            Assert.Equal(new Dictionary<string, decimal> { ["early"] = 4 }, await WaitForStoredAsync(1));
+            Assert.True(consumer.IsRunning);
+        }
+        finally
+        {
+            await consumer.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Stores each batch in one statement, as the real consumers store it in one transaction.</summary>
+    private sealed class TableConsumer(IConfiguration configuration, NpgsqlDataSource database, string table, DeadLetterProducer deadLetters)
+        : UsageTopicConsumer(configuration, deadLetters, TimeProvider.System, NullLogger.Instance)
+    {
+        private int _attempts;
+
+        public string Group { get; } = "poison-" + Guid.NewGuid().ToString("N")[..8];
+        public int Attempts => Volatile.Read(ref _attempts);
+
+        /// <summary>Thrown by the next attempts to store, one each.</summary>
+        public System.Collections.Concurrent.ConcurrentQueue<Exception> Failures { get; } = new();
+
+        public TaskCompletionSource? ReadyToStore { get; set; }
+
+        protected override string GroupId => Group;
+
+        protected override Task UntilReadyToStoreAsync(CancellationToken ct) => ReadyToStore?.Task.WaitAsync(ct) ?? Task.CompletedTask;
+
+        protected override async Task HandleAsync(IReadOnlyList<UsageRecord> usage, CancellationToken ct)
+        {
+            Interlocked.Increment(ref _attempts);
+            if (Failures.TryDequeue(out var failure)) throw failure;
+            await using var command = database.CreateCommand(
+                $"insert into {table} (tenant, id, quantity) select * from unnest(@tenants, @ids, @quantities) on conflict do nothing");
+            command.Parameters.AddWithValue("tenants", usage.Select(r => r.Usage.Tenant).ToArray());
+            command.Parameters.AddWithValue("ids", usage.Select(r => r.Usage.Id).ToArray());
+            command.Parameters.AddWithValue("quantities", usage.Select(r => r.Usage.Quantity).ToArray());
+            await command.ExecuteNonQueryAsync(ct);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using Confluent.Kafka;
+using Metering.Contracts;
+using Metering.Contracts.Usage;
+using Metering.Emitter;
+using Metering.Ingest.Usage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Metering.IntegrationTests;
+
+/// <summary>
+/// Ingest's producer and the emitter stamp each record with the instant they validated its event at, and consumers
+/// judge the event's age by the record's timestamp: an event accepted at the very edge of the 62-day window is still
+/// valid downstream, however much later it is produced or consumed.
+/// </summary>
+public sealed class RecordTimestampTests : IAsyncLifetime
+{
+    private readonly string _tenant = TestInfrastructure.UniqueTenant("stamp");
+    private DevKafkaProcess _kafka = null!;
+
+    public async Task InitializeAsync() => _kafka = await DevKafkaProcess.StartAsync();
+    public async Task DisposeAsync() => await _kafka.DisposeAsync();
+
+    /// <summary>A validation instant well before the wall clock (Kafka keeps milliseconds): a producer that stamped records with the wall clock would show it.</summary>
+    private static DateTimeOffset ValidatedAt() =>
+        DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.AddSeconds(-30).ToUnixTimeMilliseconds());
+
+    /// <summary>An event exactly 62 days older than the instant it is validated at: the oldest the rules accept.</summary>
+    private UsageEvent AtTheEdge(DateTimeOffset validatedAt) =>
+        new("edge", _tenant, Meters.InputTokens, 10, validatedAt - UsageEventRules.MaxAge, Model: "m");
+
+    private ConsumeResult<string, byte[]> ReadRecord()
+    {
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = _kafka.BootstrapServers, GroupId = "timestamp-tests", EnableAutoCommit = false,
+        }).Build();
+        consumer.Assign(Enumerable.Range(0, KafkaTopics.Usage.Partitions).Select(p => new TopicPartitionOffset(KafkaTopics.Usage.Name, p, Offset.Beginning)));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+            if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is { } record && record.Message.Key == _tenant) return record;
+        throw new TimeoutException("the record never arrived");
+    }
+
+    /// <summary>What a consumer makes of the record: it judges the event against the record's timestamp.</summary>
+    private static void AssertAcceptedDownstream(ConsumeResult<string, byte[]> record, DateTimeOffset validatedAt)
+    {
+        Assert.Equal(TimestampType.CreateTime, record.Message.Timestamp.Type);
+        Assert.Equal(validatedAt, new DateTimeOffset(record.Message.Timestamp.UtcDateTime));
+        var errors = new List<FieldError>();
+        Assert.NotNull(UsageEventJson.Read(record.Message.Value, new DateTimeOffset(record.Message.Timestamp.UtcDateTime), errors));
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task Ingest_stamps_each_record_with_the_instant_it_validated_the_event_at()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers })
+            .Build();
+        var validatedAt = ValidatedAt();
+        var usage = AtTheEdge(validatedAt);
+        Assert.Empty(UsageEventRules.Validate(usage, validatedAt));
+
+        using (var producer = new UsageProducer(configuration, NullLogger<UsageProducer>.Instance))
+            await producer.ProduceAllAsync([usage], validatedAt, CancellationToken.None);
+
+        AssertAcceptedDownstream(ReadRecord(), validatedAt);
+    }
+
+    [Fact]
+    public async Task The_emitter_stamps_each_record_with_the_instant_it_validated_the_event_at()
+    {
+        var validatedAt = ValidatedAt();
+        await using (var emitter = new UsageEmitter(new UsageEmitterOptions
+                     {
+                         BootstrapServers = _kafka.BootstrapServers, WatchThrottles = false, Clock = new FakeTimeProvider(validatedAt),
+                     }))
+        {
+            await emitter.EmitAsync(AtTheEdge(validatedAt));
+            await emitter.FlushAsync();
+        }
+
+        AssertAcceptedDownstream(ReadRecord(), validatedAt);
+    }
+}
