@@ -242,7 +242,10 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
         timeout.CancelAfter(StoreTimeout);
         try
         {
-            await HandleAsync(usage, timeout.Token);
+            // WaitAsync as well as the token: not every wait observes it (a grain call; Npgsql cancelling on a server that
+            // hangs, whose cancel request hangs too). An abandoned store that commits later is harmless: receipts make
+            // the redelivered batch count once, and a grain that missed its increments reloads its totals.
+            await HandleAsync(usage, timeout.Token).WaitAsync(timeout.Token);
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
