@@ -39,6 +39,7 @@ public static class MeteringDefaults
         builder.QuietRequestLogs();
         builder.Services.ConfigureHttpJsonOptions(o => MeteringJson.Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails();
+        builder.AddRequestLimits();
         builder.AddTokenAuthentication();
         builder.Services.AddHealthChecks();
         builder.AddMeteringOpenTelemetry(serviceName);

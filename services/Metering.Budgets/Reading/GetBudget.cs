@@ -19,8 +19,8 @@ public static class GetBudget
 /// <summary>The problem answers every Budgets endpoint shares.</summary>
 public static class BudgetProblems
 {
-    public static IResult Invalid(IEnumerable<FieldError> errors) =>
-        Results.ValidationProblem(FieldError.ByField(errors),
+    public static IResult Invalid(IEnumerable<FieldError> errors, int statusCode = StatusCodes.Status400BadRequest) =>
+        Results.ValidationProblem(FieldError.ByField(errors), statusCode: statusCode,
             title: "The request is invalid; nothing was changed.");
 
     /// <summary>503 while the tenant's grain moves to another silo (one died or is leaving): a moment later it answers.</summary>
