@@ -47,15 +47,16 @@ public static class JsonFields
     }
 
     /// <summary>
-    /// The string of property <paramref name="name"/> of <paramref name="obj"/>: null when it is absent, JSON null or no
-    /// string (the caller's rule says what it must be); a string that is not valid Unicode adds <see cref="InvalidText"/>
-    /// as the error of <paramref name="field"/> and gives null.
+    /// The string of property <paramref name="name"/> of <paramref name="obj"/>, or null when it is absent or JSON null
+    /// (the caller's rule says whether it may be). Any other JSON value, or a string that is not valid Unicode, adds its
+    /// error to <paramref name="field"/> and gives null.
     /// </summary>
     public static string? Text(JsonElement obj, string name, string field, ICollection<FieldError> errors)
     {
-        if (obj.ValueKind != JsonValueKind.Object || !obj.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String) return null;
-        if (TryGetText(value, out var text)) return text;
-        errors.Add(new(field, InvalidText));
+        if (obj.ValueKind != JsonValueKind.Object || !obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.String) errors.Add(new(field, "must be a string"));
+        else if (TryGetText(value, out var text)) return text;
+        else errors.Add(new(field, InvalidText));
         return null;
     }
 }

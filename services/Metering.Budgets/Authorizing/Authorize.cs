@@ -49,8 +49,8 @@ public static class Authorize
             quantity < 0 || quantity > UsageEventRules.MaxQuantity)
             errors.Add(new("quantity", "must be a number between 0 and 1e12"));
         var unread = errors.Count;
-        var model = OptionalText(root, "model", errors);
-        var gpuType = OptionalText(root, "gpu_type", errors);
+        var model = JsonFields.Text(root, "model", "model", errors);
+        var gpuType = JsonFields.Text(root, "gpu_type", "gpu_type", errors);
         // What usage of the meter must name, so that a cost_usd limit prices what the request would cost.
         if (errors.Count == unread) UsageEventRules.ValidateItem(meter, model, gpuType, "", errors);
         var reserve = false;
@@ -60,12 +60,5 @@ public static class Authorize
             else errors.Add(new("reserve", "must be true or false"));
         }
         return errors.Count > before ? null : new AuthorizeRequest(meter!, quantity, model, gpuType, reserve);
-    }
-
-    private static string? OptionalText(JsonElement root, string name, ICollection<FieldError> errors)
-    {
-        if (root.TryGetProperty(name, out var value) && value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
-            errors.Add(new(name, "must be a string or null"));
-        return JsonFields.Text(root, name, name, errors);
     }
 }

@@ -108,9 +108,7 @@ public static partial class TeamEndpoints
             errors.Add(new("name", $"must be 1 to {MaxNameLength} printable characters"));
         if (body.CostCenter is null || !CostCenterPattern().IsMatch(body.CostCenter))
             errors.Add(new("cost_center", "must match ^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"));
-        if (root.TryGetProperty("parent", out var parent) && parent.ValueKind is not (JsonValueKind.Null or JsonValueKind.String))
-            errors.Add(new("parent", "must be a team id or null"));
-        else if (body.Parent is not null && !UsageEventRules.IsValidTenant(body.Parent)) errors.Add(new("parent", UsageEventRules.TenantRule));
+        if (body.Parent is not null && !UsageEventRules.IsValidTenant(body.Parent)) errors.Add(new("parent", UsageEventRules.TenantRule));
         return body;
     }
 
