@@ -12,8 +12,9 @@ namespace Metering.ServiceDefaults;
 /// <summary>
 /// The JSON body of a request, read within the endpoint's size limit (<see cref="RequestLimits.WithBodyLimit"/>), which
 /// Kestrel enforces while the body is read, chunked or not. A body that is too large (413), not declared as JSON (415)
-/// or not JSON (400) is not read further: it becomes one field error (<c>$</c>) and the status to answer it with.
-/// The strings of <see cref="Root"/> are read through <see cref="JsonFields"/>.
+/// or not JSON (400) is not read further: it becomes one field error (<c>$</c>) and the status to answer it with. So is
+/// a body with a property name that is not valid Unicode (looking up any property of its object could throw). The
+/// strings of <see cref="Root"/> are read through <see cref="JsonFields"/>.
 /// </summary>
 public sealed class JsonBody : IDisposable
 {
@@ -43,7 +44,11 @@ public sealed class JsonBody : IDisposable
                 : Rejected("is required: a JSON object", StatusCodes.Status400BadRequest);
         try
         {
-            return new JsonBody(await JsonDocument.ParseAsync(request.Body, cancellationToken: ct), null, StatusCodes.Status200OK);
+            var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            if (JsonFields.FindInvalidName(document.RootElement, "") is not { } unnamed)
+                return new JsonBody(document, null, StatusCodes.Status200OK);
+            document.Dispose();
+            return new JsonBody(null, new FieldError(unnamed, $"holds a property name that {JsonFields.InvalidText}"), StatusCodes.Status400BadRequest);
         }
         catch (JsonException ex)
         {

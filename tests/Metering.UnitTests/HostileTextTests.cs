@@ -94,6 +94,9 @@ public class HostileTextTests
         { Event(attributes: """{"reservation_id":"r\u0000"}"""), "attributes.reservation_id" },
         { Event(attributes: """{"reservation_id":"\ud800"}"""), "attributes.reservation_id" },
         { Event(attributes: """{"\ud800":"v"}"""), "attributes" },
+        // A property name that is not valid Unicode makes any lookup in its object throw: the object is named instead.
+        { Encoding.UTF8.GetBytes("""{"\ud800":1,"id":"a","tenant":"acme","meter":"input_tokens","quantity":1,"timestamp":"2026-11-23T10:00:00Z","model":"m"}"""), "$" },
+        { Encoding.UTF8.GetBytes("""{"id":"a","tenant":"acme","meter":"input_tokens","quantity":1,"timestamp":"2026-11-23T10:00:00Z","model":"m","\udc00x":1}"""), "$" },
         { WithRawBytes("{\"id\":\"a", [0xff, 0xfe], "\",\"tenant\":\"acme\",\"meter\":\"input_tokens\",\"quantity\":1,\"timestamp\":\"2026-11-23T10:00:00Z\",\"model\":\"m\"}"), "id" },
         { WithRawBytes("""{"id":"a","tenant":"acme","meter":"input_tokens","quantity":1,"timestamp":"2026-11-23T10:00:00Z","model":"m""", [0xed, 0xa0, 0x80], "\"}"), "model" },
         { Encoding.UTF8.GetBytes("""{"id":"a","tenant":"acme","meter":"input_tokens","quantity":1,"timestamp":"2026-11-23T10:00:00Z\n","model":"m"}"""), "timestamp" },

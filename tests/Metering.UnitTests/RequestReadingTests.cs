@@ -59,6 +59,8 @@ public class RequestReadingTests
     [InlineData("""{"limits":[{"meter":"input_tokens","period":"day","limit":"NaN","enforcement":"throttle"}]}""", "limits[0].limit")]
     [InlineData("""{"limits":[{"meter":"input_tokens","period":"day","limit":1e400,"enforcement":"throttle"}]}""", "limits[0].limit")]
     [InlineData("""{"limits":[{"meter":"input_tokens","period":"day","limit":1,"enforcement":"throttle\u0000"}]}""", "limits[0].enforcement")]
+    [InlineData("""{"limits":[{"meter":"input_tokens","period":"day","limit":"250.00\u0000","enforcement":"throttle"}]}""", "limits[0].limit")]
+    [InlineData("""{"limits":[{"meter":"input_tokens","period":"day","limit":" 250","enforcement":"throttle"}]}""", "limits[0].limit")]
     public void Quota_strings_are_read_safely(string json, string field) =>
         Assert.Equal([field], Fields(json, (root, errors) => QuotaRules.Read(root, errors)));
 
@@ -72,6 +74,7 @@ public class RequestReadingTests
     [InlineData("""{"meter":"gpu_seconds","gpu_type":"h100\n","price":"1.00"}""", "prices[0].gpu_type")]
     [InlineData("""{"meter":"gpu_seconds","gpu_type":"h100","price":"\udc00"}""", "prices[0].price")]
     [InlineData("""{"meter":"gpu_seconds","gpu_type":"h100","price":"Infinity"}""", "prices[0].price")]
+    [InlineData("""{"meter":"gpu_seconds","gpu_type":"h100","price":"0.60\u0000"}""", "prices[0].price")]
     public void Rate_card_prices_name_only_what_usage_can_name(string price, string field) =>
         Assert.Equal([field], Fields(RateCard(price), (root, errors) => RateCardRules.Read(root, errors)));
 
@@ -79,4 +82,13 @@ public class RequestReadingTests
     public void A_rate_card_currency_that_is_not_valid_unicode_is_a_field_error() =>
         Assert.Contains("currency", Fields("""{"currency":"\ud800","effective_from":"2026-11-01","prices":[{"meter":"gpu_seconds","gpu_type":"h100","price":"1"}]}""",
             (root, errors) => RateCardRules.Read(root, errors)));
+
+    [Fact]
+    public void A_property_name_that_is_not_valid_unicode_is_found_before_any_lookup_can_throw()
+    {
+        using var document = JsonDocument.Parse(Encoding.UTF8.GetBytes("""{"limits":[{"meter":"x"},{"ok":1,"\ud800":2}]}"""));
+        Assert.Equal("limits[1]", JsonFields.FindInvalidName(document.RootElement, ""));
+        using var fine = JsonDocument.Parse("""{"limits":[{"meter":"x","\ud83d\ude80":1}]}""");
+        Assert.Null(JsonFields.FindInvalidName(fine.RootElement, ""));
+    }
 }

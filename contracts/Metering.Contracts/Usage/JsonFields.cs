@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Text.Json;
 
 namespace Metering.Contracts.Usage;
@@ -44,6 +45,49 @@ public static class JsonFields
             name = null;
             return false;
         }
+    }
+
+    /// <summary>
+    /// The path of the first object under <paramref name="element"/> (itself included) that holds a property name that is
+    /// not valid Unicode, or null. Looking up any property of such an object can throw, so a reader checks this first.
+    /// </summary>
+    public static string? FindInvalidName(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (!TryGetName(property, out var name)) return path.Length == 0 ? "$" : path;
+                    if (FindInvalidName(property.Value, Path(path, name)) is { } inner) return inner;
+                }
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                    if (FindInvalidName(item, $"{path}[{index++}]") is { } inner) return inner;
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>A decimal written as a JSON string of digits and at most one point (<c>"0.60"</c>); see <see cref="TryParseDecimal"/>.</summary>
+    public static bool TryGetDecimalText(JsonElement value, out decimal result)
+    {
+        result = 0;
+        return TryGetText(value, out var text) && TryParseDecimal(text, out result);
+    }
+
+    /// <summary>
+    /// Digits and at most one point (<c>"0.60"</c>). Stricter than <c>decimal.TryParse</c>, which ignores trailing U+0000:
+    /// "0.60\0" would be read as 0.60 and stored with its NUL.
+    /// </summary>
+    public static bool TryParseDecimal(string? text, out decimal result)
+    {
+        result = 0;
+        return text is { Length: > 0 } && text.All(c => char.IsAsciiDigit(c) || c == '.')
+               && decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out result);
     }
 
     /// <summary>

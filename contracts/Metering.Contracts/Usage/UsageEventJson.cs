@@ -22,6 +22,12 @@ public static partial class UsageEventJson
             return null;
         }
 
+        if (JsonFields.FindInvalidName(element, prefix) is { } unnamed)
+        {
+            errors.Add(new(unnamed, $"holds a property name that {JsonFields.InvalidText}"));
+            return null;
+        }
+
         var before = errors.Count;
         var id = RequiredString(element, "id", prefix, errors);
         var tenant = RequiredString(element, "tenant", prefix, errors);

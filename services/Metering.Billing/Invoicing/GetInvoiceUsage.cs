@@ -53,7 +53,9 @@ public static class GetInvoiceUsage
     private static int? WholeNumber(string? text, int min, int max, string field, string rule, Dictionary<string, string[]> errors)
     {
         if (text is null) return null;
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max) return value;
+        // Digits only: int.TryParse ignores trailing U+0000.
+        if (text.All(char.IsAsciiDigit) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+            return value;
         errors[field] = [rule];
         return null;
     }

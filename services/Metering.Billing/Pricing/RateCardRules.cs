@@ -74,7 +74,7 @@ public static class RateCardRules
         }
         // Money is a decimal string: "0.60", never a JSON number that a client may have rounded through a double.
         var text = JsonFields.Text(element, "price", $"{prefix}.price", errors);
-        if (text is null || !decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var price) || price <= 0
+        if (!JsonFields.TryParseDecimal(text, out var price) || price <= 0
             || price > MaxPrice || price.Scale > MaxScale)
         {
             errors.Add(new($"{prefix}.price", $"must be a positive decimal string such as \"0.60\", at most {MaxPrice} with at most {MaxScale} decimals"));

@@ -72,8 +72,7 @@ public static class QuotaRules
         return value.ValueKind switch
         {
             JsonValueKind.Number => value.TryGetDecimal(out result),
-            JsonValueKind.String => JsonFields.TryGetText(value, out var text)
-                                    && decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out result),
+            JsonValueKind.String => JsonFields.TryGetDecimalText(value, out result),
             _ => false,
         };
     }

@@ -99,9 +99,6 @@ public static class CapacityCostEndpoint
     {
         if (!item.TryGetProperty(name, out var value)) return null;
         if (value.ValueKind == JsonValueKind.Number && allowNumber) return value.TryGetDecimal(out var number) ? number : null;
-        return JsonFields.TryGetText(value, out var text)
-               && decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var parsed)
-            ? parsed
-            : null;
+        return JsonFields.TryGetDecimalText(value, out var parsed) ? parsed : null;
     }
 }
