@@ -50,14 +50,17 @@ public class StatementExportTests
         Assert.EndsWith(",-500000,-1.20,true", correction);
     }
 
-    [Fact]
-    public void The_focus_file_keeps_every_value_exactly_as_entered()
+    [Theory]
+    [InlineData(Formula)]
+    [InlineData("=HYPERLINK(x)")]
+    [InlineData("@SUM(A1)")]
+    public void The_focus_file_keeps_every_value_exactly_as_entered(string name)
     {
-        var rows = Rows(FocusExport.Write(Statement(Formula)));
+        var rows = Rows(FocusExport.Write(Statement(name)));
 
         Assert.Equal(2, rows.Count);
-        Assert.All(rows, row => Assert.Contains($",nlp,{Formula},", row)); // SubAccountId, SubAccountName
-        Assert.DoesNotContain("'" + Formula, string.Join('\n', rows));
+        Assert.All(rows, row => Assert.Contains($",nlp,{name},", row)); // SubAccountId, SubAccountName
+        Assert.DoesNotContain("'" + name, string.Join('\n', rows));
         Assert.Contains(rows, r => r.StartsWith("-1.20,", StringComparison.Ordinal));
     }
 
