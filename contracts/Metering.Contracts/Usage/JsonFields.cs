@@ -51,7 +51,17 @@ public static class JsonFields
     /// The path of the first object under <paramref name="element"/> (itself included) that holds a property name that is
     /// not valid Unicode, or null. Looking up any property of such an object can throw, so a reader checks this first.
     /// </summary>
-    public static string? FindInvalidName(JsonElement element, string path)
+    public static string? FindInvalidName(JsonElement element, string path) => AllNamesValid(element) ? null : Locate(element, path);
+
+    // Paths are built only once a bad name is known to exist: a 4 MB usage body has tens of thousands of properties.
+    private static bool AllNamesValid(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject().All(p => TryGetName(p, out _) && AllNamesValid(p.Value)),
+        JsonValueKind.Array => element.EnumerateArray().All(AllNamesValid),
+        _ => true,
+    };
+
+    private static string? Locate(JsonElement element, string path)
     {
         switch (element.ValueKind)
         {
@@ -59,13 +69,13 @@ public static class JsonFields
                 foreach (var property in element.EnumerateObject())
                 {
                     if (!TryGetName(property, out var name)) return path.Length == 0 ? "$" : path;
-                    if (FindInvalidName(property.Value, Path(path, name)) is { } inner) return inner;
+                    if (Locate(property.Value, Path(path, name)) is { } inner) return inner;
                 }
                 return null;
             case JsonValueKind.Array:
                 var index = 0;
                 foreach (var item in element.EnumerateArray())
-                    if (FindInvalidName(item, $"{path}[{index++}]") is { } inner) return inner;
+                    if (Locate(item, $"{path}[{index++}]") is { } inner) return inner;
                 return null;
             default:
                 return null;
