@@ -41,6 +41,7 @@ public static class MeteringDefaults
         builder.Services.ConfigureHttpJsonOptions(o => MeteringJson.Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<DatabaseOutageHandler>();
+        builder.AddRequestLimits();
         builder.AddTokenAuthentication();
         builder.Services.AddHealthChecks();
         builder.AddMeteringOpenTelemetry(serviceName);

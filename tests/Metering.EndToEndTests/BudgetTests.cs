@@ -65,7 +65,10 @@ public sealed class BudgetTests(MeteringSystem system)
 
     private async Task<(HttpStatusCode Status, AuthorizeResponse Answer)> Authorize(string meter, decimal quantity, bool reserve = false)
     {
-        using var response = await Send(HttpMethod.Post, system.Budgets, $"/v1/tenants/{_tenant}/authorize", new { meter, quantity, reserve }, MeteringSystem.EmitterToken);
+        // What usage of the meter names, as authorize requires.
+        var tokens = Meters.IsTokenMeter(meter);
+        using var response = await Send(HttpMethod.Post, system.Budgets, $"/v1/tenants/{_tenant}/authorize",
+            new { meter, quantity, model = tokens ? "m" : null, gpu_type = tokens ? null : "h100", reserve }, MeteringSystem.EmitterToken);
         return (response.StatusCode, (await response.Content.ReadFromJsonAsync<AuthorizeResponse>(MeteringJson.Options))!);
     }
 

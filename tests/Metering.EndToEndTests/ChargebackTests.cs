@@ -373,7 +373,7 @@ public sealed class ChargebackTests(MeteringSystem system)
         Assert.All(header.Where(h => !mandatory.Contains(h) && !new[] { "InvoiceId", "ConsumedQuantity", "ConsumedUnit", "ListUnitPrice", "ContractedUnitPrice",
             "ChargeFrequency", "PricingCategory", "SubAccountId", "SubAccountName" }.Contains(h)), h => Assert.StartsWith("x_", h));
         var rows = lines.Skip(1).Select(l => header.Zip(l).ToDictionary(p => p.First, p => p.Second)).ToList();
-        var dateTime = new System.Text.RegularExpressions.Regex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$");
+        var dateTime = new System.Text.RegularExpressions.Regex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\z");
         foreach (var row in rows)
         {
             foreach (var column in new[] { "BilledCost", "ContractedCost", "EffectiveCost", "ListCost" })

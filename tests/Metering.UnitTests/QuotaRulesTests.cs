@@ -44,9 +44,9 @@ public class QuotaRulesTests
     }
 
     [Theory]
-    [InlineData("""{"meter":"input_tokens","quantity":-1}""", "quantity")]
+    [InlineData("""{"meter":"input_tokens","quantity":-1,"model":"m"}""", "quantity")]
     [InlineData("""{"meter":"cost_usd","quantity":1}""", "meter")]
-    [InlineData("""{"meter":"input_tokens","quantity":1,"reserve":"yes"}""", "reserve")]
+    [InlineData("""{"meter":"input_tokens","quantity":1,"model":"m","reserve":"yes"}""", "reserve")]
     public void Authorize_requests_are_validated_by_field(string json, string field)
     {
         var errors = new List<FieldError>();

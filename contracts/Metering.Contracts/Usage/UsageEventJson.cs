@@ -10,7 +10,7 @@ namespace Metering.Contracts.Usage;
 /// </summary>
 public static partial class UsageEventJson
 {
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,7})?([Zz]|[+-]\d{2}:\d{2})$")]
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,7})?([Zz]|[+-]\d{2}:\d{2})\z")]
     private static partial Regex Rfc3339();
 
     /// <summary>Reads one event; returns null and appends to <paramref name="errors"/> when it breaks any rule.</summary>
@@ -19,6 +19,12 @@ public static partial class UsageEventJson
         if (element.ValueKind != JsonValueKind.Object)
         {
             errors.Add(new(prefix.Length == 0 ? "$" : prefix, "must be a JSON object"));
+            return null;
+        }
+
+        if (JsonFields.FindInvalidName(element, prefix) is { } unnamed)
+        {
+            errors.Add(new(unnamed, $"holds a property name that {JsonFields.InvalidText}"));
             return null;
         }
 
@@ -55,8 +61,13 @@ public static partial class UsageEventJson
                 attributes = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (var p in a.EnumerateObject())
                 {
-                    if (p.Value.ValueKind == JsonValueKind.String) attributes[p.Name] = p.Value.GetString()!;
-                    else errors.Add(new(F(prefix, $"attributes.{p.Name}"), "value must be a string"));
+                    if (!JsonFields.TryGetName(p, out var key))
+                        errors.Add(new(F(prefix, "attributes"), $"keys {JsonFields.InvalidText}"));
+                    else if (p.Value.ValueKind != JsonValueKind.String)
+                        errors.Add(new(F(prefix, $"attributes.{key}"), "value must be a string"));
+                    else if (!JsonFields.TryGetText(p.Value, out var value))
+                        errors.Add(new(F(prefix, $"attributes.{key}"), $"value {JsonFields.InvalidText}"));
+                    else attributes[key] = value;
                 }
             }
         }
@@ -95,7 +106,7 @@ public static partial class UsageEventJson
 
     public static byte[] Write(UsageEvent e) => JsonSerializer.SerializeToUtf8Bytes(e, MeteringJson.Options);
 
-    private static string F(string prefix, string field) => prefix.Length == 0 ? field : $"{prefix}.{field}";
+    private static string F(string prefix, string field) => JsonFields.Path(prefix, field);
 
     private static string? RequiredString(JsonElement element, string name, string prefix, ICollection<FieldError> errors)
     {
@@ -109,14 +120,21 @@ public static partial class UsageEventJson
             errors.Add(new(F(prefix, name), "must be a string"));
             return null;
         }
-        return value.GetString();
+        return Text(value, name, prefix, errors);
     }
 
     private static string? OptionalString(JsonElement element, string name, string prefix, ICollection<FieldError> errors)
     {
         if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        if (value.ValueKind == JsonValueKind.String) return value.GetString();
+        if (value.ValueKind == JsonValueKind.String) return Text(value, name, prefix, errors);
         errors.Add(new(F(prefix, name), "must be a string or null"));
+        return null;
+    }
+
+    private static string? Text(JsonElement value, string name, string prefix, ICollection<FieldError> errors)
+    {
+        if (JsonFields.TryGetText(value, out var text)) return text;
+        errors.Add(new(F(prefix, name), JsonFields.InvalidText));
         return null;
     }
 }

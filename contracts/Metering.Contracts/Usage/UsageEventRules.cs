@@ -18,19 +18,24 @@ public static partial class UsageEventRules
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(62);
     public static readonly TimeSpan MaxFutureSkew = TimeSpan.FromMinutes(5);
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    // Every pattern ends in \z, not $: in .NET '$' also matches before a final '\n', and "acme\n" would be a tenant of its own.
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{0,62}\z")]
     public static partial Regex TenantPattern();
 
     /// <summary>What every endpoint says about a tenant id that breaks <see cref="TenantPattern"/>.</summary>
     public const string TenantRule = "must match ^[a-z0-9][a-z0-9-]{0,62}$";
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}\z")]
     private static partial Regex ModelPattern();
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,31}$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]{0,31}\z")]
     private static partial Regex GpuTypePattern();
 
     public static bool IsValidTenant(string? tenant) => tenant is not null && TenantPattern().IsMatch(tenant);
+
+    public const string ModelRule = "must be 1 to 128 characters of letters, digits and ._:/@+-";
+
+    public static bool IsValidModel(string? model) => model is not null && ModelPattern().IsMatch(model);
 
     public const string GpuTypeRule = "must match ^[a-z0-9][a-z0-9_-]{0,31}$";
 
@@ -43,8 +48,8 @@ public static partial class UsageEventRules
 
         if (string.IsNullOrEmpty(e.Id) || e.Id.Length > MaxIdLength)
             errors.Add(new(F("id"), $"must be 1 to {MaxIdLength} characters"));
-        else if (e.Id.Any(char.IsControl))
-            errors.Add(new(F("id"), "must not contain control characters"));
+        else if (!TextRules.IsIdentifier(e.Id))
+            errors.Add(new(F("id"), TextRules.IdentifierRule));
 
         if (!IsValidTenant(e.Tenant))
             errors.Add(new(F("tenant"), TenantRule));
@@ -66,17 +71,9 @@ public static partial class UsageEventRules
         else if (utc > now + MaxFutureSkew)
             errors.Add(new(F("timestamp"), "must not be more than 5 minutes in the future"));
 
-        if (knownMeter && Meters.IsTokenMeter(e.Meter!) && e.Model is null)
-            errors.Add(new(F("model"), $"is required for {e.Meter}"));
-        if (e.Model is not null && !ModelPattern().IsMatch(e.Model))
-            errors.Add(new(F("model"), "must be 1 to 128 characters of letters, digits and ._:/@+-"));
+        ValidateItem(e.Meter, e.Model, e.GpuType, prefix, errors);
 
-        if (e.Meter == Meters.GpuSeconds && e.GpuType is null)
-            errors.Add(new(F("gpu_type"), "is required for gpu_seconds"));
-        if (e.GpuType is not null && !GpuTypePattern().IsMatch(e.GpuType))
-            errors.Add(new(F("gpu_type"), GpuTypeRule));
-
-        if (e.Service is not null && (e.Service.Length is 0 or > MaxNameLength || e.Service.Any(char.IsControl)))
+        if (e.Service is not null && (e.Service.Length is 0 or > MaxNameLength || !TextRules.IsIdentifier(e.Service)))
             errors.Add(new(F("service"), $"must be 1 to {MaxNameLength} printable characters"));
 
         if (e.Attributes is { } attributes)
@@ -85,12 +82,41 @@ public static partial class UsageEventRules
                 errors.Add(new(F("attributes"), $"must have at most {MaxAttributes} entries"));
             foreach (var (key, value) in attributes)
             {
+                // A key that is not printable text is not repeated in the field name: logs and dead letters show field names.
+                if (!TextRules.IsIdentifier(key))
+                {
+                    errors.Add(new(F("attributes"), $"keys {TextRules.IdentifierRule}"));
+                    continue;
+                }
                 if (key.Length is 0 or > MaxAttributeKeyLength)
                     errors.Add(new(F($"attributes.{key}"), $"key must be 1 to {MaxAttributeKeyLength} characters"));
                 if (value is null || value.Length > MaxAttributeValueLength)
                     errors.Add(new(F($"attributes.{key}"), $"value must be a string of at most {MaxAttributeValueLength} characters"));
+                else if (!TextRules.IsFreeText(value))
+                    errors.Add(new(F($"attributes.{key}"), $"value {TextRules.FreeTextRule}"));
             }
         }
+    }
+
+    /// <summary>
+    /// What a meter's quantity is of: a token meter needs a <paramref name="model"/>, <c>gpu_seconds</c> a
+    /// <paramref name="gpuType"/>, and either, when given, follows its pattern. Usage and authorize requests alike, so
+    /// nothing is priced under a name the rate card cannot hold and no <c>cost_usd</c> limit is passed by leaving it out.
+    /// Nothing is said about an unknown meter: its own rule does.
+    /// </summary>
+    public static void ValidateItem(string? meter, string? model, string? gpuType, string prefix, ICollection<FieldError> errors)
+    {
+        string F(string field) => prefix.Length == 0 ? field : $"{prefix}.{field}";
+        var knownMeter = meter is not null && Meters.IsKnown(meter);
+        if (knownMeter && Meters.IsTokenMeter(meter!) && model is null)
+            errors.Add(new(F("model"), $"is required for {meter}"));
+        if (model is not null && !IsValidModel(model))
+            errors.Add(new(F("model"), ModelRule));
+
+        if (meter == Meters.GpuSeconds && gpuType is null)
+            errors.Add(new(F("gpu_type"), "is required for gpu_seconds"));
+        if (gpuType is not null && !IsValidGpuType(gpuType))
+            errors.Add(new(F("gpu_type"), GpuTypeRule));
     }
 
     public static IReadOnlyList<FieldError> Validate(UsageEvent e, DateTimeOffset now)

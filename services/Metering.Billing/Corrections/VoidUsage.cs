@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 using Marten;
 using JasperFx;
 using Metering.Billing.Invoicing;
@@ -20,27 +20,24 @@ namespace Metering.Billing.Corrections;
 public static class VoidUsageEndpoint
 {
     public const int MaxReasonLength = 500;
+    public const long MaxBodyBytes = 16 * 1024;
 
     public static void MapVoidUsage(this IEndpointRouteBuilder app) =>
-        app.MapPost("/v1/usage/{tenant}/{id}/void", HandleAsync).RequireAuthorization(Policies.Admin);
+        app.MapPost("/v1/usage/{tenant}/{id}/void", HandleAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
 
     private static async Task<IResult> HandleAsync(string tenant, string id, HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (!UsageEventRules.IsValidTenant(tenant)) errors["tenant"] = [UsageEventRules.TenantRule];
-        if (id.Length is 0 or > UsageEventRules.MaxIdLength) errors["id"] = [$"must be 1 to {UsageEventRules.MaxIdLength} characters"];
-        string? reason = null;
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String)
-                reason = r.GetString();
-        }
-        catch (JsonException)
-        {
-        }
-        if (string.IsNullOrWhiteSpace(reason) || reason.Length > MaxReasonLength) errors["reason"] = [$"is required: 1 to {MaxReasonLength} characters"];
-        if (errors.Count > 0) return Results.ValidationProblem(errors, title: "The void request is invalid; nothing was changed.");
+        var errors = new List<FieldError>();
+        if (!UsageEventRules.IsValidTenant(tenant)) errors.Add(new("tenant", UsageEventRules.TenantRule));
+        id = UsageIdOf(request) ?? id;
+        if (id.Length is 0 or > UsageEventRules.MaxIdLength) errors.Add(new("id", $"must be 1 to {UsageEventRules.MaxIdLength} characters"));
+        else if (!TextRules.IsIdentifier(id)) errors.Add(new("id", TextRules.IdentifierRule));
+        using var body = await JsonBody.ReadAsync(request, ct);
+        if (body.Error is { } unread) return Invalid([.. errors, unread], body.StatusCode);
+        var reason = JsonFields.Text(body.Root, "reason", "reason", errors);
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > MaxReasonLength) errors.Add(new("reason", $"is required: 1 to {MaxReasonLength} characters"));
+        else if (!TextRules.IsFreeText(reason)) errors.Add(new("reason", TextRules.FreeTextRule));
+        if (errors.Count > 0) return Invalid(errors);
 
         VoidOutcome outcome;
         try
@@ -58,6 +55,32 @@ public static class VoidUsageEndpoint
                 detail: $"Billing has recorded no usage '{id}' of tenant '{tenant}'."),
             _ => Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already voided", detail: $"Usage '{id}' of tenant '{tenant}' is already voided."),
         };
+    }
+
+    private static IResult Invalid(IEnumerable<FieldError> errors, int statusCode = StatusCodes.Status400BadRequest) =>
+        Results.ValidationProblem(FieldError.ByField(errors), statusCode: statusCode, title: "The void request is invalid; nothing was changed.");
+
+    /// <summary>
+    /// The usage id as the client encoded it. Ids may hold '/', sent as %2F, which the server leaves encoded in the path
+    /// (it would split the segment) while it decodes everything else, so a route value "a%2Fb" could be "a/b" or the
+    /// literal "a%2Fb" (sent as a%252Fb). The undecoded request target tells them apart.
+    /// </summary>
+    private static string? UsageIdOf(HttpRequest request)
+    {
+        var target = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (target is null || !target.StartsWith('/')) return null;
+        var path = target.AsSpan(0, target.IndexOf('?') is >= 0 and var query ? query : target.Length);
+        Span<Range> segments = stackalloc Range[7];
+        // "", "v1", "usage", tenant, id, "void"
+        if (path.Split(segments, '/') != 6) return null;
+        try
+        {
+            return Uri.UnescapeDataString(path[segments[4]].ToString());
+        }
+        catch (UriFormatException)
+        {
+            return null;
+        }
     }
 }
 

@@ -7,6 +7,7 @@ using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
 using Npgsql;
 using NpgsqlTypes;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Metering.Billing.Invoicing;
 
@@ -23,13 +24,14 @@ public static class GetInvoiceUsage
     public static void MapGetInvoiceUsage(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/invoices/{tenant}/{period}/usage", HandleAsync).RequireAuthorization(Policies.Reader);
 
-    private static async Task<IResult> HandleAsync(string tenant, string period, string? meter, string? model, string? gpu_type, int? offset, int? limit,
+    private static async Task<IResult> HandleAsync(string tenant, string period, string? meter, string? model, string? gpu_type,
+        [FromQuery(Name = "offset")] string? offsetText, [FromQuery(Name = "limit")] string? limitText,
         ClaimsPrincipal user, IQuerySession session, BillingDatabase database, CancellationToken ct)
     {
         var errors = InvoiceRoute.Errors(tenant, period);
         if (meter is not null && !Meters.IsKnown(meter)) errors["meter"] = [$"must be one of {string.Join(", ", Meters.All)}"];
-        if (offset is < 0) errors["offset"] = ["must be 0 or more"];
-        if (limit is < 1 or > 10_000) errors["limit"] = ["must be 1 to 10000"];
+        var offset = WholeNumber(offsetText, 0, int.MaxValue, "offset", "must be a whole number, 0 or more", errors);
+        var limit = WholeNumber(limitText, 1, 10_000, "limit", "must be a whole number from 1 to 10000", errors);
         if (errors.Count > 0) return Results.ValidationProblem(errors);
         if (!await TenantAccess.MayReadAsync(user, tenant, period, session, ct)) return BearerTokenHandler.Forbidden();
 
@@ -80,6 +82,17 @@ public static class GetInvoiceUsage
             page.Add(Entry(usage, isVoid ? -usage.Quantity : usage.Quantity, Text(7), isVoid ? Text(9) : null));
         }
         return page;
+    }
+
+    /// <summary>Query values are read as text: one that is no whole number ("abc", "1.5") is a field error, not a binding failure.</summary>
+    private static int? WholeNumber(string? text, int min, int max, string field, string rule, Dictionary<string, string[]> errors)
+    {
+        if (text is null) return null;
+        // Digits only: int.TryParse ignores trailing U+0000.
+        if (text.All(char.IsAsciiDigit) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+            return value;
+        errors[field] = [rule];
+        return null;
     }
 
     private static UsageEntry Entry(RecordedUsage u, decimal quantity, string? adjustmentFor, string? voidReason)

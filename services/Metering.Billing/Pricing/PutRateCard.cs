@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Marten;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
@@ -11,30 +10,26 @@ namespace Metering.Billing.Pricing;
 /// <summary><c>PUT /v1/rate-card</c> (admin): adds a version; 200 with it. <c>GET /v1/rate-card</c> (admin): every version.</summary>
 public static class PutRateCard
 {
+    /// <summary>Room for <see cref="RateCardRules.MaxPrices"/> prices of the longest model names.</summary>
+    public const long MaxBodyBytes = 4 * 1024 * 1024;
+
     public static void MapRateCard(this IEndpointRouteBuilder app)
     {
-        app.MapPut("/v1/rate-card", PutAsync).RequireAuthorization(Policies.Admin);
+        app.MapPut("/v1/rate-card", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
         app.MapGet("/v1/rate-card", GetAsync).RequireAuthorization(Policies.Admin);
     }
 
     private static async Task<IResult> PutAsync(HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken ct)
     {
+        using var body = await JsonBody.ReadAsync(request, ct);
+        if (body.Error is { } unread) return Invalid([unread], body.StatusCode);
         var errors = new List<FieldError>();
-        NewRateCardVersion? version = null;
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            version = RateCardRules.Read(document.RootElement, errors);
-        }
-        catch (JsonException ex)
-        {
-            errors.Add(new("$", $"is not valid JSON: {ex.Message}"));
-        }
-        if (version is null)
-            return Results.ValidationProblem(FieldError.ByField(errors),
-                title: "The rate card is invalid; nothing was added.");
+        if (RateCardRules.Read(body.Root, errors) is not { } version) return Invalid(errors);
         return Results.Ok(await bus.InvokeAsync<RateCardVersionView>(new AddRateCardVersion(version, user.Identity!.Name!), ct));
     }
+
+    private static IResult Invalid(IEnumerable<FieldError> errors, int statusCode = StatusCodes.Status400BadRequest) =>
+        Results.ValidationProblem(FieldError.ByField(errors), statusCode: statusCode, title: "The rate card is invalid; nothing was added.");
 
     private static async Task<IResult> GetAsync(IQuerySession session, CancellationToken ct)
     {

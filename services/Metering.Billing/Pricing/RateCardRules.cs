@@ -24,8 +24,8 @@ public static class RateCardRules
             return null;
         }
         var before = errors.Count;
-        if (String(root, "currency") != Currency) errors.Add(new("currency", "must be USD"));
-        var effective = String(root, "effective_from");
+        if (JsonFields.Text(root, "currency", "currency", errors) != Currency) errors.Add(new("currency", "must be USD"));
+        var effective = JsonFields.Text(root, "effective_from", "effective_from", errors);
         if (!DateOnly.TryParseExact(effective, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var effectiveFrom))
             errors.Add(new("effective_from", "must be a date as YYYY-MM-DD"));
 
@@ -54,24 +54,27 @@ public static class RateCardRules
             return null;
         }
         var before = errors.Count;
-        var meter = String(element, "meter");
-        var model = String(element, "model");
-        var gpuType = String(element, "gpu_type");
+        var meter = JsonFields.Text(element, "meter", $"{prefix}.meter", errors);
+        var model = JsonFields.Text(element, "model", $"{prefix}.model", errors);
+        var gpuType = JsonFields.Text(element, "gpu_type", $"{prefix}.gpu_type", errors);
         if (meter is null || !Meters.IsKnown(meter))
             errors.Add(new($"{prefix}.meter", $"must be one of {string.Join(", ", Meters.All)}"));
         else if (Meters.IsTokenMeter(meter))
         {
+            // The usage's own pattern: a price of a model no usage can name ("llama-4-70b\n") would price nothing.
             if (string.IsNullOrEmpty(model)) errors.Add(new($"{prefix}.model", $"is required for {meter}"));
+            else if (!UsageEventRules.IsValidModel(model)) errors.Add(new($"{prefix}.model", UsageEventRules.ModelRule));
             if (gpuType is not null) errors.Add(new($"{prefix}.gpu_type", $"must be absent for {meter}"));
         }
         else
         {
             if (string.IsNullOrEmpty(gpuType)) errors.Add(new($"{prefix}.gpu_type", $"is required for {meter}"));
+            else if (!UsageEventRules.IsValidGpuType(gpuType)) errors.Add(new($"{prefix}.gpu_type", UsageEventRules.GpuTypeRule));
             if (model is not null) errors.Add(new($"{prefix}.model", $"must be absent for {meter}"));
         }
         // Money is a decimal string: "0.60", never a JSON number that a client may have rounded through a double.
-        var text = String(element, "price");
-        if (text is null || !decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var price) || price <= 0
+        var text = JsonFields.Text(element, "price", $"{prefix}.price", errors);
+        if (!JsonFields.TryParseDecimal(text, out var price) || price <= 0
             || price > MaxPrice || price.Scale > MaxScale)
         {
             errors.Add(new($"{prefix}.price", $"must be a positive decimal string such as \"0.60\", at most {MaxPrice} with at most {MaxScale} decimals"));
@@ -86,7 +89,4 @@ public static class RateCardRules
     /// </summary>
     public static decimal Canonical(decimal price) =>
         decimal.Parse(price.ToString("0.00" + new string('#', MaxScale - 2), CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
-
-    private static string? String(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

@@ -13,23 +13,18 @@ namespace Metering.Budgets.Authorizing;
 /// </summary>
 public static class Authorize
 {
+    public const long MaxBodyBytes = 16 * 1024;
+
     public static void MapAuthorize(this IEndpointRouteBuilder app) =>
-        app.MapPost("/v1/tenants/{tenant}/authorize", HandleAsync).RequireAuthorization(Policies.Emitter);
+        app.MapPost("/v1/tenants/{tenant}/authorize", HandleAsync).RequireAuthorization(Policies.Emitter).WithBodyLimit(MaxBodyBytes);
 
     private static async Task<IResult> HandleAsync(string tenant, HttpRequest request, IGrainFactory grains, CancellationToken ct)
     {
         var errors = new List<FieldError>();
         if (!UsageEventRules.IsValidTenant(tenant)) errors.Add(new("tenant", UsageEventRules.TenantRule));
-        AuthorizeRequest? body = null;
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            body = Read(document.RootElement, errors);
-        }
-        catch (JsonException ex)
-        {
-            errors.Add(new("$", $"is not valid JSON: {ex.Message}"));
-        }
+        using var json = await JsonBody.ReadAsync(request, ct);
+        if (json.Error is { } unread) return BudgetProblems.Invalid([.. errors, unread], json.StatusCode);
+        var body = Read(json.Root, errors);
         if (errors.Count > 0 || body is null) return BudgetProblems.Invalid(errors);
 
         return await BudgetProblems.OrUnavailable(async () =>
@@ -47,14 +42,17 @@ public static class Authorize
             return null;
         }
         var before = errors.Count;
-        var meter = root.TryGetProperty("meter", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        var meter = JsonFields.Text(root, "meter", "meter", errors);
         if (meter is null || !Meters.IsKnown(meter)) errors.Add(new("meter", $"must be one of {string.Join(", ", Meters.All)}"));
         decimal quantity = 0;
         if (!root.TryGetProperty("quantity", out var q) || q.ValueKind != JsonValueKind.Number || !q.TryGetDecimal(out quantity) ||
             quantity < 0 || quantity > UsageEventRules.MaxQuantity)
             errors.Add(new("quantity", "must be a number between 0 and 1e12"));
-        var model = root.TryGetProperty("model", out var mo) && mo.ValueKind == JsonValueKind.String ? mo.GetString() : null;
-        var gpuType = root.TryGetProperty("gpu_type", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
+        var unread = errors.Count;
+        var model = JsonFields.Text(root, "model", "model", errors);
+        var gpuType = JsonFields.Text(root, "gpu_type", "gpu_type", errors);
+        // What usage of the meter must name, so that a cost_usd limit prices what the request would cost.
+        if (errors.Count == unread) UsageEventRules.ValidateItem(meter, model, gpuType, "", errors);
         var reserve = false;
         if (root.TryGetProperty("reserve", out var r) && r.ValueKind != JsonValueKind.Null)
         {

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text.Json;
 using Metering.Budgets.Reading;
 using Metering.Budgets.Tracking;
 using Metering.Contracts.Usage;
@@ -12,10 +11,11 @@ public static class QuotaEndpoints
 {
     /// <summary>Tokens belong to roles, not people: this optional header names the person behind a change in the history.</summary>
     public const string ActorHeader = "X-Metering-Actor";
+    public const long MaxBodyBytes = 64 * 1024;
 
     public static void MapQuotas(this IEndpointRouteBuilder app)
     {
-        app.MapPut("/v1/tenants/{tenant}/quota", PutAsync).RequireAuthorization(Policies.Admin);
+        app.MapPut("/v1/tenants/{tenant}/quota", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
         app.MapGet("/v1/tenants/{tenant}/quota/history", HistoryAsync).RequireAuthorization(Policies.Admin);
     }
 
@@ -26,19 +26,11 @@ public static class QuotaEndpoints
         if (actor is not null && (actor.Length is 0 or > 128 || actor.Any(char.IsControl)))
             return BudgetProblems.Invalid([new(ActorHeader, "must be 1 to 128 printable characters")]);
 
-        JsonDocument document;
-        try
+        using (var body = await JsonBody.ReadAsync(request, ct))
         {
-            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException ex)
-        {
-            return BudgetProblems.Invalid([new("$", $"is not valid JSON: {ex.Message}")]);
-        }
-        using (document)
-        {
+            if (body.Error is { } unread) return BudgetProblems.Invalid([unread], body.StatusCode);
             var errors = new List<FieldError>();
-            var limits = QuotaRules.Read(document.RootElement, errors);
+            var limits = QuotaRules.Read(body.Root, errors);
             if (limits is null) return BudgetProblems.Invalid(errors);
             var changedBy = actor is null ? user.Identity!.Name! : $"{user.Identity!.Name}/{actor}";
             return await BudgetProblems.OrUnavailable(async () => Results.Ok(await grains.GetGrain<ITenantBudgetGrain>(tenant).SetQuota(limits, changedBy)));

@@ -42,11 +42,11 @@ public static class QuotaRules
             return null;
         }
         var before = errors.Count;
-        var meter = String(element, "meter");
+        var meter = JsonFields.Text(element, "meter", $"{prefix}.meter", errors);
         if (meter is null || !(Meters.IsKnown(meter) || meter == CostMeter.CostUsd))
             errors.Add(new($"{prefix}.meter", $"must be one of {string.Join(", ", Meters.All)}, {CostMeter.CostUsd}"));
 
-        var period = String(element, "period");
+        var period = JsonFields.Text(element, "period", $"{prefix}.period", errors);
         if (period is not (Periods.Day or Periods.Month))
             errors.Add(new($"{prefix}.period", "must be day or month"));
 
@@ -59,15 +59,12 @@ public static class QuotaRules
             (s.ValueKind != JsonValueKind.Number || !s.TryGetInt32(out softPct) || softPct is < 1 or > 100))
             errors.Add(new($"{prefix}.soft_pct", "must be a whole number from 1 to 100"));
 
-        var enforcement = String(element, "enforcement");
+        var enforcement = JsonFields.Text(element, "enforcement", $"{prefix}.enforcement", errors);
         if (enforcement is not (Enforcements.Throttle or Enforcements.Alert))
             errors.Add(new($"{prefix}.enforcement", "must be throttle or alert"));
 
         return errors.Count > before ? null : new QuotaLimit(meter!, period!, limit, softPct, enforcement!);
     }
-
-    private static string? String(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static bool TryDecimal(JsonElement value, out decimal result)
     {
@@ -75,7 +72,7 @@ public static class QuotaRules
         return value.ValueKind switch
         {
             JsonValueKind.Number => value.TryGetDecimal(out result),
-            JsonValueKind.String => decimal.TryParse(value.GetString(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out result),
+            JsonValueKind.String => JsonFields.TryGetDecimalText(value, out result),
             _ => false,
         };
     }

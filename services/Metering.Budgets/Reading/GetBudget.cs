@@ -22,8 +22,8 @@ public static class GetBudget
 /// <summary>The problem answers every Budgets endpoint shares.</summary>
 public static class BudgetProblems
 {
-    public static IResult Invalid(IEnumerable<FieldError> errors) =>
-        Results.ValidationProblem(FieldError.ByField(errors),
+    public static IResult Invalid(IEnumerable<FieldError> errors, int statusCode = StatusCodes.Status400BadRequest) =>
+        Results.ValidationProblem(FieldError.ByField(errors), statusCode: statusCode,
             title: "The request is invalid; nothing was changed.");
 
     /// <summary>

@@ -12,34 +12,22 @@ namespace Metering.Ingest.Usage;
 public static class RecordUsage
 {
     public const int MaxEvents = 1000;
-    private const long MaxBodyBytes = 4 * 1024 * 1024;
+    public const long MaxBodyBytes = 4 * 1024 * 1024;
     private static readonly Counter<long> Accepted = MeteringTelemetry.Meter.CreateCounter<long>(
         "metering.ingest.events.accepted", description: "Usage events accepted (202) after Kafka acknowledged them");
     private static readonly Counter<long> Rejected = MeteringTelemetry.Meter.CreateCounter<long>(
-        "metering.ingest.requests.rejected", description: "Usage requests refused as invalid (400/413); none of their events was accepted");
+        "metering.ingest.requests.rejected", description: "Usage requests refused as invalid (400/413/415); none of their events was accepted");
 
     public static void MapRecordUsage(this IEndpointRouteBuilder app) =>
-        app.MapPost("/v1/usage", HandleAsync).RequireAuthorization(Policies.Emitter);
+        app.MapPost("/v1/usage", HandleAsync).RequireAuthorization(Policies.Emitter).WithBodyLimit(MaxBodyBytes);
 
     private static async Task<IResult> HandleAsync(HttpRequest request, UsageProducer producer, TimeProvider clock, CancellationToken ct)
     {
-        if (request.ContentLength > MaxBodyBytes)
-            return Invalid([new("$", $"body must be at most {MaxBodyBytes} bytes")], StatusCodes.Status413PayloadTooLarge);
-
-        JsonDocument document;
-        try
+        using (var body = await JsonBody.ReadAsync(request, ct))
         {
-            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException ex)
-        {
-            return Invalid([new("$", $"is not valid JSON: {ex.Message}")]);
-        }
-
-        using (document)
-        {
+            if (body.Error is { } unread) return Invalid([unread], body.StatusCode);
             var now = clock.GetUtcNow();
-            var (events, errors) = Read(document.RootElement, now);
+            var (events, errors) = Read(body.Root, now);
             if (errors.Count > 0) return Invalid(errors);
 
             try

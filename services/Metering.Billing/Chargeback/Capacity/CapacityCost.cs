@@ -25,9 +25,10 @@ public sealed record CapacityCostRecorded(string Period, string Mode, IReadOnlyL
 public static class CapacityCostEndpoint
 {
     public const int MaxItems = 100;
+    public const long MaxBodyBytes = 64 * 1024;
 
     public static void MapCapacityCost(this IEndpointRouteBuilder app) =>
-        app.MapPut("/v1/capacity-cost/{period}", PutAsync).RequireAuthorization(Policies.Admin);
+        app.MapPut("/v1/capacity-cost/{period}", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
 
     private static async Task<IResult> PutAsync(string period, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
         CancellationToken ct)
@@ -36,17 +37,11 @@ public static class CapacityCostEndpoint
         var now = clock.GetUtcNow();
         if (!BillingPeriod.TryParse(period, out _)) errors.Add(new("period", "must be a month as YYYY-MM"));
         else if (string.CompareOrdinal(period, BillingPeriod.Of(now)) > 0) errors.Add(new("period", "must not be a future month"));
-        (string Mode, List<CapacityItem> Items)? body = null;
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            body = Read(document.RootElement, errors);
-        }
-        catch (JsonException ex)
-        {
-            errors.Add(new("$", $"is not valid JSON: {ex.Message}"));
-        }
-        if (errors.Count > 0 || body is null) return TeamEndpoints.Invalid(errors, "The capacity cost is invalid; nothing was recorded.");
+        const string invalid = "The capacity cost is invalid; nothing was recorded.";
+        using var json = await JsonBody.ReadAsync(request, ct);
+        if (json.Error is { } unread) return TeamEndpoints.Invalid([.. errors, unread], invalid, json.StatusCode);
+        var body = Read(json.Root, errors);
+        if (errors.Count > 0 || body is null) return TeamEndpoints.Invalid(errors, invalid);
 
         var recorded = new CapacityCostRecorded(period, body.Value.Mode, body.Value.Items, now, user.Identity!.Name!);
         await using var session = store.LightweightSession();
@@ -68,7 +63,7 @@ public static class CapacityCostEndpoint
             errors.Add(new("$", "must be a JSON object"));
             return null;
         }
-        var mode = root.TryGetProperty("mode", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        var mode = JsonFields.Text(root, "mode", "mode", errors);
         if (mode is not (CapacityModes.Showback or CapacityModes.Chargeback)) errors.Add(new("mode", "must be showback or chargeback"));
 
         var items = new List<CapacityItem>();
@@ -86,7 +81,7 @@ public static class CapacityCostEndpoint
                 errors.Add(new(prefix, "must be an object"));
                 continue;
             }
-            var gpuType = item.TryGetProperty("gpu_type", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
+            var gpuType = JsonFields.Text(item, "gpu_type", $"{prefix}.gpu_type", errors);
             if (!UsageEventRules.IsValidGpuType(gpuType)) errors.Add(new($"{prefix}.gpu_type", UsageEventRules.GpuTypeRule));
             else if (items.Any(i => i.GpuType == gpuType)) errors.Add(new($"{prefix}.gpu_type", $"duplicates the item of {gpuType}"));
             var hours = Decimal(item, "gpu_hours", allowNumber: true);
@@ -104,9 +99,6 @@ public static class CapacityCostEndpoint
     {
         if (!item.TryGetProperty(name, out var value)) return null;
         if (value.ValueKind == JsonValueKind.Number && allowNumber) return value.TryGetDecimal(out var number) ? number : null;
-        return value.ValueKind == JsonValueKind.String
-               && decimal.TryParse(value.GetString(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var parsed)
-            ? parsed
-            : null;
+        return JsonFields.TryGetDecimalText(value, out var parsed) ? parsed : null;
     }
 }

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Marten;
-using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
@@ -19,28 +18,28 @@ public static partial class TeamEndpoints
 
     public sealed record TenantTeamRequest(string? Team);
 
+    public const int MaxNameLength = 200;
+    public const long MaxBodyBytes = 16 * 1024;
+
     public static void MapTeams(this IEndpointRouteBuilder app)
     {
-        app.MapPut("/v1/teams/{team}", PutTeamAsync).RequireAuthorization(Policies.Admin);
+        app.MapPut("/v1/teams/{team}", PutTeamAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
         app.MapGet("/v1/teams", GetTeamsAsync).RequireAuthorization(Policies.Admin);
-        app.MapPut("/v1/tenants/{tenant}/team", PutTenantTeamAsync).RequireAuthorization(Policies.Admin);
+        app.MapPut("/v1/tenants/{tenant}/team", PutTenantTeamAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
         app.MapGet("/v1/tenants/{tenant}/team", GetTenantTeamAsync).RequireAuthorization(Policies.Admin);
     }
 
     private static async Task<IResult> PutTeamAsync(string team, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
         CancellationToken ct)
     {
-        var (body, errors) = await ReadAsync<TeamRequest>(request, ct);
+        const string invalid = "The team is invalid; nothing was changed.";
+        var errors = new List<FieldError>();
         if (!UsageEventRules.IsValidTenant(team)) errors.Add(new("team", UsageEventRules.TenantRule));
         else if (team == TeamDirectory.Unallocated) errors.Add(new("team", $"'{TeamDirectory.Unallocated}' is reserved for tenants without a team"));
-        if (body is not null)
-        {
-            if (body.Name is not { Length: >= 1 and <= 200 } || string.IsNullOrWhiteSpace(body.Name)) errors.Add(new("name", "must be 1 to 200 characters"));
-            if (body.CostCenter is null || !CostCenterPattern().IsMatch(body.CostCenter))
-                errors.Add(new("cost_center", "must match ^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"));
-            if (body.Parent is not null && !UsageEventRules.IsValidTenant(body.Parent)) errors.Add(new("parent", UsageEventRules.TenantRule));
-        }
-        if (errors.Count > 0 || body is null) return Invalid(errors, "The team is invalid; nothing was changed.");
+        using var json = await JsonBody.ReadAsync(request, ct);
+        if (json.Error is { } unread) return Invalid([.. errors, unread], invalid, json.StatusCode);
+        var body = ReadTeam(json.Root, errors);
+        if (errors.Count > 0 || body is null) return Invalid(errors, invalid);
 
         await using var session = store.LightweightSession();
         var stream = await session.Events.FetchForExclusiveWriting<TeamDirectory>(TeamDirectory.StreamKey, ct);
@@ -68,10 +67,14 @@ public static partial class TeamEndpoints
     private static async Task<IResult> PutTenantTeamAsync(string tenant, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
         CancellationToken ct)
     {
-        var (body, errors) = await ReadAsync<TenantTeamRequest>(request, ct);
+        const string invalid = "The mapping is invalid; nothing was changed.";
+        var errors = new List<FieldError>();
         if (!UsageEventRules.IsValidTenant(tenant)) errors.Add(new("tenant", UsageEventRules.TenantRule));
+        using var json = await JsonBody.ReadAsync(request, ct);
+        if (json.Error is { } unread) return Invalid([.. errors, unread], invalid, json.StatusCode);
+        var body = IsObject(json.Root, errors) ? new TenantTeamRequest(JsonFields.Text(json.Root, "team", "team", errors)) : null;
         if (body is not null && !UsageEventRules.IsValidTenant(body.Team)) errors.Add(new("team", UsageEventRules.TenantRule));
-        if (errors.Count > 0 || body is null) return Invalid(errors, "The mapping is invalid; nothing was changed.");
+        if (errors.Count > 0 || body is null) return Invalid(errors, invalid);
 
         await using var session = store.LightweightSession();
         var stream = await session.Events.FetchForExclusiveWriting<TeamDirectory>(TeamDirectory.StreamKey, ct);
@@ -96,22 +99,29 @@ public static partial class TeamEndpoints
                 detail: $"Tenant '{tenant}' is mapped to no team; its cost is posted to '{TeamDirectory.Unallocated}'.");
     }
 
-    private static async Task<(T? Body, List<FieldError> Errors)> ReadAsync<T>(HttpRequest request, CancellationToken ct) where T : class
+    private static TeamRequest? ReadTeam(JsonElement root, List<FieldError> errors)
     {
-        try
-        {
-            var body = await JsonSerializer.DeserializeAsync<T>(request.Body, MeteringJson.Options, ct);
-            return body is null ? (null, [new("$", "must be a JSON object")]) : (body, []);
-        }
-        catch (JsonException ex)
-        {
-            return (null, [new("$", $"is not valid JSON for this request: {ex.Message}")]);
-        }
+        if (!IsObject(root, errors)) return null;
+        var body = new TeamRequest(JsonFields.Text(root, "name", "name", errors), JsonFields.Text(root, "cost_center", "cost_center", errors),
+            JsonFields.Text(root, "parent", "parent", errors));
+        if (body.Name is not { Length: >= 1 and <= MaxNameLength } || string.IsNullOrWhiteSpace(body.Name) || !TextRules.IsIdentifier(body.Name))
+            errors.Add(new("name", $"must be 1 to {MaxNameLength} printable characters"));
+        if (body.CostCenter is null || !CostCenterPattern().IsMatch(body.CostCenter))
+            errors.Add(new("cost_center", "must match ^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"));
+        if (body.Parent is not null && !UsageEventRules.IsValidTenant(body.Parent)) errors.Add(new("parent", UsageEventRules.TenantRule));
+        return body;
     }
 
-    internal static IResult Invalid(IEnumerable<FieldError> errors, string title) =>
-        Results.ValidationProblem(FieldError.ByField(errors), title: title);
+    private static bool IsObject(JsonElement root, List<FieldError> errors)
+    {
+        if (root.ValueKind == JsonValueKind.Object) return true;
+        errors.Add(new("$", "must be a JSON object"));
+        return false;
+    }
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
+    internal static IResult Invalid(IEnumerable<FieldError> errors, string title, int statusCode = StatusCodes.Status400BadRequest) =>
+        Results.ValidationProblem(FieldError.ByField(errors), statusCode: statusCode, title: title);
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}\z")]
     private static partial Regex CostCenterPattern();
 }
