@@ -160,6 +160,57 @@ public sealed class ChargebackTests(MeteringSystem system)
         Assert.All(await FocusRows(Period, nlpViewer), r => Assert.Equal(Nlp, r["SubAccountId"]));
     }
 
+    /// <summary>
+    /// The ledger is made to lag honestly: the test holds the ledger's progress row, so the ledger daemon cannot commit
+    /// what it posts next. The files then answer 503 with Retry-After while the JSON view says it is not current; once
+    /// the row is released the ledger catches up and the files are served.
+    /// </summary>
+    [Fact]
+    public async Task Csv_and_focus_exports_answer_503_with_retry_after_while_the_ledger_has_not_caught_up()
+    {
+        UsageEvent Usage() => new($"stale-{Guid.NewGuid():N}", "cb-stale", Meters.InputTokens, 1_000, DateTimeOffset.UtcNow, "cb-llama");
+        var before = Usage();
+        await Emit([before]);
+        await WaitForInvoices([before], ThisMonth);
+        await Statement(ThisMonth);
+        await using var connection = new NpgsqlConnection(system.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await using (var hold = new NpgsqlCommand("select name from billing.mt_event_progression where name like 'chargeback-ledger%' for update",
+                             connection, transaction))
+            await using (var reader = await hold.ExecuteReaderAsync())
+                Assert.True(await reader.ReadAsync(), "the ledger has no progress row");
+            var lagging = Usage();
+            await Emit([lagging]);
+            await WaitForInvoices([before, lagging], ThisMonth);
+
+            var csv = Download(ThisMonth, "csv");
+            var focus = Download(ThisMonth, "focus");
+            var json = Send(HttpMethod.Get, $"/v1/chargeback/{ThisMonth}", MeteringSystem.AdminToken);
+            foreach (var download in await Task.WhenAll(csv, focus))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, download.Status);
+                Assert.Equal("application/problem+json", download.ContentType);
+                Assert.True(int.Parse(download.RetryAfter!, CultureInfo.InvariantCulture) > 0, download.RetryAfter);
+            }
+            var view = await json;
+            Assert.Equal(HttpStatusCode.OK, view.Status);
+            Assert.False(JsonSerializer.Deserialize<ChargebackStatementView>(view.Body, MeteringJson.Options)!.LedgerCurrent);
+            await transaction.RollbackAsync();
+        }
+        await Statement(ThisMonth);
+        foreach (var format in new[] { "csv", "focus" })
+            Assert.Equal(HttpStatusCode.OK, (await Download(ThisMonth, format)).Status);
+    }
+
+    private async Task<(HttpStatusCode Status, string? ContentType, string? RetryAfter)> Download(string period, string format)
+    {
+        using var response = await system.Http.SendAsync(system.Request(HttpMethod.Get, system.Billing, $"/v1/chargeback/{period}?format={format}",
+            MeteringSystem.AdminToken, null));
+        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(CultureInfo.InvariantCulture));
+    }
+
     [Fact]
     public async Task Bad_team_mappings_and_capacity_costs_are_400_with_the_field_and_change_nothing()
     {

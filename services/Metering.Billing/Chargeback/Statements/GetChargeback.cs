@@ -10,7 +10,8 @@ namespace Metering.Billing.Chargeback.Statements;
 /// <summary>
 /// <c>GET /v1/chargeback/{period}?format=json|csv|focus&amp;team=</c> (admin; a viewer gets its team and the teams below
 /// it). <c>team</c> narrows the statement to that team and the teams below it; a viewer asking for a team outside its
-/// own gets 403.
+/// own gets 403. The CSV and FOCUS files are served only from a ledger that has posted every event recorded before
+/// the request (else 503 with <c>Retry-After</c>).
 /// </summary>
 public static class GetChargeback
 {
@@ -40,6 +41,10 @@ public static class GetChargeback
         }
 
         var current = await LedgerProgress.WaitUntilCurrentAsync(store, LedgerWait, ct);
+        // The JSON view says whether it is current; a downloaded file does not, so it is never served stale.
+        if (!current && format is "csv" or "focus")
+            return RetryLater.Problem("The ledger is catching up",
+                "The chargeback ledger has not yet posted all usage recorded; the export would be incomplete. Try again shortly.");
         var statement = await LoadAsync(store, period, scope, ct);
         return format switch
         {
