@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Marten;
 using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Chargeback.Teams;
+using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.ServiceDefaults;
 
@@ -49,9 +50,15 @@ public static class GetChargeback
         return format switch
         {
             "csv" => Results.Text(StatementCsv.Write(statement), "text/csv; charset=utf-8"),
-            "focus" => Results.Text(FocusExport.Write(statement), "text/csv; charset=utf-8"),
+            "focus" => Results.Text(FocusExport.Write(statement, await LoadRateCardsAsync(store, ct)), "text/csv; charset=utf-8"),
             _ => Results.Ok(statement.ToView(current)),
         };
+    }
+
+    private static async Task<RateCardHistory?> LoadRateCardsAsync(IDocumentStore store, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        return await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
     }
 
     public static async Task<ChargebackStatement> LoadAsync(IDocumentStore store, string period, string? scope, CancellationToken ct)
