@@ -77,7 +77,7 @@ public sealed class ChargebackTests(MeteringSystem system)
             items = new object[] { new { gpu_type = "h200", gpu_hours = 10, cost = "100.00" }, new { gpu_type = "a100", gpu_hours = "5.5", cost = "20.00" } },
         });
         foreach (var tenant in new[] { Chat, Search, Camera, Lab, Orphan })
-            await Admin(HttpMethod.Post, $"/v1/invoices/{tenant}/{Period}/finalize", new { });
+            await Admin(HttpMethod.Post, $"/v1/invoices/{tenant}/{Period}/finalize", new { allow_unpriced = true });
         var late = new UsageEvent("late-1", Lab, Meters.OutputTokens, 700_000, Day(20), "cb-llama");
         await Emit([late]);
         await WaitForInvoices([late], ThisMonth);
@@ -109,14 +109,28 @@ public sealed class ChargebackTests(MeteringSystem system)
         var corrections = (await Statement(ThisMonth)).Teams.Single(t => t.Team == Research);
         Assert.Equal(Money(RoundCents(700_000m * 2.00m / 1_000_000m)), corrections.Own.Corrections);
 
-        // FOCUS: every mandatory column on every row; BilledCost per invoice is the invoice's total.
+        // FOCUS: the file conforms; BilledCost per invoice is the invoice's total, ListCost the unrounded price × quantity.
         var focus = await FocusRows(Period);
+        var billed = FocusConformance.BilledCostPerInvoice(focus);
         foreach (var tenant in new[] { Chat, Search, Camera, Lab, Orphan })
         {
             var invoice = await Invoice(tenant, Period);
-            Assert.Equal(invoice.Total, Money(focus.Where(r => r["InvoiceId"] == $"{tenant}/{Period}").Sum(r => decimal.Parse(r["BilledCost"], CultureInfo.InvariantCulture))));
+            Assert.Equal(invoice.Total, Money(billed[$"{tenant}/{Period}"]));
             Assert.Equal(invoice.Total, Money(Expected(counted, tenant)));
         }
+        Assert.Contains(focus, r => r["ChargeCategory"] == "Usage" && r["ListCost"] != r["BilledCost"]);
+        // Unpriced usage has no list price, so it is not in the file (reconciliation reports it, below).
+        Assert.DoesNotContain(focus, r => r["x_Model"] == "cb-unpriced");
+        // The rate card is the price list: a price keeps its SkuPriceId in every version that keeps it.
+        var llama = focus.Where(r => r["SkuId"] == $"{Meters.OutputTokens}:cb-llama").GroupBy(r => r["ListUnitPrice"])
+            .ToDictionary(g => g.Key, g => Assert.Single(g.Select(r => (r["SkuPriceId"], r["SkuPriceDetails"])).Distinct()));
+        Assert.Equal(["2.00", "2.40"], llama.Keys.Order(StringComparer.Ordinal));
+        Assert.NotEqual(llama["2.00"].Item1, llama["2.40"].Item1);
+        Assert.Contains($"\"EffectiveFrom\":\"{SecondVersion:yyyy-MM-dd}\"", llama["2.00"].Item2);
+        Assert.Contains($"\"EffectiveFrom\":\"{MonthStart:yyyy-MM-dd}\"", llama["2.40"].Item2);
+        Assert.Single(focus.Where(r => r["SkuId"] == $"{Meters.InputTokens}:cb-llama").Select(r => r["SkuPriceId"]).Distinct());
+        Assert.All(focus, r => Assert.Equal("Generative AI", r["ServiceSubcategory"]));
+        Assert.All(focus.Where(r => r["x_Meter"] == Meters.GpuSeconds && r["ChargeCategory"] == "Usage"), r => Assert.Equal("GPU Time", r["SkuMeter"]));
         Assert.Equal(Money(idle.Values.Sum()), Money(focus.Where(r => r["ChargeCategory"] == "Adjustment").Sum(r => decimal.Parse(r["BilledCost"], CultureInfo.InvariantCulture))));
         var correction = Assert.Single(await FocusRows(ThisMonth), r => r["x_Tenant"] == Lab);
         Assert.Equal(("Correction", $"{Period}-01T00:00:00Z", $"{ThisMonth}-01T00:00:00Z", Research),
@@ -135,6 +149,20 @@ public sealed class ChargebackTests(MeteringSystem system)
             reconciliation.Unpriced.Select(u => (u.Tenant, u.Quantity)).OrderBy(x => x.Tenant));
         var thisMonth = await Reconciliation(ThisMonth);
         Assert.True(thisMonth.Balanced, JsonSerializer.Serialize(thisMonth, MeteringJson.Options));
+
+        // A void of the finalized month is a correction on this month: this month's file conforms too, with every invoice's total.
+        var refunded = first.First(e => e.Tenant == Search && e.Model == "cb-llama");
+        await Admin(HttpMethod.Post, $"/v1/usage/{Search}/{refunded.Id}/void", new { reason = "refund after finalize" });
+        await WaitForInvoices([refunded with { Quantity = -refunded.Quantity }], ThisMonth);
+        var thisMonthFocus = await FocusRows(ThisMonth);
+        var thisMonthBilled = FocusConformance.BilledCostPerInvoice(thisMonthFocus);
+        foreach (var tenant in new[] { Search, Lab })
+            Assert.Equal((await Invoice(tenant, ThisMonth)).Total, Money(thisMonthBilled[$"{tenant}/{ThisMonth}"]));
+        var refund = Assert.Single(thisMonthFocus, r => r["x_Tenant"] == Search);
+        Assert.Equal(("Correction", $"{Period}-01T00:00:00Z"), (refund["ChargeClass"], refund["ChargePeriodStart"]));
+        Assert.StartsWith("-", refund["BilledCost"]);
+        var afterVoid = await Reconciliation(ThisMonth);
+        Assert.True(afterVoid.Balanced, JsonSerializer.Serialize(afterVoid, MeteringJson.Options));
 
         // Viewers read their own team and the teams below it, nothing else.
         var nlpViewer = MeteringSystem.ViewerTokens[Nlp];
@@ -406,7 +434,7 @@ public sealed class ChargebackTests(MeteringSystem system)
         return JsonSerializer.Deserialize<ReconciliationView>(body, MeteringJson.Options)!;
     }
 
-    /// <summary>The FOCUS file parsed: the header holds every mandatory column, and every row has a valid value in each.</summary>
+    /// <summary>The FOCUS file parsed, once it conforms to <see cref="FocusConformance"/>.</summary>
     private async Task<List<Dictionary<string, string>>> FocusRows(string period, string token = MeteringSystem.AdminToken)
     {
         await Statement(period, token);
@@ -414,34 +442,10 @@ public sealed class ChargebackTests(MeteringSystem system)
         Assert.Equal(HttpStatusCode.OK, status);
         var lines = ParseCsv(body);
         var header = lines[0];
-        string[] mandatory =
-        [
-            "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory",
-            "ChargeClass", "ChargeDescription", "ChargePeriodEnd", "ChargePeriodStart", "ContractedCost", "EffectiveCost", "InvoiceIssuerName", "ListCost",
-            "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "ServiceCategory", "ServiceName",
-        ];
-        Assert.Empty(mandatory.Except(header));
-        Assert.All(header.Where(h => !mandatory.Contains(h) && !new[] { "InvoiceId", "ConsumedQuantity", "ConsumedUnit", "ListUnitPrice", "ContractedUnitPrice",
-            "ChargeFrequency", "PricingCategory", "SubAccountId", "SubAccountName" }.Contains(h)), h => Assert.StartsWith("x_", h));
         var rows = lines.Skip(1).Select(l => header.Zip(l).ToDictionary(p => p.First, p => p.Second)).ToList();
-        var dateTime = new System.Text.RegularExpressions.Regex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\z");
-        foreach (var row in rows)
-        {
-            foreach (var column in new[] { "BilledCost", "ContractedCost", "EffectiveCost", "ListCost" })
-                Assert.True(decimal.TryParse(row[column], NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _), column);
-            foreach (var column in new[] { "BillingAccountId", "BillingAccountName", "InvoiceIssuerName", "ProviderName", "PublisherName", "ServiceName", "ChargeDescription" })
-                Assert.False(string.IsNullOrWhiteSpace(row[column]), column);
-            foreach (var column in new[] { "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd" })
-                Assert.Matches(dateTime, row[column]);
-            Assert.Equal("USD", row["BillingCurrency"]);
-            Assert.Contains(row["ChargeCategory"], new[] { "Usage", "Adjustment" });
-            Assert.Contains(row["ChargeClass"], new[] { "", "Correction" });
-            Assert.Equal("AI and Machine Learning", row["ServiceCategory"]);
-            Assert.Equal(row["PricingQuantity"] == "", row["PricingUnit"] == "");
-            if (row["ChargeCategory"] == "Usage" && row["ChargeClass"] == "")
-                Assert.True(decimal.TryParse(row["PricingQuantity"], NumberStyles.Number, CultureInfo.InvariantCulture, out _), "PricingQuantity");
-            Assert.Equal($"{period}-01T00:00:00Z", row["BillingPeriodStart"]);
-        }
+        Assert.All(rows, r => Assert.Equal(header.Length, r.Count));
+        Assert.Empty(FocusConformance.Violations(header, rows));
+        Assert.All(rows, r => Assert.Equal($"{period}-01T00:00:00Z", r["BillingPeriodStart"]));
         return rows;
     }
 
