@@ -121,14 +121,14 @@ public sealed class ChargebackTests(MeteringSystem system)
         Assert.Contains(focus, r => r["ChargeCategory"] == "Usage" && r["ListCost"] != r["BilledCost"]);
         // Unpriced usage has no list price, so it is not in the file (reconciliation reports it, below).
         Assert.DoesNotContain(focus, r => r["x_Model"] == "cb-unpriced");
-        // The rate card is the price list: a price keeps its SkuPriceId in every version that keeps it.
-        var llama = focus.Where(r => r["SkuId"] == $"{Meters.OutputTokens}:cb-llama").GroupBy(r => r["ListUnitPrice"])
-            .ToDictionary(g => g.Key, g => Assert.Single(g.Select(r => (r["SkuPriceId"], r["SkuPriceDetails"])).Distinct()));
-        Assert.Equal(["2.00", "2.40"], llama.Keys.Order(StringComparer.Ordinal));
-        Assert.NotEqual(llama["2.00"].Item1, llama["2.40"].Item1);
-        Assert.Contains($"\"EffectiveFrom\":\"{SecondVersion:yyyy-MM-dd}\"", llama["2.00"].Item2);
-        Assert.Contains($"\"EffectiveFrom\":\"{MonthStart:yyyy-MM-dd}\"", llama["2.40"].Item2);
-        Assert.Single(focus.Where(r => r["SkuId"] == $"{Meters.InputTokens}:cb-llama").Select(r => r["SkuPriceId"]).Distinct());
+        // The rate card is the price list: a SKU price keeps its SkuPriceId over time, its price changes show as ListUnitPrice
+        // (FOCUS 1.2 keeps amounts and effective dates out of the id); the version that listed the price is x_RateCardVersion.
+        var llama = focus.Where(r => r["SkuId"] == $"{Meters.OutputTokens}:cb-llama").ToList();
+        Assert.Equal($"{Meters.OutputTokens}:cb-llama:standard", Assert.Single(llama.Select(r => r["SkuPriceId"]).Distinct()));
+        var versions = llama.GroupBy(r => r["ListUnitPrice"]).ToDictionary(g => g.Key, g => Assert.Single(g.Select(r => r["x_RateCardVersion"]).Distinct()));
+        Assert.Equal(["2.00", "2.40"], versions.Keys.Order(StringComparer.Ordinal));
+        Assert.True(int.Parse(versions["2.00"], CultureInfo.InvariantCulture) > int.Parse(versions["2.40"], CultureInfo.InvariantCulture));
+        Assert.Single(focus.Where(r => r["SkuId"] == $"{Meters.InputTokens}:cb-llama").Select(r => r["x_RateCardVersion"]).Distinct());
         Assert.All(focus, r => Assert.Equal("Generative AI", r["ServiceSubcategory"]));
         Assert.All(focus.Where(r => r["x_Meter"] == Meters.GpuSeconds && r["ChargeCategory"] == "Usage"), r => Assert.Equal("GPU Time", r["SkuMeter"]));
         Assert.Equal(Money(idle.Values.Sum()), Money(focus.Where(r => r["ChargeCategory"] == "Adjustment").Sum(r => decimal.Parse(r["BilledCost"], CultureInfo.InvariantCulture))));

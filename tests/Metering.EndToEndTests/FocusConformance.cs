@@ -61,6 +61,12 @@ public static partial class FocusConformance
         found.AddRange(header.GroupBy(c => c).Where(g => g.Count() > 1).Select(g => $"column {g.Key} appears twice"));
         for (var i = 0; i < rows.Count; i++)
             found.AddRange(RowViolations(rows[i]).Select(v => $"row {i + 1}: {v}"));
+        // A SKU price has one parent SKU, and its details are shared by (and fixed for) every charge of it.
+        foreach (var price in rows.Where(r => r.GetValueOrDefault("SkuPriceId") is { Length: > 0 }).GroupBy(r => r["SkuPriceId"]))
+        {
+            if (price.Select(r => r.GetValueOrDefault("SkuId")).Distinct().Count() > 1) found.Add($"SkuPriceId {price.Key} has more than one SkuId");
+            if (price.Select(r => r.GetValueOrDefault("SkuPriceDetails")).Distinct().Count() > 1) found.Add($"SkuPriceId {price.Key} has different SkuPriceDetails");
+        }
         return found;
     }
 

@@ -15,8 +15,8 @@ namespace Metering.Billing.Chargeback.Statements;
 /// posted to one team: the billing account is the tenant, its invoice the <c>InvoiceId</c>, the team the sub-account,
 /// so BilledCost summed per InvoiceId is the invoice's total. <c>BilledCost</c> and <c>EffectiveCost</c> are the posted
 /// (rounded) amounts; <c>ListCost</c> and <c>ContractedCost</c> are the rate card's price × <c>PricingQuantity</c>,
-/// unrounded. The rate card is the price list: a SKU is a meter's model or GPU type, a SKU price the rate-card version
-/// that first listed that price. Late usage and voids of a finalized month are <c>ChargeClass=Correction</c> with the
+/// unrounded. The rate card is the price list: a SKU is a meter's model or GPU type, priced on one standard term.
+/// Late usage and voids of a finalized month are <c>ChargeClass=Correction</c> with the
 /// charge period of the month they correct. Usage no rate card prices is not in the file (FOCUS requires a list price
 /// on every usage row; reconciliation reports it). Idle GPU capacity posted in chargeback mode is an
 /// <c>Adjustment</c> on the platform's capacity account, with no invoice. A FOCUS file is data for FinOps tools, not a
@@ -44,6 +44,7 @@ public static class FocusExport
         .. MandatoryColumns, "InvoiceId", "ConsumedQuantity", "ConsumedUnit", "ListUnitPrice", "ContractedUnitPrice", "ChargeFrequency",
         "PricingCategory", "SubAccountId", "SubAccountName", "SkuId", "SkuPriceId", "SkuMeter", "SkuPriceDetails",
         "x_Tenant", "x_Team", "x_CostCenter", "x_ParentTeam", "x_Meter", "x_Model", "x_GpuType", "x_CorrectsPeriod", "x_ChargebackMode",
+        "x_RateCardVersion",
     ];
 
     public static string Write(ChargebackStatement statement, RateCardHistory? rateCards)
@@ -70,6 +71,7 @@ public static class FocusExport
                 $"{tenant}/{statement.Period}", Csv.Number(line.Quantity), ConsumedUnit(line.Meter), price, price, "Usage-Based",
                 "Standard", line.Team, team?.Name ?? line.Team, sku.Id, sku.PriceId, sku.Meter, sku.PriceDetails,
                 tenant, line.Team, team?.CostCenter, team?.Parent, line.Meter, line.Model, line.GpuType, line.AdjustmentFor, statement.Capacity?.Mode,
+                sku.RateCardVersion,
             ]));
         }
         if (statement.IdleInTotals)
@@ -84,7 +86,7 @@ public static class FocusExport
                     $"Idle {share.GpuType} capacity of {statement.Period}, allocated by metered GPU use", end, start,
                     cost, cost, Issuer, cost, null, null, Issuer, Issuer, ServiceCategory, "GPU Compute", ServiceSubcategory,
                     null, null, null, null, null, "Recurring", null, share.Team, team?.Name ?? share.Team, null, null, null, null,
-                    null, share.Team, team?.CostCenter, team?.Parent, Meters.GpuSeconds, null, share.GpuType, null, statement.Capacity!.Mode,
+                    null, share.Team, team?.CostCenter, team?.Parent, Meters.GpuSeconds, null, share.GpuType, null, statement.Capacity!.Mode, null,
                 ]));
             }
         return csv.ToString();
@@ -117,11 +119,12 @@ public static class FocusExport
     private static string Publisher(LedgerLine line) => line.Model is { } model && model.IndexOf('/') is > 0 and var slash ? model[..slash] : Issuer;
 
     /// <summary>
-    /// A line's entry in the price list: the SKU is the meter's model or GPU type (<c>output_tokens:llama</c>), its price
-    /// the rate-card version that first listed this price for it (<c>output_tokens:llama:v2</c>), so every later version
-    /// keeping the price keeps its id.
+    /// A line's entry in the price list. The SKU is the meter's model or GPU type (<c>output_tokens:llama</c>); its one
+    /// price term, standard usage-based pricing, is the SKU price (<c>output_tokens:llama:standard</c>). FOCUS 1.2 keeps a
+    /// SkuPriceId the same over time, without the price amount or effective dates in it, so a price change shows as a
+    /// new ListUnitPrice on the same SkuPriceId; the rate-card version that first listed the price is <c>x_RateCardVersion</c>.
     /// </summary>
-    private sealed record Sku(string Id, string PriceId, string Meter, string PriceDetails)
+    private sealed record Sku(string Id, string PriceId, string Meter, string PriceDetails, string? RateCardVersion)
     {
         public static Sku Of(LedgerLine line, RateCardHistory? rateCards)
         {
@@ -129,14 +132,9 @@ public static class FocusExport
             var id = $"{line.Meter}:{item}";
             var price = decimal.Parse(line.UnitPrice!, CultureInfo.InvariantCulture);
             var version = rateCards?.Versions.Where(v => v.PriceOf(line.Meter, line.Model, line.GpuType) == price).MinBy(v => v.Version);
-            var priceId = version is null ? $"{id}@{line.UnitPrice}" : $"{id}:v{version.Version.ToString(CultureInfo.InvariantCulture)}";
-            var details = new Dictionary<string, string?>
-            {
-                ["RateCardVersion"] = version?.Version.ToString(CultureInfo.InvariantCulture),
-                ["EffectiveFrom"] = version?.EffectiveFrom.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                [Meters.IsTokenMeter(line.Meter) ? "Model" : "GpuType"] = item,
-            };
-            return new Sku(id, priceId, SkuMeter(line.Meter), JsonSerializer.Serialize(details.Where(d => d.Value is not null).ToDictionary()));
+            var details = new Dictionary<string, string?> { [Meters.IsTokenMeter(line.Meter) ? "Model" : "GpuType"] = item };
+            return new Sku(id, $"{id}:standard", SkuMeter(line.Meter), JsonSerializer.Serialize(details),
+                version?.Version.ToString(CultureInfo.InvariantCulture));
         }
 
         private static string SkuMeter(string meter) => meter switch
