@@ -101,6 +101,8 @@ public static partial class FocusConformance
         if ((Value("PricingQuantity") is null) != (Value("PricingUnit") is null)) yield return "PricingUnit and PricingQuantity are not null together";
         if ((Value("ConsumedQuantity") is null) != (Value("ConsumedUnit") is null)) yield return "ConsumedUnit and ConsumedQuantity are not null together";
         foreach (var column in new[] { "ListUnitPrice", "ContractedUnitPrice" }.Where(c => Value(c) is { } v && v.StartsWith('-'))) yield return $"{column} is negative";
+        if (row.ContainsKey("BillingAccountType") && Value("BillingAccountId") is not null && Value("BillingAccountType") is null)
+            yield return "BillingAccountType is null for a billing account";
         if (Value("SkuPriceDetails") is { } details && !IsJsonObject(details)) yield return "SkuPriceDetails is not a JSON object";
 
         foreach (var (cost, price) in new[] { ("ListCost", "ListUnitPrice"), ("ContractedCost", "ContractedUnitPrice") })

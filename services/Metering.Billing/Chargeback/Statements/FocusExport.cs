@@ -26,6 +26,9 @@ public static class FocusExport
 {
     public const string Issuer = "Metering";
     public const string CapacityAccount = "gpu-capacity";
+
+    /// <summary>Two kinds of billing account, so FOCUS wants <c>BillingAccountType</c>: a tenant, or the platform's capacity.</summary>
+    public const string TenantAccount = "Tenant", CapacityAccountType = "Platform GPU capacity";
     public const string ServiceCategory = "AI and Machine Learning";
     public const string ServiceSubcategory = "Generative AI";
 
@@ -41,7 +44,7 @@ public static class FocusExport
 
     public static readonly string[] Columns =
     [
-        .. MandatoryColumns, "InvoiceId", "ConsumedQuantity", "ConsumedUnit", "ListUnitPrice", "ContractedUnitPrice", "ChargeFrequency",
+        .. MandatoryColumns, "BillingAccountType", "InvoiceId", "ConsumedQuantity", "ConsumedUnit", "ListUnitPrice", "ContractedUnitPrice", "ChargeFrequency",
         "PricingCategory", "SubAccountId", "SubAccountName", "SkuId", "SkuPriceId", "SkuMeter", "SkuPriceDetails",
         "x_Tenant", "x_Team", "x_CostCenter", "x_ParentTeam", "x_Meter", "x_Model", "x_GpuType", "x_CorrectsPeriod", "x_ChargebackMode",
         "x_RateCardVersion",
@@ -67,7 +70,7 @@ public static class FocusExport
             [
                 billed, tenant, tenant, GetCurrency, end, start, "Usage", line.AdjustmentFor is null ? null : "Correction", Description(line), chargeEnd,
                 chargeStart, listCost, billed, Issuer, listCost, Csv.Number(pricingQuantity), PricingUnit(line.Meter), Issuer, Publisher(line),
-                ServiceCategory, ServiceName(line.Meter), ServiceSubcategory,
+                ServiceCategory, ServiceName(line.Meter), ServiceSubcategory, TenantAccount,
                 $"{tenant}/{statement.Period}", Csv.Number(line.Quantity), ConsumedUnit(line.Meter), price, price, "Usage-Based",
                 "Standard", line.Team, team?.Name ?? line.Team, sku.Id, sku.PriceId, sku.Meter, sku.PriceDetails,
                 tenant, line.Team, team?.CostCenter, team?.Parent, line.Meter, line.Model, line.GpuType, line.AdjustmentFor, statement.Capacity?.Mode,
@@ -85,7 +88,7 @@ public static class FocusExport
                     cost, CapacityAccount, "GPU capacity", GetCurrency, end, start, "Adjustment", null,
                     $"Idle {share.GpuType} capacity of {statement.Period}, allocated by metered GPU use", end, start,
                     cost, cost, Issuer, cost, null, null, Issuer, Issuer, ServiceCategory, "GPU Compute", ServiceSubcategory,
-                    null, null, null, null, null, "Recurring", null, share.Team, team?.Name ?? share.Team, null, null, null, null,
+                    CapacityAccountType, null, null, null, null, null, "Recurring", null, share.Team, team?.Name ?? share.Team, null, null, null, null,
                     null, share.Team, team?.CostCenter, team?.Parent, Meters.GpuSeconds, null, share.GpuType, null, statement.Capacity!.Mode, null,
                 ]));
             }
