@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -35,6 +36,20 @@ public sealed class IdentifierTests(MeteringSystem system)
         var usage = new UsageEvent(id, tenant ?? _tenant, Meters.OutputTokens, quantity, DateTimeOffset.UtcNow.AddSeconds(-1), model);
         var (status, body) = await Send(HttpMethod.Post, system.Ingest, "/v1/usage", MeteringSystem.EmitterToken, new { events = new[] { usage } });
         Assert.True(status == HttpStatusCode.Accepted, body);
+    }
+
+    /// <summary>A rate-card version from today: the prices in effect today, and this one.</summary>
+    private async Task PriceFromToday(string meter, string model, string price)
+    {
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var (_, list) = await Send(HttpMethod.Get, system.Billing, "/v1/rate-card", MeteringSystem.AdminToken);
+        var current = JsonDocument.Parse(list).RootElement.GetProperty("versions").Deserialize<List<RateCardVersionView>>(MeteringJson.Options)!
+            .Where(v => v.EffectiveFrom <= today).OrderBy(v => v.EffectiveFrom).ThenBy(v => v.Version).LastOrDefault();
+        var prices = (current?.Prices ?? []).Select(p => p.Model is null ? (object)new { meter = p.Meter, gpu_type = p.GpuType, price = p.Price }
+            : new { meter = p.Meter, model = p.Model, price = p.Price }).Append(new { meter, model, price });
+        var (status, body) = await Send(HttpMethod.Put, system.Billing, "/v1/rate-card", MeteringSystem.AdminToken,
+            new { currency = "USD", effective_from = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), prices });
+        Assert.True(status == HttpStatusCode.OK, body);
     }
 
     private async Task<decimal> InvoicedQuantity()
@@ -147,7 +162,15 @@ public sealed class IdentifierTests(MeteringSystem system)
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Put, system.Billing, $"/v1/teams/{team}", MeteringSystem.AdminToken,
             new { name, cost_center = "CC-9" })).Status);
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Put, system.Billing, $"/v1/tenants/{_tenant}/team", MeteringSystem.AdminToken, new { team })).Status);
-        await Use("csv-1", 1000);
+        // The FOCUS file holds priced usage only: price a model of this test from today, keeping every price in effect.
+        var model = $"csv-{Guid.NewGuid():N}"[..16];
+        await PriceFromToday(Meters.OutputTokens, model, "1.00");
+        await Use("csv-1", 1000, model: model);
+        await WaitUntilAsync(async () =>
+        {
+            var (status, body) = await Send(HttpMethod.Get, system.Billing, $"/v1/invoices/{_tenant}/{Month}", MeteringSystem.AdminToken);
+            return status == HttpStatusCode.OK && JsonSerializer.Deserialize<InvoiceView>(body, MeteringJson.Options)!.Lines.Any(l => l.Model == model && l.UnitPrice is not null);
+        }, "usage of the priced model");
 
         string csv = "", focus = "";
         await WaitUntilAsync(async () =>

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Marten;
 using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Chargeback.Teams;
+using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.ServiceDefaults;
 
@@ -10,7 +11,8 @@ namespace Metering.Billing.Chargeback.Statements;
 /// <summary>
 /// <c>GET /v1/chargeback/{period}?format=json|csv|focus&amp;team=</c> (admin; a viewer gets its team and the teams below
 /// it). <c>team</c> narrows the statement to that team and the teams below it; a viewer asking for a team outside its
-/// own gets 403.
+/// own gets 403. The CSV and FOCUS files are served only from a ledger that has posted every event recorded before
+/// the request (else 503 with <c>Retry-After</c>).
 /// </summary>
 public static class GetChargeback
 {
@@ -40,13 +42,23 @@ public static class GetChargeback
         }
 
         var current = await LedgerProgress.WaitUntilCurrentAsync(store, LedgerWait, ct);
+        // The JSON view says whether it is current; a downloaded file does not, so it is never served stale.
+        if (!current && format is "csv" or "focus")
+            return RetryLater.Problem("The ledger is catching up",
+                "The chargeback ledger has not yet posted all usage recorded; the export would be incomplete. Try again shortly.");
         var statement = await LoadAsync(store, period, scope, ct);
         return format switch
         {
             "csv" => Results.Text(StatementCsv.Write(statement), "text/csv; charset=utf-8"),
-            "focus" => Results.Text(FocusExport.Write(statement), "text/csv; charset=utf-8"),
+            "focus" => Results.Text(FocusExport.Write(statement, await LoadRateCardsAsync(store, ct)), "text/csv; charset=utf-8"),
             _ => Results.Ok(statement.ToView(current)),
         };
+    }
+
+    private static async Task<RateCardHistory?> LoadRateCardsAsync(IDocumentStore store, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        return await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
     }
 
     public static async Task<ChargebackStatement> LoadAsync(IDocumentStore store, string period, string? scope, CancellationToken ct)
