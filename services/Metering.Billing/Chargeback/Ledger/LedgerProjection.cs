@@ -83,9 +83,12 @@ public sealed class LedgerProjection : IProjection
                         recorded.AdjustmentFor, recorded.Usage.Select(u => (Key(u, recorded.AdjustmentFor), u.Quantity)));
                     break;
                 case UsageVoidRecorded voided:
-                    Post(e, Month(voided.Tenant, voided.Month), PostingKinds.Void, voided.AdjustmentFor,
-                        [(Key(voided.Usage, voided.AdjustmentFor), -voided.Usage.Quantity)]);
+                {
+                    var month = Month(voided.Tenant, voided.Month);
+                    var team = await ChargedTeamAsync(e, voided, ct) ?? _book.Teams.TeamOf(month.Tenant);
+                    Record(e, month, PostingKinds.Void, voided.AdjustmentFor, team, month.Add([(Key(voided.Usage, voided.AdjustmentFor), -voided.Usage.Quantity)], team));
                     break;
+                }
                 case InvoiceFinalized finalized:
                 {
                     var month = Month(finalized.Tenant, finalized.Month);
@@ -146,6 +149,27 @@ public sealed class LedgerProjection : IProjection
             Record(e, month, kind, corrects, team, month.Add(usage, team));
         }
 
+        /// <summary>
+        /// The team the voided usage was charged to: the team of the posting of the event that recorded it (the tenant
+        /// may have moved since). That event sits on a stream from the usage's month to the void's; null when the
+        /// recording posted nothing.
+        /// </summary>
+        private async Task<string?> ChargedTeamAsync(IEvent e, UsageVoidRecorded voided, CancellationToken ct)
+        {
+            var streams = new List<string>();
+            for (var m = BillingPeriod.Of(voided.Usage.Timestamp); string.CompareOrdinal(m, voided.Month) <= 0; m = BillingPeriod.Next(m))
+                streams.Add(BillingPeriod.UsageStream(voided.Tenant, m));
+            var sequences = await operations.AdvancedSql.QueryAsync<long>($"""
+                select seq_id from {operations.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events
+                where stream_id = any(?) and type = 'usage_batch_recorded' and seq_id < ?
+                  and data->'Usage' @> jsonb_build_array(jsonb_build_object('Id', ?::text))
+                order by seq_id limit 1
+                """, ct, streams.ToArray(), e.Sequence, voided.Usage.Id);
+            if (sequences.Count == 0) return null;
+            var id = sequences[0].ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return (_postings.FirstOrDefault(p => p.Id == id) ?? await operations.LoadAsync<LedgerPosting>(id, ct))?.Team;
+        }
+
         private void TrueUp(IEvent e, LedgerBalance month, IReadOnlyList<InvoiceLineView> invoice, string kind)
         {
             var team = _book.Teams.TeamOf(month.Tenant);
@@ -195,11 +219,13 @@ public sealed class LedgerProjection : IProjection
 
         private async Task AllocateIdleAsync(IEvent e, CapacityCostRecorded capacity, CancellationToken ct)
         {
-            // Metered GPU use of the month per team, as posted: stored balances overlaid with this batch's.
-            var balances = (await operations.Query<LedgerBalance>().Where(b => b.Month == capacity.Period).ToListAsync(ct))
+            // Metered GPU use of the month per team, as posted (late usage on later months included): stored balances
+            // overlaid with this batch's.
+            var months = IdleAllocation.MonthsHolding(capacity.Period);
+            var balances = (await operations.Query<LedgerBalance>().Where(b => months.Contains(b.Month)).ToListAsync(ct))
                 .Where(b => !_months.ContainsKey(b.Id))
-                .Concat(_months.Values.Where(b => b.Month == capacity.Period));
-            var metered = IdleAllocation.MeteredSeconds(balances);
+                .Concat(_months.Values.Where(b => months.Contains(b.Month)));
+            var metered = IdleAllocation.MeteredSeconds(capacity.Period, balances);
 
             if (!_capacity.TryGetValue(capacity.Period, out var allocation))
                 _capacity[capacity.Period] = allocation = await operations.LoadAsync<CapacityAllocation>(capacity.Period, ct) ?? new CapacityAllocation { Id = capacity.Period };

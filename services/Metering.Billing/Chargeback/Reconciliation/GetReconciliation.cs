@@ -78,13 +78,17 @@ public static class GetReconciliation
             capacity = new(allocation.Mode, Money(allocation.Items.Sum(i => Parse(i.Cost))), Money(idleCost), Money(allocated), Money(ledger.IdleDebits));
             if (allocated != idleCost) differences.Add(new("idle_cost vs allocated", null, Money(idleCost), Money(allocated)));
             // The allocation used the metered GPU hours posted when the capacity cost was recorded; later usage changes them.
-            var meteredNow = IdleAllocation.MeteredSeconds(statement.Balances);
+            // They are counted here from the recorded events, not from the ledger the allocation read.
+            var meteredNow = await MeteredGpuSeconds.ReadAsync(database, store.Options.DatabaseSchemaName, period, ct);
             foreach (var item in allocation.Items)
             {
-                var hoursNow = IdleAllocation.MeteredHours(meteredNow.GetValueOrDefault(item.GpuType));
+                var hoursNow = Math.Round(meteredNow.GetValueOrDefault(item.GpuType) / IdleAllocation.SecondsPerHour, 6, MidpointRounding.ToEven);
                 if (item.MeteredHours != hoursNow)
                     differences.Add(new($"metered {item.GpuType} hours of the idle allocation vs now (record the capacity cost again)", null,
                         item.MeteredHours.ToString(CultureInfo.InvariantCulture), hoursNow.ToString(CultureInfo.InvariantCulture)));
+                if (hoursNow > item.GpuHours)
+                    differences.Add(new($"provisioned {item.GpuType} hours vs metered (more used than provisioned)", null,
+                        item.GpuHours.ToString(CultureInfo.InvariantCulture), hoursNow.ToString(CultureInfo.InvariantCulture)));
             }
             if (ledger.IdleDebits != expectedPosted) differences.Add(new("allocated vs idle postings", null, Money(expectedPosted), Money(ledger.IdleDebits)));
         }
@@ -128,6 +132,33 @@ public static class GetReconciliation
             var streams = days.ToDictionary(d => d.Key.Split(':')[1], d => new MonthlyUsage(d.Key, d.Key.Split(':')[1], period, []) { Days = d.Value },
                 StringComparer.Ordinal);
             return new RecordedEvents(streams);
+        }
+    }
+
+    /// <summary>
+    /// The month's metered GPU seconds per GPU type, summed from the recorded events (voids negative): the month's own
+    /// stream and the corrections of it posted on later months.
+    /// </summary>
+    private static class MeteredGpuSeconds
+    {
+        public static async Task<Dictionary<string, decimal>> ReadAsync(BillingDatabase database, string schema, string period, CancellationToken ct)
+        {
+            await using var command = database.DataSource.CreateCommand($"""
+                select u->>'GpuType', sum(case when e.type = 'usage_void_recorded' then -1 else 1 end * (u->>'Quantity')::numeric)
+                from {schema}.mt_events e
+                cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end) u
+                where e.type in ('usage_batch_recorded', 'usage_void_recorded')
+                  and ((e.stream_id like 'usage:%:' || @period and e.data->>'AdjustmentFor' is null)
+                       or (e.stream_id like any(@later) and e.data->>'AdjustmentFor' = @period))
+                  and u->>'Meter' = '{Meters.GpuSeconds}' and u->>'GpuType' is not null
+                group by 1
+                """);
+            command.Parameters.AddWithValue("period", period);
+            command.Parameters.AddWithValue("later", IdleAllocation.MonthsHolding(period).Skip(1).Select(m => $"usage:%:{m}").ToArray());
+            var seconds = new Dictionary<string, decimal>(StringComparer.Ordinal);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) seconds[reader.GetString(0)] = reader.GetDecimal(1);
+            return seconds;
         }
     }
 
