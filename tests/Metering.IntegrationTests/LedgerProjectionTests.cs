@@ -3,6 +3,7 @@ using Marten;
 using Metering.Billing;
 using Metering.Billing.Chargeback.Capacity;
 using Metering.Billing.Chargeback.Ledger;
+using Statements = Metering.Billing.Chargeback.Statements;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Corrections;
 using Metering.Billing.Invoicing;
@@ -157,5 +158,33 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
         await using var session = _store.QuerySession();
         var allocation = (await session.LoadAsync<CapacityAllocation>(Month))!.Items.Single();
         Assert.Equal((3m, 7m, "70.00"), (allocation.MeteredHours, allocation.IdleHours, allocation.IdleCost));
+    }
+    [Fact]
+    public async Task Statements_and_exports_keep_the_team_name_and_cost_centre_of_the_period_after_a_rename()
+    {
+        await Append(RateCardHistory.StreamKey, Version(1, ("llama", 2.00m)));
+        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
+        var october = BillingPeriod.UsageStream(Tenant, Month);
+        await Append(october, new UsageBatchRecorded(Tenant, Month, [Usage("a", "llama", 1_000_000)]));
+        await CatchUpAndReadAsync();
+        await FinalizeAsync(october, Month);
+        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "Language", "CC-9", null, At, "admin"));
+        await Append(BillingPeriod.UsageStream(Tenant, "2026-11"), new UsageBatchRecorded(Tenant, "2026-11", [Usage("b", "llama", 1_000_000) with { Timestamp = At.AddMonths(1) }]));
+
+        var postings = await CatchUpAndReadAsync();
+
+        Assert.Equal([("2026-10", "NLP", "CC-1"), ("2026-11", "Language", "CC-9")],
+            postings.Where(p => p.Kind == PostingKinds.Usage).Select(p => (p.Period, p.TeamName!, p.CostCenter!)));
+        var past = await Statements.GetChargeback.LoadAsync(_store, Month, scope: null, CancellationToken.None);
+        Assert.Equal(("NLP", "CC-1"), past.ToView(ledgerCurrent: true).Teams.Where(t => t.Team == "nlp").Select(t => (t.Name, t.CostCenter!)).Single());
+        var focus = Statements.FocusExport.Write(past);
+        Assert.Contains("CC-1", focus);
+        Assert.DoesNotContain("CC-9", focus);
+        Assert.DoesNotContain("Language", focus);
+        var csv = Statements.StatementCsv.Write(past);
+        Assert.Contains("CC-1", csv);
+        Assert.DoesNotContain("CC-9", csv);
+        var now = await Statements.GetChargeback.LoadAsync(_store, "2026-11", scope: null, CancellationToken.None);
+        Assert.Equal(("Language", "CC-9"), now.ToView(ledgerCurrent: true).Teams.Where(t => t.Team == "nlp").Select(t => (t.Name, t.CostCenter!)).Single());
     }
 }

@@ -32,12 +32,14 @@ public sealed class LedgerProjection : IProjection
         opts.Schema.For<LedgerBalance>().Identity(b => b.Id).Index(b => b.Month);
         opts.Schema.For<LedgerBook>().Identity(b => b.Id);
         opts.Schema.For<CapacityAllocation>().Identity(a => a.Id);
+        opts.Schema.For<PeriodTeams>().Identity(t => t.Id);
         opts.Projections.Add(new LedgerProjection(), JasperFx.Events.Projections.ProjectionLifecycle.Async, Name, options =>
         {
             options.DeleteViewTypeOnTeardown<LedgerPosting>();
             options.DeleteViewTypeOnTeardown<LedgerBalance>();
             options.DeleteViewTypeOnTeardown<LedgerBook>();
             options.DeleteViewTypeOnTeardown<CapacityAllocation>();
+            options.DeleteViewTypeOnTeardown<PeriodTeams>();
         });
     }
 
@@ -46,6 +48,7 @@ public sealed class LedgerProjection : IProjection
         var batch = new LedgerBatch(operations);
         await batch.LoadAsync(events, cancellation);
         foreach (var e in events) await batch.ApplyAsync(e, cancellation);
+        await batch.NoteTeamsAsync(cancellation);
         batch.Save();
     }
 
@@ -55,6 +58,9 @@ public sealed class LedgerProjection : IProjection
         private readonly Dictionary<string, LedgerBalance> _months = new(StringComparer.Ordinal);
         private readonly Dictionary<string, CapacityAllocation> _capacity = new(StringComparer.Ordinal);
         private readonly List<LedgerPosting> _postings = [];
+        /// <summary>The teams posted to, per period, with their name and cost centre at that posting, in posting order.</summary>
+        private readonly List<(string Period, string Team, TeamRecord Record, bool Usage)> _teamsPosted = [];
+        private readonly List<PeriodTeams> _periodTeams = [];
         private LedgerBook _book = new();
         private bool _bookChanged;
         private readonly Dictionary<DateOnly, RateCardVersionAdded?> _versionOn = [];
@@ -123,6 +129,28 @@ public sealed class LedgerProjection : IProjection
             if (_capacity.Count > 0) operations.Store(_capacity.Values.ToArray());
             // Postings are new documents (their ids are event sequences): inserts, not upserts.
             if (_postings.Count > 0) operations.Insert(_postings.ToArray());
+            if (_periodTeams.Count > 0) operations.Store(_periodTeams.ToArray());
+        }
+
+        public async Task NoteTeamsAsync(CancellationToken ct)
+        {
+            if (_teamsPosted.Count == 0) return;
+            var periods = _teamsPosted.Select(t => t.Period).Distinct(StringComparer.Ordinal).ToArray();
+            var stored = (await operations.LoadManyAsync<PeriodTeams>(ct, periods)).ToDictionary(p => p.Id, StringComparer.Ordinal);
+            foreach (var (period, team, record, usage) in _teamsPosted)
+            {
+                if (!stored.TryGetValue(period, out var teams)) stored[period] = teams = new PeriodTeams { Id = period };
+                // A capacity cost recorded after the month names a team only if its usage did not.
+                if (usage || !teams.Teams.ContainsKey(team)) teams.Teams[team] = new PostedTeam(record.Name, record.CostCenter);
+            }
+            _periodTeams.AddRange(stored.Values);
+        }
+
+        private TeamRecord? NoteTeam(string period, string team, bool usage = true)
+        {
+            var record = _book.Teams.Teams.GetValueOrDefault(team);
+            if (record is not null) _teamsPosted.Add((period, team, record, usage));
+            return record;
         }
 
         private LedgerBalance Month(string tenant, string month)
@@ -180,7 +208,8 @@ public sealed class LedgerProjection : IProjection
         {
             if (lines.Count == 0) return;
             var id = kind == PostingKinds.Repricing ? $"{e.Sequence}:{month.Id}" : e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            _postings.Add(new LedgerPosting(id, e.Sequence, month.Month, kind, month.Tenant, team, corrects, e.Timestamp, lines));
+            var record = NoteTeam(month.Month, team);
+            _postings.Add(new LedgerPosting(id, e.Sequence, month.Month, kind, month.Tenant, team, corrects, e.Timestamp, lines, record?.Name, record?.CostCenter));
         }
 
         /// <summary>
@@ -247,6 +276,7 @@ public sealed class LedgerProjection : IProjection
                 .ToList();
             allocation.Posted = target;
             if (debits.Count == 0) return;
+            foreach (var team in debits.Select(d => d.Account[(LedgerAccounts.Expense("").Length)..]).Distinct(StringComparer.Ordinal)) NoteTeam(capacity.Period, team, usage: false);
             _postings.Add(new LedgerPosting(e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Sequence, capacity.Period,
                 PostingKinds.IdleAllocation, null, null, null, e.Timestamp, [.. debits, new PostingLine(LedgerAccounts.GpuCapacity, -debits.Sum(d => d.Amount))]));
         }
