@@ -5,6 +5,7 @@ using Metering.Billing.Chargeback.Statements;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
+using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
@@ -240,8 +241,10 @@ public static class GetReconciliation
                 select (select count(*) from usage where type = 'usage_batch_recorded'),
                        (select coalesce(sum(duplicates), 0)::bigint from {schema}.{BillingStore.DuplicateCounts} where period = @period),
                        (select count(*) from {schema}.{BillingStore.DeadLetters}
-                        where produced_at >= @start and produced_at < @end and cause = '{DeadLetterCauses.Invalid}' and reason not like '$ %'),
-                       (select count(*) from {schema}.{BillingStore.DeadLetters} where produced_at >= @start and produced_at < @end),
+                        where produced_at >= @start and produced_at < @end
+                          and ((cause = '{DeadLetterCauses.Invalid}' and reason not like '$ %') or cause = '{DeadLetterHeaders.IngestRejected}')),
+                       (select count(*) from {schema}.{BillingStore.DeadLetters}
+                        where produced_at >= @start and produced_at < @end and cause <> '{DeadLetterHeaders.IngestRejected}'),
                        (select count(*) from usage where type = 'usage_batch_recorded' and adjustment_for = @period),
                        (select count(*) from usage where type = 'usage_void_recorded'),
                        (select count(*) from {schema}.{BillingStore.DeadLetters}
