@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -30,7 +31,20 @@ public sealed class IngestRejects(IConfiguration configuration, ILogger<IngestRe
 
     public void Publish(JsonElement root, IReadOnlyList<FieldError> errors, DateTimeOffset now)
     {
-        if (!root.TryGetProperty("events", out var array) || array.ValueKind != JsonValueKind.Array) return;
+        try
+        {
+            PublishEach(root, errors, now);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or KafkaException)
+        {
+            // Counting a refusal never turns the client's 400 into a 500.
+            logger.LogWarning(ex, "The refused usage events were not published for reconciliation");
+        }
+    }
+
+    private void PublishEach(JsonElement root, IReadOnlyList<FieldError> errors, DateTimeOffset now)
+    {
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("events", out var array) || array.ValueKind != JsonValueKind.Array) return;
         var byIndex = errors.Select(e => (Index: IndexOf(e.Field), Error: e)).Where(e => e.Index >= 0).GroupBy(e => e.Index).ToDictionary(g => g.Key, g => g.Select(e => e.Error));
         var request = Guid.NewGuid().ToString("N");
         var index = 0;
@@ -44,7 +58,8 @@ public sealed class IngestRejects(IConfiguration configuration, ILogger<IngestRe
                 var message = new Message<string?, byte[]>
                 {
                     Key = tenant,
-                    Value = Encoding.UTF8.GetBytes(element.GetRawText()),
+                    // The bytes as sent: text that is not valid UTF-8 (one reason to refuse it) cannot be transcoded.
+                    Value = JsonMarshal.GetRawUtf8Value(element).ToArray(),
                     Headers = new Headers
                     {
                         { DeadLetterHeaders.Reason, Encoding.UTF8.GetBytes(reason.Length <= MaxReasonLength ? reason : reason[..(MaxReasonLength - 1)] + "…") },
