@@ -47,6 +47,8 @@ public static class BillingStore
         receipts.AddColumn("recorded_on", "date").NotNull().DefaultValueByExpression("current_date");
         // BRIN: receipts arrive in recorded_on order, so a block-range index finds old ones at almost no cost per insert.
         receipts.Indexes.Add(new IndexDefinition("ix_receipts_recorded_on") { Columns = ["recorded_on"], Method = IndexMethod.brin });
+        // The month of the usage's timestamp: a re-sent copy counts as a duplicate of that month (null: written before it was kept).
+        receipts.AddColumn("period", "text");
         opts.Storage.ExtendedSchemaObjects.Add(receipts);
 
         var deadLetters = new Table(new PostgresqlObjectName(schema, DeadLetters, SchemaUtils.IdentifierUsage.General));

@@ -15,11 +15,11 @@ namespace Metering.UsageTopic;
 /// </summary>
 public sealed class DeadLetterProducer(IConfiguration configuration) : IDisposable
 {
-    public const string ReasonHeader = "metering-dead-letter-reason";
-    public const string OriginHeader = "metering-dead-letter-origin";
-    public const string GroupHeader = "metering-dead-letter-group";
-    public const string CauseHeader = "metering-dead-letter-cause";
-    public const string ProducedAtHeader = "metering-dead-letter-produced-at";
+    public const string ReasonHeader = DeadLetterHeaders.Reason;
+    public const string OriginHeader = DeadLetterHeaders.Origin;
+    public const string GroupHeader = DeadLetterHeaders.Group;
+    public const string CauseHeader = DeadLetterHeaders.Cause;
+    public const string ProducedAtHeader = DeadLetterHeaders.ProducedAt;
 
     /// <summary>Reasons are cut to this many characters: a store's message can quote a long value.</summary>
     public const int MaxReasonLength = 1024;

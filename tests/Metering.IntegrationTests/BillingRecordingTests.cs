@@ -65,6 +65,26 @@ public sealed class BillingRecordingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_duplicate_counts_in_the_month_of_the_usage_it_repeats_not_of_the_copys_timestamp()
+    {
+        var october = new DateTimeOffset(2026, 10, 31, 23, 0, 0, TimeSpan.Zero);
+        var november = october.AddHours(2);
+        Assert.Equal(1, await Record(Usage("a", Meters.OutputTokens, 10, model: "m1", at: october)));
+        // Re-sent with a November timestamp, twice in one batch, and again later: three duplicates of October's usage.
+        Assert.Equal(1, await Record(Usage("a", Meters.OutputTokens, 10, model: "m1", at: november), Usage("a", Meters.OutputTokens, 10, model: "m1", at: november),
+            Usage("b", Meters.OutputTokens, 10, model: "m1", at: november), Usage("b", Meters.OutputTokens, 10, model: "m1", at: october)));
+        Assert.Equal(0, await Record(Usage("a", Meters.OutputTokens, 10, model: "m1", at: november)));
+
+        await using var command = _database.DataSource.CreateCommand(
+            $"select period, duplicates from {_store.Options.DatabaseSchemaName}.{BillingStore.DuplicateCounts} order by period");
+        var counts = new List<(string, long)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) counts.Add((reader.GetString(0), reader.GetInt64(1)));
+        // "b" was first recorded with its November copy: its October copy is November's duplicate.
+        Assert.Equal([("2026-10", 3L), ("2026-11", 1L)], counts);
+    }
+
+    [Fact]
     public async Task Usage_lands_in_the_month_of_its_own_timestamp()
     {
         var lastMonth = new DateTimeOffset(Now.Year, Now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(-1);

@@ -3,7 +3,9 @@ using Marten;
 using Metering.Billing;
 using Metering.Billing.Chargeback.Capacity;
 using Metering.Billing.Chargeback.Ledger;
+using Statements = Metering.Billing.Chargeback.Statements;
 using Metering.Billing.Chargeback.Teams;
+using Metering.Billing.Corrections;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
@@ -95,5 +97,94 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
             var rebuilt = (await session.Query<LedgerPosting>().ToListAsync()).OrderBy(p => p.Sequence).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
             Assert.Equal(before, JsonSerializer.Serialize(rebuilt));
         }
+    }
+    private static RecordedUsage Gpu(string id, decimal seconds) => new(id, Meters.GpuSeconds, seconds, At, null, "h100", null);
+
+    private async Task FinalizeAsync(string stream, string month)
+    {
+        await using var session = _store.QuerySession();
+        var usage = await session.LoadAsync<MonthlyUsage>(stream);
+        var (lines, total) = InvoicePricing.Price(usage!, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
+        await Append(stream, new InvoiceFinalized(Tenant, month, lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), At, "admin"));
+    }
+
+    [Fact]
+    public async Task A_void_after_the_tenant_moved_teams_credits_the_team_that_was_charged()
+    {
+        await Append(RateCardHistory.StreamKey, Version(1, ("llama", 2.00m)));
+        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
+        var october = BillingPeriod.UsageStream(Tenant, Month);
+        var november = BillingPeriod.UsageStream(Tenant, "2026-11");
+        await Append(october, new UsageBatchRecorded(Tenant, Month, [Usage("a", "llama", 1_000_000), Usage("b", "llama", 2_000_000)]));
+        await CatchUpAndReadAsync();
+        await FinalizeAsync(october, Month);
+        await Append(TeamDirectory.StreamKey, new TeamDefined("vision", "Vision", "CC-2", null, At, "admin"), new TenantTeamAssigned(Tenant, "vision", At, "admin"));
+        // The November usage is charged to the new team; voiding it credits that team, not the old one.
+        await Append(november, new UsageBatchRecorded(Tenant, "2026-11", [Usage("c", "llama", 1_000_000) with { Timestamp = At.AddMonths(1) }]));
+        // A void of the finalized October lands on November, correcting October.
+        await Append(november, new UsageVoidRecorded(Tenant, "2026-11", Usage("a", "llama", 1_000_000), Month, "test", At, "admin"),
+            new UsageVoidRecorded(Tenant, "2026-11", Usage("c", "llama", 1_000_000) with { Timestamp = At.AddMonths(1) }, null, "test", At, "admin"));
+
+        var voids = (await CatchUpAndReadAsync()).Where(p => p.Kind == PostingKinds.Void).ToList();
+
+        Assert.Equal([("nlp", Month, -2.00m), ("vision", (string?)null, -2.00m)],
+            voids.Select(p => (p.Team!, p.Corrects, p.Lines.Where(l => LedgerAccounts.IsExpense(l.Account)).Sum(l => l.Amount))));
+        Assert.Equal("expense:nlp", voids[0].Lines[0].Account);
+        await using var session = _store.QuerySession();
+        var balance = await session.LoadAsync<LedgerBalance>(november);
+        Assert.Equal([("nlp", -2.00m), ("vision", 0m)], balance!.Lines.GroupBy(l => l.Team).OrderBy(g => g.Key).Select(g => (g.Key, g.Sum(l => l.Amount))));
+    }
+
+    [Fact]
+    public async Task Idle_capacity_counts_the_months_gpu_usage_that_arrived_after_finalize()
+    {
+        await Append(RateCardHistory.StreamKey, Version(1, ("llama", 2.00m)));
+        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
+        var october = BillingPeriod.UsageStream(Tenant, Month);
+        var november = BillingPeriod.UsageStream(Tenant, "2026-11");
+        await Append(october, new UsageBatchRecorded(Tenant, Month, [Gpu("g1", 2 * 3_600)]));
+        await CatchUpAndReadAsync();
+        await FinalizeAsync(october, Month);
+        // Three more October GPU hours arrive after finalize, and one October hour is voided: November's stream, for October.
+        await Append(november, new UsageBatchRecorded(Tenant, "2026-11", [Gpu("g2", 3 * 3_600)], AdjustmentFor: Month));
+        await Append(november, new UsageVoidRecorded(Tenant, "2026-11", Gpu("g1", 2 * 3_600), Month, "test", At, "admin"),
+            new UsageBatchRecorded(Tenant, "2026-11", [Gpu("g3", 3_600) with { Timestamp = At.AddMonths(1) }]));
+        await Append(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 10, 100m)], At, "admin"));
+
+        var idle = (await CatchUpAndReadAsync()).Single(p => p.Kind == PostingKinds.IdleAllocation);
+
+        // October used 2 + 3 - 2 = 3 of 10 hours (November's own hour is not October's): 7 idle hours, 70.00.
+        Assert.Equal([new PostingLine("expense:nlp", 70m, GpuType: "h100"), new PostingLine(LedgerAccounts.GpuCapacity, -70m)], idle.Lines);
+        await using var session = _store.QuerySession();
+        var allocation = (await session.LoadAsync<CapacityAllocation>(Month))!.Items.Single();
+        Assert.Equal((3m, 7m, "70.00"), (allocation.MeteredHours, allocation.IdleHours, allocation.IdleCost));
+    }
+    [Fact]
+    public async Task Statements_and_exports_keep_the_team_name_and_cost_centre_of_the_period_after_a_rename()
+    {
+        await Append(RateCardHistory.StreamKey, Version(1, ("llama", 2.00m)));
+        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
+        var october = BillingPeriod.UsageStream(Tenant, Month);
+        await Append(october, new UsageBatchRecorded(Tenant, Month, [Usage("a", "llama", 1_000_000)]));
+        await CatchUpAndReadAsync();
+        await FinalizeAsync(october, Month);
+        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "Language", "CC-9", null, At, "admin"));
+        await Append(BillingPeriod.UsageStream(Tenant, "2026-11"), new UsageBatchRecorded(Tenant, "2026-11", [Usage("b", "llama", 1_000_000) with { Timestamp = At.AddMonths(1) }]));
+
+        var postings = await CatchUpAndReadAsync();
+
+        Assert.Equal([("2026-10", "NLP", "CC-1"), ("2026-11", "Language", "CC-9")],
+            postings.Where(p => p.Kind == PostingKinds.Usage).Select(p => (p.Period, p.TeamName!, p.CostCenter!)));
+        var past = await Statements.GetChargeback.LoadAsync(_store, Month, scope: null, CancellationToken.None);
+        Assert.Equal(("NLP", "CC-1"), past.ToView(ledgerCurrent: true).Teams.Where(t => t.Team == "nlp").Select(t => (t.Name, t.CostCenter!)).Single());
+        var focus = Statements.FocusExport.Write(past);
+        Assert.Contains("CC-1", focus);
+        Assert.DoesNotContain("CC-9", focus);
+        Assert.DoesNotContain("Language", focus);
+        var csv = Statements.StatementCsv.Write(past);
+        Assert.Contains("CC-1", csv);
+        Assert.DoesNotContain("CC-9", csv);
+        var now = await Statements.GetChargeback.LoadAsync(_store, "2026-11", scope: null, CancellationToken.None);
+        Assert.Equal(("Language", "CC-9"), now.ToView(ledgerCurrent: true).Teams.Where(t => t.Team == "nlp").Select(t => (t.Name, t.CostCenter!)).Single());
     }
 }

@@ -74,10 +74,11 @@ public sealed record ReconciliationCapacity(string Mode, string Cost, string Idl
 /// <summary>
 /// About the usage whose timestamp is in the month: accepted: recorded (once each, late ones included); duplicates:
 /// redeliveries and re-sends dropped; late: arrived after the month's invoice was finalized (posted on a later month);
-/// voided: voided since. Records on the usage topic produced in the month and set apart by a consumer group, each
-/// counted once however many groups set it apart: rejected (they broke the usage rules), refused (valid, but a
-/// consumer's store refused them, so at least one of budgets and invoices does not count them) and dead_lettered (every
-/// one: rejected, refused or unreadable).
+/// voided: voided since. rejected: the events that broke the usage rules — those Ingest refused with 400 (by their
+/// timestamp where readable) and the usage-topic records a consumer group set apart for it. Records on the usage topic
+/// produced in the month and set apart by a consumer group, each counted once however many groups set it apart:
+/// refused (valid, but a consumer's store refused them, so at least one of budgets and invoices does not count them)
+/// and dead_lettered (every one: rejected, refused or unreadable; not Ingest's refusals, which never reached the topic).
 /// </summary>
 public sealed record ReconciliationCounts(long Accepted, long Duplicates, long Rejected, long DeadLettered, long Late, long Voided, long Refused);
 

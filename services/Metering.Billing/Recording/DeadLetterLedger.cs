@@ -118,7 +118,12 @@ public sealed class DeadLetterLedger(IConfiguration configuration, IDocumentStor
                 ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
                 : new DateTimeOffset(record.Message.Timestamp.UtcDateTime);
             // Dead letters published before the cause and group headers existed were Billing's, and all of them invalid.
-            var cause = Header(headers, DeadLetterProducer.CauseHeader) == DeadLetterCauses.Refused ? DeadLetterCauses.Refused : DeadLetterCauses.Invalid;
+            var cause = Header(headers, DeadLetterProducer.CauseHeader) switch
+            {
+                DeadLetterCauses.Refused => DeadLetterCauses.Refused,
+                DeadLetterHeaders.IngestRejected => DeadLetterHeaders.IngestRejected,
+                _ => DeadLetterCauses.Invalid,
+            };
             var group = Header(headers, DeadLetterProducer.GroupHeader);
             return new DeadLetterRow(Storable(origin), record.Message.Key is { } key ? Storable(Encoding.UTF8.GetString(key)) : null,
                 Storable(Header(headers, DeadLetterProducer.ReasonHeader) ?? "(no reason given)"), producedAt, cause,

@@ -31,18 +31,19 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         var keys = unique.Select(e => UsageKey.Of(e.Tenant, e.Id)).ToArray();
         var fresh = new HashSet<Guid>();
         await using (var receipts = new NpgsqlCommand($"""
-            insert into {schema}.{BillingStore.UsageReceipts} (usage_key)
-            select unnest(@keys)
+            insert into {schema}.{BillingStore.UsageReceipts} (usage_key, period)
+            select * from unnest(@keys, @periods)
             on conflict do nothing
             returning usage_key
             """, connection, transaction))
         {
             receipts.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = keys });
+            receipts.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = unique.Select(e => BillingPeriod.Of(e.Timestamp)).ToArray() });
             await using var reader = await receipts.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) fresh.Add(reader.GetGuid(0));
         }
 
-        if (fresh.Count < batch.Count) await CountDuplicatesAsync(schema, batch, unique.Where((_, i) => fresh.Contains(keys[i])), connection, transaction, ct);
+        if (fresh.Count < batch.Count) await CountDuplicatesAsync(schema, batch, unique, keys, fresh, connection, transaction, ct);
 
         await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
         var months = new OpenMonths(session);
@@ -71,13 +72,34 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         return await command.ExecuteNonQueryAsync(ct);
     }
 
-    private static async Task CountDuplicatesAsync(string schema, IReadOnlyList<UsageEvent> batch, IEnumerable<UsageEvent> recorded, NpgsqlConnection connection,
-        NpgsqlTransaction transaction, CancellationToken ct)
+    /// <summary>
+    /// Counts the batch's events not recorded now in the month of the usage they repeat: the original's, from its
+    /// receipt (or this batch's first copy), not the re-sent copy's timestamp. A receipt written before receipts kept
+    /// their month counts in the copy's month.
+    /// </summary>
+    private static async Task CountDuplicatesAsync(string schema, IReadOnlyList<UsageEvent> batch, IReadOnlyList<UsageEvent> unique, Guid[] keys,
+        HashSet<Guid> fresh, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
     {
-        var recordedPerMonth = recorded.CountBy(e => BillingPeriod.Of(e.Timestamp)).ToDictionary();
-        var dropped = batch.CountBy(e => BillingPeriod.Of(e.Timestamp))
-            .Select(m => (Period: m.Key, Count: (long)(m.Value - recordedPerMonth.GetValueOrDefault(m.Key))))
+        var original = new Dictionary<(string, string), string>();
+        for (var i = 0; i < unique.Count; i++) original[(unique[i].Tenant, unique[i].Id)] = BillingPeriod.Of(unique[i].Timestamp);
+        var seen = keys.Where(k => !fresh.Contains(k)).ToArray();
+        if (seen.Length > 0)
+        {
+            await using var lookup = new NpgsqlCommand(
+                $"select usage_key, period from {schema}.{BillingStore.UsageReceipts} where usage_key = any(@keys) and period is not null", connection, transaction);
+            lookup.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = seen });
+            var periods = new Dictionary<Guid, string>();
+            await using (var reader = await lookup.ExecuteReaderAsync(ct))
+                while (await reader.ReadAsync(ct)) periods[reader.GetGuid(0)] = reader.GetString(1);
+            for (var i = 0; i < unique.Count; i++)
+                if (periods.TryGetValue(keys[i], out var period)) original[(unique[i].Tenant, unique[i].Id)] = period;
+        }
+        // Every copy but the recorded one is a duplicate; when none was recorded now, every copy is.
+        var dropped = batch.Select(e => (e.Tenant, e.Id)).CountBy(k => k)
+            .Select(k => (Period: original[k.Key], Count: (long)(fresh.Contains(UsageKey.Of(k.Key.Tenant, k.Key.Id)) ? k.Value - 1 : k.Value)))
             .Where(m => m.Count > 0)
+            .GroupBy(m => m.Period)
+            .Select(g => (Period: g.Key, Count: g.Sum(m => m.Count)))
             .ToList();
         await using var command = new NpgsqlCommand($"""
             insert into {schema}.{BillingStore.DuplicateCounts} (period, duplicates)

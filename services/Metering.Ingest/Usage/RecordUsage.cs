@@ -21,14 +21,18 @@ public static class RecordUsage
     public static void MapRecordUsage(this IEndpointRouteBuilder app) =>
         app.MapPost("/v1/usage", HandleAsync).RequireAuthorization(Policies.Emitter).WithBodyLimit(MaxBodyBytes);
 
-    private static async Task<IResult> HandleAsync(HttpRequest request, UsageProducer producer, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(HttpRequest request, UsageProducer producer, IngestRejects rejects, TimeProvider clock, CancellationToken ct)
     {
         using (var body = await JsonBody.ReadAsync(request, ct))
         {
             if (body.Error is { } unread) return Invalid([unread], body.StatusCode);
             var now = clock.GetUtcNow();
             var (events, errors) = Read(body.Root, now);
-            if (errors.Count > 0) return Invalid(errors);
+            if (errors.Count > 0)
+            {
+                rejects.Publish(body.Root, errors, now);
+                return Invalid(errors);
+            }
 
             try
             {

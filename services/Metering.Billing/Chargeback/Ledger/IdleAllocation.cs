@@ -1,6 +1,7 @@
 using System.Globalization;
 using Metering.Billing.Chargeback.Capacity;
 using Metering.Billing.Chargeback.Teams;
+using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 
@@ -16,19 +17,27 @@ public static class IdleAllocation
 {
     public const decimal SecondsPerHour = 3_600m;
 
+    /// <summary>How many months after a period its late usage and voids may be posted on (usage is accepted up to 62 days late).</summary>
+    public const int LateMonths = 3;
+
+    /// <summary>The months whose balances may hold GPU use of <paramref name="period"/>: the period and the next <see cref="LateMonths"/>.</summary>
+    public static List<string> MonthsHolding(string period)
+    {
+        var months = new List<string> { period };
+        for (var i = 0; i < LateMonths; i++) months.Add(BillingPeriod.Next(months[^1]));
+        return months;
+    }
+
     /// <summary>
-    /// Metered GPU seconds per GPU type and team in a month's ledger balances: its <c>gpu_seconds</c> usage lines,
-    /// corrections of other months left out.
+    /// Metered GPU seconds of <paramref name="period"/> per GPU type and team in the ledger balances: the period's own
+    /// <c>gpu_seconds</c> lines and those posted on later months as corrections of it (usage that arrived after
+    /// finalize, voids of a finalized month); corrections of other months left out.
     /// </summary>
-    public static Dictionary<string, IReadOnlyDictionary<string, decimal>> MeteredSeconds(IEnumerable<LedgerBalance> balances) =>
-        balances.SelectMany(b => b.Lines)
-            .Where(l => l.Meter == Meters.GpuSeconds && l.AdjustmentFor is null && l.GpuType is not null)
+    public static Dictionary<string, IReadOnlyDictionary<string, decimal>> MeteredSeconds(string period, IEnumerable<LedgerBalance> balances) =>
+        balances.SelectMany(b => b.Lines.Where(l => (l.AdjustmentFor ?? b.Month) == period))
+            .Where(l => l.Meter == Meters.GpuSeconds && l.GpuType is not null)
             .GroupBy(l => l.GpuType!)
             .ToDictionary(g => g.Key, g => (IReadOnlyDictionary<string, decimal>)g.GroupBy(l => l.Team).ToDictionary(t => t.Key, t => t.Sum(l => l.Quantity)));
-
-    /// <summary>The metered hours an allocation counts: the use of the teams that used the GPU type.</summary>
-    public static decimal MeteredHours(IReadOnlyDictionary<string, decimal>? meteredSecondsByTeam) =>
-        Hours(UsingTeams(meteredSecondsByTeam).Sum(t => t.Value));
 
     public static CapacityAllocationView Allocate(CapacityItem item, IReadOnlyDictionary<string, decimal> meteredSecondsByTeam)
     {

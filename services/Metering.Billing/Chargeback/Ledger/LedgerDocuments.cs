@@ -37,10 +37,11 @@ public sealed record PostingLine(string Account, decimal Amount, decimal Quantit
 
 /// <summary>
 /// A journal entry of the ledger, written by <see cref="LedgerProjection"/> for one event (and tenant-month). Its id is
-/// the event's sequence, so a rebuild writes the same postings again.
+/// the event's sequence, so a rebuild writes the same postings again. It carries the team's name and cost centre as
+/// they were when it was posted.
 /// </summary>
 public sealed record LedgerPosting(string Id, long Sequence, string Period, string Kind, string? Tenant, string? Team, string? Corrects, DateTimeOffset At,
-    IReadOnlyList<PostingLine> Lines)
+    IReadOnlyList<PostingLine> Lines, string? TeamName = null, string? CostCenter = null)
 {
     public decimal Balance => Lines.Sum(l => l.Amount);
 }
@@ -148,3 +149,15 @@ public sealed class CapacityAllocation
 }
 
 public sealed record IdleShare(string Team, string GpuType, decimal Amount);
+
+/// <summary>
+/// The name and cost centre of each team a period's postings went to, as they were at the latest posting of the
+/// period (id: the period). Statements and exports show these, so renaming a team later does not rewrite past months.
+/// </summary>
+public sealed class PeriodTeams
+{
+    public string Id { get; set; } = "";
+    public Dictionary<string, PostedTeam> Teams { get; set; } = [];
+}
+
+public sealed record PostedTeam(string Name, string CostCenter);

@@ -32,12 +32,14 @@ public sealed class LedgerProjection : IProjection
         opts.Schema.For<LedgerBalance>().Identity(b => b.Id).Index(b => b.Month);
         opts.Schema.For<LedgerBook>().Identity(b => b.Id);
         opts.Schema.For<CapacityAllocation>().Identity(a => a.Id);
+        opts.Schema.For<PeriodTeams>().Identity(t => t.Id);
         opts.Projections.Add(new LedgerProjection(), JasperFx.Events.Projections.ProjectionLifecycle.Async, Name, options =>
         {
             options.DeleteViewTypeOnTeardown<LedgerPosting>();
             options.DeleteViewTypeOnTeardown<LedgerBalance>();
             options.DeleteViewTypeOnTeardown<LedgerBook>();
             options.DeleteViewTypeOnTeardown<CapacityAllocation>();
+            options.DeleteViewTypeOnTeardown<PeriodTeams>();
         });
     }
 
@@ -46,6 +48,7 @@ public sealed class LedgerProjection : IProjection
         var batch = new LedgerBatch(operations);
         await batch.LoadAsync(events, cancellation);
         foreach (var e in events) await batch.ApplyAsync(e, cancellation);
+        await batch.NoteTeamsAsync(cancellation);
         batch.Save();
     }
 
@@ -55,6 +58,9 @@ public sealed class LedgerProjection : IProjection
         private readonly Dictionary<string, LedgerBalance> _months = new(StringComparer.Ordinal);
         private readonly Dictionary<string, CapacityAllocation> _capacity = new(StringComparer.Ordinal);
         private readonly List<LedgerPosting> _postings = [];
+        /// <summary>The teams posted to, per period, with their name and cost centre at that posting, in posting order.</summary>
+        private readonly List<(string Period, string Team, TeamRecord Record, bool Usage)> _teamsPosted = [];
+        private readonly List<PeriodTeams> _periodTeams = [];
         private LedgerBook _book = new();
         private bool _bookChanged;
         private readonly Dictionary<DateOnly, RateCardVersionAdded?> _versionOn = [];
@@ -83,9 +89,12 @@ public sealed class LedgerProjection : IProjection
                         recorded.AdjustmentFor, recorded.Usage.Select(u => (Key(u, recorded.AdjustmentFor), u.Quantity)));
                     break;
                 case UsageVoidRecorded voided:
-                    Post(e, Month(voided.Tenant, voided.Month), PostingKinds.Void, voided.AdjustmentFor,
-                        [(Key(voided.Usage, voided.AdjustmentFor), -voided.Usage.Quantity)]);
+                {
+                    var month = Month(voided.Tenant, voided.Month);
+                    var team = await ChargedTeamAsync(e, voided, ct) ?? _book.Teams.TeamOf(month.Tenant);
+                    Record(e, month, PostingKinds.Void, voided.AdjustmentFor, team, month.Add([(Key(voided.Usage, voided.AdjustmentFor), -voided.Usage.Quantity)], team));
                     break;
+                }
                 case InvoiceFinalized finalized:
                 {
                     var month = Month(finalized.Tenant, finalized.Month);
@@ -120,6 +129,28 @@ public sealed class LedgerProjection : IProjection
             if (_capacity.Count > 0) operations.Store(_capacity.Values.ToArray());
             // Postings are new documents (their ids are event sequences): inserts, not upserts.
             if (_postings.Count > 0) operations.Insert(_postings.ToArray());
+            if (_periodTeams.Count > 0) operations.Store(_periodTeams.ToArray());
+        }
+
+        public async Task NoteTeamsAsync(CancellationToken ct)
+        {
+            if (_teamsPosted.Count == 0) return;
+            var periods = _teamsPosted.Select(t => t.Period).Distinct(StringComparer.Ordinal).ToArray();
+            var stored = (await operations.LoadManyAsync<PeriodTeams>(ct, periods)).ToDictionary(p => p.Id, StringComparer.Ordinal);
+            foreach (var (period, team, record, usage) in _teamsPosted)
+            {
+                if (!stored.TryGetValue(period, out var teams)) stored[period] = teams = new PeriodTeams { Id = period };
+                // A capacity cost recorded after the month names a team only if its usage did not.
+                if (usage || !teams.Teams.ContainsKey(team)) teams.Teams[team] = new PostedTeam(record.Name, record.CostCenter);
+            }
+            _periodTeams.AddRange(stored.Values);
+        }
+
+        private TeamRecord? NoteTeam(string period, string team, bool usage = true)
+        {
+            var record = _book.Teams.Teams.GetValueOrDefault(team);
+            if (record is not null) _teamsPosted.Add((period, team, record, usage));
+            return record;
         }
 
         private LedgerBalance Month(string tenant, string month)
@@ -146,6 +177,27 @@ public sealed class LedgerProjection : IProjection
             Record(e, month, kind, corrects, team, month.Add(usage, team));
         }
 
+        /// <summary>
+        /// The team the voided usage was charged to: the team of the posting of the event that recorded it (the tenant
+        /// may have moved since). That event sits on a stream from the usage's month to the void's; null when the
+        /// recording posted nothing.
+        /// </summary>
+        private async Task<string?> ChargedTeamAsync(IEvent e, UsageVoidRecorded voided, CancellationToken ct)
+        {
+            var streams = new List<string>();
+            for (var m = BillingPeriod.Of(voided.Usage.Timestamp); string.CompareOrdinal(m, voided.Month) <= 0; m = BillingPeriod.Next(m))
+                streams.Add(BillingPeriod.UsageStream(voided.Tenant, m));
+            var sequences = await operations.AdvancedSql.QueryAsync<long>($"""
+                select seq_id from {operations.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events
+                where stream_id = any(?) and type = 'usage_batch_recorded' and seq_id < ?
+                  and data->'Usage' @> jsonb_build_array(jsonb_build_object('Id', ?::text))
+                order by seq_id limit 1
+                """, ct, streams.ToArray(), e.Sequence, voided.Usage.Id);
+            if (sequences.Count == 0) return null;
+            var id = sequences[0].ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return (_postings.FirstOrDefault(p => p.Id == id) ?? await operations.LoadAsync<LedgerPosting>(id, ct))?.Team;
+        }
+
         private void TrueUp(IEvent e, LedgerBalance month, IReadOnlyList<InvoiceLineView> invoice, string kind)
         {
             var team = _book.Teams.TeamOf(month.Tenant);
@@ -156,7 +208,8 @@ public sealed class LedgerProjection : IProjection
         {
             if (lines.Count == 0) return;
             var id = kind == PostingKinds.Repricing ? $"{e.Sequence}:{month.Id}" : e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            _postings.Add(new LedgerPosting(id, e.Sequence, month.Month, kind, month.Tenant, team, corrects, e.Timestamp, lines));
+            var record = NoteTeam(month.Month, team);
+            _postings.Add(new LedgerPosting(id, e.Sequence, month.Month, kind, month.Tenant, team, corrects, e.Timestamp, lines, record?.Name, record?.CostCenter));
         }
 
         /// <summary>
@@ -195,11 +248,13 @@ public sealed class LedgerProjection : IProjection
 
         private async Task AllocateIdleAsync(IEvent e, CapacityCostRecorded capacity, CancellationToken ct)
         {
-            // Metered GPU use of the month per team, as posted: stored balances overlaid with this batch's.
-            var balances = (await operations.Query<LedgerBalance>().Where(b => b.Month == capacity.Period).ToListAsync(ct))
+            // Metered GPU use of the month per team, as posted (late usage on later months included): stored balances
+            // overlaid with this batch's.
+            var months = IdleAllocation.MonthsHolding(capacity.Period);
+            var balances = (await operations.Query<LedgerBalance>().Where(b => months.Contains(b.Month)).ToListAsync(ct))
                 .Where(b => !_months.ContainsKey(b.Id))
-                .Concat(_months.Values.Where(b => b.Month == capacity.Period));
-            var metered = IdleAllocation.MeteredSeconds(balances);
+                .Concat(_months.Values.Where(b => months.Contains(b.Month)));
+            var metered = IdleAllocation.MeteredSeconds(capacity.Period, balances);
 
             if (!_capacity.TryGetValue(capacity.Period, out var allocation))
                 _capacity[capacity.Period] = allocation = await operations.LoadAsync<CapacityAllocation>(capacity.Period, ct) ?? new CapacityAllocation { Id = capacity.Period };
@@ -221,6 +276,7 @@ public sealed class LedgerProjection : IProjection
                 .ToList();
             allocation.Posted = target;
             if (debits.Count == 0) return;
+            foreach (var team in debits.Select(d => d.Account[(LedgerAccounts.Expense("").Length)..]).Distinct(StringComparer.Ordinal)) NoteTeam(capacity.Period, team, usage: false);
             _postings.Add(new LedgerPosting(e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Sequence, capacity.Period,
                 PostingKinds.IdleAllocation, null, null, null, e.Timestamp, [.. debits, new PostingLine(LedgerAccounts.GpuCapacity, -debits.Sum(d => d.Amount))]));
         }

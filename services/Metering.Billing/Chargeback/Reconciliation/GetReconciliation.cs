@@ -5,6 +5,7 @@ using Metering.Billing.Chargeback.Statements;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
+using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
@@ -31,30 +32,34 @@ public static class GetReconciliation
     {
         if (!BillingPeriod.TryParse(period, out _))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["period"] = ["must be a month as YYYY-MM"] });
+        return Results.Ok(await ReconcileAsync(period, store, database, InvoicePricing.Price, ct));
+    }
 
+    /// <summary>How the invoice path prices a draft invoice (<see cref="InvoicePricing.Price"/>; a test passes a wrong one).</summary>
+    public delegate (IReadOnlyList<InvoiceLineView> Lines, decimal Total) InvoicePricer(MonthlyUsage usage, RateCardHistory? rateCards);
+
+    public static async Task<ReconciliationView> ReconcileAsync(string period, IDocumentStore store, BillingDatabase database, InvoicePricer priceInvoice,
+        CancellationToken ct)
+    {
         var current = await LedgerProgress.WaitUntilCurrentAsync(store, LedgerWait, ct);
         await using var session = store.QuerySession();
         var rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
         var invoices = await session.Query<MonthlyUsage>().Where(u => u.Month == period).ToListAsync(ct);
-        var recorded = await RecordedEvents.ReadAsync(database, store.Options.DatabaseSchemaName, period, ct);
+        var recorded = await UsageAtRates.ReadAsync(database, store.Options.DatabaseSchemaName, period, ct);
         var ledger = await PostedAmounts.ReadAsync(database, store.Options.DatabaseSchemaName, period, ct);
         var statement = await GetChargeback.LoadAsync(store, period, scope: null, ct);
 
         var differences = new List<ReconciliationDifference>();
-        var tenants = invoices.Select(i => i.Tenant).Concat(recorded.Streams.Keys).Concat(ledger.ByTenant.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        var tenants = invoices.Select(i => i.Tenant).Concat(recorded.ByTenant.Keys).Concat(ledger.ByTenant.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
         decimal usagePriced = 0, invoiced = 0;
         var unpriced = new List<UnpricedUsageView>();
         foreach (var tenant in tenants)
         {
             var invoice = invoices.FirstOrDefault(i => i.Tenant == tenant);
-            // A finalized invoice was priced with the versions that existed when it was frozen.
-            var cards = invoice?.Finalized is { } frozen && rateCards is not null
-                ? rateCards with { Versions = rateCards.Versions.Where(v => v.AddedAt <= frozen.At).ToList() }
-                : rateCards;
-            var fromEvents = recorded.Streams.TryGetValue(tenant, out var usage) ? InvoicePricing.Price(usage, cards).Total : 0m;
+            var fromEvents = recorded.ByTenant.GetValueOrDefault(tenant);
             var (lines, fromInvoice) = invoice is null ? ([], 0m)
                 : invoice.Finalized is { } f ? (f.Lines, decimal.Parse(f.Total, CultureInfo.InvariantCulture))
-                : InvoicePricing.Price(invoice, rateCards);
+                : priceInvoice(invoice, rateCards);
             unpriced.AddRange(lines.Where(l => l.UnitPrice is null).Select(l => new UnpricedUsageView(tenant, l.Meter, l.Model, l.GpuType, l.AdjustmentFor, l.Quantity)));
             var fromLedger = ledger.ByTenant.GetValueOrDefault(tenant);
             usagePriced += fromEvents;
@@ -78,56 +83,111 @@ public static class GetReconciliation
             capacity = new(allocation.Mode, Money(allocation.Items.Sum(i => Parse(i.Cost))), Money(idleCost), Money(allocated), Money(ledger.IdleDebits));
             if (allocated != idleCost) differences.Add(new("idle_cost vs allocated", null, Money(idleCost), Money(allocated)));
             // The allocation used the metered GPU hours posted when the capacity cost was recorded; later usage changes them.
-            var meteredNow = IdleAllocation.MeteredSeconds(statement.Balances);
+            // They are counted here from the recorded events, not from the ledger the allocation read.
+            var meteredNow = await MeteredGpuSeconds.ReadAsync(database, store.Options.DatabaseSchemaName, period, ct);
             foreach (var item in allocation.Items)
             {
-                var hoursNow = IdleAllocation.MeteredHours(meteredNow.GetValueOrDefault(item.GpuType));
+                var hoursNow = Math.Round(meteredNow.GetValueOrDefault(item.GpuType) / IdleAllocation.SecondsPerHour, 6, MidpointRounding.ToEven);
                 if (item.MeteredHours != hoursNow)
                     differences.Add(new($"metered {item.GpuType} hours of the idle allocation vs now (record the capacity cost again)", null,
                         item.MeteredHours.ToString(CultureInfo.InvariantCulture), hoursNow.ToString(CultureInfo.InvariantCulture)));
+                if (hoursNow > item.GpuHours)
+                    differences.Add(new($"provisioned {item.GpuType} hours vs metered (more used than provisioned)", null,
+                        item.GpuHours.ToString(CultureInfo.InvariantCulture), hoursNow.ToString(CultureInfo.InvariantCulture)));
             }
             if (ledger.IdleDebits != expectedPosted) differences.Add(new("allocated vs idle postings", null, Money(expectedPosted), Money(ledger.IdleDebits)));
         }
 
         var counts = await IntakeCounts.ReadAsync(database, store.Options.DatabaseSchemaName, period, ct);
-        return Results.Ok(new ReconciliationView(period, GetInvoice.Currency, Money(usagePriced), Money(invoiced), Money(ledger.Debits), Money(ledger.Credits),
-            Money(statements), capacity, counts, unpriced, differences, differences.Count == 0 && current, current));
+        return new ReconciliationView(period, GetInvoice.Currency, Money(usagePriced), Money(invoiced), Money(ledger.Debits), Money(ledger.Credits),
+            Money(statements), capacity, counts, unpriced, differences, differences.Count == 0 && current, current);
     }
 
     private static decimal Parse(string amount) => decimal.Parse(amount, CultureInfo.InvariantCulture);
 
     private static string Money(decimal amount) => ChargebackStatement.Money(amount);
 
-    /// <summary>The month's usage streams summed straight from the events in PostgreSQL, voids negative, per tenant.</summary>
-    private sealed record RecordedEvents(IReadOnlyDictionary<string, MonthlyUsage> Streams)
+    /// <summary>
+    /// "Usage × rates", computed apart from the invoice code so that a bug there shows as a difference: PRODUCT §4's rule
+    /// over the recorded events and the rate-card events, in SQL. Each usage (voids negative) of a tenant's stream of
+    /// the month is priced with the version in effect on its UTC day — of the versions added before the invoice of the
+    /// month it belongs to (its <c>adjustment_for</c>, else this one) was finalized, when it was — at that version's
+    /// price for its meter and model (tokens) or GPU type (<c>gpu_seconds</c>); a line is (meter, item, price, month
+    /// corrected); amount = round_half_even(quantity × price ÷ unit size, 2); a tenant's total is the sum of its lines.
+    /// </summary>
+    private sealed record UsageAtRates(IReadOnlyDictionary<string, decimal> ByTenant)
     {
-        public static async Task<RecordedEvents> ReadAsync(BillingDatabase database, string schema, string period, CancellationToken ct)
+        public static async Task<UsageAtRates> ReadAsync(BillingDatabase database, string schema, string period, CancellationToken ct)
         {
             await using var command = database.DataSource.CreateCommand($"""
-                select e.stream_id, u->>'Meter', u->>'Model', u->>'GpuType', ((u->>'Timestamp')::timestamptz at time zone 'UTC')::date,
-                       e.data->>'AdjustmentFor', e.type = 'usage_void_recorded', sum((u->>'Quantity')::numeric)
-                from {schema}.mt_events e
-                cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end) u
-                where e.stream_id like 'usage:%:' || @period and e.type in ('usage_batch_recorded', 'usage_void_recorded')
-                group by 1, 2, 3, 4, 5, 6, 7
+                with usage as (
+                    select split_part(e.stream_id, ':', 2) as tenant, u->>'Meter' as meter,
+                           case when u->>'Meter' = 'gpu_seconds' then u->>'GpuType' else u->>'Model' end as item,
+                           ((u->>'Timestamp')::timestamptz at time zone 'UTC')::date as day,
+                           e.data->>'AdjustmentFor' as adjustment_for,
+                           case when e.type = 'usage_void_recorded' then -1 else 1 end * (u->>'Quantity')::numeric as quantity
+                    from {schema}.mt_events e
+                    cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end) u
+                    where e.stream_id like 'usage:%:' || @period and e.type in ('usage_batch_recorded', 'usage_void_recorded')),
+                frozen as (
+                    select stream_id, min((data->>'At')::timestamptz) as at
+                    from {schema}.mt_events where type = 'invoice_finalized' and stream_id like 'usage:%' group by stream_id),
+                versions as (
+                    select (data->>'Version')::int as version, (data->>'EffectiveFrom')::date as effective_from,
+                           (data->>'AddedAt')::timestamptz as added_at, data->'Prices' as prices
+                    from {schema}.mt_events where type = 'rate_card_version_added')
+                select u.tenant, u.meter, u.item, u.adjustment_for, priced.price, sum(u.quantity)
+                from usage u
+                left join frozen f on f.stream_id = 'usage:' || u.tenant || ':' || coalesce(u.adjustment_for, @period)
+                left join lateral (
+                    select v.prices from versions v
+                    where v.effective_from <= u.day and (f.at is null or v.added_at <= f.at)
+                    order by v.effective_from desc, v.version desc limit 1) version on true
+                left join lateral (
+                    select (p->>'Price')::numeric as price from jsonb_array_elements(version.prices) p
+                    where p->>'Meter' = u.meter
+                      and (case when u.meter = 'gpu_seconds' then p->>'GpuType' else p->>'Model' end) is not distinct from u.item
+                    limit 1) priced on true
+                group by 1, 2, 3, 4, 5
                 """);
             command.Parameters.AddWithValue("period", period);
-            var days = new Dictionary<string, List<DailyUsage>>(StringComparer.Ordinal);
+            var byTenant = new Dictionary<string, decimal>(StringComparer.Ordinal);
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                var stream = reader.GetString(0);
-                var meter = reader.GetString(1);
-                var (model, gpuType) = Meters.ItemOf(meter, reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3));
-                var adjustmentFor = reader.IsDBNull(5) ? null : reader.GetString(5);
-                var isVoid = reader.GetBoolean(6);
-                var quantity = reader.GetDecimal(7);
-                var list = days.TryGetValue(stream, out var l) ? l : days[stream] = [];
-                list.Add(new DailyUsage(meter, model, gpuType, DateOnly.FromDateTime(reader.GetDateTime(4)), isVoid ? -quantity : quantity, adjustmentFor));
+                var tenant = reader.GetString(0);
+                var unitSize = reader.GetString(1) == "gpu_seconds" ? 3_600m : 1_000_000m;
+                var amount = reader.IsDBNull(4) ? 0m : Math.Round(reader.GetDecimal(5) * reader.GetDecimal(4) / unitSize, 2, MidpointRounding.ToEven);
+                byTenant[tenant] = byTenant.GetValueOrDefault(tenant) + amount;
             }
-            var streams = days.ToDictionary(d => d.Key.Split(':')[1], d => new MonthlyUsage(d.Key, d.Key.Split(':')[1], period, []) { Days = d.Value },
-                StringComparer.Ordinal);
-            return new RecordedEvents(streams);
+            return new UsageAtRates(byTenant);
+        }
+    }
+
+    /// <summary>
+    /// The month's metered GPU seconds per GPU type, summed from the recorded events (voids negative): the month's own
+    /// stream and the corrections of it posted on later months.
+    /// </summary>
+    private static class MeteredGpuSeconds
+    {
+        public static async Task<Dictionary<string, decimal>> ReadAsync(BillingDatabase database, string schema, string period, CancellationToken ct)
+        {
+            await using var command = database.DataSource.CreateCommand($"""
+                select u->>'GpuType', sum(case when e.type = 'usage_void_recorded' then -1 else 1 end * (u->>'Quantity')::numeric)
+                from {schema}.mt_events e
+                cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end) u
+                where e.type in ('usage_batch_recorded', 'usage_void_recorded')
+                  and ((e.stream_id like 'usage:%:' || @period and e.data->>'AdjustmentFor' is null)
+                       or (e.stream_id like any(@later) and e.data->>'AdjustmentFor' = @period))
+                  and u->>'Meter' = '{Meters.GpuSeconds}' and u->>'GpuType' is not null
+                group by 1
+                """);
+            command.Parameters.AddWithValue("period", period);
+            command.Parameters.AddWithValue("later", IdleAllocation.MonthsHolding(period).Skip(1).Select(m => $"usage:%:{m}").ToArray());
+            var seconds = new Dictionary<string, decimal>(StringComparer.Ordinal);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) seconds[reader.GetString(0)] = reader.GetDecimal(1);
+            return seconds;
         }
     }
 
@@ -181,8 +241,10 @@ public static class GetReconciliation
                 select (select count(*) from usage where type = 'usage_batch_recorded'),
                        (select coalesce(sum(duplicates), 0)::bigint from {schema}.{BillingStore.DuplicateCounts} where period = @period),
                        (select count(*) from {schema}.{BillingStore.DeadLetters}
-                        where produced_at >= @start and produced_at < @end and cause = '{DeadLetterCauses.Invalid}' and reason not like '$ %'),
-                       (select count(*) from {schema}.{BillingStore.DeadLetters} where produced_at >= @start and produced_at < @end),
+                        where produced_at >= @start and produced_at < @end
+                          and ((cause = '{DeadLetterCauses.Invalid}' and reason not like '$ %') or cause = '{DeadLetterHeaders.IngestRejected}')),
+                       (select count(*) from {schema}.{BillingStore.DeadLetters}
+                        where produced_at >= @start and produced_at < @end and cause <> '{DeadLetterHeaders.IngestRejected}'),
                        (select count(*) from usage where type = 'usage_batch_recorded' and adjustment_for = @period),
                        (select count(*) from usage where type = 'usage_void_recorded'),
                        (select count(*) from {schema}.{BillingStore.DeadLetters}

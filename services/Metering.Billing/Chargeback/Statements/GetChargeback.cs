@@ -66,7 +66,8 @@ public static class GetChargeback
         await using var session = store.QuerySession();
         var balances = await session.Query<LedgerBalance>().Where(b => b.Month == period).ToListAsync(ct);
         var capacity = await session.LoadAsync<CapacityAllocation>(period, ct);
-        var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        var directory = (await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty)
+            .AsPosted(await session.LoadAsync<PeriodTeams>(period, ct));
         return new ChargebackStatement(period, balances, capacity, directory, scope);
     }
 }

@@ -38,6 +38,19 @@ public sealed record TeamDirectory(string Id, IReadOnlyDictionary<string, TeamRe
             },
         };
 
+    /// <summary>
+    /// The directory with the names and cost centres a period's postings recorded (<see cref="Ledger.PeriodTeams"/>);
+    /// the hierarchy, which decides who may read what, stays as it is now.
+    /// </summary>
+    public TeamDirectory AsPosted(Ledger.PeriodTeams? posted)
+    {
+        if (posted is null || posted.Teams.Count == 0) return this;
+        var teams = new Dictionary<string, TeamRecord>(Teams);
+        foreach (var (team, record) in posted.Teams)
+            teams[team] = new TeamRecord(record.Name, record.CostCenter, Teams.GetValueOrDefault(team)?.Parent);
+        return this with { Teams = teams };
+    }
+
     /// <summary>The team the tenant's cost goes to now: its last mapping, else <see cref="Unallocated"/>.</summary>
     public string TeamOf(string tenant) => Tenants.GetValueOrDefault(tenant) is [.., var last] ? last.Team : Unallocated;
 

@@ -1,0 +1,148 @@
+using Marten;
+using Metering.Billing;
+using Metering.Billing.Chargeback.Capacity;
+using Metering.Billing.Chargeback.Reconciliation;
+using Metering.Billing.Invoicing;
+using Metering.Billing.Pricing;
+using Metering.Billing.Recording;
+using Metering.Contracts.Billing;
+using Metering.Contracts.Usage;
+using Npgsql;
+
+namespace Metering.IntegrationTests;
+
+/// <summary>The reconciliation on a real event store, checking what it must be independent of.</summary>
+public sealed class ReconciliationTests : IAsyncLifetime
+{
+    private readonly DocumentStore _store = DocumentStore.For(o => BillingStore.Configure(o, TestInfrastructure.Postgres, "reconciliation_tests_" + Guid.NewGuid().ToString("N")[..8]));
+    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(TestInfrastructure.Postgres);
+    private static readonly DateTimeOffset At = new(2026, 10, 3, 12, 0, 0, TimeSpan.Zero);
+    private const string Tenant = "acme", Month = "2026-10", November = "2026-11";
+
+    public Task InitializeAsync() => _store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _store.Advanced.Clean.CompletelyRemoveAllAsync();
+        _store.Dispose();
+        await _dataSource.DisposeAsync();
+    }
+
+    private async Task Append(string stream, params object[] events)
+    {
+        await using var session = _store.LightweightSession();
+        session.Events.Append(stream, events);
+        await session.SaveChangesAsync();
+    }
+
+    private static RateCardVersionAdded Version(int number, DateOnly from, params RateCardPrice[] prices) => new(number, "USD", from, prices, At, "test");
+
+    private async Task<ReconciliationView> ReconcileAsync(GetReconciliation.InvoicePricer pricer)
+    {
+        using (var daemon = await _store.BuildProjectionDaemonAsync())
+        {
+            await daemon.StartAllAsync();
+            await daemon.WaitForNonStaleData(TimeSpan.FromSeconds(30));
+            await daemon.StopAllAsync();
+        }
+        return await GetReconciliation.ReconcileAsync(Month, _store, new BillingDatabase(_dataSource), pricer, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_bug_in_the_invoice_pricing_shows_as_a_difference()
+    {
+        await Append(RateCardHistory.StreamKey,
+            Version(1, new DateOnly(2026, 10, 1), new RateCardPrice(Meters.OutputTokens, "llama", null, 2.40m)),
+            Version(2, new DateOnly(2026, 10, 15), new RateCardPrice(Meters.OutputTokens, "llama", null, 2.00m)));
+        await Append(BillingPeriod.UsageStream(Tenant, Month), new UsageBatchRecorded(Tenant, Month,
+            [new RecordedUsage("a", Meters.OutputTokens, 1_004_166, At, "llama", null, null), new RecordedUsage("b", Meters.OutputTokens, 1_000_000, At.AddDays(20), "llama", null, null)]));
+
+        var right = await ReconcileAsync(InvoicePricing.Price);
+        Assert.True(right.Balanced, string.Join("; ", right.Differences));
+        Assert.Equal(("4.41", "4.41"), (right.UsagePriced, right.Invoices));
+
+        // The injected bug prices every day with the newest version instead of the one in effect that day.
+        var wrong = await ReconcileAsync((usage, cards) => InvoicePricing.Price(usage,
+            cards is null ? null : cards with { Versions = [.. cards.Versions.Select(v => v with { EffectiveFrom = DateOnly.MinValue })] }));
+
+        Assert.False(wrong.Balanced);
+        Assert.Equal(("4.41", "4.01"), (wrong.UsagePriced, wrong.Invoices));
+        Assert.Contains(new ReconciliationDifference("usage_priced vs invoice", Tenant, "4.41", "4.01"), wrong.Differences);
+    }
+
+    [Fact]
+    public async Task Metered_gpu_hours_count_usage_after_finalize_and_more_than_provisioned_is_a_difference()
+    {
+        var october = BillingPeriod.UsageStream(Tenant, Month);
+        await Append(october, new UsageBatchRecorded(Tenant, Month, [new RecordedUsage("g1", Meters.GpuSeconds, 3_600, At, null, "h100", null)]));
+        await Append(october, new InvoiceFinalized(Tenant, Month, [new InvoiceLineView(Meters.GpuSeconds, null, "h100", 3_600, null, null, null)], "0.00", At, "admin"));
+        // An October GPU hour that arrived after finalize: November's stream, for October.
+        await Append(BillingPeriod.UsageStream(Tenant, November), new UsageBatchRecorded(Tenant, November,
+            [new RecordedUsage("g2", Meters.GpuSeconds, 3_600, At, null, "h100", null)], AdjustmentFor: Month));
+        await Append(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 1.5m, 30m)], At, "admin"));
+
+        var reconciliation = await ReconcileAsync(InvoicePricing.Price);
+
+        Assert.Equal([new ReconciliationDifference("provisioned h100 hours vs metered (more used than provisioned)", null, "1.5", "2")],
+            reconciliation.Differences);
+        Assert.Equal(("0.00", "0.00"), (reconciliation.Capacity!.IdleCost, reconciliation.Capacity.Posted));
+    }
+    private static UsageEvent Event(string tenant, string id, string meter, decimal quantity, DateTimeOffset at, string? model = null, string? gpu = null) =>
+        new(id, tenant, meter, quantity, at, model, gpu);
+
+    private async Task FinalizeAsync(string tenant)
+    {
+        var stream = BillingPeriod.UsageStream(tenant, Month);
+        await using var session = _store.QuerySession();
+        var usage = await session.LoadAsync<MonthlyUsage>(stream);
+        var (lines, total) = InvoicePricing.Price(usage!, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
+        await Append(stream, new InvoiceFinalized(tenant, Month, lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), At, "admin"));
+    }
+
+    /// <summary>
+    /// The closing scenario on the event store (the HTTP end-to-end version is not written): one month with a
+    /// duplicate, unpriced usage, finalize, a team move, late usage and a void of the finalized month, idle capacity.
+    /// Both the month and the month that carries its corrections reconcile with no difference.
+    /// </summary>
+    [Fact]
+    public async Task A_month_mixing_late_usage_voids_a_team_move_idle_capacity_and_unpriced_usage_reconciles_to_zero()
+    {
+        const string Beta = "beta";
+        await Append(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1),
+            new RateCardPrice(Meters.OutputTokens, "llama", null, 2.00m), new RateCardPrice(Meters.GpuSeconds, null, "h100", 4.00m)));
+        await Append(Billing.Chargeback.Teams.TeamDirectory.StreamKey,
+            new Billing.Chargeback.Teams.TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new Billing.Chargeback.Teams.TeamDefined("vision", "Vision", "CC-2", null, At, "admin"),
+            new Billing.Chargeback.Teams.TenantTeamAssigned(Tenant, "nlp", At, "admin"), new Billing.Chargeback.Teams.TenantTeamAssigned(Beta, "vision", At, "admin"));
+        var recorder = new UsageRecorder(_store, new BillingDatabase(_dataSource));
+        var a = Event(Tenant, "a", Meters.OutputTokens, 1_000_000, At, model: "llama");
+        await recorder.RecordAsync([a, Event(Tenant, "g1", Meters.GpuSeconds, 7_200, At.AddDays(1), gpu: "h100"),
+            Event(Tenant, "u1", Meters.OutputTokens, 500, At.AddDays(2), model: "mystery"), Event(Beta, "b", Meters.OutputTokens, 500_000, At.AddDays(3), model: "llama")], default);
+        await recorder.RecordAsync([a], default);
+        await ReconcileAsync(InvoicePricing.Price);
+        await FinalizeAsync(Tenant);
+        await FinalizeAsync(Beta);
+        await Append(Billing.Chargeback.Teams.TeamDirectory.StreamKey, new Billing.Chargeback.Teams.TenantTeamAssigned(Tenant, "vision", At, "admin"));
+        await recorder.RecordAsync([Event(Tenant, "late1", Meters.OutputTokens, 1_000_000, At.AddDays(17), model: "llama"),
+            Event(Tenant, "g2", Meters.GpuSeconds, 3_600, At.AddDays(18), gpu: "h100")], default);
+        await Append(BillingPeriod.UsageStream(Tenant, November),
+            new Billing.Corrections.UsageVoidRecorded(Tenant, November, RecordedUsage.From(a), Month, "test", At, "admin"));
+        await Append(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 10, 100m)], At, "admin"));
+
+        var month = await ReconcileAsync(InvoicePricing.Price);
+
+        Assert.True(month.Balanced, string.Join("; ", month.Differences));
+        Assert.Equal(("11.00", "11.00", "11.00"), (month.UsagePriced, month.Invoices, month.Statements));
+        Assert.Equal(new ReconciliationCounts(Accepted: 6, Duplicates: 1, Rejected: 0, DeadLettered: 0, Late: 2, Voided: 1, Refused: 0), month.Counts);
+        // 3 of 10 GPU hours used (two charged to nlp before the move, one late to vision): 70.00 idle, all posted.
+        Assert.Equal(("70.00", "70.00", "70.00"), (month.Capacity!.IdleCost, month.Capacity.Allocated, month.Capacity.Posted));
+        Assert.Equal([(Tenant, "mystery", 500m)], month.Unpriced.Select(u => (u.Tenant, u.Model!, u.Quantity)));
+
+        var november = await GetReconciliation.ReconcileAsync(November, _store, new BillingDatabase(_dataSource), InvoicePricing.Price, CancellationToken.None);
+        Assert.True(november.Balanced, string.Join("; ", november.Differences));
+        // Late llama 2.00 + late GPU hour 4.00 − the voided 2.00, all for October.
+        Assert.Equal(("4.00", "4.00"), (november.UsagePriced, november.Invoices));
+        var statement = await Billing.Chargeback.Statements.GetChargeback.LoadAsync(_store, November, scope: null, CancellationToken.None);
+        Assert.Equal([("nlp", "-2.00"), ("vision", "6.00")],
+            statement.ToView(ledgerCurrent: true).Teams.Where(t => t.Team is "nlp" or "vision").Select(t => (t.Team, t.Own.Corrections)));
+    }
+}
