@@ -177,7 +177,8 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
             postings.Where(p => p.Kind == PostingKinds.Usage).Select(p => (p.Period, p.TeamName!, p.CostCenter!)));
         var past = await Statements.GetChargeback.LoadAsync(_store, Month, scope: null, CancellationToken.None);
         Assert.Equal(("NLP", "CC-1"), past.ToView(ledgerCurrent: true).Teams.Where(t => t.Team == "nlp").Select(t => (t.Name, t.CostCenter!)).Single());
-        var focus = Statements.FocusExport.Write(past);
+        await using var query = _store.QuerySession();
+        var focus = Statements.FocusExport.Write(past, await query.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
         Assert.Contains("CC-1", focus);
         Assert.DoesNotContain("CC-9", focus);
         Assert.DoesNotContain("Language", focus);
