@@ -17,19 +17,29 @@ public sealed class InvoiceTests(MeteringSystem system)
     private static string Month => DateTime.UtcNow.ToString("yyyy-MM");
     private static string NextMonth => DateTime.UtcNow.AddMonths(1).ToString("yyyy-MM");
 
-    private async Task Use(string id, decimal quantity)
+    private Task Use(string id, decimal quantity) => Use(id, quantity, "m", DateTimeOffset.UtcNow.AddSeconds(-1));
+
+    private async Task Use(string id, decimal quantity, string model, DateTimeOffset timestamp)
     {
-        var usage = new UsageEvent(id, _tenant, Meters.OutputTokens, quantity, DateTimeOffset.UtcNow.AddSeconds(-1), "m");
+        var usage = new UsageEvent(id, _tenant, Meters.OutputTokens, quantity, timestamp, model);
         using var response = await system.Http.SendAsync(system.Request(HttpMethod.Post, system.Ingest, "/v1/usage", MeteringSystem.EmitterToken,
             new StringContent(JsonSerializer.Serialize(new { events = new[] { usage } }, MeteringJson.Options), Encoding.UTF8, "application/json")));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
 
-    private async Task<(HttpStatusCode Status, InvoiceView? Invoice)> Send(HttpMethod method, string path, string? token = MeteringSystem.AdminToken)
+    /// <summary>What a finalize of the current month with usage no test prices needs.</summary>
+    private static readonly object Anyway = new { force = true, allow_unpriced = true };
+
+    private async Task<(HttpStatusCode Status, InvoiceView? Invoice)> Send(HttpMethod method, string path, string? token = MeteringSystem.AdminToken,
+        object? body = null)
     {
-        using var response = await system.Http.SendAsync(system.Request(method, system.Billing, path, token));
+        using var response = await SendRaw(method, path, token, body);
         return (response.StatusCode, response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<InvoiceView>(MeteringJson.Options) : null);
     }
+
+    private Task<HttpResponseMessage> SendRaw(HttpMethod method, string path, string? token = MeteringSystem.AdminToken, object? body = null) =>
+        system.Http.SendAsync(system.Request(method, system.Billing, path, token,
+            body is null ? null : new StringContent(body as string ?? JsonSerializer.Serialize(body, MeteringJson.Options), Encoding.UTF8, "application/json")));
 
     private async Task<InvoiceView> WaitForInvoice(string month, Func<InvoiceView, bool> done)
     {
@@ -51,13 +61,13 @@ public sealed class InvoiceTests(MeteringSystem system)
         await Use("before", 1000);
         await WaitForInvoice(Month, i => i.Lines.Sum(l => l.Quantity) == 1000);
 
-        var (status, finalized) = await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize");
+        var (status, finalized) = await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: Anyway);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(InvoiceStatuses.Finalized, finalized!.Status);
-        Assert.Equal(HttpStatusCode.Conflict, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize")).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}-none/{Month}/finalize")).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", MeteringSystem.EmitterToken)).Status);
-        Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/2026-13/finalize")).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: Anyway)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}-none/{Month}/finalize", body: Anyway)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", MeteringSystem.EmitterToken, Anyway)).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/2026-13/finalize", body: Anyway)).Status);
 
         // Late usage for the finalized month, sent twice: counted once, on next month's invoice.
         await Use("late", 250);
@@ -70,6 +80,54 @@ public sealed class InvoiceTests(MeteringSystem system)
         var frozen = (await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{Month}")).Invoice!;
         Assert.Equal(InvoiceStatuses.Finalized, frozen.Status);
         Assert.Equal(JsonSerializer.Serialize(finalized, MeteringJson.Options), JsonSerializer.Serialize(frozen, MeteringJson.Options));
+    }
+
+    private async Task<JsonElement> Problem(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+    }
+
+    [Fact]
+    public async Task Finalize_refuses_a_month_that_has_not_ended_or_holds_unpriced_usage_unless_told_and_reads_its_flags_strictly()
+    {
+        // A model no rate-card version prices, on the last day of last month (ended) and now (not ended).
+        var model = $"unpriced-{Guid.NewGuid():N}"[..24];
+        var monthStart = new DateTimeOffset(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        var lastMonth = monthStart.AddMonths(-1).ToString("yyyy-MM");
+        await Use("ended", 300, model, monthStart.AddHours(-1));
+        await Use("current", 400, model, DateTimeOffset.UtcNow.AddSeconds(-1));
+        await WaitForInvoice(lastMonth, i => i.Lines.Sum(l => l.Quantity) == 300);
+        await WaitForInvoice(Month, i => i.Lines.Sum(l => l.Quantity) == 400);
+
+        // The current month: not ended, with or without a body, whatever else is allowed.
+        foreach (var body in new object?[] { null, new { }, new { allow_unpriced = true }, new { force = false, allow_unpriced = true } })
+        {
+            using var response = await SendRaw(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: body);
+            Assert.Contains("not ended", (await Problem(response, HttpStatusCode.Conflict)).GetProperty("detail").GetString());
+        }
+        // Flags are booleans; a body that is not JSON is refused as such.
+        foreach (var (body, field) in new[] { ("""{"force":"true"}""", "force"), ("""{"allow_unpriced":1}""", "allow_unpriced"), ("{", "$"), ("[]", "$") })
+        {
+            using var response = await SendRaw(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: body);
+            Assert.True((await Problem(response, HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty(field, out _), body);
+        }
+        // Forced, the month is refused for its unpriced usage, named line by line; an ended month needs no force.
+        foreach (var (month, flags, quantity) in new[] { (Month, (object)new { force = true }, 400m), (lastMonth, null, 300m) })
+        {
+            using var response = await SendRaw(HttpMethod.Post, $"/v1/invoices/{_tenant}/{month}/finalize", body: flags);
+            var unpriced = Assert.Single((await Problem(response, HttpStatusCode.Conflict)).GetProperty("unpriced").EnumerateArray());
+            Assert.Equal((Meters.OutputTokens, model, quantity),
+                (unpriced.GetProperty("meter").GetString(), unpriced.GetProperty("model").GetString(), unpriced.GetProperty("quantity").GetDecimal()));
+        }
+        Assert.Equal(InvoiceStatuses.Draft, (await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{Month}")).Invoice!.Status);
+        Assert.Equal(InvoiceStatuses.Draft, (await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{lastMonth}")).Invoice!.Status);
+
+        var (status, frozen) = await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{lastMonth}/finalize", body: new { allow_unpriced = true });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal((InvoiceStatuses.Finalized, "0.00"), (frozen!.Status, frozen.Total));
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: Anyway)).Status);
     }
 
     private async Task<HttpStatusCode> Void(string id, object body, string? token = MeteringSystem.AdminToken)
