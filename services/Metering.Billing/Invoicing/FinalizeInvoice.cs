@@ -51,7 +51,8 @@ public static class FinalizeInvoice
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The month has not ended",
                 detail: $"{period} has not ended (UTC): usage still to come would become adjustments on the next invoice. Send {{\"force\":true}} to finalize it anyway.");
 
-        var (lines, total) = InvoicePricing.Price(usage, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct));
+        var rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
+        var (lines, total) = InvoicePricing.Price(usage, rateCards);
         var unpriced = lines.Where(l => l.UnitPrice is null).ToList();
         if (unpriced.Count > 0 && !options.AllowUnpriced)
             return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Unpriced usage",
@@ -62,7 +63,8 @@ public static class FinalizeInvoice
                 {
                     ["unpriced"] = unpriced.Select(l => new { meter = l.Meter, model = l.Model, gpu_type = l.GpuType, quantity = l.Quantity, adjustment_for = l.AdjustmentFor }).ToList(),
                 });
-        var frozen = new InvoiceFinalized(tenant, period, lines, total.ToString("0.00", CultureInfo.InvariantCulture), clock.GetUtcNow(), user.Identity!.Name!);
+        var frozen = new InvoiceFinalized(tenant, period, lines, total.ToString("0.00", CultureInfo.InvariantCulture), clock.GetUtcNow(), user.Identity!.Name!,
+            rateCards?.Versions.Count ?? 0);
         stream.AppendOne(frozen);
         await session.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);

@@ -9,7 +9,8 @@ namespace Metering.Billing.Invoicing;
 /// PRODUCT §4's pricing rule: each day's usage is priced with the rate-card version in effect that day; a line is one
 /// (meter, model or GPU type, unit price); amount = round_half_even(quantity × price ÷ unit size, 2); the total is the
 /// sum of the line amounts. Usage with no price in effect is kept as an unpriced line (no unit price, no amount).
-/// Late usage of a finalized month is priced the same way, on lines of its own marked <c>adjustment_for</c>.
+/// Late usage and voids of a finalized month are on lines of their own marked <c>adjustment_for</c>, priced as that
+/// month's frozen invoice priced its days (<see cref="RateCardHistory.PriceOf"/>).
 /// </summary>
 public static class InvoicePricing
 {
@@ -34,5 +35,5 @@ public static class InvoicePricing
     }
 
     private static decimal? PriceOn(RateCardHistory? rateCards, DailyUsage usage) =>
-        rateCards?.InEffectOn(usage.Day)?.PriceOf(usage.Meter, usage.Model, usage.GpuType);
+        rateCards?.PriceOf(usage.Meter, usage.Model, usage.GpuType, usage.Day, usage.FrozenRateCards);
 }

@@ -20,7 +20,7 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
 
     /// <summary>A voided usage counts negatively where its compensation landed (a correction when that is a later month).</summary>
     public MonthlyUsage Apply(Corrections.UsageVoidRecorded voided) => Apply(new UsageBatchRecorded(voided.Tenant, voided.Month,
-        [voided.Usage with { Quantity = -voided.Usage.Quantity }], voided.AdjustmentFor));
+        [voided.Usage with { Quantity = -voided.Usage.Quantity }], voided.AdjustmentFor, voided.FrozenRateCards));
 
     public MonthlyUsage Apply(UsageBatchRecorded recorded)
     {
@@ -37,8 +37,9 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
             }
 
             var day = DateOnly.FromDateTime(e.Timestamp.UtcDateTime);
-            var d = days.FindIndex(x => x.Day == day && x.Meter == e.Meter && x.Model == model && x.GpuType == gpuType && x.AdjustmentFor == recorded.AdjustmentFor);
-            if (d < 0) days.Add(new DailyUsage(e.Meter, model, gpuType, day, e.Quantity, recorded.AdjustmentFor));
+            var d = days.FindIndex(x => x.Day == day && x.Meter == e.Meter && x.Model == model && x.GpuType == gpuType && x.AdjustmentFor == recorded.AdjustmentFor
+                && x.FrozenRateCards == recorded.FrozenRateCards);
+            if (d < 0) days.Add(new DailyUsage(e.Meter, model, gpuType, day, e.Quantity, recorded.AdjustmentFor, recorded.FrozenRateCards));
             else days[d] = days[d] with { Quantity = days[d].Quantity + e.Quantity };
         }
         return this with { Lines = lines, Days = days };
@@ -47,11 +48,16 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
 
 public sealed record MonthlyUsageLine(string Meter, string? Model, string? GpuType, decimal Quantity);
 
-public sealed record DailyUsage(string Meter, string? Model, string? GpuType, DateOnly Day, decimal Quantity, string? AdjustmentFor = null);
+/// <param name="FrozenRateCards">Of an adjustment: the rate-card versions the adjusted month's invoice was frozen with.</param>
+public sealed record DailyUsage(string Meter, string? Model, string? GpuType, DateOnly Day, decimal Quantity, string? AdjustmentFor = null,
+    int? FrozenRateCards = null);
 
-/// <summary>The invoice of a month, frozen: its lines and total as they were when an admin finalized it.</summary>
+/// <summary>
+/// The invoice of a month, frozen: its lines and total as they were when an admin finalized it, priced with the first
+/// <see cref="RateCardVersions"/> versions of the rate card (null on invoices frozen before it was recorded).
+/// </summary>
 public sealed record InvoiceFinalized(string Tenant, string Month, IReadOnlyList<Metering.Contracts.Billing.InvoiceLineView> Lines, string Total,
-    DateTimeOffset At, string By);
+    DateTimeOffset At, string By, int? RateCardVersions = null);
 
 /// <summary>Inline: the quantities are updated in the same transaction that records the usage.</summary>
 public sealed class MonthlyUsageProjection : SingleStreamProjection<MonthlyUsage, string>

@@ -52,8 +52,10 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         {
             // Usage of a finalized month never changes its invoice: it becomes an adjustment on the next open one.
             var target = await months.FirstOpenFromAsync(stream.Key.Tenant, stream.Key.Month, ct);
-            var recorded = new UsageBatchRecorded(stream.Key.Tenant, target, stream.Select(RecordedUsage.From).ToList(),
-                AdjustmentFor: target == stream.Key.Month ? null : stream.Key.Month);
+            var recorded = target == stream.Key.Month
+                ? new UsageBatchRecorded(stream.Key.Tenant, target, stream.Select(RecordedUsage.From).ToList())
+                : new UsageBatchRecorded(stream.Key.Tenant, target, stream.Select(RecordedUsage.From).ToList(), stream.Key.Month,
+                    months.FrozenWith(stream.Key.Tenant, stream.Key.Month));
             session.Events.Append(BillingPeriod.UsageStream(stream.Key.Tenant, target), recorded);
         }
         await session.SaveChangesAsync(ct);
@@ -113,18 +115,21 @@ public sealed record BillingDatabase(NpgsqlDataSource DataSource)
 /// <summary>Which months of a tenant are still open (not finalized): the batch's months in one query, later ones as needed.</summary>
 internal sealed class OpenMonths(IDocumentSession session)
 {
-    private readonly Dictionary<string, bool> _finalized = new(StringComparer.Ordinal);
+    /// <summary>Per usage stream: null when open, else the freeze.</summary>
+    private readonly Dictionary<string, Invoicing.InvoiceFinalized?> _finalized = new(StringComparer.Ordinal);
 
     public async Task LoadAsync(IEnumerable<string> streams, CancellationToken ct)
     {
         var keys = streams.Distinct(StringComparer.Ordinal).ToArray();
         if (keys.Length == 0) return;
-        var finalized = await session.Query<Invoicing.MonthlyUsage>()
+        var finalized = (await session.Query<Invoicing.MonthlyUsage>()
             .Where(u => keys.Contains(u.Id) && u.Finalized != null)
-            .Select(u => u.Id)
-            .ToListAsync(ct);
-        foreach (var key in keys) _finalized[key] = finalized.Contains(key, StringComparer.Ordinal);
+            .ToListAsync(ct)).ToDictionary(u => u.Id, u => u.Finalized, StringComparer.Ordinal);
+        foreach (var key in keys) _finalized[key] = finalized.GetValueOrDefault(key);
     }
+
+    /// <summary>The rate-card versions a finalized month's invoice was frozen with (known once <see cref="FirstOpenFromAsync"/> passed it).</summary>
+    public int? FrozenWith(string tenant, string month) => _finalized.GetValueOrDefault(BillingPeriod.UsageStream(tenant, month))?.RateCardVersions;
 
     public async Task<string> FirstOpenFromAsync(string tenant, string month, CancellationToken ct)
     {
@@ -137,7 +142,7 @@ internal sealed class OpenMonths(IDocumentSession session)
     {
         var key = BillingPeriod.UsageStream(tenant, month);
         if (!_finalized.TryGetValue(key, out var finalized))
-            _finalized[key] = finalized = (await session.LoadAsync<Invoicing.MonthlyUsage>(key, ct))?.Finalized is not null;
-        return finalized;
+            _finalized[key] = finalized = (await session.LoadAsync<Invoicing.MonthlyUsage>(key, ct))?.Finalized;
+        return finalized is not null;
     }
 }

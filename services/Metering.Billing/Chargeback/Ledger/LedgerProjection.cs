@@ -80,11 +80,11 @@ public sealed class LedgerProjection : IProjection
             {
                 case UsageBatchRecorded recorded:
                     Post(e, Month(recorded.Tenant, recorded.Month), recorded.AdjustmentFor is null ? PostingKinds.Usage : PostingKinds.LateUsage,
-                        recorded.AdjustmentFor, recorded.Usage.Select(u => (Key(u, recorded.AdjustmentFor), u.Quantity)));
+                        recorded.AdjustmentFor, recorded.Usage.Select(u => (Key(u, recorded.AdjustmentFor, recorded.FrozenRateCards), u.Quantity)));
                     break;
                 case UsageVoidRecorded voided:
                     Post(e, Month(voided.Tenant, voided.Month), PostingKinds.Void, voided.AdjustmentFor,
-                        [(Key(voided.Usage, voided.AdjustmentFor), -voided.Usage.Quantity)]);
+                        [(Key(voided.Usage, voided.AdjustmentFor, voided.FrozenRateCards), -voided.Usage.Quantity)]);
                     break;
                 case InvoiceFinalized finalized:
                 {
@@ -131,12 +131,14 @@ public sealed class LedgerProjection : IProjection
         }
 
         /// <summary>The invoice line a usage counts on: its meter and model or GPU type, the price in effect on its day.</summary>
-        private LineKey Key(RecordedUsage usage, string? adjustmentFor)
+        private LineKey Key(RecordedUsage usage, string? adjustmentFor, int? frozenRateCards)
         {
             var (model, gpuType) = Meters.ItemOf(usage.Meter, usage.Model, usage.GpuType);
             var day = DateOnly.FromDateTime(usage.Timestamp.UtcDateTime);
             if (!_versionOn.TryGetValue(day, out var version)) _versionOn[day] = version = _book.RateCards?.InEffectOn(day);
-            var price = version?.PriceOf(usage.Meter, model, gpuType);
+            // A correction of a finalized month is priced as its invoice was (RateCardHistory.PriceOf).
+            var price = frozenRateCards is null ? version?.PriceOf(usage.Meter, model, gpuType)
+                : _book.RateCards?.PriceOf(usage.Meter, model, gpuType, day, frozenRateCards);
             return new LineKey(usage.Meter, model, gpuType, price?.ToString(System.Globalization.CultureInfo.InvariantCulture), adjustmentFor);
         }
 
