@@ -11,10 +11,13 @@ namespace Metering.Billing.Recording;
 /// <summary>
 /// Records a batch of usage in one PostgreSQL transaction: a receipt per (tenant, id), one event per tenant-month
 /// stream holding only the usage whose receipt is new, and the inline projections. All of it commits or none of it does,
-/// so a redelivered or re-sent event is recorded once.
+/// so a redelivered or re-sent event is recorded once. Receipts are dated by the UTC day of <paramref name="clock"/>, not
+/// by the database session's time zone.
 /// </summary>
-public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database) : IReceiptStore
+public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database, TimeProvider? clock = null) : IReceiptStore
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     private static readonly Counter<long> Recorded = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.recorded", description: "Usage events recorded for billing");
     private static readonly Counter<long> Duplicates = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.duplicates", description: "Usage events already recorded");
 
@@ -31,13 +34,14 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         var keys = unique.Select(e => UsageKey.Of(e.Tenant, e.Id)).ToArray();
         var fresh = new HashSet<Guid>();
         await using (var receipts = new NpgsqlCommand($"""
-            insert into {schema}.{BillingStore.UsageReceipts} (usage_key)
-            select unnest(@keys)
+            insert into {schema}.{BillingStore.UsageReceipts} (usage_key, recorded_on)
+            select unnest(@keys), @today
             on conflict do nothing
             returning usage_key
             """, connection, transaction))
         {
             receipts.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = keys });
+            receipts.Parameters.Add(new NpgsqlParameter("today", NpgsqlDbType.Date) { Value = DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime) });
             await using var reader = await receipts.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) fresh.Add(reader.GetGuid(0));
         }
