@@ -300,6 +300,7 @@ public sealed class ChargebackTests(MeteringSystem system)
         {
             currency = "USD",
             effective_from = effectiveFrom.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            replace = true,
             prices = prices.Select(p => p.Key.Meter == Meters.GpuSeconds
                 ? (object)new { meter = p.Key.Meter, gpu_type = p.Key.Item, price = p.Value.ToString(CultureInfo.InvariantCulture) }
                 : new { meter = p.Key.Meter, model = p.Key.Item, price = p.Value.ToString(CultureInfo.InvariantCulture) }),
