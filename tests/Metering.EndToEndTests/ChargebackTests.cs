@@ -203,7 +203,7 @@ public sealed class ChargebackTests(MeteringSystem system)
             (system.Budgets, HttpMethod.Get, "/v1/diagnostics/memory", [admin]),
             (system.Billing, HttpMethod.Post, "/v1/usage/BAD/x/void", [admin]),
             (system.Billing, HttpMethod.Put, "/v1/rate-card", [admin]),
-            (system.Billing, HttpMethod.Get, "/v1/rate-card", [admin]),
+            (system.Billing, HttpMethod.Get, "/v1/rate-card", [admin, viewer]),
             (system.Billing, HttpMethod.Put, "/v1/teams/BAD", [admin]),
             (system.Billing, HttpMethod.Get, "/v1/teams", [admin]),
             (system.Billing, HttpMethod.Put, "/v1/tenants/BAD/team", [admin]),
