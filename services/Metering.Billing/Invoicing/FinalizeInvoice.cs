@@ -66,8 +66,30 @@ public static class FinalizeInvoice
         var frozen = new InvoiceFinalized(tenant, period, lines, total.ToString("0.00", CultureInfo.InvariantCulture), clock.GetUtcNow(), user.Identity!.Name!,
             rateCards?.Versions.Count ?? 0);
         stream.AppendOne(frozen);
+        await CarryUnpricedAsync(session, usage, rateCards, frozen, ct);
         await session.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Finalized, GetInvoice.Currency, frozen.Lines, frozen.Total));
+    }
+
+    /// <summary>
+    /// What the frozen invoice leaves unpriced goes on the tenant's next open month as adjustments (exclusive, like a
+    /// void), so that it is billed there, once, when a version prices its day.
+    /// </summary>
+    private static async Task CarryUnpricedAsync(Marten.IDocumentSession session, MonthlyUsage usage, RateCardHistory? rateCards, InvoiceFinalized frozen,
+        CancellationToken ct)
+    {
+        var days = InvoicePricing.UnpricedDays(usage, rateCards)
+            .Select(d => d.AdjustmentFor is null ? d with { AdjustmentFor = usage.Month, FrozenRateCards = frozen.RateCardVersions } : d)
+            .ToList();
+        if (days.Count == 0) return;
+        var month = BillingPeriod.Next(usage.Month);
+        var next = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(usage.Tenant, month), ct);
+        while (next.Aggregate?.Finalized is not null)
+        {
+            month = BillingPeriod.Next(month);
+            next = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(usage.Tenant, month), ct);
+        }
+        next.AppendOne(new UnpricedUsageCarried(usage.Tenant, month, usage.Month, days));
     }
 }

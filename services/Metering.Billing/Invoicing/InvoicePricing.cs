@@ -34,6 +34,10 @@ public static class InvoicePricing
         return (lines.Select(l => l.Line).ToList(), lines.Sum(l => l.Amount));
     }
 
+    /// <summary>The days of the month's usage that no rate-card version prices (what a finalize with allow_unpriced carries on).</summary>
+    public static IReadOnlyList<DailyUsage> UnpricedDays(MonthlyUsage usage, RateCardHistory? rateCards) =>
+        usage.Days.Where(d => d.Quantity != 0 && PriceOn(rateCards, d) is null).ToList();
+
     private static decimal? PriceOn(RateCardHistory? rateCards, DailyUsage usage) =>
         rateCards?.PriceOf(usage.Meter, usage.Model, usage.GpuType, usage.Day, usage.FrozenRateCards);
 }

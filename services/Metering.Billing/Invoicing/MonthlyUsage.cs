@@ -22,6 +22,19 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
     public MonthlyUsage Apply(Corrections.UsageVoidRecorded voided) => Apply(new UsageBatchRecorded(voided.Tenant, voided.Month,
         [voided.Usage with { Quantity = -voided.Usage.Quantity }], voided.AdjustmentFor, voided.FrozenRateCards));
 
+    /// <summary>Usage a finalized month left unpriced, carried here as adjustments: priced once a version prices its day.</summary>
+    public MonthlyUsage Apply(UnpricedUsageCarried carried)
+    {
+        var days = Days.ToList();
+        foreach (var c in carried.Days)
+        {
+            var d = days.FindIndex(x => x with { Quantity = 0 } == c with { Quantity = 0 });
+            if (d < 0) days.Add(c);
+            else days[d] = days[d] with { Quantity = days[d].Quantity + c.Quantity };
+        }
+        return this with { Days = days };
+    }
+
     public MonthlyUsage Apply(UsageBatchRecorded recorded)
     {
         var lines = Lines.ToList();
@@ -59,6 +72,13 @@ public sealed record DailyUsage(string Meter, string? Model, string? GpuType, Da
 public sealed record InvoiceFinalized(string Tenant, string Month, IReadOnlyList<Metering.Contracts.Billing.InvoiceLineView> Lines, string Total,
     DateTimeOffset At, string By, int? RateCardVersions = null);
 
+/// <summary>
+/// Appended by a finalize with <c>allow_unpriced</c> to the next open month of the tenant: the frozen month's days that no
+/// version priced, each with its <see cref="DailyUsage.AdjustmentFor"/> (the month it belongs to) and the rate-card versions
+/// it was frozen with. The frozen invoice keeps them unbilled; this month bills them once a version prices their day.
+/// </summary>
+public sealed record UnpricedUsageCarried(string Tenant, string Month, string From, IReadOnlyList<DailyUsage> Days);
+
 /// <summary>Inline: the quantities are updated in the same transaction that records the usage.</summary>
 public sealed class MonthlyUsageProjection : SingleStreamProjection<MonthlyUsage, string>
 {
@@ -68,6 +88,11 @@ public sealed class MonthlyUsageProjection : SingleStreamProjection<MonthlyUsage
     public static MonthlyUsage Apply(UsageBatchRecorded e, MonthlyUsage current) => current.Apply(e);
 
     public static MonthlyUsage Apply(InvoiceFinalized e, MonthlyUsage current) => current.Apply(e);
+
+    public static MonthlyUsage Create(UnpricedUsageCarried e) =>
+        new MonthlyUsage(BillingPeriod.UsageStream(e.Tenant, e.Month), e.Tenant, e.Month, []).Apply(e);
+
+    public static MonthlyUsage Apply(UnpricedUsageCarried e, MonthlyUsage current) => current.Apply(e);
 
     public static MonthlyUsage Create(Corrections.UsageVoidRecorded e) =>
         new MonthlyUsage(BillingPeriod.UsageStream(e.Tenant, e.Month), e.Tenant, e.Month, []).Apply(e);

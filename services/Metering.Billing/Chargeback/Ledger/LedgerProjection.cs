@@ -67,6 +67,7 @@ public sealed class LedgerProjection : IProjection
                     UsageBatchRecorded u => BillingPeriod.UsageStream(u.Tenant, u.Month),
                     UsageVoidRecorded v => BillingPeriod.UsageStream(v.Tenant, v.Month),
                     InvoiceFinalized f => BillingPeriod.UsageStream(f.Tenant, f.Month),
+                    UnpricedUsageCarried c => BillingPeriod.UsageStream(c.Tenant, c.Month),
                     _ => null,
                 })
                 .OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
@@ -85,6 +86,12 @@ public sealed class LedgerProjection : IProjection
                 case UsageVoidRecorded voided:
                     Post(e, Month(voided.Tenant, voided.Month), PostingKinds.Void, voided.AdjustmentFor,
                         [(Key(voided.Usage, voided.AdjustmentFor, voided.FrozenRateCards), -voided.Usage.Quantity)]);
+                    break;
+                case UnpricedUsageCarried carried:
+                    foreach (var group in carried.Days.GroupBy(d => d.AdjustmentFor))
+                        Post(e, Month(carried.Tenant, carried.Month), PostingKinds.LateUsage, group.Key, group.Select(d => (new LineKey(d.Meter, d.Model, d.GpuType,
+                            _book.RateCards?.PriceOf(d.Meter, d.Model, d.GpuType, d.Day, d.FrozenRateCards)?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                            d.AdjustmentFor), d.Quantity)));
                     break;
                 case InvoiceFinalized finalized:
                 {
@@ -190,6 +197,7 @@ public sealed class LedgerProjection : IProjection
                 {
                     UsageBatchRecorded recorded => usage.Apply(recorded),
                     UsageVoidRecorded voided => usage.Apply(voided),
+                    UnpricedUsageCarried carried => usage.Apply(carried),
                     _ => usage,
                 };
             return usage;
