@@ -43,7 +43,9 @@ public static class BillingStore
         var receipts = new Table(new PostgresqlObjectName(schema, UsageReceipts, SchemaUtils.IdentifierUsage.General));
         // UsageKey of (tenant, id).
         receipts.AddColumn<Guid>("usage_key").AsPrimaryKey();
-        // Receipts are pruned by the day they were written (see ReceiptPruning), not by the usage's own timestamp.
+        // Receipts are pruned by the UTC day they were written (see ReceiptPruning), not by the usage's own timestamp. The
+        // recorder always writes it from its clock: the default follows the session's time zone and is kept only so that
+        // the migrated schema stays as it was.
         receipts.AddColumn("recorded_on", "date").NotNull().DefaultValueByExpression("current_date");
         // BRIN: receipts arrive in recorded_on order, so a block-range index finds old ones at almost no cost per insert.
         receipts.Indexes.Add(new IndexDefinition("ix_receipts_recorded_on") { Columns = ["recorded_on"], Method = IndexMethod.brin });

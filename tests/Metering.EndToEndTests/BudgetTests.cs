@@ -197,7 +197,7 @@ public sealed class BudgetTests(MeteringSystem system)
         await PutQuota("alice", new { meter = "cost_usd", period = "day", limit = "1.00", enforcement = "throttle" });
         using (var card = await Send(HttpMethod.Put, system.Billing, "/v1/rate-card", new
                {
-                   currency = "USD", effective_from = DateTime.UtcNow.ToString("yyyy-MM-dd"),
+                   currency = "USD", effective_from = DateTime.UtcNow.ToString("yyyy-MM-dd"), replace = true,
                    prices = new object[] { new { meter = "input_tokens", model, price = "0.60" }, new { meter = "gpu_seconds", gpu_type = "h100", price = "3.60" } },
                }))
             Assert.Equal(HttpStatusCode.OK, card.StatusCode);

@@ -134,7 +134,7 @@ public sealed class IdentifierTests(MeteringSystem system)
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Put, system.Budgets, $"/v1/tenants/{_tenant}/quota", MeteringSystem.AdminToken,
             new { limits = new[] { new { meter = "cost_usd", period = "day", limit = "1.00", enforcement = "throttle" } } })).Status);
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Put, system.Billing, "/v1/rate-card", MeteringSystem.AdminToken,
-            new { currency = "USD", effective_from = DateTime.UtcNow.ToString("yyyy-MM-dd"), prices = new[] { new { meter = "input_tokens", model, price = "1.00" } } })).Status);
+            new { currency = "USD", effective_from = DateTime.UtcNow.ToString("yyyy-MM-dd"), replace = true, prices = new[] { new { meter = "input_tokens", model, price = "1.00" } } })).Status);
         // 2,000,000 tokens of the model cost 2.00 > 1.00: refused once Budgets has the rate card.
         await WaitUntilAsync(async () => (await Send(HttpMethod.Post, system.Budgets, $"/v1/tenants/{_tenant}/authorize", MeteringSystem.EmitterToken,
             new { meter = "input_tokens", quantity = 2_000_000, model })).Status == HttpStatusCode.TooManyRequests, "the refusal of 2.00 against 1.00");

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
@@ -17,19 +18,29 @@ public sealed class InvoiceTests(MeteringSystem system)
     private static string Month => DateTime.UtcNow.ToString("yyyy-MM");
     private static string NextMonth => DateTime.UtcNow.AddMonths(1).ToString("yyyy-MM");
 
-    private async Task Use(string id, decimal quantity)
+    private Task Use(string id, decimal quantity) => Use(id, quantity, "m", DateTimeOffset.UtcNow.AddSeconds(-1));
+
+    private async Task Use(string id, decimal quantity, string model, DateTimeOffset timestamp)
     {
-        var usage = new UsageEvent(id, _tenant, Meters.OutputTokens, quantity, DateTimeOffset.UtcNow.AddSeconds(-1), "m");
+        var usage = new UsageEvent(id, _tenant, Meters.OutputTokens, quantity, timestamp, model);
         using var response = await system.Http.SendAsync(system.Request(HttpMethod.Post, system.Ingest, "/v1/usage", MeteringSystem.EmitterToken,
             new StringContent(JsonSerializer.Serialize(new { events = new[] { usage } }, MeteringJson.Options), Encoding.UTF8, "application/json")));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
 
-    private async Task<(HttpStatusCode Status, InvoiceView? Invoice)> Send(HttpMethod method, string path, string? token = MeteringSystem.AdminToken)
+    /// <summary>What a finalize of the current month with usage no test prices needs.</summary>
+    private static readonly object Anyway = new { force = true, allow_unpriced = true };
+
+    private async Task<(HttpStatusCode Status, InvoiceView? Invoice)> Send(HttpMethod method, string path, string? token = MeteringSystem.AdminToken,
+        object? body = null)
     {
-        using var response = await system.Http.SendAsync(system.Request(method, system.Billing, path, token));
+        using var response = await SendRaw(method, path, token, body);
         return (response.StatusCode, response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<InvoiceView>(MeteringJson.Options) : null);
     }
+
+    private Task<HttpResponseMessage> SendRaw(HttpMethod method, string path, string? token = MeteringSystem.AdminToken, object? body = null) =>
+        system.Http.SendAsync(system.Request(method, system.Billing, path, token,
+            body is null ? null : new StringContent(body as string ?? JsonSerializer.Serialize(body, MeteringJson.Options), Encoding.UTF8, "application/json")));
 
     private async Task<InvoiceView> WaitForInvoice(string month, Func<InvoiceView, bool> done)
     {
@@ -48,28 +59,110 @@ public sealed class InvoiceTests(MeteringSystem system)
     [Fact]
     public async Task A_finalized_invoice_is_frozen_and_late_usage_becomes_an_adjustment_on_the_next_open_invoice()
     {
-        await Use("before", 1000);
+        // Priced, so that the month needs only force (unpriced usage would be carried to the next month too).
+        var model = $"priced-{Guid.NewGuid():N}"[..24];
+        await AddPrice(DateTime.UtcNow.ToString("yyyy-MM-dd"), model, "2.40");
+        var now = DateTimeOffset.UtcNow.AddSeconds(-1);
+        await Use("before", 1000, model, now);
         await WaitForInvoice(Month, i => i.Lines.Sum(l => l.Quantity) == 1000);
 
-        var (status, finalized) = await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize");
+        var (status, finalized) = await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: new { force = true });
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(InvoiceStatuses.Finalized, finalized!.Status);
-        Assert.Equal(HttpStatusCode.Conflict, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize")).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}-none/{Month}/finalize")).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", MeteringSystem.EmitterToken)).Status);
-        Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/2026-13/finalize")).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: Anyway)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}-none/{Month}/finalize", body: Anyway)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", MeteringSystem.EmitterToken, Anyway)).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/2026-13/finalize", body: Anyway)).Status);
 
         // Late usage for the finalized month, sent twice: counted once, on next month's invoice.
-        await Use("late", 250);
-        await Use("late", 250);
+        await Use("late", 250, model, now);
+        await Use("late", 250, model, now);
         var next = await WaitForInvoice(NextMonth, i => i.Lines.Any(l => l.AdjustmentFor == Month));
         var adjustment = Assert.Single(next.Lines);
-        Assert.Equal((Meters.OutputTokens, "m", 250m, Month), (adjustment.Meter, adjustment.Model, adjustment.Quantity, adjustment.AdjustmentFor));
+        Assert.Equal((Meters.OutputTokens, model, 250m, Month), (adjustment.Meter, adjustment.Model, adjustment.Quantity, adjustment.AdjustmentFor));
         Assert.Equal(InvoiceStatuses.Draft, next.Status);
 
         var frozen = (await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{Month}")).Invoice!;
         Assert.Equal(InvoiceStatuses.Finalized, frozen.Status);
         Assert.Equal(JsonSerializer.Serialize(finalized, MeteringJson.Options), JsonSerializer.Serialize(frozen, MeteringJson.Options));
+    }
+
+    private async Task<JsonElement> Problem(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+    }
+
+    [Fact]
+    public async Task Finalize_refuses_a_month_that_has_not_ended_or_holds_unpriced_usage_unless_told_and_reads_its_flags_strictly()
+    {
+        // A model no rate-card version prices, on the last day of last month (ended) and now (not ended).
+        var model = $"unpriced-{Guid.NewGuid():N}"[..24];
+        var monthStart = new DateTimeOffset(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        var lastMonth = monthStart.AddMonths(-1).ToString("yyyy-MM");
+        await Use("ended", 3_000_000, model, monthStart.AddHours(-1));
+        await Use("current", 400, model, DateTimeOffset.UtcNow.AddSeconds(-1));
+        await WaitForInvoice(lastMonth, i => i.Lines.Sum(l => l.Quantity) == 3_000_000);
+        await WaitForInvoice(Month, i => i.Lines.Sum(l => l.Quantity) == 400);
+
+        // The current month: not ended, with or without a body, whatever else is allowed.
+        foreach (var body in new object?[] { null, new { }, new { allow_unpriced = true }, new { force = false, allow_unpriced = true } })
+        {
+            using var response = await SendRaw(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: body);
+            Assert.Contains("not ended", (await Problem(response, HttpStatusCode.Conflict)).GetProperty("detail").GetString());
+        }
+        // Flags are booleans; a body that is not JSON is refused as such.
+        foreach (var (body, field) in new[] { ("""{"force":"true"}""", "force"), ("""{"allow_unpriced":1}""", "allow_unpriced"), ("{", "$"), ("[]", "$") })
+        {
+            using var response = await SendRaw(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: body);
+            Assert.True((await Problem(response, HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty(field, out _), body);
+        }
+        // Forced, the month is refused for its unpriced usage, named line by line; an ended month needs no force.
+        foreach (var (month, flags, quantity) in new[] { (Month, (object)new { force = true }, 400m), (lastMonth, null, 3_000_000m) })
+        {
+            using var response = await SendRaw(HttpMethod.Post, $"/v1/invoices/{_tenant}/{month}/finalize", body: flags);
+            var unpriced = Assert.Single((await Problem(response, HttpStatusCode.Conflict)).GetProperty("unpriced").EnumerateArray());
+            Assert.Equal((Meters.OutputTokens, model, quantity),
+                (unpriced.GetProperty("meter").GetString(), unpriced.GetProperty("model").GetString(), unpriced.GetProperty("quantity").GetDecimal()));
+        }
+        Assert.Equal(InvoiceStatuses.Draft, (await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{Month}")).Invoice!.Status);
+        Assert.Equal(InvoiceStatuses.Draft, (await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{lastMonth}")).Invoice!.Status);
+
+        var (status, frozen) = await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{lastMonth}/finalize", body: new { allow_unpriced = true });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal((InvoiceStatuses.Finalized, "0.00"), (frozen!.Status, frozen.Total));
+
+        // Frozen unbilled, the usage is carried to the next open month, where a version that prices its day bills it, once.
+        var carried = Assert.Single((await WaitForInvoice(Month, i => i.Lines.Any(l => l.AdjustmentFor == lastMonth))).Lines, l => l.AdjustmentFor == lastMonth);
+        Assert.Equal((model, 3_000_000m, (string?)null), (carried.Model, carried.Quantity, carried.UnitPrice));
+        var lastDay = monthStart.AddDays(-1).ToString("yyyy-MM-dd");
+        for (var version = 0; version < 2; version++)
+            await AddPrice(lastDay, model, "2.00");
+        var billed = Assert.Single((await WaitForInvoice(Month, i => i.Lines.Any(l => l.AdjustmentFor == lastMonth && l.UnitPrice is not null))).Lines,
+            l => l.AdjustmentFor == lastMonth);
+        Assert.Equal((3_000_000m, "2.00", "6.00"), (billed.Quantity, billed.UnitPrice, billed.Amount));
+        Assert.Equal(frozen.Total, (await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{lastMonth}")).Invoice!.Total);
+
+        // This month freezes it billed: it is not carried on again to the next month (whatever of this month's own is).
+        var (thisStatus, thisMonth) = await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: Anyway);
+        Assert.Equal(HttpStatusCode.OK, thisStatus);
+        Assert.Single(thisMonth!.Lines, l => l.AdjustmentFor == lastMonth && l.Amount == "6.00");
+        var (nextStatus, next) = await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{NextMonth}");
+        Assert.True(nextStatus == HttpStatusCode.NotFound || next!.Lines.All(l => l.AdjustmentFor == Month), $"{nextStatus}");
+    }
+
+    /// <summary>Adds a version on <paramref name="day"/> with the prices in effect that day and one more, so no other test's price changes.</summary>
+    private async Task AddPrice(string day, string model, string price)
+    {
+        using var current = await SendRaw(HttpMethod.Get, $"/v1/rate-card?on={day}");
+        var prices = current.StatusCode == HttpStatusCode.OK
+            ? JsonNode.Parse(await current.Content.ReadAsStringAsync())!["prices"]!.AsArray().Where(p => (string?)p!["model"] != model).Select(p => p!.DeepClone()).ToList()
+            : [];
+        prices.Add(new JsonObject { ["meter"] = Meters.OutputTokens, ["model"] = model, ["price"] = price });
+        var body = new JsonObject { ["currency"] = "USD", ["effective_from"] = day, ["prices"] = new JsonArray([.. prices]) };
+        using var response = await SendRaw(HttpMethod.Put, "/v1/rate-card", body: body.ToJsonString());
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
     private async Task<HttpStatusCode> Void(string id, object body, string? token = MeteringSystem.AdminToken)

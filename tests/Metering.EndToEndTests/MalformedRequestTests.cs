@@ -83,7 +83,7 @@ public sealed class MalformedRequestTests(CorpusMeteringSystem system)
             new(system.Billing, HttpMethod.Get, "/v1/chargeback/{period}?format=csv", admin),
             new(system.Billing, HttpMethod.Get, "/v1/reconciliation/{period}", admin),
             // Last: they change what the corpus compares.
-            new(system.Billing, HttpMethod.Post, "/v1/invoices/{tenant}/{period}/finalize", admin),
+            new(system.Billing, HttpMethod.Post, "/v1/invoices/{tenant}/{period}/finalize", admin, Json("""{"force":true,"allow_unpriced":true}"""), 16 * 1024),
             new(system.Billing, HttpMethod.Post, "/v1/usage/{tenant}/{id}/void", admin, Json("""{"reason":"corpus test"}"""), 16 * 1024),
         ];
     }
@@ -441,7 +441,8 @@ public sealed class MalformedRequestTests(CorpusMeteringSystem system)
     /// <summary>Each valid request that creates something, so that the comparison has something to compare.</summary>
     private async Task CreateStateAsync(List<Endpoint> endpoints)
     {
-        foreach (var endpoint in endpoints.Where(e => e.Body is not null).SkipLast(1))
+        // Not the last two (finalize and void): they change what the corpus compares.
+        foreach (var endpoint in endpoints.SkipLast(2).Where(e => e.Body is not null))
         {
             var (status, _, body) = await SendAsync(new Case("valid", endpoint, PathOf(endpoint), Utf8(endpoint.Body!.ToJsonString()), "application/json", 200, null));
             Assert.True((int)status is 200 or 202, $"the valid request of {endpoint} was answered {(int)status}: {body}");

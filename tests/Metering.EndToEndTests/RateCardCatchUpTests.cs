@@ -56,7 +56,7 @@ public sealed class RateCardCatchUpTests(DisruptedMeteringSystem system)
     {
         var today = DateTime.UtcNow.ToString("yyyy-MM-dd");
         Assert.Equal(HttpStatusCode.OK, await Send(HttpMethod.Put, system.Billing, "/v1/rate-card", MeteringSystem.AdminToken,
-            new { currency = "USD", effective_from = today, prices = new[] { new { meter = Meters.InputTokens, model = _model, price = "2.00" } } }));
+            new { currency = "USD", effective_from = today, replace = true, prices = new[] { new { meter = Meters.InputTokens, model = _model, price = "2.00" } } }));
         // The running Budgets receives the new version through Kafka a moment later: probe with a tenant of its own until it prices.
         var probe = $"e2e-probe-{Guid.NewGuid():N}"[..40];
         var deadline = DateTime.UtcNow + Patience;

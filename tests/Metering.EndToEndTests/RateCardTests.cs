@@ -18,7 +18,7 @@ public sealed class RateCardTests(MeteringSystem system)
     {
         var model = $"rc-{Guid.NewGuid():N}"[..16];
         using var added = await Put($$"""
-            {"currency":"USD","effective_from":"2026-11-01","prices":[{"meter":"output_tokens","model":"{{model}}","price":"2.40"},
+            {"currency":"USD","effective_from":"2026-11-01","replace":true,"prices":[{"meter":"output_tokens","model":"{{model}}","price":"2.40"},
              {"meter":"gpu_seconds","gpu_type":"b200","price":"7.20"}]}
             """);
         Assert.Equal(HttpStatusCode.OK, added.StatusCode);
@@ -42,5 +42,72 @@ public sealed class RateCardTests(MeteringSystem system)
             .Deserialize<List<RateCardVersionView>>(MeteringJson.Options)!;
         Assert.Contains(versions, v => v.Version == version.Version && v.Prices.Count == 2);
         Assert.DoesNotContain(versions, v => v.Currency != "USD");
+    }
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> Get(string query, string token = MeteringSystem.AdminToken)
+    {
+        using var response = await system.Http.SendAsync(system.Request(HttpMethod.Get, system.Billing, "/v1/rate-card" + query, token));
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    [Fact]
+    public async Task A_version_replaces_the_whole_price_list_dropping_prices_only_when_told_and_prices_are_readable_as_of_a_day()
+    {
+        // Years of their own, far ahead, so that no other test's version is in effect between them.
+        var year = 2200 + Random.Shared.Next(0, 7000);
+        var model = $"rc-{Guid.NewGuid():N}"[..16];
+        string Version(int month, bool? replace, params string[] prices) =>
+            $$"""{"currency":"USD","effective_from":"{{year}}-{{month:00}}-01",{{(replace is { } r ? $"\"replace\":{(r ? "true" : "false")}," : "")}}"prices":[{{string.Join(",", prices)}}]}""";
+        var tokens = $$"""{"meter":"input_tokens","model":"{{model}}","price":"1.00"}""";
+        var gpu = """{"meter":"gpu_seconds","gpu_type":"b300","price":"2.00"}""";
+
+        using (var first = await Put(Version(1, null, tokens, gpu))) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var (_, januaryBefore) = await Get($"?on={year}-01-15");
+
+        // February drops the GPU price: refused, naming it, unless replace is true.
+        foreach (var replace in new bool?[] { null, false })
+        {
+            using var dropped = await Put(Version(2, replace, tokens.Replace("1.00", "1.10")));
+            Assert.Equal(HttpStatusCode.BadRequest, dropped.StatusCode);
+            Assert.Equal("application/problem+json", dropped.Content.Headers.ContentType?.MediaType);
+            var problem = JsonDocument.Parse(await dropped.Content.ReadAsStringAsync()).RootElement;
+            Assert.Contains("gpu_seconds b300", problem.GetProperty("errors").GetProperty("prices")[0].GetString());
+            var unpriced = Assert.Single(problem.GetProperty("unpriced").EnumerateArray());
+            Assert.Equal(("gpu_seconds", "b300"), (unpriced.GetProperty("meter").GetString(), unpriced.GetProperty("gpu_type").GetString()));
+        }
+        using (var badFlag = await Put(Version(2, null, tokens).Replace("\"prices\"", "\"replace\":\"yes\",\"prices\"")))
+            Assert.Contains("replace", JsonDocument.Parse(await badFlag.Content.ReadAsStringAsync()).RootElement.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+        // Nothing was added: February is still January's list.
+        var (_, february) = await Get($"?on={year}-02-15");
+        Assert.Equal(januaryBefore.GetProperty("version").GetInt32(), february.GetProperty("version").GetInt32());
+
+        // A version that keeps every price (and adds one) needs no flag; one that drops them does.
+        using (var kept = await Put(Version(3, null, tokens, gpu, """{"meter":"output_tokens","model":"other","price":"3.00"}""")))
+            Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
+        using (var replaced = await Put(Version(2, true, tokens.Replace("1.00", "1.10")))) Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+
+        // As of a day, for admins and viewers alike: the whole list of the version in effect.
+        foreach (var token in new[] { MeteringSystem.AdminToken, MeteringSystem.ViewerTokens["e2e-nlp"] })
+        {
+            var (status, body) = await Get($"?on={year}-02-28", token);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal(("USD", $"{year}-02-01"), (body.GetProperty("currency").GetString(), body.GetProperty("effective_from").GetString()));
+            var price = Assert.Single(body.GetProperty("prices").EnumerateArray());
+            Assert.Equal((model, "1.10"), (price.GetProperty("model").GetString(), price.GetProperty("price").GetString()));
+        }
+        var (_, january) = await Get($"?on={year}-01-31");
+        Assert.Equal(2, january.GetProperty("prices").GetArrayLength());
+        var (_, march) = await Get($"?on={year}-03-01");
+        Assert.Equal(3, march.GetProperty("prices").GetArrayLength());
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Get("?on=2000-01-01")).Status);
+        foreach (var bad in new[] { "?on=2026-13-01", "?on=x", "?on=", "?on=2026-01-01%00", "?on=2026-01-01&on=2026-01-02" })
+        {
+            var (status, body) = await Get(bad);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.True(body.GetProperty("errors").TryGetProperty("on", out _), bad);
+        }
+        Assert.Equal(HttpStatusCode.Forbidden, (await Get($"?on={year}-01-15", MeteringSystem.EmitterToken)).Status);
     }
 }

@@ -107,6 +107,22 @@ public sealed class BillingRecordingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Receipts_are_dated_by_the_utc_day_whatever_the_session_time_zone()
+    {
+        await using var farAway = Npgsql.NpgsqlDataSource.Create(TestInfrastructure.PostgresFarFromUtc);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        Assert.NotEqual(today, await TestInfrastructure.SessionDateAsync(farAway));
+
+        Assert.Equal(1, await new UsageRecorder(_store, new BillingDatabase(farAway), TimeProvider.System)
+            .RecordAsync([Usage("far", Meters.InputTokens, 5, model: "m")], CancellationToken.None));
+
+        await using var command = _database.DataSource.CreateCommand(
+            $"select recorded_on from {_store.Options.DatabaseSchemaName}.{BillingStore.UsageReceipts} where usage_key = @key");
+        command.Parameters.AddWithValue("key", UsageKey.Of(_tenant, "far"));
+        Assert.Equal(today, (DateOnly)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public async Task Receipts_are_pruned_only_after_the_retention_so_a_recent_redelivery_still_counts_once()
     {
         var recorder = new UsageRecorder(_store, _database);

@@ -34,6 +34,23 @@ public sealed class BudgetStoreTests : IAsyncLifetime
         Assert.Single(await Store.ApplyBatchAsync([(_tenant, increments)], CancellationToken.None));
 
     [Fact]
+    public async Task Usage_seen_is_dated_by_the_utc_day_whatever_the_session_time_zone()
+    {
+        // A database of its own: the schema as a fresh migration, in that time zone, creates it.
+        await using var database = await TestInfrastructure.CreateDatabaseAsync("budgets_utc");
+        await using var farAway = NpgsqlDataSource.Create(TestInfrastructure.FarFromUtc(database.ConnectionString));
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        Assert.NotEqual(today, await TestInfrastructure.SessionDateAsync(farAway));
+        await new BudgetStore(farAway).MigrateAsync(CancellationToken.None);
+
+        Assert.Single((await new BudgetStore(farAway).ApplyBatchAsync([(_tenant, [Increment("far", 1)])], CancellationToken.None)).Single().Applied);
+
+        await using var command = farAway.CreateCommand($"select recorded_on from {BudgetStore.Schema}.usage_seen where tenant = @tenant and id = 'far'");
+        command.Parameters.AddWithValue("tenant", _tenant);
+        Assert.Equal(today, (DateOnly)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public async Task Applying_the_same_batch_twice_counts_it_once()
     {
         var batch = new[] { Increment("a", 100), Increment("b", 23), Increment("c", 0.5m, Meters.GpuSeconds) };

@@ -140,4 +140,57 @@ public sealed class InvoicePricingTests : IAsyncLifetime
 
         Assert.Equal(before, await Invoices());
     }
+
+    [Fact]
+    public async Task Voids_and_late_usage_of_a_finalized_month_keep_its_frozen_prices_and_only_what_it_left_unpriced_takes_a_later_version()
+    {
+        await using (var session = _store.LightweightSession())
+        {
+            session.Events.Append(RateCardHistory.StreamKey, Early, MidMonth);
+            await session.SaveChangesAsync();
+        }
+        var recorder = new UsageRecorder(_store, _database);
+        DateTimeOffset October(int day) => new(2026, 10, day, 12, 0, 0, TimeSpan.Zero);
+        await recorder.RecordAsync([
+            new UsageEvent("early", _tenant, Meters.InputTokens, 1_000_000, October(5), "llama-4-70b"),
+            new UsageEvent("mid", _tenant, Meters.InputTokens, 2_000_000, October(20), "llama-4-70b"),
+        ], CancellationToken.None);
+
+        // Finalized as the endpoint does: priced with the two versions there are.
+        await using (var session = _store.LightweightSession())
+        {
+            var usage = (await session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, "2026-10")))!;
+            var (lines, total) = InvoicePricing.Price(usage, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
+            Assert.Equal(["0.55", "0.60"], lines.Select(l => l.UnitPrice).Order());
+            session.Events.Append(BillingPeriod.UsageStream(_tenant, "2026-10"), new InvoiceFinalized(_tenant, "2026-10", lines,
+                total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), DateTimeOffset.UnixEpoch, "test", RateCardVersions: 2));
+            // Then versions for both halves of October with other prices, the second also pricing Qwen, which October left unpriced after the 15th.
+            session.Events.Append(RateCardHistory.StreamKey,
+                new RateCardVersionAdded(3, "USD", new DateOnly(2026, 10, 1), [new(Meters.InputTokens, "llama-4-70b", null, 9.00m)], DateTimeOffset.UnixEpoch, "test"),
+                new RateCardVersionAdded(4, "USD", new DateOnly(2026, 10, 16),
+                    [new(Meters.InputTokens, "llama-4-70b", null, 9.00m), new(Meters.InputTokens, "qwen-3-32b", null, 0.30m)], DateTimeOffset.UnixEpoch, "test"));
+            await session.SaveChangesAsync();
+        }
+
+        await using (var session = _store.LightweightSession())
+        {
+            var (outcome, _) = await Metering.Billing.Corrections.VoidUsageHandler.Handle(
+                new Metering.Billing.Corrections.VoidUsage(_tenant, "early", "test", "test"), session, TimeProvider.System, CancellationToken.None);
+            Assert.IsType<Metering.Billing.Corrections.VoidOutcome.Voided>(outcome);
+            await session.SaveChangesAsync();
+        }
+        await recorder.RecordAsync([
+            new UsageEvent("late", _tenant, Meters.InputTokens, 1_000_000, October(25), "llama-4-70b"),
+            new UsageEvent("late-qwen", _tenant, Meters.InputTokens, 1_000_000, October(25), "qwen-3-32b"),
+        ], CancellationToken.None);
+
+        await using var query = _store.QuerySession();
+        var november = (await query.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, "2026-11")))!;
+        var (adjustments, _) = InvoicePricing.Price(november, await query.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
+        Assert.All(adjustments, l => Assert.Equal("2026-10", l.AdjustmentFor));
+        // The void refunds the 0.60 it was charged, the late usage pays October's 0.55 for its day; Qwen, unpriced then, takes 0.30.
+        Assert.Equal(
+            [("llama-4-70b", -1_000_000m, "0.60", "-0.60"), ("llama-4-70b", 1_000_000m, "0.55", "0.55"), ("qwen-3-32b", 1_000_000m, "0.30", "0.30")],
+            adjustments.Select(l => (l.Model!, l.Quantity, l.UnitPrice!, l.Amount!)).OrderBy(l => l.Item1).ThenBy(l => l.Quantity));
+    }
 }

@@ -6,6 +6,24 @@ public static class TestInfrastructure
     public static string Postgres => Required("METERING_POSTGRES");
     public static string KafkaBootstrapServers => Required("KAFKA_BOOTSTRAP_SERVERS");
 
+    /// <summary>
+    /// The test server with a session time zone whose date differs from UTC's at this moment (12 hours behind before noon
+    /// UTC, 14 ahead after), so that anything dated by the session instead of UTC shows.
+    /// </summary>
+    public static string PostgresFarFromUtc => FarFromUtc(Postgres);
+
+    public static string FarFromUtc(string connectionString) => new Npgsql.NpgsqlConnectionStringBuilder(connectionString)
+    {
+        Timezone = DateTime.UtcNow.Hour < 12 ? "Etc/GMT+12" : "Pacific/Kiritimati",
+    }.ConnectionString;
+
+    /// <summary>The session's own date, to check that it is not UTC's.</summary>
+    public static async Task<DateOnly> SessionDateAsync(Npgsql.NpgsqlDataSource dataSource)
+    {
+        await using var command = dataSource.CreateCommand("select current_date");
+        return (DateOnly)(await command.ExecuteScalarAsync())!;
+    }
+
     public static string UniqueTenant(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(63, prefix.Length + 33)];
 
     /// <summary>Creates an empty database of its own on the test server; dispose the result to drop it.</summary>

@@ -71,4 +71,37 @@ public class UsageEventJsonTests
         Assert.Null(UsageEventJson.Read(Encoding.UTF8.GetBytes("garbage{"), Now, errors));
         Assert.Equal("$", Assert.Single(errors).Field);
     }
+
+    private static string At(string timestamp) =>
+        $$"""{"id":"a","tenant":"acme","meter":"input_tokens","quantity":1,"timestamp":"{{timestamp}}","model":"m"}""";
+
+    [Theory]
+    [InlineData("2026-11-23T10:00:00.1Z", 1_000_000L)]
+    [InlineData("2026-11-23T10:00:00.1234567Z", 1_234_567L)]
+    [InlineData("2026-11-23T10:00:00.12345678Z", 1_234_567L)]
+    [InlineData("2026-11-23T10:00:00.123456789Z", 1_234_567L)]
+    [InlineData("2026-11-23T10:00:00.999999999Z", 9_999_999L)]
+    [InlineData("2026-11-23T11:00:00.000000099+01:00", 0L)]
+    public void Nanosecond_timestamps_are_accepted_and_truncated_to_ticks(string timestamp, long ticksPastTen)
+    {
+        var (e, errors) = Read(At(timestamp));
+        Assert.Empty(errors);
+        Assert.Equal(Now.AddTicks(ticksPastTen), e!.Timestamp);
+    }
+
+    [Fact]
+    public void The_age_and_skew_rules_judge_the_stored_instant_never_rounded_up()
+    {
+        // 5 minutes and 99 ns ahead is stored as exactly 5 minutes ahead (the limit): rounding up would refuse it.
+        Assert.Empty(Read(At("2026-11-23T10:05:00.000000099Z")).Errors);
+        Assert.Equal("events[3].timestamp", Assert.Single(Read(At("2026-11-23T10:05:00.000000100Z")).Errors).Field);
+        Assert.Empty(Read(At("2026-09-22T10:00:00.000000001Z")).Errors);
+        Assert.Equal("events[3].timestamp", Assert.Single(Read(At("2026-09-22T09:59:59.999999999Z")).Errors).Field);
+    }
+
+    [Theory]
+    [InlineData("2026-11-23T10:00:00.1234567891Z")]
+    [InlineData("2026-11-23T10:00:00.Z")]
+    public void More_than_nine_fractional_digits_or_none_after_the_point_are_refused(string timestamp) =>
+        Assert.Equal("events[3].timestamp", Assert.Single(Read(At(timestamp)).Errors).Field);
 }

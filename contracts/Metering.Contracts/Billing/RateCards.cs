@@ -12,6 +12,9 @@ public sealed record RateCardPriceView(string Meter, string? Model, string? GpuT
 /// </summary>
 public sealed record RateCardVersionView(int Version, string Currency, DateOnly EffectiveFrom, IReadOnlyList<RateCardPriceView> Prices, DateTimeOffset AddedAt);
 
+/// <summary>Response of <c>GET /v1/rate-card?on=YYYY-MM-DD</c>: the whole price list in effect that day and the version it is.</summary>
+public sealed record RateCardOnView(string Currency, DateOnly EffectiveFrom, int Version, IReadOnlyList<RateCardPriceView> Prices);
+
 public static class PriceUnits
 {
     public const decimal TokenUnit = 1_000_000m;

@@ -10,8 +10,24 @@ namespace Metering.Contracts.Usage;
 /// </summary>
 public static partial class UsageEventJson
 {
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,7})?([Zz]|[+-]\d{2}:\d{2})\z")]
+    /// <summary>Up to 9 fractional digits: clocks that count nanoseconds write them all.</summary>
+    [GeneratedRegex(@"^(?<seconds>\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(?:\.(?<fraction>\d{1,9}))?(?<offset>[Zz]|[+-]\d{2}:\d{2})\z")]
     private static partial Regex Rfc3339();
+
+    /// <summary>
+    /// An RFC 3339 date-time as the instant .NET can hold: digits past the 7th (100 ns ticks) are dropped, never rounded,
+    /// so the instant is never later than the one written (and the age and future-skew rules judge what is stored).
+    /// </summary>
+    public static bool TryParseTimestamp(string text, out DateTimeOffset timestamp)
+    {
+        timestamp = default;
+        var match = Rfc3339().Match(text);
+        if (!match.Success) return false;
+        var fraction = match.Groups["fraction"];
+        var ticks = fraction.Success ? "." + fraction.Value[..Math.Min(fraction.Value.Length, 7)] : "";
+        return DateTimeOffset.TryParse(match.Groups["seconds"].Value + ticks + match.Groups["offset"].Value, CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal, out timestamp);
+    }
 
     /// <summary>Reads one event; returns null and appends to <paramref name="errors"/> when it breaks any rule.</summary>
     public static UsageEvent? Read(JsonElement element, DateTimeOffset now, string prefix, ICollection<FieldError> errors)
@@ -44,8 +60,7 @@ public static partial class UsageEventJson
 
         DateTimeOffset timestamp = default;
         var ts = RequiredString(element, "timestamp", prefix, errors);
-        if (ts is not null && (!Rfc3339().IsMatch(ts) ||
-            !DateTimeOffset.TryParse(ts, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out timestamp)))
+        if (ts is not null && !TryParseTimestamp(ts, out timestamp))
         {
             errors.Add(new(F(prefix, "timestamp"), "must be an RFC 3339 date-time such as 2026-11-23T10:00:00Z"));
             ts = null;

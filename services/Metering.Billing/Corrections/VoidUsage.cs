@@ -94,7 +94,9 @@ public abstract record VoidOutcome
 }
 
 /// <summary>The compensating event: the voided usage, on the stream whose invoice it corrects.</summary>
-public sealed record UsageVoidRecorded(string Tenant, string Month, RecordedUsage Usage, string? AdjustmentFor, string Reason, DateTimeOffset At, string By);
+/// <param name="FrozenRateCards">Of a correction: the rate-card versions that priced the usage where it was charged.</param>
+public sealed record UsageVoidRecorded(string Tenant, string Month, RecordedUsage Usage, string? AdjustmentFor, string Reason, DateTimeOffset At, string By,
+    int? FrozenRateCards = null);
 
 /// <summary>Marks a usage as voided; its id is the usage key, so a second void of the same usage cannot be stored.</summary>
 public sealed record VoidReceipt(string Id);
@@ -119,17 +121,24 @@ public static class VoidUsageHandler
         var month = batch.Month;
         var stream = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(command.Tenant, month), ct);
         var adjustmentFor = batch.AdjustmentFor;
-        while (stream.Aggregate?.Finalized is not null)
+        // Refund what was charged: a late usage was priced as its month was frozen, usage of its own month as that froze.
+        var frozenRateCards = batch.FrozenRateCards;
+        while (stream.Aggregate?.Finalized is { } finalized)
         {
             // The month the usage belongs to, however many finalized months the correction passes.
-            adjustmentFor ??= month;
+            if (adjustmentFor is null)
+            {
+                adjustmentFor = month;
+                frozenRateCards = finalized.RateCardVersions;
+            }
             month = BillingPeriod.Next(month);
             stream = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(command.Tenant, month), ct);
         }
 
         var at = clock.GetUtcNow();
         session.Insert(new VoidReceipt(receiptId));
-        stream.AppendOne(new UsageVoidRecorded(command.Tenant, month, usage, adjustmentFor, command.Reason, at, command.By));
+        stream.AppendOne(new UsageVoidRecorded(command.Tenant, month, usage, adjustmentFor, command.Reason, at, command.By,
+            adjustmentFor is null ? null : frozenRateCards));
         var view = new VoidView(command.Tenant, command.UsageId, usage.Meter, usage.Quantity, batch.AdjustmentFor ?? batch.Month,
             month == batch.Month ? null : month, command.Reason, at);
         var voided = new UsageVoided(command.Tenant, command.UsageId, usage.Meter, usage.Quantity, DateOnly.FromDateTime(usage.Timestamp.UtcDateTime),

@@ -9,7 +9,8 @@ namespace Metering.Billing.Invoicing;
 /// PRODUCT §4's pricing rule: each day's usage is priced with the rate-card version in effect that day; a line is one
 /// (meter, model or GPU type, unit price); amount = round_half_even(quantity × price ÷ unit size, 2); the total is the
 /// sum of the line amounts. Usage with no price in effect is kept as an unpriced line (no unit price, no amount).
-/// Late usage of a finalized month is priced the same way, on lines of its own marked <c>adjustment_for</c>.
+/// Late usage and voids of a finalized month are on lines of their own marked <c>adjustment_for</c>, priced as that
+/// month's frozen invoice priced its days (<see cref="RateCardHistory.PriceOf"/>).
 /// </summary>
 public static class InvoicePricing
 {
@@ -33,6 +34,10 @@ public static class InvoicePricing
         return (lines.Select(l => l.Line).ToList(), lines.Sum(l => l.Amount));
     }
 
+    /// <summary>The days of the month's usage that no rate-card version prices (what a finalize with allow_unpriced carries on).</summary>
+    public static IReadOnlyList<DailyUsage> UnpricedDays(MonthlyUsage usage, RateCardHistory? rateCards) =>
+        usage.Days.Where(d => d.Quantity != 0 && PriceOn(rateCards, d) is null).ToList();
+
     private static decimal? PriceOn(RateCardHistory? rateCards, DailyUsage usage) =>
-        rateCards?.InEffectOn(usage.Day)?.PriceOf(usage.Meter, usage.Model, usage.GpuType);
+        rateCards?.PriceOf(usage.Meter, usage.Model, usage.GpuType, usage.Day, usage.FrozenRateCards);
 }

@@ -20,7 +20,20 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
 
     /// <summary>A voided usage counts negatively where its compensation landed (a correction when that is a later month).</summary>
     public MonthlyUsage Apply(Corrections.UsageVoidRecorded voided) => Apply(new UsageBatchRecorded(voided.Tenant, voided.Month,
-        [voided.Usage with { Quantity = -voided.Usage.Quantity }], voided.AdjustmentFor));
+        [voided.Usage with { Quantity = -voided.Usage.Quantity }], voided.AdjustmentFor, voided.FrozenRateCards));
+
+    /// <summary>Usage a finalized month left unpriced, carried here as adjustments: priced once a version prices its day.</summary>
+    public MonthlyUsage Apply(UnpricedUsageCarried carried)
+    {
+        var days = Days.ToList();
+        foreach (var c in carried.Days)
+        {
+            var d = days.FindIndex(x => x with { Quantity = 0 } == c with { Quantity = 0 });
+            if (d < 0) days.Add(c);
+            else days[d] = days[d] with { Quantity = days[d].Quantity + c.Quantity };
+        }
+        return this with { Days = days };
+    }
 
     public MonthlyUsage Apply(UsageBatchRecorded recorded)
     {
@@ -37,8 +50,9 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
             }
 
             var day = DateOnly.FromDateTime(e.Timestamp.UtcDateTime);
-            var d = days.FindIndex(x => x.Day == day && x.Meter == e.Meter && x.Model == model && x.GpuType == gpuType && x.AdjustmentFor == recorded.AdjustmentFor);
-            if (d < 0) days.Add(new DailyUsage(e.Meter, model, gpuType, day, e.Quantity, recorded.AdjustmentFor));
+            var d = days.FindIndex(x => x.Day == day && x.Meter == e.Meter && x.Model == model && x.GpuType == gpuType && x.AdjustmentFor == recorded.AdjustmentFor
+                && x.FrozenRateCards == recorded.FrozenRateCards);
+            if (d < 0) days.Add(new DailyUsage(e.Meter, model, gpuType, day, e.Quantity, recorded.AdjustmentFor, recorded.FrozenRateCards));
             else days[d] = days[d] with { Quantity = days[d].Quantity + e.Quantity };
         }
         return this with { Lines = lines, Days = days };
@@ -47,11 +61,23 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
 
 public sealed record MonthlyUsageLine(string Meter, string? Model, string? GpuType, decimal Quantity);
 
-public sealed record DailyUsage(string Meter, string? Model, string? GpuType, DateOnly Day, decimal Quantity, string? AdjustmentFor = null);
+/// <param name="FrozenRateCards">Of an adjustment: the rate-card versions the adjusted month's invoice was frozen with.</param>
+public sealed record DailyUsage(string Meter, string? Model, string? GpuType, DateOnly Day, decimal Quantity, string? AdjustmentFor = null,
+    int? FrozenRateCards = null);
 
-/// <summary>The invoice of a month, frozen: its lines and total as they were when an admin finalized it.</summary>
+/// <summary>
+/// The invoice of a month, frozen: its lines and total as they were when an admin finalized it, priced with the first
+/// <see cref="RateCardVersions"/> versions of the rate card (null on invoices frozen before it was recorded).
+/// </summary>
 public sealed record InvoiceFinalized(string Tenant, string Month, IReadOnlyList<Metering.Contracts.Billing.InvoiceLineView> Lines, string Total,
-    DateTimeOffset At, string By);
+    DateTimeOffset At, string By, int? RateCardVersions = null);
+
+/// <summary>
+/// Appended by a finalize with <c>allow_unpriced</c> to the next open month of the tenant: the frozen month's days that no
+/// version priced, each with its <see cref="DailyUsage.AdjustmentFor"/> (the month it belongs to) and the rate-card versions
+/// it was frozen with. The frozen invoice keeps them unbilled; this month bills them once a version prices their day.
+/// </summary>
+public sealed record UnpricedUsageCarried(string Tenant, string Month, string From, IReadOnlyList<DailyUsage> Days);
 
 /// <summary>Inline: the quantities are updated in the same transaction that records the usage.</summary>
 public sealed class MonthlyUsageProjection : SingleStreamProjection<MonthlyUsage, string>
@@ -62,6 +88,11 @@ public sealed class MonthlyUsageProjection : SingleStreamProjection<MonthlyUsage
     public static MonthlyUsage Apply(UsageBatchRecorded e, MonthlyUsage current) => current.Apply(e);
 
     public static MonthlyUsage Apply(InvoiceFinalized e, MonthlyUsage current) => current.Apply(e);
+
+    public static MonthlyUsage Create(UnpricedUsageCarried e) =>
+        new MonthlyUsage(BillingPeriod.UsageStream(e.Tenant, e.Month), e.Tenant, e.Month, []).Apply(e);
+
+    public static MonthlyUsage Apply(UnpricedUsageCarried e, MonthlyUsage current) => current.Apply(e);
 
     public static MonthlyUsage Create(Corrections.UsageVoidRecorded e) =>
         new MonthlyUsage(BillingPeriod.UsageStream(e.Tenant, e.Month), e.Tenant, e.Month, []).Apply(e);

@@ -7,7 +7,12 @@ using Wolverine;
 
 namespace Metering.Billing.Pricing;
 
-/// <summary><c>PUT /v1/rate-card</c> (admin): adds a version; 200 with it. <c>GET /v1/rate-card</c> (admin): every version.</summary>
+/// <summary>
+/// <c>PUT /v1/rate-card</c> (admin): adds a version, which replaces the whole price list from its <c>effective_from</c>;
+/// 200 with it, 400 naming each price of the version it follows that it drops, unless <c>"replace":true</c>.
+/// <c>GET /v1/rate-card?on=YYYY-MM-DD</c> (admin, viewer): the price list in effect that day (default: today, UTC), 404
+/// when none is; <c>GET /v1/rate-card</c> without <c>on</c> by an admin: every version.
+/// </summary>
 public static class PutRateCard
 {
     /// <summary>Room for <see cref="RateCardRules.MaxPrices"/> prices of the longest model names.</summary>
@@ -16,7 +21,7 @@ public static class PutRateCard
     public static void MapRateCard(this IEndpointRouteBuilder app)
     {
         app.MapPut("/v1/rate-card", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
-        app.MapGet("/v1/rate-card", GetAsync).RequireAuthorization(Policies.Admin);
+        app.MapGet("/v1/rate-card", GetAsync).RequireAuthorization(Policies.Reader);
     }
 
     private static async Task<IResult> PutAsync(HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken ct)
@@ -25,21 +30,54 @@ public static class PutRateCard
         if (body.Error is { } unread) return Invalid([unread], body.StatusCode);
         var errors = new List<FieldError>();
         if (RateCardRules.Read(body.Root, errors) is not { } version) return Invalid(errors);
-        return Results.Ok(await bus.InvokeAsync<RateCardVersionView>(new AddRateCardVersion(version, user.Identity!.Name!), ct));
+        return await bus.InvokeAsync<RateCardOutcome>(new AddRateCardVersion(version, user.Identity!.Name!), ct) switch
+        {
+            RateCardOutcome.Added added => Results.Ok(added.View),
+            RateCardOutcome.WouldUnprice refused => Results.ValidationProblem(
+                new Dictionary<string, string[]>
+                {
+                    ["prices"] = [$"drop prices of version {refused.Previous} in effect on {version.EffectiveFrom:yyyy-MM-dd}, which would leave unpriced: " +
+                                  string.Join(", ", refused.Dropped.Select(p => $"{p.Meter} {p.Key.Item}")) + "; send \"replace\":true to accept that"],
+                },
+                statusCode: StatusCodes.Status400BadRequest, title: "The rate card would leave usage unpriced; nothing was added.",
+                extensions: new Dictionary<string, object?>
+                {
+                    ["unpriced"] = refused.Dropped.Select(p => new { meter = p.Meter, model = p.Model, gpu_type = p.GpuType }).ToList(),
+                }),
+            _ => throw new InvalidOperationException("unknown rate-card outcome"),
+        };
     }
 
     private static IResult Invalid(IEnumerable<FieldError> errors, int statusCode = StatusCodes.Status400BadRequest) =>
         Results.ValidationProblem(FieldError.ByField(errors), statusCode: statusCode, title: "The rate card is invalid; nothing was added.");
 
-    private static async Task<IResult> GetAsync(IQuerySession session, CancellationToken ct)
+    private static async Task<IResult> GetAsync(HttpRequest request, ClaimsPrincipal user, IQuerySession session, TimeProvider clock, CancellationToken ct)
     {
+        var day = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var asOf = request.Query.TryGetValue("on", out var on);
+        if (asOf && (on.Count != 1 || !DateOnly.TryParseExact(on[0], "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.None, out day)))
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["on"] = ["must be one date as YYYY-MM-DD"] });
         var history = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
-        return Results.Ok(new { versions = history?.Versions.Select(v => v.ToView()) ?? [] });
+        if (!asOf && user.IsInRole(Roles.Admin))
+            return Results.Ok(new { versions = history?.Versions.Select(v => v.ToView()) ?? [] });
+        if (history?.InEffectOn(day) is not { } version)
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No rate card", detail: $"No rate-card version is in effect on {day:yyyy-MM-dd}.");
+        var view = version.ToView();
+        return Results.Ok(new RateCardOnView(view.Currency, view.EffectiveFrom, view.Version, view.Prices));
     }
 }
 
 /// <summary>Command: add a rate-card version.</summary>
 public sealed record AddRateCardVersion(NewRateCardVersion Version, string AddedBy);
+
+public abstract record RateCardOutcome
+{
+    public sealed record Added(RateCardVersionView View) : RateCardOutcome;
+
+    /// <summary>Refused: the version drops these prices of version <see cref="Previous"/>, in effect on its day, without <c>replace</c>.</summary>
+    public sealed record WouldUnprice(int Previous, IReadOnlyList<RateCardPrice> Dropped) : RateCardOutcome;
+}
 
 /// <summary>
 /// Appends the version to the <c>rate-card</c> stream and publishes it to Kafka through Wolverine's outbox: the event
@@ -47,14 +85,20 @@ public sealed record AddRateCardVersion(NewRateCardVersion Version, string Added
 /// </summary>
 public static class AddRateCardVersionHandler
 {
-    public static async Task<(RateCardVersionView, RateCardPublished)> Handle(AddRateCardVersion command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public static async Task<(RateCardOutcome, OutgoingMessages)> Handle(AddRateCardVersion command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
-        // Exclusive: two admins adding versions at once get consecutive numbers, not the same one.
+        // Exclusive: two admins adding versions at once get consecutive numbers, not the same one (nor judge drops against a stale list).
         var stream = await session.Events.FetchForExclusiveWriting<RateCardHistory>(RateCardHistory.StreamKey, ct);
+        if (!command.Version.Replace && stream.Aggregate?.InEffectOn(command.Version.EffectiveFrom) is { } previous)
+        {
+            var kept = command.Version.Prices.Select(p => p.Key).ToHashSet();
+            var dropped = previous.Prices.Where(p => !kept.Contains(p.Key)).ToList();
+            if (dropped.Count > 0) return (new RateCardOutcome.WouldUnprice(previous.Version, dropped), []);
+        }
         var number = (stream.Aggregate?.Versions.Count ?? 0) + 1;
         var added = new RateCardVersionAdded(number, command.Version.Currency, command.Version.EffectiveFrom, command.Version.Prices, clock.GetUtcNow(), command.AddedBy);
         stream.AppendOne(added);
         var view = added.ToView();
-        return (view, new RateCardPublished(view));
+        return (new RateCardOutcome.Added(view), [new RateCardPublished(view)]);
     }
 }

@@ -30,9 +30,19 @@ public sealed record RateCardHistory(string Id, IReadOnlyList<RateCardVersionAdd
     public static RateCardHistory With(RateCardHistory? history, RateCardVersionAdded added) =>
         history is null ? new(StreamKey, [added]) : history with { Versions = [.. history.Versions, added] };
 
-    /// <summary>The version in effect on <paramref name="day"/>, if any.</summary>
-    public RateCardVersionAdded? InEffectOn(DateOnly day) =>
-        Versions.Where(v => v.EffectiveFrom <= day).OrderBy(v => v.EffectiveFrom).ThenBy(v => v.Version).LastOrDefault();
+    /// <summary>The version in effect on <paramref name="day"/>, if any; of the first <paramref name="through"/> versions when given.</summary>
+    public RateCardVersionAdded? InEffectOn(DateOnly day, int? through = null) =>
+        Versions.Where(v => v.EffectiveFrom <= day && (through is null || v.Version <= through))
+            .OrderBy(v => v.EffectiveFrom).ThenBy(v => v.Version).LastOrDefault();
+
+    /// <summary>
+    /// The price of a day's usage. Usage of a finalized month (a void or late usage, <paramref name="frozenThrough"/>:
+    /// the versions its invoice was priced with) keeps the price that invoice had for its day, so a void refunds exactly
+    /// what was charged; only what that invoice left unpriced takes the price in effect now.
+    /// </summary>
+    public decimal? PriceOf(string meter, string? model, string? gpuType, DateOnly day, int? frozenThrough) =>
+        (frozenThrough is null ? null : InEffectOn(day, frozenThrough)?.PriceOf(meter, model, gpuType))
+        ?? InEffectOn(day)?.PriceOf(meter, model, gpuType);
 }
 
 public sealed class RateCardHistoryProjection : SingleStreamProjection<RateCardHistory, string>

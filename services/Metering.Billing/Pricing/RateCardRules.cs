@@ -4,8 +4,11 @@ using Metering.Contracts.Usage;
 
 namespace Metering.Billing.Pricing;
 
-/// <summary>A validated <c>PUT /v1/rate-card</c> body.</summary>
-public sealed record NewRateCardVersion(string Currency, DateOnly EffectiveFrom, IReadOnlyList<RateCardPrice> Prices);
+/// <summary>
+/// A validated <c>PUT /v1/rate-card</c> body. A version replaces the whole price list from its day; <see cref="Replace"/>
+/// says that prices of the version it follows may be dropped (that usage becomes unpriced).
+/// </summary>
+public sealed record NewRateCardVersion(string Currency, DateOnly EffectiveFrom, IReadOnlyList<RateCardPrice> Prices, bool Replace = false);
 
 /// <summary>Reads a rate card field by field: every broken rule as <c>prices[i].field</c>, nothing stored unless all hold.</summary>
 public static class RateCardRules
@@ -29,6 +32,13 @@ public static class RateCardRules
         if (!DateOnly.TryParseExact(effective, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var effectiveFrom))
             errors.Add(new("effective_from", "must be a date as YYYY-MM-DD"));
 
+        var replace = false;
+        if (root.TryGetProperty("replace", out var flag) && flag.ValueKind != JsonValueKind.Null)
+        {
+            if (flag.ValueKind is JsonValueKind.True or JsonValueKind.False) replace = flag.GetBoolean();
+            else errors.Add(new("replace", "must be true or false"));
+        }
+
         var prices = new List<RateCardPrice>();
         if (!root.TryGetProperty("prices", out var array) || array.ValueKind != JsonValueKind.Array || array.GetArrayLength() is 0 or > MaxPrices)
             errors.Add(new("prices", $"must be an array of 1 to {MaxPrices} prices"));
@@ -43,7 +53,7 @@ public static class RateCardRules
                 else prices.Add(price);
             }
         }
-        return errors.Count > before ? null : new NewRateCardVersion(Currency, effectiveFrom, prices);
+        return errors.Count > before ? null : new NewRateCardVersion(Currency, effectiveFrom, prices, replace);
     }
 
     private static RateCardPrice? ReadPrice(JsonElement element, string prefix, ICollection<FieldError> errors)

@@ -6,9 +6,11 @@ namespace Metering.Billing.Recording;
 /// The usage of one tenant and month that one consumer batch recorded, appended to that tenant-month stream. One event
 /// per batch rather than per usage keeps the event store fast; each usage is still kept with its id, so every invoice
 /// line can be explained down to the events behind it. Usage of a finalized month lands on the next open month's
-/// stream with <see cref="AdjustmentFor"/> naming the month it belongs to.
+/// stream with <see cref="AdjustmentFor"/> naming the month it belongs to, and <see cref="FrozenRateCards"/> the rate-card
+/// versions that month's invoice was frozen with (its prices are the usage's prices).
 /// </summary>
-public sealed record UsageBatchRecorded(string Tenant, string Month, IReadOnlyList<RecordedUsage> Usage, string? AdjustmentFor = null);
+public sealed record UsageBatchRecorded(string Tenant, string Month, IReadOnlyList<RecordedUsage> Usage, string? AdjustmentFor = null,
+    int? FrozenRateCards = null);
 
 /// <summary>One usage event as Billing recorded it.</summary>
 public sealed record RecordedUsage(

@@ -11,10 +11,13 @@ namespace Metering.Billing.Recording;
 /// <summary>
 /// Records a batch of usage in one PostgreSQL transaction: a receipt per (tenant, id), one event per tenant-month
 /// stream holding only the usage whose receipt is new, and the inline projections. All of it commits or none of it does,
-/// so a redelivered or re-sent event is recorded once.
+/// so a redelivered or re-sent event is recorded once. Receipts are dated by the UTC day of <paramref name="clock"/>, not
+/// by the database session's time zone.
 /// </summary>
-public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database) : IReceiptStore
+public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database, TimeProvider? clock = null) : IReceiptStore
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     private static readonly Counter<long> Recorded = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.recorded", description: "Usage events recorded for billing");
     private static readonly Counter<long> Duplicates = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.duplicates", description: "Usage events already recorded");
 
@@ -31,14 +34,15 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         var keys = unique.Select(e => UsageKey.Of(e.Tenant, e.Id)).ToArray();
         var fresh = new HashSet<Guid>();
         await using (var receipts = new NpgsqlCommand($"""
-            insert into {schema}.{BillingStore.UsageReceipts} (usage_key, period)
-            select * from unnest(@keys, @periods)
+            insert into {schema}.{BillingStore.UsageReceipts} (usage_key, period, recorded_on)
+            select k, p, @today from unnest(@keys, @periods) as t(k, p)
             on conflict do nothing
             returning usage_key
             """, connection, transaction))
         {
             receipts.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = keys });
             receipts.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = unique.Select(e => BillingPeriod.Of(e.Timestamp)).ToArray() });
+            receipts.Parameters.Add(new NpgsqlParameter("today", NpgsqlDbType.Date) { Value = DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime) });
             await using var reader = await receipts.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) fresh.Add(reader.GetGuid(0));
         }
@@ -53,8 +57,10 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         {
             // Usage of a finalized month never changes its invoice: it becomes an adjustment on the next open one.
             var target = await months.FirstOpenFromAsync(stream.Key.Tenant, stream.Key.Month, ct);
-            var recorded = new UsageBatchRecorded(stream.Key.Tenant, target, stream.Select(RecordedUsage.From).ToList(),
-                AdjustmentFor: target == stream.Key.Month ? null : stream.Key.Month);
+            var recorded = target == stream.Key.Month
+                ? new UsageBatchRecorded(stream.Key.Tenant, target, stream.Select(RecordedUsage.From).ToList())
+                : new UsageBatchRecorded(stream.Key.Tenant, target, stream.Select(RecordedUsage.From).ToList(), stream.Key.Month,
+                    months.FrozenWith(stream.Key.Tenant, stream.Key.Month));
             session.Events.Append(BillingPeriod.UsageStream(stream.Key.Tenant, target), recorded);
         }
         await session.SaveChangesAsync(ct);
@@ -135,18 +141,21 @@ public sealed record BillingDatabase(NpgsqlDataSource DataSource)
 /// <summary>Which months of a tenant are still open (not finalized): the batch's months in one query, later ones as needed.</summary>
 internal sealed class OpenMonths(IDocumentSession session)
 {
-    private readonly Dictionary<string, bool> _finalized = new(StringComparer.Ordinal);
+    /// <summary>Per usage stream: null when open, else the freeze.</summary>
+    private readonly Dictionary<string, Invoicing.InvoiceFinalized?> _finalized = new(StringComparer.Ordinal);
 
     public async Task LoadAsync(IEnumerable<string> streams, CancellationToken ct)
     {
         var keys = streams.Distinct(StringComparer.Ordinal).ToArray();
         if (keys.Length == 0) return;
-        var finalized = await session.Query<Invoicing.MonthlyUsage>()
+        var finalized = (await session.Query<Invoicing.MonthlyUsage>()
             .Where(u => keys.Contains(u.Id) && u.Finalized != null)
-            .Select(u => u.Id)
-            .ToListAsync(ct);
-        foreach (var key in keys) _finalized[key] = finalized.Contains(key, StringComparer.Ordinal);
+            .ToListAsync(ct)).ToDictionary(u => u.Id, u => u.Finalized, StringComparer.Ordinal);
+        foreach (var key in keys) _finalized[key] = finalized.GetValueOrDefault(key);
     }
+
+    /// <summary>The rate-card versions a finalized month's invoice was frozen with (known once <see cref="FirstOpenFromAsync"/> passed it).</summary>
+    public int? FrozenWith(string tenant, string month) => _finalized.GetValueOrDefault(BillingPeriod.UsageStream(tenant, month))?.RateCardVersions;
 
     public async Task<string> FirstOpenFromAsync(string tenant, string month, CancellationToken ct)
     {
@@ -159,7 +168,7 @@ internal sealed class OpenMonths(IDocumentSession session)
     {
         var key = BillingPeriod.UsageStream(tenant, month);
         if (!_finalized.TryGetValue(key, out var finalized))
-            _finalized[key] = finalized = (await session.LoadAsync<Invoicing.MonthlyUsage>(key, ct))?.Finalized is not null;
-        return finalized;
+            _finalized[key] = finalized = (await session.LoadAsync<Invoicing.MonthlyUsage>(key, ct))?.Finalized;
+        return finalized is not null;
     }
 }

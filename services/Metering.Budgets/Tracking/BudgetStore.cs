@@ -35,6 +35,8 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
                 day date not null,
                 primary key (tenant, id));
             alter table {Schema}.usage_seen add column if not exists recorded_on date not null default current_date;
+            -- The UTC day, whatever the session's time zone (current_date follows it), as receipt pruning counts days.
+            alter table {Schema}.usage_seen alter column recorded_on set default ((now() at time zone 'UTC')::date);
             create index if not exists ix_usage_seen_recorded_on_brin on {Schema}.usage_seen using brin (recorded_on);
             create table if not exists {Schema}.quotas (
                 tenant text primary key,

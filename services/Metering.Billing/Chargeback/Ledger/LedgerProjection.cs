@@ -73,6 +73,7 @@ public sealed class LedgerProjection : IProjection
                     UsageBatchRecorded u => BillingPeriod.UsageStream(u.Tenant, u.Month),
                     UsageVoidRecorded v => BillingPeriod.UsageStream(v.Tenant, v.Month),
                     InvoiceFinalized f => BillingPeriod.UsageStream(f.Tenant, f.Month),
+                    UnpricedUsageCarried c => BillingPeriod.UsageStream(c.Tenant, c.Month),
                     _ => null,
                 })
                 .OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
@@ -86,15 +87,22 @@ public sealed class LedgerProjection : IProjection
             {
                 case UsageBatchRecorded recorded:
                     Post(e, Month(recorded.Tenant, recorded.Month), recorded.AdjustmentFor is null ? PostingKinds.Usage : PostingKinds.LateUsage,
-                        recorded.AdjustmentFor, recorded.Usage.Select(u => (Key(u, recorded.AdjustmentFor), u.Quantity)));
+                        recorded.AdjustmentFor, recorded.Usage.Select(u => (Key(u, recorded.AdjustmentFor, recorded.FrozenRateCards), u.Quantity)));
                     break;
                 case UsageVoidRecorded voided:
                 {
                     var month = Month(voided.Tenant, voided.Month);
                     var team = await ChargedTeamAsync(e, voided, ct) ?? _book.Teams.TeamOf(month.Tenant);
-                    Record(e, month, PostingKinds.Void, voided.AdjustmentFor, team, month.Add([(Key(voided.Usage, voided.AdjustmentFor), -voided.Usage.Quantity)], team));
+                    Record(e, month, PostingKinds.Void, voided.AdjustmentFor, team,
+                        month.Add([(Key(voided.Usage, voided.AdjustmentFor, voided.FrozenRateCards), -voided.Usage.Quantity)], team));
                     break;
                 }
+                case UnpricedUsageCarried carried:
+                    foreach (var group in carried.Days.GroupBy(d => d.AdjustmentFor))
+                        Post(e, Month(carried.Tenant, carried.Month), PostingKinds.LateUsage, group.Key, group.Select(d => (new LineKey(d.Meter, d.Model, d.GpuType,
+                            _book.RateCards?.PriceOf(d.Meter, d.Model, d.GpuType, d.Day, d.FrozenRateCards)?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                            d.AdjustmentFor), d.Quantity)));
+                    break;
                 case InvoiceFinalized finalized:
                 {
                     var month = Month(finalized.Tenant, finalized.Month);
@@ -162,12 +170,14 @@ public sealed class LedgerProjection : IProjection
         }
 
         /// <summary>The invoice line a usage counts on: its meter and model or GPU type, the price in effect on its day.</summary>
-        private LineKey Key(RecordedUsage usage, string? adjustmentFor)
+        private LineKey Key(RecordedUsage usage, string? adjustmentFor, int? frozenRateCards)
         {
             var (model, gpuType) = Meters.ItemOf(usage.Meter, usage.Model, usage.GpuType);
             var day = DateOnly.FromDateTime(usage.Timestamp.UtcDateTime);
             if (!_versionOn.TryGetValue(day, out var version)) _versionOn[day] = version = _book.RateCards?.InEffectOn(day);
-            var price = version?.PriceOf(usage.Meter, model, gpuType);
+            // A correction of a finalized month is priced as its invoice was (RateCardHistory.PriceOf).
+            var price = frozenRateCards is null ? version?.PriceOf(usage.Meter, model, gpuType)
+                : _book.RateCards?.PriceOf(usage.Meter, model, gpuType, day, frozenRateCards);
             return new LineKey(usage.Meter, model, gpuType, price?.ToString(System.Globalization.CultureInfo.InvariantCulture), adjustmentFor);
         }
 
@@ -241,6 +251,7 @@ public sealed class LedgerProjection : IProjection
                 {
                     UsageBatchRecorded recorded => usage.Apply(recorded),
                     UsageVoidRecorded voided => usage.Apply(voided),
+                    UnpricedUsageCarried carried => usage.Apply(carried),
                     _ => usage,
                 };
             return usage;
