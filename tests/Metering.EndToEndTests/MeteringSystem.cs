@@ -156,3 +156,15 @@ public sealed class DisruptedSystemCollection : ICollectionFixture<DisruptedMete
 {
     public const string Name = "disrupted metering system";
 }
+
+/// <summary>
+/// A system of its own for the chargeback tests: they assert a whole month across every tenant (reconciliation's
+/// counts, the platform's statements), so no other test may send usage into that month beside them.
+/// </summary>
+public sealed class ChargebackMeteringSystem : MeteringSystem;
+
+[CollectionDefinition(Name)]
+public sealed class ChargebackSystemCollection : ICollectionFixture<ChargebackMeteringSystem>
+{
+    public const string Name = "chargeback metering system";
+}
