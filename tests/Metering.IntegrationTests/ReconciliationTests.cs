@@ -37,7 +37,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
 
     private static RateCardVersionAdded Version(int number, DateOnly from, params RateCardPrice[] prices) => new(number, "USD", from, prices, At, "test");
 
-    private async Task<ReconciliationView> ReconcileAsync(GetReconciliation.InvoicePricer pricer)
+    private async Task<ReconciliationView> ReconcileAsync(GetReconciliation.InvoicePricer pricer, string month = Month)
     {
         using (var daemon = await _store.BuildProjectionDaemonAsync())
         {
@@ -45,7 +45,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
             await daemon.WaitForNonStaleData(TimeSpan.FromSeconds(30));
             await daemon.StopAllAsync();
         }
-        return await GetReconciliation.ReconcileAsync(Month, _store, new BillingDatabase(_dataSource), pricer, CancellationToken.None);
+        return await GetReconciliation.ReconcileAsync(month, _store, new BillingDatabase(_dataSource), pricer, CancellationToken.None);
     }
 
     [Fact]
@@ -97,6 +97,29 @@ public sealed class ReconciliationTests : IAsyncLifetime
         var usage = await session.LoadAsync<MonthlyUsage>(stream);
         var (lines, total) = InvoicePricing.Price(usage!, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
         await Append(stream, new InvoiceFinalized(tenant, Month, lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), At, "admin"));
+    }
+
+    /// <summary>
+    /// Usage a finalize froze unpriced (<c>allow_unpriced</c>) is carried to the next month and billed there once a later
+    /// version prices its day; reconciliation's own "usage × rates" counts it the same way, so the next month balances.
+    /// </summary>
+    [Fact]
+    public async Task Unpriced_usage_carried_by_a_finalize_and_priced_by_a_later_version_reconciles_on_the_month_that_bills_it()
+    {
+        await Append(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1), new RateCardPrice(Meters.OutputTokens, "llama", null, 2.40m)));
+        var october = BillingPeriod.UsageStream(Tenant, Month);
+        await Append(october, new UsageBatchRecorded(Tenant, Month,
+            [new RecordedUsage("a", Meters.OutputTokens, 1_000_000, At, "llama", null, null), new RecordedUsage("b", Meters.OutputTokens, 2_000_000, At, "mystery", null, null)]));
+        await FinalizeAsync(Tenant);
+        await Append(BillingPeriod.UsageStream(Tenant, November), new UnpricedUsageCarried(Tenant, November, Month,
+            [new DailyUsage(Meters.OutputTokens, "mystery", null, DateOnly.FromDateTime(At.UtcDateTime), 2_000_000, Month, 1)]));
+        await Append(RateCardHistory.StreamKey, new RateCardVersionAdded(2, "USD", new DateOnly(2026, 10, 1),
+            [new RateCardPrice(Meters.OutputTokens, "llama", null, 2.40m), new RateCardPrice(Meters.OutputTokens, "mystery", null, 1.00m)], At.AddDays(40), "test"));
+
+        var november = await ReconcileAsync(InvoicePricing.Price, November);
+
+        Assert.True(november.Balanced, System.Text.Json.JsonSerializer.Serialize(november));
+        Assert.Equal(("2.00", "2.00"), (november.UsagePriced, november.Invoices));
     }
 
     /// <summary>

@@ -112,8 +112,9 @@ public static class GetReconciliation
     /// over the recorded events and the rate-card events, in SQL. Each usage (voids negative) of a tenant's stream of
     /// the month is priced with the version in effect on its UTC day — of the versions added before the invoice of the
     /// month it belongs to (its <c>adjustment_for</c>, else this one) was finalized, when it was — at that version's
-    /// price for its meter and model (tokens) or GPU type (<c>gpu_seconds</c>); a line is (meter, item, price, month
-    /// corrected); amount = round_half_even(quantity × price ÷ unit size, 2); a tenant's total is the sum of its lines.
+    /// price for its meter and model (tokens) or GPU type (<c>gpu_seconds</c>); what those versions leave unpriced, and
+    /// the unpriced usage a finalize carried here, takes the price in effect on its day now. A line is (meter, item,
+    /// price, month corrected); amount = round_half_even(quantity × price ÷ unit size, 2); a tenant's total is the sum of its lines.
     /// </summary>
     private sealed record UsageAtRates(IReadOnlyDictionary<string, decimal> ByTenant)
     {
@@ -128,7 +129,14 @@ public static class GetReconciliation
                            case when e.type = 'usage_void_recorded' then -1 else 1 end * (u->>'Quantity')::numeric as quantity
                     from {schema}.mt_events e
                     cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end) u
-                    where e.stream_id like 'usage:%:' || @period and e.type in ('usage_batch_recorded', 'usage_void_recorded')),
+                    where e.stream_id like 'usage:%:' || @period and e.type in ('usage_batch_recorded', 'usage_void_recorded')
+                    union all
+                    select split_part(e.stream_id, ':', 2), d->>'Meter',
+                           case when d->>'Meter' = 'gpu_seconds' then d->>'GpuType' else d->>'Model' end,
+                           (d->>'Day')::date, d->>'AdjustmentFor', (d->>'Quantity')::numeric
+                    from {schema}.mt_events e
+                    cross join lateral jsonb_array_elements(e.data->'Days') d
+                    where e.stream_id like 'usage:%:' || @period and e.type = 'unpriced_usage_carried'),
                 frozen as (
                     select stream_id, min((data->>'At')::timestamptz) as at
                     from {schema}.mt_events where type = 'invoice_finalized' and stream_id like 'usage:%' group by stream_id),
@@ -142,12 +150,20 @@ public static class GetReconciliation
                 left join lateral (
                     select v.prices from versions v
                     where v.effective_from <= u.day and (f.at is null or v.added_at <= f.at)
-                    order by v.effective_from desc, v.version desc limit 1) version on true
+                    order by v.effective_from desc, v.version desc limit 1) frozen_version on true
                 left join lateral (
-                    select (p->>'Price')::numeric as price from jsonb_array_elements(version.prices) p
-                    where p->>'Meter' = u.meter
-                      and (case when u.meter = 'gpu_seconds' then p->>'GpuType' else p->>'Model' end) is not distinct from u.item
-                    limit 1) priced on true
+                    select v.prices from versions v
+                    where v.effective_from <= u.day
+                    order by v.effective_from desc, v.version desc limit 1) current_version on true
+                left join lateral (
+                    select coalesce(
+                        (select (p->>'Price')::numeric from jsonb_array_elements(frozen_version.prices) p
+                         where p->>'Meter' = u.meter
+                           and (case when u.meter = 'gpu_seconds' then p->>'GpuType' else p->>'Model' end) is not distinct from u.item limit 1),
+                        (select (p->>'Price')::numeric from jsonb_array_elements(current_version.prices) p
+                         where p->>'Meter' = u.meter
+                           and (case when u.meter = 'gpu_seconds' then p->>'GpuType' else p->>'Model' end) is not distinct from u.item limit 1))
+                        as price) priced on true
                 group by 1, 2, 3, 4, 5
                 """);
             command.Parameters.AddWithValue("period", period);
