@@ -41,9 +41,8 @@ public static class RecordUsage
             catch (Confluent.Kafka.KafkaException ex)
             {
                 // Some events may have reached Kafka: a retry with the same ids is counted once.
-                request.HttpContext.Response.Headers.RetryAfter = "5";
-                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Kafka did not acknowledge the events",
-                    detail: $"{ex.Error.Code}: retry the same request; events are deduplicated by (tenant, id).");
+                return RetryLater.Problem("Kafka did not acknowledge the events",
+                    $"{ex.Error.Code}: retry the same request; events are deduplicated by (tenant, id).");
             }
             Accepted.Add(events.Count);
             return Results.Accepted(value: new UsageAccepted(events.Count));
