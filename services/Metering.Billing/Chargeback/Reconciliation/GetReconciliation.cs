@@ -103,6 +103,13 @@ public static class GetReconciliation
             Money(statements), capacity, counts, unpriced, differences, differences.Count == 0 && current, current);
     }
 
+    /// <summary>
+    /// The usage an event of a usage stream holds, one row each, for <c>cross join lateral</c> over <c>mt_events e</c>: a
+    /// batch's usage, or the one usage a void takes back.
+    /// </summary>
+    private const string RecordedUsageOf =
+        "jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end)";
+
     private static decimal Parse(string amount) => decimal.Parse(amount, CultureInfo.InvariantCulture);
 
     private static string Money(decimal amount) => ChargebackStatement.Money(amount);
@@ -128,7 +135,7 @@ public static class GetReconciliation
                            e.data->>'AdjustmentFor' as adjustment_for,
                            case when e.type = 'usage_void_recorded' then -1 else 1 end * (u->>'Quantity')::numeric as quantity
                     from {schema}.mt_events e
-                    cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end) u
+                    cross join lateral {RecordedUsageOf} u
                     where e.stream_id like 'usage:%:' || @period and e.type in ('usage_batch_recorded', 'usage_void_recorded')
                     union all
                     select split_part(e.stream_id, ':', 2), d->>'Meter',
@@ -191,7 +198,7 @@ public static class GetReconciliation
             await using var command = database.DataSource.CreateCommand($"""
                 select u->>'GpuType', sum(case when e.type = 'usage_void_recorded' then -1 else 1 end * (u->>'Quantity')::numeric)
                 from {schema}.mt_events e
-                cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end) u
+                cross join lateral {RecordedUsageOf} u
                 where e.type in ('usage_batch_recorded', 'usage_void_recorded')
                   and ((e.stream_id like 'usage:%:' || @period and e.data->>'AdjustmentFor' is null)
                        or (e.stream_id like any(@later) and e.data->>'AdjustmentFor' = @period))
@@ -251,7 +258,7 @@ public static class GetReconciliation
                 with usage as (
                     select e.type, e.data->>'AdjustmentFor' as adjustment_for
                     from {schema}.mt_events e
-                    cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end) u
+                    cross join lateral {RecordedUsageOf} u
                     where e.stream_id like any(@streams) and e.type in ('usage_batch_recorded', 'usage_void_recorded')
                       and (u->>'Timestamp')::timestamptz >= @start and (u->>'Timestamp')::timestamptz < @end)
                 select (select count(*) from usage where type = 'usage_batch_recorded'),
