@@ -17,6 +17,14 @@ public static class MeteringTelemetry
 
     public static readonly ActivitySource Source = new(SourceName);
     public static readonly Meter Meter = new(MeterName);
+
+    // After Meter: static fields are initialised in the order they are written.
+    private static readonly Counter<long> SideTopicSkips = Meter.CreateCounter<long>(
+        "metering.topic.records.skipped", description: "Records of a side topic that could not be read or applied, logged and passed over");
+
+    /// <summary>Counts a record of a side topic (not the usage topic) that could not be read or applied and was passed over.</summary>
+    public static void SideTopicRecordSkipped(string topic) =>
+        SideTopicSkips.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", topic));
 }
 
 /// <summary>Activity sources and meters of the libraries the services use, beyond what the instrumentation packages add.</summary>

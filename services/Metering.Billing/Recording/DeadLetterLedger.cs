@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
@@ -20,9 +19,6 @@ namespace Metering.Billing.Recording;
 public sealed class DeadLetterLedger(IConfiguration configuration, IDocumentStore store, BillingDatabase database, ILogger<DeadLetterLedger> logger)
     : BackgroundService
 {
-    private static readonly Counter<long> Skipped = MeteringTelemetry.Meter.CreateCounter<long>(
-        "metering.topic.records.skipped", description: "Records of a side topic that could not be read or applied, logged and passed over");
-
     private const int MaxBatch = 500;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -74,7 +70,7 @@ public sealed class DeadLetterLedger(IConfiguration configuration, IDocumentStor
             if (DeadLetterRow.From(record) is { } row) letters.Add(row);
             else
             {
-                Skipped.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", KafkaTopics.UsageDeadLetters.Name));
+                MeteringTelemetry.SideTopicRecordSkipped(KafkaTopics.UsageDeadLetters.Name);
                 logger.LogWarning("Skipped the dead-letter record at {Origin}: it has no {Header} header, so it is not one of Metering's",
                     record.TopicPartitionOffset, DeadLetterProducer.OriginHeader);
             }

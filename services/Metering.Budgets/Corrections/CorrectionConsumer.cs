@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Confluent.Kafka;
 using Metering.Budgets.Tracking;
@@ -19,9 +18,6 @@ namespace Metering.Budgets.Corrections;
 /// </summary>
 public sealed class CorrectionConsumer(IConfiguration configuration, IGrainFactory grains, ILogger<CorrectionConsumer> logger) : BackgroundService
 {
-    private static readonly Counter<long> Skipped = MeteringTelemetry.Meter.CreateCounter<long>(
-        "metering.topic.records.skipped", description: "Records of a side topic that could not be read or applied, logged and passed over");
-
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
@@ -103,7 +99,7 @@ public sealed class CorrectionConsumer(IConfiguration configuration, IGrainFacto
 
     private void Skip(ConsumeResult<Ignore, byte[]?> record, string problem)
     {
-        Skipped.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", KafkaTopics.UsageCorrections.Name));
+        MeteringTelemetry.SideTopicRecordSkipped(KafkaTopics.UsageCorrections.Name);
         logger.LogWarning("Skipped the usage correction at {Origin}: {Problem}", record.TopicPartitionOffset, problem);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -18,9 +17,6 @@ namespace Metering.Budgets.Pricing;
 /// </summary>
 public sealed class RateCardFeed(IConfiguration configuration, RateCards rateCards, ILogger<RateCardFeed> logger) : BackgroundService
 {
-    private static readonly Counter<long> Skipped = MeteringTelemetry.Meter.CreateCounter<long>(
-        "metering.topic.records.skipped", description: "Records of a side topic that could not be read or applied, logged and passed over");
-
     private static readonly TopicPartition Partition = new(KafkaTopics.RateCards.Name, 0);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -91,7 +87,7 @@ public sealed class RateCardFeed(IConfiguration configuration, RateCards rateCar
         }
         if (problem is not null)
         {
-            Skipped.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", KafkaTopics.RateCards.Name));
+            MeteringTelemetry.SideTopicRecordSkipped(KafkaTopics.RateCards.Name);
             logger.LogWarning("Skipped the rate-card record at {Origin}: {Problem}", record.TopicPartitionOffset, problem);
             return;
         }
