@@ -55,7 +55,7 @@ public static class ListTenants
     /// </summary>
     public static async Task<TenantListView> ReadAsync(NpgsqlDataSource dataSource, Query query, CancellationToken ct)
     {
-        const string s = BudgetStore.Schema;
+        const string schema = BudgetStore.Schema;
         var onlyStatuses = query.Status is BudgetStatuses.Warning or BudgetStatuses.Throttled;
         string Branch(string table)
         {
@@ -65,8 +65,8 @@ public static class ListTenants
             if (query.Prefix is not null) where.Append(""" and x.tenant collate "C" >= @prefix and x.tenant collate "C" < @prefix_end and x.tenant like @pattern""");
             if (table == "statuses" && query.Status is not null) where.Append(" and x.status = @status");
             else if (query.Status == BudgetStatuses.Ok)
-                where.Append($" and not exists (select 1 from {s}.statuses st where st.tenant = x.tenant and st.status <> @status)");
-            return $"""(select x.tenant from {s}.{table} x where {where} order by x.tenant collate "C" limit @take)""";
+                where.Append($" and not exists (select 1 from {schema}.statuses st where st.tenant = x.tenant and st.status <> @status)");
+            return $"""(select x.tenant from {schema}.{table} x where {where} order by x.tenant collate "C" limit @take)""";
         }
         var branches = onlyStatuses ? [Branch("statuses")] : new[] { Branch("quotas"), Branch("tenant_progress"), Branch("statuses") };
 
@@ -76,9 +76,9 @@ public static class ListTenants
                 order by tenant collate "C" limit @take)
             select p.tenant, coalesce(st.status, @ok), coalesce(jsonb_array_length(q.limits), 0), greatest(q.updated_at, st.changed_at, tp.updated_at)
             from page p
-            left join {s}.quotas q on q.tenant = p.tenant
-            left join {s}.statuses st on st.tenant = p.tenant
-            left join {s}.tenant_progress tp on tp.tenant = p.tenant
+            left join {schema}.quotas q on q.tenant = p.tenant
+            left join {schema}.statuses st on st.tenant = p.tenant
+            left join {schema}.tenant_progress tp on tp.tenant = p.tenant
             order by p.tenant collate "C"
             """);
         // One more than a page: whether there is a next one.
