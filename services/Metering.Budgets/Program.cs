@@ -3,6 +3,7 @@ using Metering.Budgets.Broadcast;
 using Metering.Budgets.Clustering;
 using Metering.Budgets.Corrections;
 using Metering.Budgets.Diagnostics;
+using Metering.Budgets.Listing;
 using Metering.Budgets.Pricing;
 using Metering.Budgets.Quotas;
 using Metering.Budgets.Reading;
@@ -56,6 +57,8 @@ app.MapMeteringDefaults();
 app.MapGetBudget();
 app.MapQuotas();
 app.MapAuthorize();
+app.MapListTenants();
+app.MapListAlerts();
 app.MapMemoryDiagnostics();
 app.Run();
 

@@ -60,6 +60,8 @@ public sealed class OutageProbe(MeteringSystem system) : IDisposable
             await SendAsync(HttpMethod.Put, system.Budgets, $"/v1/tenants/{unseenTenant}/quota", MeteringSystem.AdminToken,
                 """{"limits":[{"meter":"input_tokens","period":"month","limit":1000,"enforcement":"throttle"}]}"""),
             await SendAsync(HttpMethod.Get, system.Budgets, $"/v1/tenants/{unseenTenant}/quota/history", MeteringSystem.AdminToken),
+            await SendAsync(HttpMethod.Get, system.Budgets, $"/v1/tenants?q={unseenTenant}", MeteringSystem.AdminToken),
+            await SendAsync(HttpMethod.Get, system.Budgets, $"/v1/alerts?tenant={unseenTenant}", MeteringSystem.AdminToken),
             await SendAsync(HttpMethod.Get, system.Billing, $"/v1/invoices/{unseenTenant}/{month}", MeteringSystem.AdminToken),
         };
         return answers;

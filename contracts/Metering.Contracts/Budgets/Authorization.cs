@@ -15,5 +15,9 @@ public sealed record AuthorizeResponse(bool Allowed, string? Reason = null, long
 /// </summary>
 public sealed record BudgetStatusChanged(string Tenant, string Status, string? Reason, DateTimeOffset At);
 
-/// <summary>Published on <c>metering.budget-alerts.v1</c> once per limit and period when usage crosses a threshold.</summary>
-public sealed record BudgetAlert(string Tenant, string Meter, string Period, DateOnly PeriodStart, string Threshold, decimal Used, decimal Limit, DateTimeOffset At);
+/// <summary>
+/// Published on <c>metering.budget-alerts.v1</c> once per limit and period when usage crosses a threshold: <see cref="Threshold"/>
+/// is one of <see cref="AlertKinds"/>; <see cref="Forecast"/> is the forecast month-end usage of a <c>forecast</c> alert.
+/// </summary>
+public sealed record BudgetAlert(string Tenant, string Meter, string Period, DateOnly PeriodStart, string Threshold, decimal Used, decimal Limit,
+    DateTimeOffset At, decimal? Forecast = null);

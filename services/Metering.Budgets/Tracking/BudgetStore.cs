@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Metering.Contracts.Budgets;
 using Metering.UsageTopic;
 
 namespace Metering.Budgets.Tracking;
@@ -15,7 +16,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
 
     /// <summary>Every table <see cref="MigrateAsync"/> creates.</summary>
     public static readonly string[] Tables =
-        [.. new[] { "usage_seen", "quotas", "quota_changes", "reservations", "alerts_sent", "voids", "statuses", "period_totals", "tenant_progress" }.Select(t => $"{Schema}.{t}")];
+        [.. new[] { "usage_seen", "quotas", "quota_changes", "reservations", "alerts_sent", "voids", "statuses", "period_totals", "tenant_progress", "alerts" }.Select(t => $"{Schema}.{t}")];
 
     /// <summary>
     /// Taken by every migration of the budgets schema (these tables and the cluster membership's): "if not exists" alone
@@ -87,6 +88,27 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
                 tenant text primary key,
                 sequence bigint not null,
                 previous bigint not null);
+            -- When the tenant's last batch of usage was stored: the tenant list's updated_at.
+            alter table {Schema}.tenant_progress add column if not exists updated_at timestamptz not null default now();
+            -- The tenant list pages in byte order of the id, whatever the database's collation: one index per table it reads.
+            create index if not exists ix_quotas_tenant_c on {Schema}.quotas (tenant collate "C");
+            create index if not exists ix_tenant_progress_tenant_c on {Schema}.tenant_progress (tenant collate "C");
+            create index if not exists ix_statuses_tenant_c on {Schema}.statuses (tenant collate "C");
+            create index if not exists ix_statuses_status_tenant_c on {Schema}.statuses (status, tenant collate "C");
+            -- Every alert sent, for GET /v1/alerts; written with its alerts_sent row.
+            create table if not exists {Schema}.alerts (
+                id bigint generated always as identity primary key,
+                tenant text not null,
+                kind text not null,
+                meter text not null,
+                period text not null,
+                period_start date not null,
+                limit_value numeric not null,
+                used numeric not null,
+                forecast numeric,
+                at timestamptz not null);
+            create index if not exists ix_alerts_at on {Schema}.alerts (at, id);
+            create index if not exists ix_alerts_tenant_at on {Schema}.alerts (tenant, at, id);
             commit;
             """);
         await command.ExecuteNonQueryAsync(ct);
@@ -139,10 +161,11 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
 
         var chain = new Dictionary<string, (long Sequence, long Previous)>(StringComparer.Ordinal);
         await using (var progress = new NpgsqlCommand($"""
-            insert into {Schema}.tenant_progress (tenant, sequence, previous)
-            select t.tenant, 1, 0 from unnest(@tenants) as t(tenant)
+            insert into {Schema}.tenant_progress (tenant, sequence, previous, updated_at)
+            select t.tenant, 1, 0, now() from unnest(@tenants) as t(tenant)
             order by t.tenant
-            on conflict (tenant) do update set previous = {Schema}.tenant_progress.sequence, sequence = {Schema}.tenant_progress.sequence + 1
+            on conflict (tenant) do update set previous = {Schema}.tenant_progress.sequence, sequence = {Schema}.tenant_progress.sequence + 1,
+                updated_at = excluded.updated_at
             returning tenant, sequence, previous
             """, connection, transaction))
         {
@@ -255,18 +278,29 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
         return await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>True the first time an alert for this limit, period and threshold is recorded; false ever after.</summary>
-    public async Task<bool> TryRecordAlertAsync(string tenant, LimitState state, string threshold, CancellationToken ct)
+    /// <summary>
+    /// True the first time an alert for this limit, period and kind is recorded; false ever after. The first time, the
+    /// alert is also stored for <c>GET /v1/alerts</c>, in the same statement, so the list holds exactly the alerts recorded as sent.
+    /// </summary>
+    public async Task<bool> TryRecordAlertAsync(BudgetAlert alert, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"""
-            insert into {Schema}.alerts_sent (tenant, meter, period, period_start, threshold) values (@tenant, @meter, @period, @start, @threshold)
-            on conflict do nothing
+            with sent as (
+                insert into {Schema}.alerts_sent (tenant, meter, period, period_start, threshold) values (@tenant, @meter, @period, @start, @kind)
+                on conflict do nothing
+                returning 1)
+            insert into {Schema}.alerts (tenant, kind, meter, period, period_start, limit_value, used, forecast, at)
+            select @tenant, @kind, @meter, @period, @start, @limit, @used, @forecast, @at from sent
             """);
-        command.Parameters.AddWithValue("tenant", tenant);
-        command.Parameters.AddWithValue("meter", state.Limit.Meter);
-        command.Parameters.AddWithValue("period", state.Limit.Period);
-        command.Parameters.AddWithValue("start", state.PeriodStart);
-        command.Parameters.AddWithValue("threshold", threshold);
+        command.Parameters.AddWithValue("tenant", alert.Tenant);
+        command.Parameters.AddWithValue("meter", alert.Meter);
+        command.Parameters.AddWithValue("period", alert.Period);
+        command.Parameters.AddWithValue("start", alert.PeriodStart);
+        command.Parameters.AddWithValue("kind", alert.Threshold);
+        command.Parameters.AddWithValue("limit", alert.Limit);
+        command.Parameters.AddWithValue("used", alert.Used);
+        command.Parameters.Add(new NpgsqlParameter("forecast", NpgsqlDbType.Numeric) { Value = (object?)alert.Forecast ?? DBNull.Value });
+        command.Parameters.AddWithValue("at", alert.At.UtcDateTime);
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
@@ -281,7 +315,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
     public async Task<IReadOnlyList<string>> TenantsNotOkAsync(CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"select tenant from {Schema}.statuses where status <> @ok");
-        command.Parameters.AddWithValue("ok", Metering.Contracts.Budgets.BudgetStatuses.Ok);
+        command.Parameters.AddWithValue("ok", BudgetStatuses.Ok);
         var tenants = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) tenants.Add(reader.GetString(0));

@@ -153,15 +153,15 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
 
         foreach (var state in states)
         {
-            var threshold = state.Reached ? "limit" : state.SoftCrossed ? "soft" : null;
+            var kind = state.Reached ? AlertKinds.Limit : state.SoftCrossed ? AlertKinds.Soft : null;
             // Known crossings are remembered here, so a tenant over a threshold does not cost a query per batch.
-            var crossing = (state.Limit.Meter, state.Limit.Period, state.PeriodStart, threshold ?? "");
-            if (threshold is null || _alerted?.Contains(crossing) == true) continue;
-            var first = await store.TryRecordAlertAsync(Tenant, state, threshold, ct);
+            var crossing = (state.Limit.Meter, state.Limit.Period, state.PeriodStart, kind ?? "");
+            if (kind is null || _alerted?.Contains(crossing) == true) continue;
+            var alert = new BudgetAlert(Tenant, state.Limit.Meter, state.Limit.Period, state.PeriodStart, kind, state.Used, state.Limit.Limit, now);
+            var first = await store.TryRecordAlertAsync(alert, ct);
             (_alerted ??= []).Add(crossing);
             if (!first) continue;
-            await broadcast.PublishAsync(new BudgetAlert(Tenant, state.Limit.Meter, state.Limit.Period, state.PeriodStart, threshold,
-                state.Used, state.Limit.Limit, now), ct);
+            await broadcast.PublishAsync(alert, ct);
         }
 
         _resetTimer?.Dispose();
