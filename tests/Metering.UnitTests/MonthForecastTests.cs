@@ -252,6 +252,22 @@ public class MonthForecastTests
     }
 
     [Fact]
+    public void The_interval_is_the_spread_of_the_days_left_plus_the_uncertainty_of_the_rate()
+    {
+        // Four days of 90, 110, 90, 110: mean 100, standard deviation √(400 / 3) = 11.547. With 26 days left and a rate
+        // that is the mean of 4 days: ± 1.2816 × 11.547 × √(26 + 26² / 4) = ± 206.64.
+        var result = MonthForecast.Of(Input(November, At(2026, 11, 5), day => day.Day % 2 == 1 ? 90m : 110m, historyDays: 4), ForecastUnit.Dollars);
+
+        Assert.Equal(ForecastMethods.ProRataRunRate, result.Method);
+        Assert.Equal(3000m, result.Forecast);
+        Assert.Equal(206.64m, Math.Round(result.High!.Value - 3000m, 2));
+        Assert.Equal(206.64m, Math.Round(3000m - result.Low!.Value, 2));
+        Assert.Equal(
+            "$400.00 in 4 days + 26 days at $100.00/day (the mean of the last 4 complete days) = $3,000.00; 80 % between $2,793.36 and $3,206.64.",
+            result.Explanation);
+    }
+
+    [Fact]
     public void The_lower_bound_is_never_below_the_actual()
     {
         // Wild days and little left of the month: the spread alone would reach below what is already spent.
