@@ -7,8 +7,11 @@ internal static class DecimalMath
     {
         ArgumentOutOfRangeException.ThrowIfNegative(value);
         if (value == 0) return 0;
-        // Newton's iteration from a guess at or above the root decreases monotonically onto it.
-        var x = value > 1 ? value : 1m;
+        // Newton's iteration from a guess at or above the root decreases monotonically onto it. The guess, 10^k with
+        // value / 100^k in [1, 100) times 10, is within 10× of the root, so a handful of steps reach it.
+        var x = 10m;
+        for (var scaled = value; scaled >= 100; scaled /= 100) x *= 10;
+        for (var scaled = value; scaled < 1; scaled *= 100) x /= 10;
         while (true)
         {
             var next = (x + value / x) / 2;

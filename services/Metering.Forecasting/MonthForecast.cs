@@ -28,7 +28,7 @@ public static class MonthForecast
                 $"{period} is over: {unit.Format(actual)} in {period.Days} days is the month's total.",
                 cumulativeActuals.Select((a, i) => new ForecastDay(period.FirstDay.AddDays(i), a, null, null, null)).ToArray());
 
-        var usageDays = input.Actuals.Count(v => v != 0);
+        var usageDays = input.Actuals.Count(v => v > 0);   // a day with only a credit is no usage
         if (usageDays < MinUsageDays)
             return new ForecastResult(period, input.AsOf, actual, null, null, null, ForecastMethods.InsufficientHistory,
                 $"{unit.Format(actual)} so far in {period}; no forecast yet: it needs usage on at least {MinUsageDays} days of the month, and there {(usageDays == 1 ? "has been 1" : $"have been {usageDays}")}.",

@@ -163,6 +163,33 @@ public class MonthForecastTests
     }
 
     [Fact]
+    public void A_day_with_only_a_credit_is_no_day_with_usage()
+    {
+        var result = MonthForecast.Of(Input(November, At(2026, 11, 3, 12), day => day.Day == 2 ? -5m : 100m), ForecastUnit.Dollars);
+
+        Assert.Equal(ForecastMethods.InsufficientHistory, result.Method);
+        Assert.Equal(145m, result.Actual);
+        Assert.Contains("there have been 2", result.Explanation);
+    }
+
+    [Theory]
+    [InlineData("0", "0")]
+    [InlineData("144", "12")]
+    [InlineData("0.000001", "0.001")]
+    [InlineData("1000000000000000000000000", "1000000000000")]
+    public void Square_roots_are_exact_where_the_root_is(string value, string root) =>
+        Assert.Equal(decimal.Parse(root, System.Globalization.CultureInfo.InvariantCulture),
+            DecimalMath.Sqrt(decimal.Parse(value, System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Fact]
+    public void The_square_root_of_two_is_right_to_the_last_digits()
+    {
+        var root = DecimalMath.Sqrt(2m);
+        Assert.InRange(root * root, 2m - 0.0000000000000000000000001m, 2m + 0.0000000000000000000000001m);
+        Assert.Equal(1.4142135623730950488016887242m, Math.Round(root, 28));
+    }
+
+    [Fact]
     public void On_the_third_day_with_usage_the_forecast_begins()
     {
         var withHistory = MonthForecast.Of(Input(November, At(2026, 11, 3, 12), _ => 100m), ForecastUnit.Dollars);
