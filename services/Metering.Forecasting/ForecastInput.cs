@@ -11,6 +11,39 @@ namespace Metering.Forecasting;
 /// re-priced with the rate card in effect now, Budgets the same quantities as the actuals.</param>
 public sealed record ForecastInput(ForecastPeriod Period, DateTimeOffset AsOf, IReadOnlyList<decimal> Actuals, IReadOnlyList<decimal> History)
 {
+    /// <summary>Complete days of history the forecast reads: <see cref="RunRate.MaxWeeks"/> weeks.</summary>
+    public const int HistoryDays = RunRate.MaxWeeks * 7;
+
+    /// <summary>
+    /// The input from per-day amounts as a store returns them, days without usage absent (they count as zero): the
+    /// period's days through the as-of day from <paramref name="actuals"/>, and the <see cref="HistoryDays"/> complete
+    /// days before the as-of day (from <see cref="HistoryStart"/>) from <paramref name="history"/>.
+    /// </summary>
+    public static ForecastInput FromDays(ForecastPeriod period, DateTimeOffset asOf,
+        IReadOnlyDictionary<DateOnly, decimal> actuals, IReadOnlyDictionary<DateOnly, decimal> history)
+    {
+        var shape = new ForecastInput(period, asOf, [], []);
+        var lastActual = shape.IsPastPeriod ? period.LastDay : shape.Today;
+        var start = HistoryStart(period, asOf);
+        return shape with
+        {
+            Actuals = Range(period.FirstDay, lastActual.AddDays(1)).Select(d => actuals.GetValueOrDefault(d)).ToArray(),
+            History = Range(start, start.AddDays(HistoryDays)).Select(d => history.GetValueOrDefault(d)).ToArray(),
+        };
+    }
+
+    /// <summary>The first day of history <see cref="FromDays"/> reads, so a caller loads no more than that.</summary>
+    public static DateOnly HistoryStart(ForecastPeriod period, DateTimeOffset asOf)
+    {
+        var today = DateOnly.FromDateTime(asOf.UtcDateTime);
+        return (today > period.LastDay ? period.LastDay.AddDays(1) : today).AddDays(-HistoryDays);
+    }
+
+    private static IEnumerable<DateOnly> Range(DateOnly from, DateOnly until)
+    {
+        for (var day = from; day < until; day = day.AddDays(1)) yield return day;
+    }
+
     public DateOnly Today => DateOnly.FromDateTime(AsOf.UtcDateTime);
 
     public bool IsPastPeriod => Today > Period.LastDay;

@@ -327,6 +327,37 @@ public class MonthForecastTests
     }
 
     [Fact]
+    public void Days_a_store_returns_without_the_days_without_usage_count_as_zero()
+    {
+        var asOf = At(2026, 11, 16, 12);
+        decimal Sparse(DateOnly day) => day.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday ? 0m : 100m + day.Day;
+        var start = ForecastInput.HistoryStart(November, asOf);
+        var stored = Enumerable.Range(0, 100).Select(i => start.AddDays(i)).Where(d => d <= new DateOnly(2026, 11, 16) && Sparse(d) != 0)
+            .ToDictionary(d => d, d => d == new DateOnly(2026, 11, 16) ? Sparse(d) / 2 : Sparse(d));
+
+        var input = ForecastInput.FromDays(November, asOf, stored, stored);
+
+        Assert.Equal(new DateOnly(2026, 9, 21), start);   // 56 complete days before the 16th
+        Assert.Equal(16, input.Actuals.Count);
+        Assert.Equal(56, input.History.Count);
+        Assert.Equal(Sparse(new DateOnly(2026, 9, 21)), input.History[0]);
+        Assert.Equal(0m, input.Actuals[13]);   // Saturday 14th, absent from the store
+        Assert.Equal(MonthForecast.Of(Input(November, asOf, Sparse), ForecastUnit.Dollars).Forecast,
+            MonthForecast.Of(input, ForecastUnit.Dollars).Forecast);
+    }
+
+    [Fact]
+    public void After_the_period_the_days_are_the_periods()
+    {
+        var asOf = At(2027, 1, 10);
+        var input = ForecastInput.FromDays(November, asOf, new Dictionary<DateOnly, decimal> { [new DateOnly(2026, 11, 30)] = 7m }, new Dictionary<DateOnly, decimal>());
+
+        Assert.Equal(new DateOnly(2026, 10, 6), ForecastInput.HistoryStart(November, asOf));
+        Assert.Equal(30, input.Actuals.Count);
+        Assert.Equal(7m, MonthForecast.Of(input, ForecastUnit.Dollars).Forecast);
+    }
+
+    [Fact]
     public void A_backtest_of_flat_months_has_no_error_and_covers_every_month()
     {
         var history = new DailySeries(new DateOnly(2026, 6, 15), Enumerable.Repeat(120m, 200).ToArray());   // to 31 December
