@@ -20,6 +20,14 @@ internal static class DecimalMath
         }
     }
 
+    /// <summary>√(Σ deviation² / degreesOfFreedom), scaled first so that token-sized amounts do not overflow when squared.</summary>
+    public static decimal StandardDeviation(IReadOnlyList<decimal> deviations, int degreesOfFreedom)
+    {
+        var scale = deviations.Count == 0 ? 0 : deviations.Max(Math.Abs);
+        if (scale == 0 || degreesOfFreedom <= 0) return 0;
+        return scale * Sqrt(deviations.Sum(d => d / scale * (d / scale)) / degreesOfFreedom);
+    }
+
     public static decimal Median(IReadOnlyList<decimal> values)
     {
         var sorted = values.Order().ToArray();

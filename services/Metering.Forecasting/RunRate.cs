@@ -4,9 +4,9 @@ namespace Metering.Forecasting;
 /// The expected amount of each future day, and how far single days stray from it.
 /// With at least <see cref="MinWeeks"/> whole weeks of history: the mean of the last 7 complete days (one of each
 /// weekday), times each weekday's share of the last ≤ <see cref="MaxWeeks"/> weeks. With less: the mean of the
-/// period's complete days (since the first usage), for every day. Before either, a day above <see cref="SpikeCap"/> times the median of its
-/// peers (the same weekday's last 3 weeks, or the period's days) counts at that cap, so one spike does not set the rate;
-/// a lasting step passes the cap within a few weeks.
+/// period's complete days (since the first usage), for every day. Before either, a day above <see cref="SpikeCap"/>
+/// times the median of its peers (the same weekday's last 3 weeks, or the period's days) counts at that cap, so one
+/// spike does not set the rate; a lasting step passes the cap within a few weeks.
 /// </summary>
 /// <param name="ByWeekday">The expected amount of a day, indexed by <see cref="DayOfWeek"/>.</param>
 /// <param name="Sigma">The standard deviation of past days around their weekday's (or the period's) mean.</param>
@@ -49,13 +49,8 @@ public sealed record RunRate(string Method, IReadOnlyList<decimal> ByWeekday, de
         for (var d = 0; d < 7; d++)
             rates[d] = Math.Max(0, scale * Enumerable.Range(0, window.Length).Where(i => Weekday(i) == d).Average(i => capped[i]));
 
-        var squares = 0m;
-        foreach (var (_, values) in byWeekday)
-        {
-            var mean = values.Average();
-            squares += values.Sum(v => (v - mean) * (v - mean));
-        }
-        var sigma = DecimalMath.Sqrt(squares / (window.Length - 7));
+        var deviations = byWeekday.Values.SelectMany(values => values.Select(v => v - values.Average())).ToArray();
+        var sigma = DecimalMath.StandardDeviation(deviations, window.Length - 7);
         return new RunRate(ForecastMethods.DayOfWeekRunRate, rates, sigma, 7, weeks);
     }
 
@@ -65,7 +60,7 @@ public sealed record RunRate(string Method, IReadOnlyList<decimal> ByWeekday, de
         if (days.Length == 0) return new RunRate(ForecastMethods.ProRataRunRate, new decimal[7], 0, 1, 0);
         var rate = Math.Max(0, days.Select(v => Cap(v, days)).Sum() / days.Length);
         var mean = days.Average();
-        var sigma = days.Length < 2 ? 0 : DecimalMath.Sqrt(days.Sum(v => (v - mean) * (v - mean)) / (days.Length - 1));
+        var sigma = DecimalMath.StandardDeviation(days.Select(v => v - mean).ToArray(), days.Length - 1);
         return new RunRate(ForecastMethods.ProRataRunRate, Enumerable.Repeat(rate, 7).ToArray(), sigma, days.Length, 0);
     }
 

@@ -306,6 +306,17 @@ public class MonthForecastTests
     }
 
     [Fact]
+    public void Token_sized_amounts_do_not_overflow()
+    {
+        // 10^15 tokens a day ± 10 %: squared deviations alone would be past decimal's 7.9 × 10^28.
+        decimal Huge(DateOnly day) => 1_000_000_000_000_000m + (day.DayNumber % 2 == 0 ? 100_000_000_000_000m : -100_000_000_000_000m);
+        var result = MonthForecast.Of(Input(November, At(2026, 11, 10), Huge), ForecastUnit.Named("tokens"));
+
+        Assert.InRange(result.Forecast!.Value, 29_000_000_000_000_000m, 31_000_000_000_000_000m);
+        Assert.True(result.Low < result.Forecast && result.Forecast < result.High);
+    }
+
+    [Fact]
     public void Budgets_phrase_it_in_their_meters_unit()
     {
         var result = MonthForecast.Of(Input(November, At(2026, 11, 15, 12), _ => 1_000_000m), ForecastUnit.Named("tokens"));
