@@ -17,6 +17,8 @@ if (args is ["bench", "ingest", ..])
     return await RunIngestBenchmarkAsync();
 if (args is ["bench", "budgets", ..])
     return await RunBudgetsBenchmarkAsync();
+if (args is ["bench", "forecast", ..])
+    return await RunForecastBenchmarkAsync();
 
 if (arguments.ContainsKey("help"))
 {
@@ -90,6 +92,20 @@ async Task<int> RunBudgetsBenchmarkAsync()
         LoadVia = Arg("load-via", "kafka"),
     }, tee, CancellationToken.None);
     await WriteResultsAsync("budgets", tee);
+    return exit;
+}
+
+// bench forecast [--seed N] [--tenants N] [--months N] [--results FOLDER]: see ForecastBenchmark
+async Task<int> RunForecastBenchmarkAsync()
+{
+    var tee = new IngestBenchmark.Tee(Console.Out);
+    var exit = ForecastBenchmark.Run(new ForecastBenchmarkOptions
+    {
+        Seed = int.Parse(Arg("seed", "42"), CultureInfo.InvariantCulture),
+        TenantsPerProfile = int.Parse(Arg("tenants", "50"), CultureInfo.InvariantCulture),
+        Months = int.Parse(Arg("months", "13"), CultureInfo.InvariantCulture),
+    }, tee);
+    await WriteResultsAsync("forecast", tee);
     return exit;
 }
 
