@@ -10,8 +10,8 @@ namespace Metering.Billing;
 
 /// <summary>
 /// The Marten event store of Billing: string stream keys (tenant and month), inline projections for invoices, rate
-/// cards and teams, the asynchronous chargeback ledger, and plain tables Marten migrates with it: usage receipts,
-/// dead letters and duplicate counts.
+/// cards and teams, the asynchronous chargeback ledger and spend, and plain tables Marten migrates with it: usage receipts,
+/// dead letters, duplicate counts and the spend quantities.
 /// </summary>
 public static class BillingStore
 {
@@ -35,6 +35,7 @@ public static class BillingStore
         opts.Schema.For<Chargeback.Teams.TeamDirectory>().Identity(d => d.Id);
         opts.Projections.Add<Chargeback.Teams.TeamDirectoryProjection>(ProjectionLifecycle.Inline);
         Chargeback.Ledger.LedgerProjection.Register(opts);
+        Spend.SpendProjection.Register(opts, schema);
         // Projections fail loudly: an event that cannot be applied stops the projection instead of vanishing.
         opts.Projections.Errors.SkipApplyErrors = false;
         opts.Projections.Errors.SkipSerializationErrors = false;
