@@ -108,6 +108,7 @@ public sealed class SpendTests(MeteringSystem system)
     [InlineData("from=2026-10-02&to=2026-10-01", "to")]
     [InlineData("from=2025-01-01&to=2026-10-01", "to")]
     [InlineData("from=10/01/2026&to=2026-10-31", "from")]
+    [InlineData("from=9998-12-01&to=9999-12-31", "to")]
     [InlineData("from=2026-10-01&to=2026-10-31&group_by=region", "group_by")]
     [InlineData("from=2026-10-01&to=2026-10-31&granularity=week", "granularity")]
     [InlineData("from=2026-10-01&to=2026-10-31&tenant=Not%20A%20Tenant", "tenant")]

@@ -102,6 +102,8 @@ public sealed class SpendPricingTests
     [InlineData("2026-10-01", "2026-13-01", null, null, "to")]
     [InlineData("2026-10-02", "2026-10-01", null, null, "to")]
     [InlineData("2026-01-01", "2027-02-05", null, null, "to")]
+    [InlineData("9998-12-01", "9999-12-31", null, null, "to")]
+    [InlineData("1999-12-31", "2000-01-01", null, null, "from")]
     [InlineData("2026-10-01", "2026-10-31", "region", null, "group_by")]
     [InlineData("2026-10-01", "2026-10-31", null, "week", "granularity")]
     public void A_bad_parameter_is_named(string? from, string? to, string? groupBy, string? granularity, string field)

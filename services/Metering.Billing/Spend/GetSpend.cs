@@ -19,6 +19,7 @@ namespace Metering.Billing.Spend;
 public static class GetSpend
 {
     public const int MaxDays = 400;
+    private const string DayRule = "must be a UTC date as YYYY-MM-DD of the years 2000 to 9998";
     public static readonly TimeSpan ProjectionWait = TimeSpan.FromSeconds(2);
 
     public static void MapGetSpend(this IEndpointRouteBuilder app) =>
@@ -61,8 +62,8 @@ public static class GetSpend
     {
         var errors = new Dictionary<string, string[]>();
         var (first, last) = (Day(from), Day(to));
-        if (first is null) errors["from"] = [from is null ? "is required: a UTC date as YYYY-MM-DD" : "must be a UTC date as YYYY-MM-DD"];
-        if (last is null) errors["to"] = [to is null ? "is required: a UTC date as YYYY-MM-DD" : "must be a UTC date as YYYY-MM-DD"];
+        if (first is null) errors["from"] = [from is null ? "is required: a UTC date as YYYY-MM-DD" : DayRule];
+        if (last is null) errors["to"] = [to is null ? "is required: a UTC date as YYYY-MM-DD" : DayRule];
         if (first is { } f && last is { } l)
         {
             if (l < f) errors["to"] = ["must not be before from"];
@@ -78,6 +79,8 @@ public static class GetSpend
         return errors;
     }
 
+    /// <summary>A day of the years 2000 to 9998, like <see cref="Recording.BillingPeriod"/>'s months (so the month after it always exists).</summary>
     private static DateOnly? Day(string? text) =>
-        text is not null && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
+        text is not null && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+        && day.Year is >= 2000 and <= 9998 ? day : null;
 }
