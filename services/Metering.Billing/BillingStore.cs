@@ -27,7 +27,8 @@ public static class BillingStore
         opts.Events.StreamIdentity = StreamIdentity.AsString;
         // Appends need no read of the stream's version first; writers of one stream are serialised by advisory locks.
         opts.Events.AppendMode = EventAppendMode.Quick;
-        opts.Schema.For<MonthlyUsage>().Identity(u => u.Id);
+        // Indexed by month: the invoice list and spend by tenant and month read every invoice of one month.
+        opts.Schema.For<MonthlyUsage>().Identity(u => u.Id).Index(u => u.Month);
         opts.Projections.Add<MonthlyUsageProjection>(ProjectionLifecycle.Inline);
         opts.Schema.For<RateCardHistory>().Identity(h => h.Id);
         opts.Schema.For<Corrections.VoidReceipt>().Identity(r => r.Id);
