@@ -108,16 +108,17 @@ public sealed class SpendPricingTests
     [InlineData("2026-10-01", "2026-10-31", null, "week", "granularity")]
     public void A_bad_parameter_is_named(string? from, string? to, string? groupBy, string? granularity, string field)
     {
-        Assert.Equal([field], GetSpend.Errors(from, to, groupBy, granularity, null, null, null, null, null).Keys);
-        Assert.Null(GetSpend.Read(from, to, groupBy, granularity, null, null, null, null, null));
+        var (request, errors) = GetSpend.Read(from, to, groupBy, granularity, null, null, null, null, null);
+        Assert.Equal([field], errors.Keys);
+        Assert.Null(request);
     }
 
     [Fact]
     public void Filters_are_checked_and_400_days_are_allowed()
     {
         Assert.Equal(["gpu_type", "meter", "model", "team", "tenant"],
-            GetSpend.Errors("2026-10-01", "2026-10-31", null, null, "Bad Tenant", "team\n", "tokens", "", "H100!").Keys.Order(StringComparer.Ordinal));
-        var request = GetSpend.Read("2026-01-01", "2027-02-04", null, null, null, null, null, null, null);
+            GetSpend.Read("2026-10-01", "2026-10-31", null, null, "Bad Tenant", "team\n", "tokens", "", "H100!").Errors.Keys.Order(StringComparer.Ordinal));
+        var (request, _) = GetSpend.Read("2026-01-01", "2027-02-04", null, null, null, null, null, null, null);
         Assert.Equal((SpendGroups.Tenant, SpendGranularity.Day, 399), (request!.GroupBy, request.Granularity, request.To.DayNumber - request.From.DayNumber));
     }
 }

@@ -34,8 +34,8 @@ public static class GetSpend
     private static async Task<IResult> HandleAsync(string? from, string? to, string? group_by, string? granularity, string? tenant, string? team,
         string? meter, string? model, string? gpu_type, ClaimsPrincipal user, IDocumentStore store, SpendQuery query, CancellationToken ct)
     {
-        if (Read(from, to, group_by, granularity, tenant, team, meter, model, gpu_type) is not { } request)
-            return Results.ValidationProblem(Errors(from, to, group_by, granularity, tenant, team, meter, model, gpu_type));
+        var (request, errors) = Read(from, to, group_by, granularity, tenant, team, meter, model, gpu_type);
+        if (request is null) return Results.ValidationProblem(errors);
 
         await LedgerProgress.WaitUntilCurrentAsync(store, SpendProjection.Name, ProjectionWait, ct);
         if (user.ViewerTeam() is { } viewer)
@@ -51,13 +51,16 @@ public static class GetSpend
         return Results.Ok(await query.RunAsync(request, ct));
     }
 
-    /// <summary>The request when every parameter holds (group_by defaults to tenant, granularity to day).</summary>
-    public static SpendRequest? Read(string? from, string? to, string? groupBy, string? granularity, string? tenant, string? team,
-        string? meter, string? model, string? gpuType) =>
-        Errors(from, to, groupBy, granularity, tenant, team, meter, model, gpuType).Count > 0 ? null
-            : new SpendRequest(Day(from)!.Value, Day(to)!.Value, groupBy ?? SpendGroups.Tenant, granularity ?? SpendGranularity.Day, tenant, team, meter, model, gpuType);
+    /// <summary>The request when every parameter holds (group_by defaults to tenant, granularity to day), else the errors per parameter.</summary>
+    public static (SpendRequest? Request, Dictionary<string, string[]> Errors) Read(string? from, string? to, string? groupBy, string? granularity,
+        string? tenant, string? team, string? meter, string? model, string? gpuType)
+    {
+        var errors = Errors(from, to, groupBy, granularity, tenant, team, meter, model, gpuType);
+        return errors.Count > 0 ? (null, errors)
+            : (new SpendRequest(Day(from)!.Value, Day(to)!.Value, groupBy ?? SpendGroups.Tenant, granularity ?? SpendGranularity.Day, tenant, team, meter, model, gpuType), errors);
+    }
 
-    public static Dictionary<string, string[]> Errors(string? from, string? to, string? groupBy, string? granularity, string? tenant, string? team,
+    private static Dictionary<string, string[]> Errors(string? from, string? to, string? groupBy, string? granularity, string? tenant, string? team,
         string? meter, string? model, string? gpuType)
     {
         var errors = new Dictionary<string, string[]>();
