@@ -10,8 +10,8 @@ namespace Metering.Billing;
 
 /// <summary>
 /// The Marten event store of Billing: string stream keys (tenant and month), inline projections for invoices, rate
-/// cards and teams, the asynchronous chargeback ledger, and plain tables Marten migrates with it: usage receipts,
-/// dead letters and duplicate counts.
+/// cards and teams, the asynchronous chargeback ledger and spend, and plain tables Marten migrates with it: usage receipts,
+/// dead letters, duplicate counts and the spend quantities.
 /// </summary>
 public static class BillingStore
 {
@@ -27,7 +27,8 @@ public static class BillingStore
         opts.Events.StreamIdentity = StreamIdentity.AsString;
         // Appends need no read of the stream's version first; writers of one stream are serialised by advisory locks.
         opts.Events.AppendMode = EventAppendMode.Quick;
-        opts.Schema.For<MonthlyUsage>().Identity(u => u.Id);
+        // Indexed by month: the invoice list and spend by tenant and month read every invoice of one month.
+        opts.Schema.For<MonthlyUsage>().Identity(u => u.Id).Index(u => u.Month);
         opts.Projections.Add<MonthlyUsageProjection>(ProjectionLifecycle.Inline);
         opts.Schema.For<RateCardHistory>().Identity(h => h.Id);
         opts.Schema.For<Corrections.VoidReceipt>().Identity(r => r.Id);
@@ -35,6 +36,7 @@ public static class BillingStore
         opts.Schema.For<Chargeback.Teams.TeamDirectory>().Identity(d => d.Id);
         opts.Projections.Add<Chargeback.Teams.TeamDirectoryProjection>(ProjectionLifecycle.Inline);
         Chargeback.Ledger.LedgerProjection.Register(opts);
+        Spend.SpendProjection.Register(opts, schema);
         // Projections fail loudly: an event that cannot be applied stops the projection instead of vanishing.
         opts.Projections.Errors.SkipApplyErrors = false;
         opts.Projections.Errors.SkipSerializationErrors = false;

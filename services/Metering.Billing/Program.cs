@@ -8,6 +8,7 @@ using Metering.Billing.Corrections;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;
 using Metering.Billing.Pricing;
+using Metering.Billing.Spend;
 using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.ServiceDefaults;
@@ -61,6 +62,7 @@ var marten = builder.Services.AddMarten(opts =>
 if (migrate) marten.ApplyAllDatabaseChangesOnStartup();
 else builder.Services.AddHostedService<BillingSchemaCheck>();
 builder.Services.AddSingleton<UsageRecorder>();
+builder.Services.AddSingleton<SpendQuery>();
 if (!migrateOnly)
 {
     // The chargeback ledger is posted asynchronously; with several Billing instances one of them runs it.
@@ -99,6 +101,7 @@ if (migrateOnly)
 }
 app.MapMeteringDefaults();
 app.MapGetInvoice();
+app.MapListInvoices();
 app.MapFinalizeInvoice();
 app.MapGetInvoiceUsage();
 app.MapVoidUsage();
@@ -107,6 +110,7 @@ app.MapTeams();
 app.MapCapacityCost();
 app.MapGetChargeback();
 app.MapGetReconciliation();
+app.MapGetSpend();
 app.Run();
 
 public partial class Program;

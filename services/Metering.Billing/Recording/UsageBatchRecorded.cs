@@ -12,7 +12,10 @@ namespace Metering.Billing.Recording;
 public sealed record UsageBatchRecorded(string Tenant, string Month, IReadOnlyList<RecordedUsage> Usage, string? AdjustmentFor = null,
     int? FrozenRateCards = null);
 
-/// <summary>One usage event as Billing recorded it.</summary>
+/// <summary>
+/// One usage event as Billing recorded it. <see cref="Feature"/> is its <c>attributes.feature</c> (spend groups by it);
+/// events recorded before it was kept read it as null.
+/// </summary>
 public sealed record RecordedUsage(
     string Id,
     string Meter,
@@ -20,9 +23,13 @@ public sealed record RecordedUsage(
     DateTimeOffset Timestamp,
     string? Model,
     string? GpuType,
-    string? Service)
+    string? Service,
+    string? Feature = null)
 {
-    public static RecordedUsage From(UsageEvent e) => new(e.Id, e.Meter, e.Quantity, e.Timestamp, e.Model, e.GpuType, e.Service);
+    public const string FeatureAttribute = "feature";
+
+    public static RecordedUsage From(UsageEvent e) => new(e.Id, e.Meter, e.Quantity, e.Timestamp, e.Model, e.GpuType, e.Service,
+        e.Attributes?.GetValueOrDefault(FeatureAttribute) is { Length: > 0 } feature ? feature : null);
 }
 
 /// <summary>The billing month (<c>YYYY-MM</c>, UTC) and the stream that holds a tenant's usage of it.</summary>

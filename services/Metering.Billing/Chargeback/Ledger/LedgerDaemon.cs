@@ -5,7 +5,7 @@ using Npgsql;
 namespace Metering.Billing.Chargeback.Ledger;
 
 /// <summary>
-/// Runs the asynchronous projections (the ledger) in exactly one Billing instance: the one holding a PostgreSQL
+/// Runs the asynchronous projections (the ledger and spend) in exactly one Billing instance: the one holding a PostgreSQL
 /// session advisory lock. When that instance dies its session ends, the lock is released and another instance takes
 /// over from the ledger's committed progress. (Marten's own hot/cold coordinator needs a DistributedLock build that
 /// is not served here; see STACK-FACTS.)

@@ -8,13 +8,17 @@ namespace Metering.Billing.Chargeback.Ledger;
 /// </summary>
 public static class LedgerProgress
 {
-    public static async Task<bool> WaitUntilCurrentAsync(IDocumentStore store, TimeSpan timeout, CancellationToken ct)
+    public static Task<bool> WaitUntilCurrentAsync(IDocumentStore store, TimeSpan timeout, CancellationToken ct) =>
+        WaitUntilCurrentAsync(store, LedgerProjection.Name, timeout, ct);
+
+    /// <summary>The same wait for another asynchronous projection of the same daemon (spend).</summary>
+    public static async Task<bool> WaitUntilCurrentAsync(IDocumentStore store, string projection, TimeSpan timeout, CancellationToken ct)
     {
         var target = await LastSequenceAsync(store, ct);
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (await PostedUpToAsync(store, ct) >= target) return true;
+            if (await PostedUpToAsync(store, projection, ct) >= target) return true;
             if (DateTime.UtcNow >= deadline) return false;
             await Task.Delay(50, ct);
         }
@@ -28,9 +32,9 @@ public static class LedgerProgress
         return sequences.Single();
     }
 
-    private static async Task<long> PostedUpToAsync(IDocumentStore store, CancellationToken ct)
+    private static async Task<long> PostedUpToAsync(IDocumentStore store, string projection, CancellationToken ct)
     {
         var progress = await store.Advanced.AllProjectionProgress(token: ct);
-        return progress.Where(p => p.ShardName.StartsWith(LedgerProjection.Name, StringComparison.Ordinal)).Select(p => p.Sequence).DefaultIfEmpty(0).Max();
+        return progress.Where(p => p.ShardName.StartsWith(projection, StringComparison.Ordinal)).Select(p => p.Sequence).DefaultIfEmpty(0).Max();
     }
 }

@@ -189,22 +189,12 @@ public sealed class LedgerProjection : IProjection
 
         /// <summary>
         /// The team the voided usage was charged to: the team of the posting of the event that recorded it (the tenant
-        /// may have moved since). That event sits on a stream from the usage's month to the void's; null when the
-        /// recording posted nothing.
+        /// may have moved since); null when the recording posted nothing.
         /// </summary>
         private async Task<string?> ChargedTeamAsync(IEvent e, UsageVoidRecorded voided, CancellationToken ct)
         {
-            var streams = new List<string>();
-            for (var m = BillingPeriod.Of(voided.Usage.Timestamp); string.CompareOrdinal(m, voided.Month) <= 0; m = BillingPeriod.Next(m))
-                streams.Add(BillingPeriod.UsageStream(voided.Tenant, m));
-            var sequences = await operations.AdvancedSql.QueryAsync<long>($"""
-                select seq_id from {operations.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events
-                where stream_id = any(?) and type = 'usage_batch_recorded' and seq_id < ?
-                  and data->'Usage' @> jsonb_build_array(jsonb_build_object('Id', ?::text))
-                order by seq_id limit 1
-                """, ct, streams.ToArray(), e.Sequence, voided.Usage.Id);
-            if (sequences.Count == 0) return null;
-            var id = sequences[0].ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (await VoidOrigin.RecordingSequenceAsync(operations, e.Sequence, voided, ct) is not { } sequence) return null;
+            var id = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return (_postings.FirstOrDefault(p => p.Id == id) ?? await operations.LoadAsync<LedgerPosting>(id, ct))?.Team;
         }
 

@@ -98,7 +98,18 @@ public static class TenantAccess
         if (user.ViewerTeam() is not { } scope) return user.IsInRole(Roles.Admin);
         var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
         if (directory.Covers(scope, directory.TeamOf(tenant))) return true;
-        var charged = await session.LoadAsync<Ledger.LedgerBalance>(Recording.BillingPeriod.UsageStream(tenant, period), ct);
-        return charged?.Lines.Any(l => directory.Covers(scope, l.Team)) == true;
+        return Charged(scope, directory, await session.LoadAsync<Ledger.LedgerBalance>(Recording.BillingPeriod.UsageStream(tenant, period), ct));
     }
+
+    /// <summary>Of <paramref name="tenants"/>, those a viewer of <paramref name="scope"/> may read in the period: the same rule, in two queries.</summary>
+    public static async Task<IReadOnlySet<string>> ReadableAsync(string scope, string period, IEnumerable<string> tenants, IQuerySession session, CancellationToken ct)
+    {
+        var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        var charged = (await session.Query<Ledger.LedgerBalance>().Where(b => b.Month == period).ToListAsync(ct))
+            .Where(b => Charged(scope, directory, b)).Select(b => b.Tenant).ToHashSet(StringComparer.Ordinal);
+        return tenants.Where(t => directory.Covers(scope, directory.TeamOf(t)) || charged.Contains(t)).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private static bool Charged(string scope, TeamDirectory directory, Ledger.LedgerBalance? charged) =>
+        charged?.Lines.Any(l => directory.Covers(scope, l.Team)) == true;
 }

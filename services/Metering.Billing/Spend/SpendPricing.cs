@@ -1,0 +1,111 @@
+using System.Globalization;
+using Metering.Billing.Invoicing;
+using Metering.Billing.Pricing;
+using Metering.Contracts.Billing;
+
+namespace Metering.Billing.Spend;
+
+/// <summary>What <c>GET /v1/spend</c> asks, checked. <see cref="Team"/> is the team whose subtree is read (null: every team).</summary>
+public sealed record SpendRequest(DateOnly From, DateOnly To, string GroupBy, string Granularity, string? Tenant = null, string? Team = null,
+    string? Meter = null, string? Model = null, string? GpuType = null)
+{
+    /// <summary>
+    /// The one exception of PRODUCT §5a: by tenant and month, a month wholly in the range shows each tenant's invoice
+    /// total. Only without meter, model or GPU-type filters, which no invoice total can honour.
+    /// </summary>
+    public bool ShowsInvoiceTotals => GroupBy == SpendGroups.Tenant && Granularity == SpendGranularity.Month && Meter is null && Model is null && GpuType is null;
+
+    /// <summary>Points carry a quantity only when they count one meter (one unit).</summary>
+    public bool ShowsQuantity => GroupBy == SpendGroups.Meter || Meter is not null;
+
+    /// <summary>The months of the range whose first and last days are both in it.</summary>
+    public IEnumerable<string> WholeMonths()
+    {
+        for (var start = new DateOnly(From.Year, From.Month, 1); start <= To; start = start.AddMonths(1))
+            if (start >= From && start.AddMonths(1).AddDays(-1) <= To) yield return start.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+    }
+}
+
+public static class SpendGroups
+{
+    public const string Tenant = "tenant", Team = "team", Meter = "meter", Model = "model", GpuType = "gpu_type", Service = "service", Feature = "feature";
+    public static readonly IReadOnlyList<string> All = [Tenant, Team, Meter, Model, GpuType, Service, Feature];
+}
+
+public static class SpendGranularity
+{
+    public const string Day = "day", Month = "month";
+    public static readonly IReadOnlyList<string> All = [Day, Month];
+}
+
+/// <summary>Usage of one group value, UTC day and priced item, summed exactly in PostgreSQL.</summary>
+public sealed record SpendRow(string? Key, DateOnly Day, string Meter, string? Model, string? GpuType, decimal Quantity);
+
+/// <summary>
+/// Prices spend rows by PRODUCT §4's rule: each day's usage with the rate-card version in effect that day, quantity ×
+/// price summed exactly per point and unit size, divided once and rounded half-even to cents once per point. Usage
+/// without a price is left out of the cost and counted in the unpriced quantity. Days without usage have no point.
+/// </summary>
+public static class SpendPricing
+{
+    /// <param name="invoiceMonths">Per whole month shown by invoice totals (<see cref="SpendRequest.ShowsInvoiceTotals"/>): the tenants' totals.</param>
+    public static SpendView Price(SpendRequest request, IEnumerable<SpendRow> rows, RateCardHistory? rateCards,
+        IReadOnlyDictionary<string, IReadOnlyList<InvoiceTotal>>? invoiceMonths = null)
+    {
+        var versions = new Dictionary<DateOnly, RateCardVersionAdded?>();
+        var points = new Dictionary<(string? Key, string Date), Point>();
+        decimal unpriced = 0;
+        var anyUnpriced = false;
+        foreach (var row in rows)
+        {
+            if (!versions.TryGetValue(row.Day, out var version)) versions[row.Day] = version = rateCards?.InEffectOn(row.Day);
+            var price = version?.PriceOf(row.Meter, row.Model, row.GpuType);
+            if (price is null)
+            {
+                unpriced += row.Quantity;
+                anyUnpriced = true;
+            }
+            var date = BucketOf(row.Day, request.Granularity);
+            if (invoiceMonths?.ContainsKey(date) == true) continue;
+            if (!points.TryGetValue((row.Key, date), out var point)) points[(row.Key, date)] = point = new Point();
+            point.Add(row.Meter, row.Quantity, price);
+        }
+
+        var costs = points.Select(p => (p.Key.Key, p.Key.Date, Quantity: (decimal?)p.Value.Quantity, Cost: p.Value.Cost())).ToList();
+        foreach (var (month, invoices) in invoiceMonths ?? new Dictionary<string, IReadOnlyList<InvoiceTotal>>())
+            costs.AddRange(invoices.Select(i => ((string?)i.Tenant, month, (decimal?)null, i.Total)));
+
+        var series = costs.GroupBy(c => c.Key)
+            .Select(g => (Key: g.Key, Cost: g.Sum(c => c.Cost), Points: g.OrderBy(c => c.Date, StringComparer.Ordinal)
+                .Select(c => new SpendPointView(c.Date, request.ShowsQuantity ? c.Quantity : null, Money(c.Cost))).ToList()))
+            .OrderByDescending(s => s.Cost).ThenBy(s => s.Key is null).ThenBy(s => s.Key, StringComparer.Ordinal)
+            .Select(s => new SpendSeriesView(s.Key, s.Points))
+            .ToList();
+        return new SpendView(GetInvoice.Currency, Day(request.From), Day(request.To), request.GroupBy, request.Granularity, series,
+            anyUnpriced ? unpriced : null, Money(costs.Sum(c => c.Cost)));
+    }
+
+    public static string BucketOf(DateOnly day, string granularity) =>
+        day.ToString(granularity == SpendGranularity.Month ? "yyyy-MM" : "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
+
+    /// <summary>A point's usage: quantity × price summed per unit size, so each unit size divides once.</summary>
+    private sealed class Point
+    {
+        private readonly Dictionary<decimal, decimal> _valuePerUnit = [];
+        public decimal Quantity { get; private set; }
+
+        public void Add(string meter, decimal quantity, decimal? price)
+        {
+            Quantity += quantity;
+            if (price is not { } p) return;
+            var unit = PriceUnits.Of(meter);
+            _valuePerUnit[unit] = _valuePerUnit.GetValueOrDefault(unit) + quantity * p;
+        }
+
+        public decimal Cost() => Math.Round(_valuePerUnit.Sum(v => v.Value / v.Key), 2, MidpointRounding.ToEven);
+    }
+}

@@ -1,0 +1,109 @@
+using System.Text;
+using Marten;
+using Metering.Billing.Chargeback.Teams;
+using Metering.Billing.Invoicing;
+using Metering.Billing.Pricing;
+using Metering.Billing.Recording;
+using Metering.Contracts.Billing;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Metering.Billing.Spend;
+
+/// <summary>
+/// Answers a <see cref="SpendRequest"/> from the spend tables, without HTTP (the endpoint and the benchmark call this):
+/// quantities summed in PostgreSQL per group value, day and priced item, priced in <see cref="SpendPricing"/>. Queries
+/// without a tenant, service or feature read the small team rollup.
+/// </summary>
+public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
+{
+    private string Schema => store.Options.DatabaseSchemaName;
+
+    public async Task<SpendView> RunAsync(SpendRequest request, CancellationToken ct)
+    {
+        // The group is a column name in the SQL: only the known ones.
+        if (!SpendGroups.All.Contains(request.GroupBy) || !SpendGranularity.All.Contains(request.Granularity))
+            throw new ArgumentException($"Unknown grouping {request.GroupBy} by {request.Granularity}", nameof(request));
+        await using var session = store.QuerySession();
+        var teams = request.Team is null ? null : TeamsBelow(await DirectoryAsync(session, ct), request.Team);
+        var rows = await ReadRowsAsync(request, teams, ct);
+        var rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
+        var invoices = request.ShowsInvoiceTotals ? await InvoiceMonthsAsync(session, request, ct) : null;
+        return SpendPricing.Price(request, rows, rateCards, invoices);
+    }
+
+    /// <summary>The team and every team below it, by the hierarchy now (<see cref="TeamDirectory.Unallocated"/> is a team of its own).</summary>
+    public static IReadOnlyList<string> TeamsBelow(TeamDirectory directory, string team) =>
+        directory.Teams.Keys.Append(TeamDirectory.Unallocated).Append(team).Distinct(StringComparer.Ordinal)
+            .Where(t => directory.Covers(team, t)).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Whether any of the tenant's usage in the range was charged to one of <paramref name="teams"/>.</summary>
+    public async Task<bool> ChargedToAnyAsync(string tenant, IReadOnlyList<string> teams, DateOnly from, DateOnly to, CancellationToken ct)
+    {
+        await using var command = database.DataSource.CreateCommand($"""
+            select exists (select 1 from {Schema}.{SpendTables.Daily} where day between @from and @to and tenant = @tenant and team = any(@teams))
+            """);
+        command.Parameters.AddWithValue("from", from);
+        command.Parameters.AddWithValue("to", to);
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("teams", teams.ToArray());
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task<TeamDirectory> DirectoryAsync(IQuerySession session, CancellationToken ct) =>
+        await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+
+    private async Task<List<SpendRow>> ReadRowsAsync(SpendRequest request, IReadOnlyList<string>? teams, CancellationToken ct)
+    {
+        var fine = request.Tenant is not null || request.GroupBy is SpendGroups.Tenant or SpendGroups.Service or SpendGroups.Feature;
+        var sql = new StringBuilder($"""
+            select {request.GroupBy}, day, meter, model, gpu_type, sum(quantity)
+            from {Schema}.{(fine ? SpendTables.Daily : SpendTables.TeamDaily)}
+            where day between @from and @to
+            """);
+        await using var command = database.DataSource.CreateCommand();
+        command.Parameters.AddWithValue("from", request.From);
+        command.Parameters.AddWithValue("to", request.To);
+        void Filter(string column, string? value)
+        {
+            if (value is null) return;
+            sql.Append($" and {column} = @{column}");
+            command.Parameters.Add(new NpgsqlParameter(column, NpgsqlDbType.Text) { Value = value });
+        }
+        Filter("tenant", request.Tenant);
+        Filter("meter", request.Meter);
+        Filter("model", request.Model);
+        Filter("gpu_type", request.GpuType);
+        if (teams is not null)
+        {
+            sql.Append(" and team = any(@teams)");
+            command.Parameters.Add(new NpgsqlParameter("teams", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = teams.ToArray() });
+        }
+        sql.Append(" group by 1, 2, 3, 4, 5 having sum(quantity) <> 0");
+        command.CommandText = sql.ToString();
+
+        var rows = new List<SpendRow>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            rows.Add(new SpendRow(SpendTables.Read(reader.GetString(0)), reader.GetFieldValue<DateOnly>(1), reader.GetString(2),
+                SpendTables.Read(reader.GetString(3)), SpendTables.Read(reader.GetString(4)), reader.GetDecimal(5)));
+        return rows;
+    }
+
+    /// <summary>The invoice totals of each whole month of the range, narrowed to the tenant and the team's scope asked for.</summary>
+    private static async Task<Dictionary<string, IReadOnlyList<InvoiceTotal>>> InvoiceMonthsAsync(IQuerySession session, SpendRequest request, CancellationToken ct)
+    {
+        var months = new Dictionary<string, IReadOnlyList<InvoiceTotal>>(StringComparer.Ordinal);
+        foreach (var month in request.WholeMonths())
+        {
+            var totals = (await MonthInvoices.TotalsAsync(session, month, ct)).Where(i => request.Tenant is null || i.Tenant == request.Tenant).ToList();
+            if (request.Team is { } team)
+            {
+                var readable = await TenantAccess.ReadableAsync(team, month, totals.Select(i => i.Tenant), session, ct);
+                totals = totals.Where(i => readable.Contains(i.Tenant)).ToList();
+            }
+            months[month] = totals;
+        }
+        return months;
+    }
+}
