@@ -57,6 +57,7 @@ public static class MeteringDefaults
         app.UseAuthorization();
         app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.MapWhoAmI();
         return app;
     }
 
