@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -202,9 +203,13 @@ public sealed class ApiReferenceTests(MeteringSystem system)
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
     }
 
-    /// <summary>Object keys in ordinal order, two-space indentation, '\n' line ends: stable to commit and to diff.</summary>
+    /// <summary>
+    /// Object keys in ordinal order, two-space indentation, '\n' line ends, text unescaped where JSON allows it ("viewer's",
+    /// not "viewer\u0027s"): stable to commit and readable in a diff.
+    /// </summary>
     private static string Normalized(JsonNode document) =>
-        Sorted(document)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }).ReplaceLineEndings("\n") + "\n";
+        Sorted(document)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping })
+            .ReplaceLineEndings("\n") + "\n";
 
     private static JsonNode? Sorted(JsonNode? node) => node switch
     {
