@@ -57,6 +57,7 @@ public static class ApiReference
             {
                 AddRetryAfterHeaders(operation);
                 AddTextResponses(operation, context.Description.ActionDescriptor.EndpointMetadata.OfType<TextResponse>());
+                AddHandReadParameters(operation, context.Description.ActionDescriptor.EndpointMetadata.OfType<HandReadParameter>());
                 return Task.CompletedTask;
             });
             options.AddSchemaTransformer((schema, context, _) =>
@@ -74,6 +75,16 @@ public static class ApiReference
         builder.WithMetadata(new TextResponse(statusCode, contentType));
 
     private sealed record TextResponse(int StatusCode, string ContentType);
+
+    /// <summary>For the OpenAPI document: an optional query parameter the handler reads from the request itself, not by binding.</summary>
+    public static RouteHandlerBuilder WithQueryParameter(this RouteHandlerBuilder builder, string name, string description) =>
+        builder.WithMetadata(new HandReadParameter(name, ParameterLocation.Query, description));
+
+    /// <summary>For the OpenAPI document: an optional header the handler reads from the request itself.</summary>
+    public static RouteHandlerBuilder WithHeaderParameter(this RouteHandlerBuilder builder, string name, string description) =>
+        builder.WithMetadata(new HandReadParameter(name, ParameterLocation.Header, description));
+
+    private sealed record HandReadParameter(string Name, ParameterLocation In, string Description);
 
     internal static void MapApiReference(this WebApplication app)
     {
@@ -129,6 +140,21 @@ public static class ApiReference
             if (response is not OpenApiResponse concrete) continue;
             concrete.Content ??= new Dictionary<string, OpenApiMediaType>();
             concrete.Content[text.ContentType] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+        }
+    }
+
+    private static void AddHandReadParameters(OpenApiOperation operation, IEnumerable<HandReadParameter> parameters)
+    {
+        foreach (var parameter in parameters)
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = parameter.Name,
+                In = parameter.In,
+                Description = parameter.Description,
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
         }
     }
 

@@ -27,6 +27,7 @@ public static class PutRateCard
             .WithName("GetRateCard").WithTags("Rate card")
             .WithSummary("The price list in effect on ?on=YYYY-MM-DD (default today, UTC)")
             .WithDescription("Without `on`, an admin gets every version instead: `{\"versions\":[...]}` (RateCardVersionsView).")
+            .WithQueryParameter("on", "A UTC day as YYYY-MM-DD; default today")
             .Produces<RateCardOnView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesRetryLater();
     }
 

@@ -18,6 +18,7 @@ public static class QuotaEndpoints
     {
         app.MapPut("/v1/tenants/{tenant}/quota", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
             .WithName("PutQuota").WithTags("Budgets").WithSummary("Replace a tenant's limits (audited); answers the budget")
+            .WithHeaderParameter(ActorHeader, "The person behind the change, for the history: 1 to 128 printable characters")
             .AcceptsJson<QuotaRequest>().Produces<BudgetView>().ProducesRetryLater();
         app.MapGet("/v1/tenants/{tenant}/quota/history", HistoryAsync).RequireAuthorization(Policies.Admin)
             .WithName("GetQuotaHistory").WithTags("Budgets").WithSummary("Every change of a tenant's quota: who, when, before, after")
