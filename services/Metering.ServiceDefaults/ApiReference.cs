@@ -22,6 +22,7 @@ public static class ApiReference
     public const string DocumentName = "v1";
     public const string DocumentPath = "/openapi/v1.json";
     public const string DocsPath = "/docs";
+    private const string DocumentPattern = "/openapi/{documentName}.json";
     /// <summary>The bearer scheme's name in <c>components.securitySchemes</c>.</summary>
     public const string SecuritySchemeName = BearerTokenHandler.SchemeName;
 
@@ -88,10 +89,10 @@ public static class ApiReference
 
     internal static void MapApiReference(this WebApplication app)
     {
-        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapOpenApi(DocumentPattern);
         app.MapScalarApiReference(DocsPath, options => options
             .WithTitle(app.Environment.ApplicationName)
-            .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            .WithOpenApiRoutePattern(DocumentPattern)
             .AddDocument(DocumentName));
     }
 
