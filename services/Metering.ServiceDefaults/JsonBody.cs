@@ -98,4 +98,22 @@ public static class RequestLimits
     }
 
     private sealed record BodySizeLimit(long? MaxRequestBodySize) : IRequestSizeLimitMetadata;
+
+    /// <summary>The body's type for API descriptions, with no content types, which routing would match requests against.</summary>
+    private sealed record JsonBodyShape(Type RequestType, bool IsOptional) : IAcceptsMetadata
+    {
+        public IReadOnlyList<string> ContentTypes => [];
+    }
+
+    /// <summary>
+    /// For the OpenAPI document: the endpoint reads a JSON body of this shape with <see cref="JsonBody.ReadAsync"/>, which
+    /// answers a body that is not JSON 400, one over the limit 413 and one of another content type 415, each naming <c>$</c>.
+    /// Not <c>.Accepts&lt;T&gt;("application/json")</c>: routing would then refuse another content type itself, with a 415
+    /// that names no field.
+    /// </summary>
+    public static RouteHandlerBuilder AcceptsJson<TBody>(this RouteHandlerBuilder builder, bool isOptional = false) where TBody : notnull =>
+        builder.WithMetadata(new JsonBodyShape(typeof(TBody), isOptional))
+            .ProducesValidationProblem()
+            .ProducesValidationProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesValidationProblem(StatusCodes.Status415UnsupportedMediaType);
 }

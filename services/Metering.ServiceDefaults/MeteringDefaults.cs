@@ -27,7 +27,7 @@ public static class MeteringDefaults
         WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
     /// <summary>
-    /// Configuration, bearer-token auth, problem details, health checks and OpenTelemetry for one Metering service.
+    /// Configuration, bearer-token auth, problem details, health checks, OpenTelemetry and the OpenAPI document for one Metering service.
     /// The API binds to <c>http://127.0.0.1:{defaultPort}</c> unless ASPNETCORE_URLS or --urls says otherwise, the metrics
     /// to <c>http://127.0.0.1:{defaultManagementPort}</c> unless <see cref="MeteringSettings.ManagementUrlVariable"/> does.
     /// </summary>
@@ -45,6 +45,7 @@ public static class MeteringDefaults
         builder.AddTokenAuthentication();
         builder.Services.AddHealthChecks();
         builder.AddMeteringOpenTelemetry(serviceName);
+        builder.AddApiReference(serviceName);
         return builder;
     }
 
@@ -57,6 +58,8 @@ public static class MeteringDefaults
         app.UseAuthorization();
         app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.MapApiReference();
+        app.MapWhoAmI();
         return app;
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
 namespace Metering.ServiceDefaults;
@@ -15,6 +16,10 @@ public static class RetryLater
         Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail,
             extensions: new Dictionary<string, object?> { ["retry_after_seconds"] = seconds }),
         seconds);
+
+    /// <summary>For the OpenAPI document: the endpoint may answer <see cref="Problem"/> (the document adds <c>Retry-After</c>).</summary>
+    public static RouteHandlerBuilder ProducesRetryLater(this RouteHandlerBuilder builder) =>
+        builder.ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
     private sealed class Result(IResult problem, int seconds) : IResult
     {

@@ -88,3 +88,21 @@ public sealed record UnpricedUsageView(string Tenant, string Meter, string? Mode
 /// <summary>Where two ways of counting disagree: what was compared, for which tenant (if one), by how much.</summary>
 public sealed record ReconciliationDifference(string Check, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Tenant,
     string Expected, string Actual);
+
+/// <summary>Response of <c>GET /v1/teams</c>: every team, by id.</summary>
+public sealed record TeamsView(IReadOnlyList<TeamView> Teams);
+
+/// <summary>Body of <c>PUT /v1/capacity-cost/{period}</c>: what the platform paid for the month's GPU capacity.</summary>
+public sealed record CapacityCostRequest(string Mode, IReadOnlyList<CapacityCostItemView> Items);
+
+/// <summary>One GPU type's provisioned hours and what they cost (money as a decimal string).</summary>
+public sealed record CapacityCostItemView(string GpuType, decimal GpuHours, string Cost);
+
+/// <summary>Response of <c>PUT /v1/capacity-cost/{period}</c>: the capacity cost as recorded.</summary>
+public sealed record CapacityCostRecordedView(string Period, string Mode, IReadOnlyList<CapacityCostItemView> Items, DateTimeOffset RecordedAt);
+
+/// <summary>Body of <c>PUT /v1/teams/{team}</c>: a team (cost centre), optionally below a parent team.</summary>
+public sealed record TeamRequest(string Name, string CostCenter, string? Parent = null);
+
+/// <summary>Body of <c>PUT /v1/tenants/{tenant}/team</c>: the team the tenant's cost is charged to.</summary>
+public sealed record TenantTeamRequest(string Team);

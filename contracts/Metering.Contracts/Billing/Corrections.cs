@@ -9,3 +9,6 @@ public sealed record UsageVoided(string Tenant, string UsageId, string Meter, de
 
 /// <summary>Answer of <c>POST /v1/usage/{tenant}/{id}/void</c>: where the compensation went.</summary>
 public sealed record VoidView(string Tenant, string UsageId, string Meter, decimal Quantity, string Month, string? CorrectionOn, string Reason, DateTimeOffset At);
+
+/// <summary>Body of <c>POST /v1/usage/{tenant}/{id}/void</c>.</summary>
+public sealed record VoidRequest(string Reason);

@@ -26,3 +26,12 @@ public static class PriceUnits
 
 /// <summary>The message on <c>metering.rate-cards.v1</c>: a version Billing stored.</summary>
 public sealed record RateCardPublished(RateCardVersionView Version);
+
+/// <summary>
+/// Body of <c>PUT /v1/rate-card</c>: a version that replaces the whole price list from <see cref="EffectiveFrom"/>;
+/// <see cref="Replace"/> accepts that it drops prices of the version it follows.
+/// </summary>
+public sealed record RateCardRequest(string Currency, DateOnly EffectiveFrom, IReadOnlyList<RateCardPriceView> Prices, bool? Replace = null);
+
+/// <summary>Response of <c>GET /v1/rate-card</c> without <c>on</c>, for an admin: every version, oldest first.</summary>
+public sealed record RateCardVersionsView(IReadOnlyList<RateCardVersionView> Versions);

@@ -20,3 +20,6 @@ public static class CostMeter
 {
     public const string CostUsd = "cost_usd";
 }
+
+/// <summary>Response of <c>GET /v1/tenants/{tenant}/quota/history</c>: every change of the tenant's quota, oldest first.</summary>
+public sealed record QuotaHistoryView(string Tenant, IReadOnlyList<QuotaChange> Changes);

@@ -23,7 +23,13 @@ public static class VoidUsageEndpoint
     public const long MaxBodyBytes = 16 * 1024;
 
     public static void MapVoidUsage(this IEndpointRouteBuilder app) =>
-        app.MapPost("/v1/usage/{tenant}/{id}/void", HandleAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
+        app.MapPost("/v1/usage/{tenant}/{id}/void", HandleAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
+            .WithName("VoidUsage").WithTags("Invoices").WithSummary("Void a usage event: it stops counting in budgets, invoices and ledgers")
+            .AcceptsJson<VoidRequest>()
+            .Produces<VoidView>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesRetryLater();
 
     private static async Task<IResult> HandleAsync(string tenant, string id, HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken ct)
     {

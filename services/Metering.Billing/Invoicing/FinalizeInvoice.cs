@@ -20,7 +20,13 @@ public static class FinalizeInvoice
 {
     public static void MapFinalizeInvoice(this IEndpointRouteBuilder app) =>
         app.MapPost("/v1/invoices/{tenant}/{period}/finalize", HandleAsync).RequireAuthorization(Policies.Admin)
-            .WithBodyLimit(FinalizeRequest.MaxBodyBytes);
+            .WithBodyLimit(FinalizeRequest.MaxBodyBytes)
+            .WithName("FinalizeInvoice").WithTags("Invoices").WithSummary("Freeze a month's invoice; 409 naming the reason when it has not ended or holds unpriced usage")
+            .AcceptsJson<FinalizeRequest>(isOptional: true)
+            .Produces<InvoiceView>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesRetryLater();
 
     private static async Task<IResult> HandleAsync(string tenant, string period, HttpRequest request, ClaimsPrincipal user, IDocumentStore store,
         BillingDatabase database, TimeProvider clock, CancellationToken ct)

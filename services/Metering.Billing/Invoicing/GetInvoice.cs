@@ -15,7 +15,9 @@ public static class GetInvoice
     public const string Currency = "USD";
 
     public static void MapGetInvoice(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/invoices/{tenant}/{period}", HandleAsync).RequireAuthorization(Policies.Reader);
+        app.MapGet("/v1/invoices/{tenant}/{period}", HandleAsync).RequireAuthorization(Policies.Reader)
+            .WithName("GetInvoice").WithTags("Invoices").WithSummary("A tenant's invoice of one UTC month (draft until finalized)")
+            .Produces<InvoiceView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesRetryLater();
 
     private static async Task<IResult> HandleAsync(string tenant, string period, ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
     {

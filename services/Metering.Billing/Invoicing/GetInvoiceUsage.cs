@@ -21,8 +21,13 @@ public static class GetInvoiceUsage
     public sealed record UsageEntry(string Id, string Meter, string? Model, string? GpuType, decimal Quantity, DateTimeOffset Timestamp, string? Service,
         string? AdjustmentFor, string? VoidReason);
 
+    /// <summary>One page of the usage behind an invoice, from <see cref="Offset"/>.</summary>
+    public sealed record UsagePage(string Tenant, string Period, int Offset, IReadOnlyList<UsageEntry> Usage);
+
     public static void MapGetInvoiceUsage(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/invoices/{tenant}/{period}/usage", HandleAsync).RequireAuthorization(Policies.Reader);
+        app.MapGet("/v1/invoices/{tenant}/{period}/usage", HandleAsync).RequireAuthorization(Policies.Reader)
+            .WithName("GetInvoiceUsage").WithTags("Invoices").WithSummary("The usage events behind an invoice, voids as negative entries, paged")
+            .Produces<UsagePage>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesRetryLater();
 
     private static async Task<IResult> HandleAsync(string tenant, string period, string? meter, string? model, string? gpu_type,
         [FromQuery(Name = "offset")] string? offsetText, [FromQuery(Name = "limit")] string? limitText,
@@ -40,7 +45,7 @@ public static class GetInvoiceUsage
             return InvoiceRoute.NoInvoice(tenant, period);
 
         var page = await ReadPageAsync(database, session.DocumentStore.Options.Events.DatabaseSchemaName, stream, meter, model, gpu_type, offset ?? 0, limit ?? 1000, ct);
-        return Results.Ok(new { tenant, period, offset = offset ?? 0, usage = page });
+        return Results.Ok(new UsagePage(tenant, period, offset ?? 0, page));
     }
 
     /// <summary>

@@ -20,8 +20,15 @@ public static class PutRateCard
 
     public static void MapRateCard(this IEndpointRouteBuilder app)
     {
-        app.MapPut("/v1/rate-card", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
-        app.MapGet("/v1/rate-card", GetAsync).RequireAuthorization(Policies.Reader);
+        app.MapPut("/v1/rate-card", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
+            .WithName("PutRateCard").WithTags("Rate card").WithSummary("Add a rate-card version, which replaces the price list from its effective_from")
+            .AcceptsJson<RateCardRequest>().Produces<RateCardVersionView>().ProducesRetryLater();
+        app.MapGet("/v1/rate-card", GetAsync).RequireAuthorization(Policies.Reader)
+            .WithName("GetRateCard").WithTags("Rate card")
+            .WithSummary("The price list in effect on ?on=YYYY-MM-DD (default today, UTC)")
+            .WithDescription("Without `on`, an admin gets every version instead: `{\"versions\":[...]}` (RateCardVersionsView).")
+            .WithQueryParameter("on", "A UTC day as YYYY-MM-DD; default today")
+            .Produces<RateCardOnView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesRetryLater();
     }
 
     private static async Task<IResult> PutAsync(HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken ct)
@@ -60,7 +67,7 @@ public static class PutRateCard
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["on"] = ["must be one date as YYYY-MM-DD"] });
         var history = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
         if (!asOf && user.IsInRole(Roles.Admin))
-            return Results.Ok(new { versions = history?.Versions.Select(v => v.ToView()) ?? [] });
+            return Results.Ok(new RateCardVersionsView(history?.Versions.Select(v => v.ToView()).ToList() ?? []));
         if (history?.InEffectOn(day) is not { } version)
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No rate card", detail: $"No rate-card version is in effect on {day:yyyy-MM-dd}.");
         var view = version.ToView();

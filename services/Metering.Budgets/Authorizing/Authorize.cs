@@ -16,7 +16,12 @@ public static class Authorize
     public const long MaxBodyBytes = 16 * 1024;
 
     public static void MapAuthorize(this IEndpointRouteBuilder app) =>
-        app.MapPost("/v1/tenants/{tenant}/authorize", HandleAsync).RequireAuthorization(Policies.Emitter).WithBodyLimit(MaxBodyBytes);
+        app.MapPost("/v1/tenants/{tenant}/authorize", HandleAsync).RequireAuthorization(Policies.Emitter).WithBodyLimit(MaxBodyBytes)
+            .WithName("Authorize").WithTags("Budgets").WithSummary("May the tenant use this quantity now? Optionally hold it (reserve)")
+            .AcceptsJson<AuthorizeRequest>()
+            .Produces<AuthorizeResponse>()
+            .Produces<AuthorizeResponse>(StatusCodes.Status429TooManyRequests)
+            .ProducesRetryLater();
 
     private static async Task<IResult> HandleAsync(string tenant, HttpRequest request, IGrainFactory grains, CancellationToken ct)
     {

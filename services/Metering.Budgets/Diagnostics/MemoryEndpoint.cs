@@ -15,10 +15,10 @@ public static class MemoryEndpoint
             System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
-            return Results.Ok(new
-            {
-                managed_bytes = GC.GetTotalMemory(forceFullCollection: true),
-                active_tenant_grains = TenantBudgetGrain.ActiveCount,
-            });
-        }).RequireAuthorization(Policies.Admin);
+            return Results.Ok(new MemoryView(GC.GetTotalMemory(forceFullCollection: true), TenantBudgetGrain.ActiveCount));
+        }).RequireAuthorization(Policies.Admin)
+            .WithName("GetMemoryDiagnostics").WithTags("Diagnostics").WithSummary("The silo's managed heap after a full collection, and its active tenant grains")
+            .Produces<MemoryView>();
+
+    public sealed record MemoryView(long ManagedBytes, int ActiveTenantGrains);
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Metering.Budgets.Reading;
 using Metering.Budgets.Tracking;
+using Metering.Contracts.Budgets;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
 
@@ -15,8 +16,13 @@ public static class QuotaEndpoints
 
     public static void MapQuotas(this IEndpointRouteBuilder app)
     {
-        app.MapPut("/v1/tenants/{tenant}/quota", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
-        app.MapGet("/v1/tenants/{tenant}/quota/history", HistoryAsync).RequireAuthorization(Policies.Admin);
+        app.MapPut("/v1/tenants/{tenant}/quota", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
+            .WithName("PutQuota").WithTags("Budgets").WithSummary("Replace a tenant's limits (audited); answers the budget")
+            .WithHeaderParameter(ActorHeader, "The person behind the change, for the history: 1 to 128 printable characters")
+            .AcceptsJson<QuotaRequest>().Produces<BudgetView>().ProducesRetryLater();
+        app.MapGet("/v1/tenants/{tenant}/quota/history", HistoryAsync).RequireAuthorization(Policies.Admin)
+            .WithName("GetQuotaHistory").WithTags("Budgets").WithSummary("Every change of a tenant's quota: who, when, before, after")
+            .Produces<QuotaHistoryView>().ProducesValidationProblem().ProducesRetryLater();
     }
 
     private static async Task<IResult> PutAsync(string tenant, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, CancellationToken ct)
@@ -40,6 +46,6 @@ public static class QuotaEndpoints
     private static async Task<IResult> HistoryAsync(string tenant, QuotaStore quotas, CancellationToken ct)
     {
         if (!UsageEventRules.IsValidTenant(tenant)) return BudgetProblems.Invalid([new("tenant", UsageEventRules.TenantRule)]);
-        return Results.Ok(new { tenant, changes = await quotas.HistoryAsync(tenant, ct) });
+        return Results.Ok(new QuotaHistoryView(tenant, await quotas.HistoryAsync(tenant, ct)));
     }
 }

@@ -1,4 +1,5 @@
 using Metering.Budgets.Tracking;
+using Metering.Contracts.Budgets;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
 
@@ -8,7 +9,9 @@ namespace Metering.Budgets.Reading;
 public static class GetBudget
 {
     public static void MapGetBudget(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/tenants/{tenant}/budget", HandleAsync).RequireAuthorization(Policies.Emitter);
+        app.MapGet("/v1/tenants/{tenant}/budget", HandleAsync).RequireAuthorization(Policies.Emitter)
+            .WithName("GetBudget").WithTags("Budgets").WithSummary("A tenant's usage of the current UTC day and month, its limits and status")
+            .Produces<BudgetView>().ProducesValidationProblem().ProducesRetryLater();
 
     private static async Task<IResult> HandleAsync(string tenant, IGrainFactory grains, BudgetStore store, TimeProvider clock, CancellationToken ct)
     {

@@ -19,7 +19,9 @@ public static class RecordUsage
         "metering.ingest.requests.rejected", description: "Usage requests refused as invalid (400/413/415); none of their events was accepted");
 
     public static void MapRecordUsage(this IEndpointRouteBuilder app) =>
-        app.MapPost("/v1/usage", HandleAsync).RequireAuthorization(Policies.Emitter).WithBodyLimit(MaxBodyBytes);
+        app.MapPost("/v1/usage", HandleAsync).RequireAuthorization(Policies.Emitter).WithBodyLimit(MaxBodyBytes)
+            .WithName("RecordUsage").WithTags("Usage").WithSummary("Record 1–1000 usage events, all or nothing")
+            .AcceptsJson<UsageRequest>().Produces<UsageAccepted>(StatusCodes.Status202Accepted).ProducesRetryLater();
 
     private static async Task<IResult> HandleAsync(HttpRequest request, UsageProducer producer, IngestRejects rejects, TimeProvider clock, CancellationToken ct)
     {

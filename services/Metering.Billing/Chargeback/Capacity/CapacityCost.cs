@@ -28,7 +28,9 @@ public static class CapacityCostEndpoint
     public const long MaxBodyBytes = 64 * 1024;
 
     public static void MapCapacityCost(this IEndpointRouteBuilder app) =>
-        app.MapPut("/v1/capacity-cost/{period}", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
+        app.MapPut("/v1/capacity-cost/{period}", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
+            .WithName("PutCapacityCost").WithTags("Chargeback").WithSummary("Record what the month's GPU capacity cost; its idle part is allocated to teams")
+            .AcceptsJson<CapacityCostRequest>().Produces<CapacityCostRecordedView>().ProducesRetryLater();
 
     private static async Task<IResult> PutAsync(string period, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
         CancellationToken ct)
@@ -47,13 +49,8 @@ public static class CapacityCostEndpoint
         await using var session = store.LightweightSession();
         session.Events.Append(CapacityCostRecorded.StreamKey(period), recorded);
         await session.SaveChangesAsync(ct);
-        return Results.Ok(new
-        {
-            period,
-            mode = recorded.Mode,
-            items = recorded.Items.Select(i => new { gpu_type = i.GpuType, gpu_hours = i.GpuHours, cost = i.Cost.ToString(CultureInfo.InvariantCulture) }),
-            recorded_at = now,
-        });
+        return Results.Ok(new CapacityCostRecordedView(period, recorded.Mode,
+            recorded.Items.Select(i => new CapacityCostItemView(i.GpuType, i.GpuHours, i.Cost.ToString(CultureInfo.InvariantCulture))).ToList(), now));
     }
 
     private static (string Mode, List<CapacityItem> Items)? Read(JsonElement root, List<FieldError> errors)

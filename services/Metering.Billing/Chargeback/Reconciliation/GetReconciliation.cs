@@ -26,7 +26,9 @@ public static class GetReconciliation
     public static readonly TimeSpan LedgerWait = TimeSpan.FromSeconds(15);
 
     public static void MapGetReconciliation(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/reconciliation/{period}", HandleAsync).RequireAuthorization(Policies.Admin);
+        app.MapGet("/v1/reconciliation/{period}", HandleAsync).RequireAuthorization(Policies.Admin)
+            .WithName("GetReconciliation").WithTags("Chargeback").WithSummary("The month's money counted four independent ways, with every difference")
+            .Produces<ReconciliationView>().ProducesValidationProblem().ProducesRetryLater();
 
     private static async Task<IResult> HandleAsync(string period, IDocumentStore store, BillingDatabase database, CancellationToken ct)
     {

@@ -4,6 +4,7 @@ using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
+using Metering.Contracts.Billing;
 using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Chargeback.Statements;
@@ -19,7 +20,13 @@ public static class GetChargeback
     public static readonly TimeSpan LedgerWait = TimeSpan.FromSeconds(5);
 
     public static void MapGetChargeback(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/chargeback/{period}", HandleAsync).RequireAuthorization(Policies.Reader);
+        app.MapGet("/v1/chargeback/{period}", HandleAsync).RequireAuthorization(Policies.Reader)
+            .WithName("GetChargeback").WithTags("Chargeback").WithSummary("Every team's statement of the month; ?format=csv or focus for CSV exports")
+            .Produces<ChargebackStatementView>()
+            .ProducesText(StatusCodes.Status200OK, "text/csv")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesRetryLater();
 
     private static async Task<IResult> HandleAsync(string period, string? format, string? team, ClaimsPrincipal user, IDocumentStore store,
         CancellationToken ct)

@@ -14,19 +14,28 @@ namespace Metering.Billing.Chargeback.Teams;
 /// </summary>
 public static partial class TeamEndpoints
 {
-    public sealed record TeamRequest(string? Name, string? CostCenter, string? Parent);
+    /// <summary>A <see cref="TeamRequest"/> body's fields as read, before they are checked.</summary>
+    private sealed record TeamFields(string? Name, string? CostCenter, string? Parent);
 
-    public sealed record TenantTeamRequest(string? Team);
+    private sealed record TenantTeamFields(string? Team);
 
     public const int MaxNameLength = 200;
     public const long MaxBodyBytes = 16 * 1024;
 
     public static void MapTeams(this IEndpointRouteBuilder app)
     {
-        app.MapPut("/v1/teams/{team}", PutTeamAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
-        app.MapGet("/v1/teams", GetTeamsAsync).RequireAuthorization(Policies.Admin);
-        app.MapPut("/v1/tenants/{tenant}/team", PutTenantTeamAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes);
-        app.MapGet("/v1/tenants/{tenant}/team", GetTenantTeamAsync).RequireAuthorization(Policies.Admin);
+        app.MapPut("/v1/teams/{team}", PutTeamAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
+            .WithName("PutTeam").WithTags("Chargeback").WithSummary("Define or change a team (cost centre), optionally below a parent team")
+            .AcceptsJson<TeamRequest>().Produces<TeamView>().ProducesRetryLater();
+        app.MapGet("/v1/teams", GetTeamsAsync).RequireAuthorization(Policies.Admin)
+            .WithName("GetTeams").WithTags("Chargeback").WithSummary("Every team and its tenants")
+            .Produces<TeamsView>().ProducesRetryLater();
+        app.MapPut("/v1/tenants/{tenant}/team", PutTenantTeamAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
+            .WithName("PutTenantTeam").WithTags("Chargeback").WithSummary("Map a tenant to the team its cost is charged to")
+            .AcceptsJson<TenantTeamRequest>().Produces<TenantTeamView>().ProducesRetryLater();
+        app.MapGet("/v1/tenants/{tenant}/team", GetTenantTeamAsync).RequireAuthorization(Policies.Admin)
+            .WithName("GetTenantTeam").WithTags("Chargeback").WithSummary("A tenant's team and every earlier mapping")
+            .Produces<TenantTeamView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesRetryLater();
     }
 
     private static async Task<IResult> PutTeamAsync(string team, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
@@ -61,7 +70,7 @@ public static partial class TeamEndpoints
     private static async Task<IResult> GetTeamsAsync(IQuerySession session, CancellationToken ct)
     {
         var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
-        return Results.Ok(new { teams = directory.Teams.Keys.Order(StringComparer.Ordinal).Select(directory.ToView) });
+        return Results.Ok(new TeamsView(directory.Teams.Keys.Order(StringComparer.Ordinal).Select(directory.ToView).ToList()));
     }
 
     private static async Task<IResult> PutTenantTeamAsync(string tenant, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
@@ -72,7 +81,7 @@ public static partial class TeamEndpoints
         if (!UsageEventRules.IsValidTenant(tenant)) errors.Add(new("tenant", UsageEventRules.TenantRule));
         using var json = await JsonBody.ReadAsync(request, ct);
         if (json.Error is { } unread) return Invalid([.. errors, unread], invalid, json.StatusCode);
-        var body = IsObject(json.Root, errors) ? new TenantTeamRequest(JsonFields.Text(json.Root, "team", "team", errors)) : null;
+        var body = IsObject(json.Root, errors) ? new TenantTeamFields(JsonFields.Text(json.Root, "team", "team", errors)) : null;
         if (body is not null && !UsageEventRules.IsValidTenant(body.Team)) errors.Add(new("team", UsageEventRules.TenantRule));
         if (errors.Count > 0 || body is null) return Invalid(errors, invalid);
 
@@ -99,10 +108,10 @@ public static partial class TeamEndpoints
                 detail: $"Tenant '{tenant}' is mapped to no team; its cost is posted to '{TeamDirectory.Unallocated}'.");
     }
 
-    private static TeamRequest? ReadTeam(JsonElement root, List<FieldError> errors)
+    private static TeamFields? ReadTeam(JsonElement root, List<FieldError> errors)
     {
         if (!IsObject(root, errors)) return null;
-        var body = new TeamRequest(JsonFields.Text(root, "name", "name", errors), JsonFields.Text(root, "cost_center", "cost_center", errors),
+        var body = new TeamFields(JsonFields.Text(root, "name", "name", errors), JsonFields.Text(root, "cost_center", "cost_center", errors),
             JsonFields.Text(root, "parent", "parent", errors));
         if (body.Name is not { Length: >= 1 and <= MaxNameLength } || string.IsNullOrWhiteSpace(body.Name) || !TextRules.IsIdentifier(body.Name))
             errors.Add(new("name", $"must be 1 to {MaxNameLength} printable characters"));
