@@ -62,7 +62,8 @@ public sealed class RateCardTests(MeteringSystem system)
         var tokens = $$"""{"meter":"input_tokens","model":"{{model}}","price":"1.00"}""";
         var gpu = """{"meter":"gpu_seconds","gpu_type":"b300","price":"2.00"}""";
 
-        using (var first = await Put(Version(1, null, tokens, gpu))) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        // The first version replaces whatever versions of other tests are in effect before it (they price other models).
+        using (var first = await Put(Version(1, true, tokens, gpu))) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         var (_, januaryBefore) = await Get($"?on={year}-01-15");
 
         // February drops the GPU price: refused, naming it, unless replace is true.
