@@ -5,6 +5,7 @@ using Metering.Billing.Chargeback.Reconciliation;
 using Metering.Billing.Chargeback.Statements;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Corrections;
+using Metering.Billing.Forecast;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;
 using Metering.Billing.Pricing;
@@ -111,6 +112,7 @@ app.MapCapacityCost();
 app.MapGetChargeback();
 app.MapGetReconciliation();
 app.MapGetSpend();
+app.MapGetForecast();
 app.Run();
 
 public partial class Program;

@@ -32,6 +32,20 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
         return SpendPricing.Price(request, rows, rateCards, invoices);
     }
 
+    /// <summary>
+    /// The request's rows (its group value, day and priced item, for the team's subtree when it names one) and the rate
+    /// cards, unpriced: for callers that price them their own way with <see cref="SpendPricing.DailyCosts"/>.
+    /// </summary>
+    public async Task<(IReadOnlyList<SpendRow> Rows, RateCardHistory? RateCards)> ReadAsync(SpendRequest request, CancellationToken ct)
+    {
+        if (!SpendGroups.All.Contains(request.GroupBy))
+            throw new ArgumentException($"Unknown grouping {request.GroupBy}", nameof(request));
+        await using var session = store.QuerySession();
+        var teams = request.Team is null ? null : TeamsBelow(await DirectoryAsync(session, ct), request.Team);
+        var rows = await ReadRowsAsync(request, teams, ct);
+        return (rows, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct));
+    }
+
     /// <summary>The team and every team below it, by the hierarchy now (<see cref="TeamDirectory.Unallocated"/> is a team of its own).</summary>
     public static IReadOnlyList<string> TeamsBelow(TeamDirectory directory, string team) =>
         directory.Teams.Keys.Append(TeamDirectory.Unallocated).Append(team).Distinct(StringComparer.Ordinal)
