@@ -36,23 +36,30 @@ public sealed record ForecastRequest(ForecastPeriod Period, DateTimeOffset AsOf,
 public static class SpendForecast
 {
     /// <param name="rows">The rows of <see cref="ForecastRequest.ToSpendRequest"/>.</param>
+    /// <param name="now">When the rows were read: see <see cref="Result"/>.</param>
+    public static ForecastView Of(ForecastRequest request, IEnumerable<SpendRow> rows, RateCardHistory? rateCards, DateTimeOffset now)
+    {
+        var result = Result(request, rows, rateCards, now);
+        return new ForecastView(result.Period.ToString(), request.AsOf.ToUniversalTime(), Money(result.Actual), Money(result.Forecast), Money(result.Low), Money(result.High),
+            ForecastResult.Interval.ToString(CultureInfo.InvariantCulture), result.Method, Explanation(result, request.AsOfDay),
+            result.Days.Select(d => new ForecastDayView(Day(d.Date), Money(d.Actual), Money(d.Forecast), Money(d.Low), Money(d.High))).ToList());
+    }
+
+    /// <summary>The library's forecast, in exact amounts (the endpoint rounds them, the backtest compares them).</summary>
+    /// <param name="rows">Rows of at least the days of <see cref="ForecastRequest.ToSpendRequest"/>; other days are ignored.</param>
     /// <param name="now">When the rows were read. The spend tables count usage per day, so the as-of day's spend covers
     /// its usage up to now (or the day's end): of that, the share before the as-of moment counts, usage taken as even
     /// over that time; with the as-of moment now, all of it; at midnight, none.</param>
-    public static ForecastView Of(ForecastRequest request, IEnumerable<SpendRow> rows, RateCardHistory? rateCards, DateTimeOffset now)
+    public static ForecastResult Result(ForecastRequest request, IEnumerable<SpendRow> rows, RateCardHistory? rateCards, DateTimeOffset now)
     {
         var period = request.Period;
-        var all = rows.ToList();
+        var all = rows as IReadOnlyCollection<SpendRow> ?? rows.ToList();
         var actuals = new Dictionary<DateOnly, decimal>(SpendPricing.DailyCosts(all.Where(r => r.Day >= period.FirstDay && r.Day <= request.LastActualDay), rateCards));
         var history = request.IsPastPeriod ? new Dictionary<DateOnly, decimal>()
             : SpendPricing.DailyCosts(all.Where(r => r.Day >= request.FirstDayRead && r.Day < request.AsOfDay), rateCards, pricedOn: request.AsOfDay);
         if (!request.IsPastPeriod && actuals.TryGetValue(request.AsOfDay, out var today))
             actuals[request.AsOfDay] = today * ShareBefore(request.AsOf, now);
-
-        var result = MonthForecast.Of(ForecastInput.FromDays(period, request.AsOf, actuals, history), ForecastUnit.Dollars);
-        return new ForecastView(period.ToString(), request.AsOf.ToUniversalTime(), Money(result.Actual), Money(result.Forecast), Money(result.Low), Money(result.High),
-            ForecastResult.Interval.ToString(CultureInfo.InvariantCulture), result.Method, Explanation(result, request.AsOfDay),
-            result.Days.Select(d => new ForecastDayView(Day(d.Date), Money(d.Actual), Money(d.Forecast), Money(d.Low), Money(d.High))).ToList());
+        return MonthForecast.Of(ForecastInput.FromDays(period, request.AsOf, actuals, history), ForecastUnit.Dollars);
     }
 
     /// <summary>The share of the as-of day's recorded spend that lies before the as-of moment.</summary>

@@ -46,6 +46,15 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
         return (rows, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct));
     }
 
+    /// <summary>The first and last day with a row in the spend tables; null when nothing is recorded.</summary>
+    public async Task<(DateOnly First, DateOnly Last)?> RecordedDaysAsync(CancellationToken ct)
+    {
+        await using var command = database.DataSource.CreateCommand($"select min(day), max(day) from {Schema}.{SpendTables.TeamDaily}");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return reader.IsDBNull(0) ? null : (reader.GetFieldValue<DateOnly>(0), reader.GetFieldValue<DateOnly>(1));
+    }
+
     /// <summary>The team and every team below it, by the hierarchy now (<see cref="TeamDirectory.Unallocated"/> is a team of its own).</summary>
     public static IReadOnlyList<string> TeamsBelow(TeamDirectory directory, string team) =>
         directory.Teams.Keys.Append(TeamDirectory.Unallocated).Append(team).Distinct(StringComparer.Ordinal)
