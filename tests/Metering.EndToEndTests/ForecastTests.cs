@@ -129,7 +129,7 @@ public sealed class ForecastTests(MeteringSystem system)
             { $"{lastMonth}?tenant=acme&team=e2e-nlp", "team,tenant" },
             { $"{lastMonth}?as_of=yesterday", "as_of" },
             { $"{lastMonth}?as_of={Date(MonthStart)}", "as_of" },
-            { $"{lastMonth}?as_of={DateTime.UtcNow.AddDays(1):yyyy-MM-dd}T00:00:00Z", "as_of" },
+            { $"{lastMonth}?as_of={DateTime.UtcNow.AddDays(2):yyyy-MM-dd}T00:00:00Z", "as_of" },
             { $"{lastMonth}?as_of={Date(MonthStart.AddDays(-1))}T23:59:59Z", "as_of" },
             { $"{nextMonth}?as_of={Date(MonthStart)}T00:00:00Z", "as_of" },
             { $"{lastMonth}?as_of={Date(Twentieth)}T00:00:00Z&as_of={Date(Twentieth)}T00:00:00Z", "as_of" },
