@@ -5,6 +5,7 @@ using Metering.Billing.Chargeback.Reconciliation;
 using Metering.Billing.Chargeback.Statements;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Corrections;
+using Metering.Billing.Forecast;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;
 using Metering.Billing.Pricing;
@@ -37,6 +38,33 @@ if (args is ["bench", ..])
     var folder = args.Length > 2 ? args[2] : Path.Combine(".metering", "bench");
     Directory.CreateDirectory(folder);
     var file = Path.Combine(folder, $"billing-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
+    await File.WriteAllTextAsync(file, report + Environment.NewLine);
+    Console.WriteLine($"results written to {file}");
+    return;
+}
+
+if (args is ["backtest", ..])
+{
+    // Metering.Billing backtest [RESULTS-FOLDER]: the spend forecast's backtest over the store's recorded spend (see SpendBacktest).
+    var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+    var connection = MeteringSettings.Postgres(configuration);
+    using var store = DocumentStore.For(opts => BillingStore.Configure(opts, connection));
+    await using var dataSource = Npgsql.NpgsqlDataSource.Create(connection);
+    string report;
+    try
+    {
+        report = await SpendBacktest.RunAsync(store, new SpendQuery(store, new BillingDatabase(dataSource)), DateTimeOffset.UtcNow, CancellationToken.None);
+    }
+    catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable)
+    {
+        Console.Error.WriteLine($"This database has no Billing schema with spend tables ({e.MessageText}): run `Metering.Billing migrate` and Billing first.");
+        Environment.ExitCode = 1;
+        return;
+    }
+    Console.WriteLine(report);
+    var folder = args.Length > 1 ? args[1] : Path.Combine(".metering", "bench");
+    Directory.CreateDirectory(folder);
+    var file = Path.Combine(folder, $"forecast-store-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
     await File.WriteAllTextAsync(file, report + Environment.NewLine);
     Console.WriteLine($"results written to {file}");
     return;
@@ -111,6 +139,7 @@ app.MapCapacityCost();
 app.MapGetChargeback();
 app.MapGetReconciliation();
 app.MapGetSpend();
+app.MapGetForecast();
 app.Run();
 
 public partial class Program;

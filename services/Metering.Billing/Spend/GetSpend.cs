@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Claims;
 using Marten;
 using Metering.Billing.Chargeback.Ledger;
-using Metering.Billing.Chargeback.Teams;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
@@ -38,16 +37,9 @@ public static class GetSpend
         if (request is null) return Results.ValidationProblem(errors);
 
         await LedgerProgress.WaitUntilCurrentAsync(store, SpendProjection.Name, ProjectionWait, ct);
-        if (user.ViewerTeam() is { } viewer)
-        {
-            await using var session = store.QuerySession();
-            var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
-            if (team is not null && !directory.Covers(viewer, team)) return BearerTokenHandler.Forbidden();
-            if (tenant is not null && !directory.Covers(viewer, directory.TeamOf(tenant))
-                && !await query.ChargedToAnyAsync(tenant, SpendQuery.TeamsBelow(directory, viewer), request.From, request.To, ct))
-                return BearerTokenHandler.Forbidden();
-            request = request with { Team = team ?? viewer };
-        }
+        var (forbidden, scope) = await SpendScope.OfAsync(user, tenant, team, request.From, request.To, store, query, ct);
+        if (forbidden) return BearerTokenHandler.Forbidden();
+        request = request with { Team = scope };
         return Results.Ok(await query.RunAsync(request, ct));
     }
 

@@ -85,6 +85,27 @@ public static class SpendPricing
             anyUnpriced ? unpriced : null, Money(costs.Sum(c => c.Cost)));
     }
 
+    /// <summary>
+    /// Each day's cost: the sum of that day's points (one per group value, rounded once as in <see cref="Price"/>), so a
+    /// day is exactly what the spend API shows for it with the same grouping. With <paramref name="pricedOn"/> every
+    /// day is priced with the version in effect on that day instead of its own (a forecast's history, valued as the
+    /// days to come will be). Usage without a price costs nothing; days without usage are absent.
+    /// </summary>
+    public static IReadOnlyDictionary<DateOnly, decimal> DailyCosts(IEnumerable<SpendRow> rows, RateCardHistory? rateCards, DateOnly? pricedOn = null)
+    {
+        var fixedVersion = pricedOn is { } on ? rateCards?.InEffectOn(on) : null;
+        var versions = new Dictionary<DateOnly, RateCardVersionAdded?>();
+        var points = new Dictionary<(string? Key, DateOnly Day), Point>();
+        foreach (var row in rows)
+        {
+            var version = fixedVersion;
+            if (pricedOn is null && !versions.TryGetValue(row.Day, out version)) versions[row.Day] = version = rateCards?.InEffectOn(row.Day);
+            if (!points.TryGetValue((row.Key, row.Day), out var point)) points[(row.Key, row.Day)] = point = new Point();
+            point.Add(row.Meter, row.Quantity, version?.PriceOf(row.Meter, row.Model, row.GpuType));
+        }
+        return points.GroupBy(p => p.Key.Day).ToDictionary(g => g.Key, g => g.Sum(p => p.Value.Cost()));
+    }
+
     public static string BucketOf(DateOnly day, string granularity) =>
         day.ToString(granularity == SpendGranularity.Month ? "yyyy-MM" : "yyyy-MM-dd", CultureInfo.InvariantCulture);
 

@@ -32,6 +32,29 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
         return SpendPricing.Price(request, rows, rateCards, invoices);
     }
 
+    /// <summary>
+    /// The request's rows (its group value, day and priced item, for the team's subtree when it names one) and the rate
+    /// cards, unpriced: for callers that price them their own way with <see cref="SpendPricing.DailyCosts"/>.
+    /// </summary>
+    public async Task<(IReadOnlyList<SpendRow> Rows, RateCardHistory? RateCards)> ReadAsync(SpendRequest request, CancellationToken ct)
+    {
+        if (!SpendGroups.All.Contains(request.GroupBy))
+            throw new ArgumentException($"Unknown grouping {request.GroupBy}", nameof(request));
+        await using var session = store.QuerySession();
+        var teams = request.Team is null ? null : TeamsBelow(await DirectoryAsync(session, ct), request.Team);
+        var rows = await ReadRowsAsync(request, teams, ct);
+        return (rows, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct));
+    }
+
+    /// <summary>The first and last day with a row in the spend tables; null when nothing is recorded.</summary>
+    public async Task<(DateOnly First, DateOnly Last)?> RecordedDaysAsync(CancellationToken ct)
+    {
+        await using var command = database.DataSource.CreateCommand($"select min(day), max(day) from {Schema}.{SpendTables.TeamDaily}");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return reader.IsDBNull(0) ? null : (reader.GetFieldValue<DateOnly>(0), reader.GetFieldValue<DateOnly>(1));
+    }
+
     /// <summary>The team and every team below it, by the hierarchy now (<see cref="TeamDirectory.Unallocated"/> is a team of its own).</summary>
     public static IReadOnlyList<string> TeamsBelow(TeamDirectory directory, string team) =>
         directory.Teams.Keys.Append(TeamDirectory.Unallocated).Append(team).Distinct(StringComparer.Ordinal)
