@@ -357,19 +357,25 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
     }
 
     /// <summary>
-    /// The tenant's totals of the periods that start on or after <paramref name="since"/> and the sequence of the last
-    /// batch they include, read in one snapshot.
+    /// The tenant's totals of the periods that start on or after <paramref name="since"/>, the day totals of
+    /// <paramref name="historyMeters"/> from <paramref name="historyStart"/> on (for their forecasts), and the sequence of
+    /// the last batch they include, read in one snapshot.
     /// </summary>
-    public async Task<TenantUsage> LoadAsync(string tenant, DateOnly since, CancellationToken ct)
+    public async Task<TenantUsage> LoadAsync(string tenant, DateOnly since, IReadOnlyList<string> historyMeters, DateOnly historyStart, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         var totals = new List<PeriodTotal>();
         await using (var command = new NpgsqlCommand(
-            $"select meter, period, period_start, used from {Schema}.period_totals where tenant = @tenant and period_start >= @since", connection, transaction))
+            $"""
+            select meter, period, period_start, used from {Schema}.period_totals
+            where tenant = @tenant and (period_start >= @since or (period = 'day' and period_start >= @history_start and meter = any(@meters)))
+            """, connection, transaction))
         {
             command.Parameters.AddWithValue("tenant", tenant);
             command.Parameters.AddWithValue("since", since);
+            command.Parameters.AddWithValue("history_start", historyStart);
+            command.Parameters.Add(new NpgsqlParameter("meters", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = historyMeters.ToArray() });
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
                 totals.Add(new(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2), reader.GetDecimal(3)));

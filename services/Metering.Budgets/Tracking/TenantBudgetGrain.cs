@@ -40,8 +40,9 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _active);
-        await ReloadUsageAsync(cancellationToken);
+        // The limits first: they say which meters' day totals the forecasts need.
         _budget.SetLimits(await quotas.LoadAsync(Tenant, cancellationToken));
+        await ReloadUsageAsync(cancellationToken);
         foreach (var reservation in await store.LoadReservationsAsync(Tenant, clock.GetUtcNow(), cancellationToken))
             _budget.Reserve(reservation);
         _publishedStatus = await store.LoadStatusAsync(Tenant, cancellationToken) ?? BudgetStatuses.Ok;
@@ -74,10 +75,14 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
         await AfterChangeAsync(CancellationToken.None);
     }
 
-    /// <summary>The stored totals of this month's periods, and the last batch they include.</summary>
+    /// <summary>
+    /// The stored totals of this month's periods, the day totals the forecasts of month limits read, and the last batch
+    /// they include: one query, whose snapshot the batch chain then continues from.
+    /// </summary>
     private async Task ReloadUsageAsync(CancellationToken ct)
     {
-        var stored = await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, clock.GetUtcNow()), ct);
+        var now = clock.GetUtcNow();
+        var stored = await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, now), _budget.ForecastMeters, TenantBudget.HistoryStart(now), ct);
         _budget.ReplaceUsage(stored.Totals);
         _lastBatch = stored.Sequence;
     }
@@ -101,7 +106,10 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     {
         var now = clock.GetUtcNow();
         await quotas.SaveAsync(Tenant, _budget.Limits, limits, changedBy, now, CancellationToken.None);
+        var forecastMeters = _budget.ForecastMeters;
         _budget.SetLimits(limits);
+        // A meter's first month limit needs its day totals, read with the batch they include so none counts twice.
+        if (_budget.ForecastMeters.Except(forecastMeters).Any()) await ReloadUsageAsync(CancellationToken.None);
         await AfterChangeAsync(CancellationToken.None);
         return View(now);
     }
