@@ -9,7 +9,8 @@ namespace Metering.Budgets.Tracking;
 /// <summary>
 /// One tenant's budget: totals, limits and reservations in memory (<see cref="TenantBudget"/>), backed by PostgreSQL,
 /// so that the grain comes back with its state on any silo. Usage is applied one batch at a time, in the order its
-/// partition delivered it; every status change is broadcast, and each threshold crossing alerts once per period.
+/// partition delivered it; every status change is broadcast, and each threshold crossing alerts once per period, as
+/// does a month limit's forecast going over the limit (again only after it fell back under 90 %).
 /// </summary>
 public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, BudgetBroadcast broadcast, RateCards rateCards, TimeProvider clock,
     IOptions<ReservationOptions> reservations, ILogger<TenantBudgetGrain> logger) : Grain, ITenantBudgetGrain
@@ -85,6 +86,9 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
         var stored = await store.LoadAsync(Tenant, TenantBudget.PeriodStart(Periods.Month, now), _budget.ForecastMeters, TenantBudget.HistoryStart(now), ct);
         _budget.ReplaceUsage(stored.Totals);
         _lastBatch = stored.Sequence;
+        // Known at once, unlike the other kinds: a forecast alert out must be known to be re-armed.
+        foreach (var meter in stored.ForecastAlerted)
+            (_alerted ??= []).Add((meter, Periods.Month, TenantBudget.PeriodStart(Periods.Month, now), AlertKinds.Forecast));
     }
 
     public Task<BudgetView> GetBudget() => Task.FromResult(View(clock.GetUtcNow()));
@@ -170,6 +174,28 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
             (_alerted ??= []).Add(crossing);
             if (!first) continue;
             await broadcast.PublishAsync(alert, ct);
+        }
+
+        // Only month limits have a forecast (O(days) each): a tenant without one does nothing more here.
+        foreach (var state in states)
+        {
+            if (state.Limit.Period != Periods.Month) continue;
+            var forecast = _budget.ForecastOf(state.Limit, now)?.UsedAtPeriodEnd;
+            var crossing = (state.Limit.Meter, state.Limit.Period, state.PeriodStart, AlertKinds.Forecast);
+            switch (LimitForecasts.Decide(forecast, state.Limit.Limit, _alerted?.Contains(crossing) == true))
+            {
+                case ForecastAlertStep.Alert:
+                    var alert = new BudgetAlert(Tenant, state.Limit.Meter, state.Limit.Period, state.PeriodStart, AlertKinds.Forecast, state.Used,
+                        state.Limit.Limit, now, forecast);
+                    var first = await store.TryRecordAlertAsync(alert, ct);
+                    (_alerted ??= []).Add(crossing);
+                    if (first) await broadcast.PublishAsync(alert, ct);
+                    break;
+                case ForecastAlertStep.Rearm:
+                    await store.RearmAlertAsync(Tenant, state.Limit.Meter, state.Limit.Period, state.PeriodStart, AlertKinds.Forecast, ct);
+                    _alerted!.Remove(crossing);
+                    break;
+            }
         }
 
         _resetTimer?.Dispose();
