@@ -92,6 +92,20 @@ public class LimitForecastTests
     }
 
     [Fact]
+    public void On_the_wire_the_forecast_is_on_month_limits_in_snake_case_with_exhausted_on_only_when_reached()
+    {
+        var now = At(2026, 11, 15, 12);
+        var budget = Budget(now, new DateOnly(2026, 10, 1), day => day == new DateOnly(2026, 11, 15) ? 50m : 100m, CostMeter.CostUsd,
+            Month(CostMeter.CostUsd, 2000m), Month(Meters.InputTokens, 1m), new QuotaLimit(CostMeter.CostUsd, Periods.Day, 1000m, 80, Enforcements.Alert));
+        budget.SetLimits([.. budget.Limits, Month(Meters.GpuSeconds, 5000m)]);
+
+        var json = System.Text.Json.JsonSerializer.SerializeToNode(budget.View("acme", now), Metering.Contracts.MeteringJson.Options)!["limits"]!.AsArray();
+
+        Assert.Equal("""{"used_at_period_end":3000.00,"low":3000.00,"high":3000.00,"exhausted_on":"2026-11-20"}""", json[0]!["forecast"]!.ToJsonString());
+        Assert.All(json.Skip(1), limit => Assert.False(limit!.AsObject().ContainsKey("forecast")));
+    }
+
+    [Fact]
     public void A_month_with_usage_on_fewer_than_3_days_has_no_forecast_however_long_the_history()
     {
         var budget = Budget(At(2026, 12, 3, 18), new DateOnly(2026, 10, 1), _ => 100m, Meters.InputTokens, Month(Meters.InputTokens, 100m));

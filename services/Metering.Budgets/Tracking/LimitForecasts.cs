@@ -51,9 +51,12 @@ public static class LimitForecasts
         _ => ForecastAlertStep.Nothing,
     };
 
-    /// <summary>Half-even, as the meter is counted: whole tokens, hundredths of a GPU-second, cents of <c>cost_usd</c>.</summary>
+    /// <summary>
+    /// Half-even, as the meter is counted: whole tokens; GPU-seconds and <c>cost_usd</c> with two decimals, always written
+    /// (3000.00, not 3000.0).
+    /// </summary>
     public static decimal Round(string meter, decimal amount) =>
-        Math.Round(amount, Meters.IsTokenMeter(meter) ? 0 : 2, MidpointRounding.ToEven);
+        Meters.IsTokenMeter(meter) ? Math.Round(amount, 0, MidpointRounding.ToEven) : Math.Round(amount, 2, MidpointRounding.ToEven) + 0.00m;
 
     private static ForecastUnit UnitOf(string meter) => meter switch
     {
