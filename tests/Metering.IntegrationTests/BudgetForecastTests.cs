@@ -56,6 +56,19 @@ public sealed class BudgetForecastTests : IAsyncLifetime
     private async Task<IReadOnlyList<AlertView>> StoredAlertsAsync(BudgetSilo silo) =>
         (await ListAlerts.ReadAsync(silo.Services.GetRequiredService<NpgsqlDataSource>(), new ListAlerts.Query(_tenant, null, null, 100), CancellationToken.None)).Alerts;
 
+    private async Task<IReadOnlyList<AlertView>> WaitForAlertsAsync(BudgetSilo silo, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var alerts = await StoredAlertsAsync(silo);
+        while (alerts.Count < count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            alerts = await StoredAlertsAsync(silo);
+        }
+        Assert.Equal(count, alerts.Count);
+        return alerts;
+    }
+
     private static decimal Weekly(DateOnly day) =>
         (day.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday ? 200m : 900m) + day.DayNumber % 13;
 
@@ -96,8 +109,11 @@ public sealed class BudgetForecastTests : IAsyncLifetime
             await Grain(silo).SetQuota([Month(2500m)], "forecast-test");
             await UseAsync(silo, "u", Flat);
             Assert.Equal(new LimitForecastView(3000m, 3000m, 3000m, new DateOnly(2026, 11, 25)), await ForecastAsync(silo));
-            var alert = Assert.Single(await StoredAlertsAsync(silo));
-            Assert.Equal((AlertKinds.Forecast, Meters.InputTokens, Periods.Month, 2500m, 1750m, (decimal?)3000m, Now),
+            // The quota change has just evaluated the forecast alerts: usage right after it is evaluated when the interval ends.
+            Assert.Empty(await StoredAlertsAsync(silo));
+            _clock.Advance(TenantBudgetGrain.ForecastAlertInterval);
+            var alert = (await WaitForAlertsAsync(silo, 1)).Single();
+            Assert.Equal((AlertKinds.Forecast, Meters.InputTokens, Periods.Month, 2500m, 1750m, (decimal?)3000m, Now + TenantBudgetGrain.ForecastAlertInterval),
                 (alert.Kind, alert.Meter, alert.Period, alert.Limit, alert.Used, alert.Forecast, alert.At));
 
             // More usage, the forecast still over the limit, and a limit raised to where the forecast is still over 90 % of it.
