@@ -32,9 +32,9 @@ public sealed class BudgetListTests(MeteringSystem system)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
-    private async Task Use(string tenant, string id, decimal quantity)
+    private async Task Use(string tenant, string id, decimal quantity, DateTimeOffset? at = null)
     {
-        var usage = new UsageEvent(id, tenant, Meters.InputTokens, quantity, DateTimeOffset.UtcNow.AddSeconds(-1), "m", null);
+        var usage = new UsageEvent(id, tenant, Meters.InputTokens, quantity, at ?? DateTimeOffset.UtcNow.AddSeconds(-1), "m", null);
         using var response = await Send(HttpMethod.Post, system.Ingest, "/v1/usage", new { events = new[] { usage } }, MeteringSystem.EmitterToken);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
     }
@@ -128,6 +128,38 @@ public sealed class BudgetListTests(MeteringSystem system)
         using var response = await Send(HttpMethod.Get, system.Budgets, $"/v1/alerts?tenant={tenant}");
         var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal(["tenant", "kind", "meter", "period", "limit", "used", "at"], json["alerts"]![0]!.AsObject().Select(p => p.Key));
+    }
+
+    [Fact]
+    public async Task A_month_end_forecast_over_a_month_limit_is_listed_as_a_forecast_alert_with_its_forecast()
+    {
+        var tenant = $"{_prefix}-forecast";
+        await PutQuota(tenant, new { meter = "input_tokens", period = "month", limit = 2000, enforcement = "alert" });
+        // 1,000 today and on each of the two days before. On any day from the 3rd of a month on, that is usage on 3 days of
+        // the month: a forecast of at least the 3,000 used, over the limit. On the 1st or 2nd the month has fewer days of
+        // usage and no forecast, so no forecast alert (the dated cases are the fake-clock tests' BudgetForecastTests).
+        var now = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var days = Enumerable.Range(0, 3).Select(i => now.AddDays(-i)).ToArray();
+        for (var i = 0; i < days.Length; i++) await Use(tenant, $"f{i}", 1000, days[i]);
+        var inMonth = days.Count(d => (d.Year, d.Month) == (now.Year, now.Month));
+        await WaitFor(() => Get<BudgetView>($"/v1/tenants/{tenant}/budget"),
+            b => b.Usage.Any(u => u.Period == Periods.Month && u.Used == inMonth * 1000m));
+
+        if (inMonth < 3)
+        {
+            Assert.DoesNotContain((await Get<AlertListView>($"/v1/alerts?tenant={tenant}")).Alerts, a => a.Kind == AlertKinds.Forecast);
+            return;
+        }
+        var alerts = (await WaitFor(() => Get<AlertListView>($"/v1/alerts?tenant={tenant}"), a => a.Alerts.Any(x => x.Kind == AlertKinds.Forecast))).Alerts;
+        var forecast = Assert.Single(alerts, a => a.Kind == AlertKinds.Forecast);
+        Assert.Equal((tenant, Meters.InputTokens, Periods.Month, 2000m, 3000m), (forecast.Tenant, forecast.Meter, forecast.Period, forecast.Limit, forecast.Used));
+        Assert.True(forecast.Forecast >= 3000m, $"forecast {forecast.Forecast}");
+
+        using var response = await Send(HttpMethod.Get, system.Budgets, $"/v1/alerts?tenant={tenant}");
+        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        var listed = json["alerts"]!.AsArray().Single(a => (string?)a!["kind"] == AlertKinds.Forecast)!;
+        Assert.Equal(["tenant", "kind", "meter", "period", "limit", "used", "forecast", "at"], listed.AsObject().Select(p => p.Key));
+        Assert.Equal(forecast.Forecast, (decimal)listed["forecast"]!);
     }
 
     [Theory]

@@ -33,9 +33,9 @@ public sealed class BudgetTests(MeteringSystem system)
         return (await response.Content.ReadFromJsonAsync<BudgetView>(MeteringJson.Options))!;
     }
 
-    private async Task Use(string id, string meter, decimal quantity)
+    private async Task Use(string id, string meter, decimal quantity, DateTimeOffset? at = null)
     {
-        var usage = new UsageEvent(id, _tenant, meter, quantity, DateTimeOffset.UtcNow.AddSeconds(-1), Meters.IsTokenMeter(meter) ? "m" : null,
+        var usage = new UsageEvent(id, _tenant, meter, quantity, at ?? DateTimeOffset.UtcNow.AddSeconds(-1), Meters.IsTokenMeter(meter) ? "m" : null,
             Meters.IsTokenMeter(meter) ? null : "h100");
         using var response = await Send(HttpMethod.Post, system.Ingest, "/v1/usage", new { events = new[] { usage } }, MeteringSystem.EmitterToken);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
@@ -152,6 +152,38 @@ public sealed class BudgetTests(MeteringSystem system)
         Assert.Equal(new QuotaLimit("gpu_seconds", "month", 36000, 90, "alert"), Assert.Single(history[0].After));
         Assert.Equal(history[0].After, history[1].Before);
         Assert.Equal([new QuotaLimit("gpu_seconds", "month", 72000.5m, 80, "throttle"), new QuotaLimit("cost_usd", "day", 250.00m, 80, "alert")], history[1].After);
+    }
+
+    [Fact]
+    public async Task A_month_limit_shows_its_month_end_forecast_and_a_day_limit_none()
+    {
+        await PutQuota("alice", new { meter = "gpu_seconds", period = "month", limit = 1_000_000_000, enforcement = "alert" },
+            new { meter = "gpu_seconds", period = "day", limit = 1_000_000_000, enforcement = "alert" });
+        // 1,000.5 today and on each of the two days before: from the 3rd of a month on, usage on 3 days of the month, which
+        // is what a forecast needs; on the 1st or 2nd fewer (the dated cases are the fake-clock tests' BudgetForecastTests).
+        var now = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var days = Enumerable.Range(0, 3).Select(i => now.AddDays(-i)).ToArray();
+        for (var i = 0; i < days.Length; i++) await Use($"g{i}", Meters.GpuSeconds, 1000.5m, days[i]);
+        var inMonth = days.Count(d => (d.Year, d.Month) == (now.Year, now.Month));
+        var budget = await WaitForBudget(b => b.Usage.Any(u => u.Period == Periods.Month && u.Used == inMonth * 1000.5m));
+
+        Assert.Null(budget.Limits[1].Forecast);
+        if (inMonth < 3) Assert.Null(budget.Limits[0].Forecast);
+        else
+        {
+            var forecast = budget.Limits[0].Forecast!;
+            // Never less than the month's usage so far, inside its interval, and the limit is far away.
+            Assert.True(3001.5m <= forecast.Low && forecast.Low <= forecast.UsedAtPeriodEnd && forecast.UsedAtPeriodEnd <= forecast.High,
+                JsonSerializer.Serialize(forecast, MeteringJson.Options));
+            Assert.Null(forecast.ExhaustedOn);
+        }
+
+        // The wire shape: forecast only on the month limit, with exhausted_on only when the limit is reached within the month.
+        using var response = await Send(HttpMethod.Get, system.Budgets, $"/v1/tenants/{_tenant}/budget", null);
+        var limits = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("limits");
+        Assert.False(limits[1].TryGetProperty("forecast", out _));
+        Assert.Equal(inMonth >= 3, limits[0].TryGetProperty("forecast", out var shown));
+        if (inMonth >= 3) Assert.Equal(["used_at_period_end", "low", "high"], shown.EnumerateObject().Select(p => p.Name));
     }
 
     [Fact]

@@ -7,6 +7,7 @@ namespace Metering.IntegrationTests;
 public sealed class BudgetStoreTests : IAsyncLifetime
 {
     private static readonly DateOnly Today = DateOnly.FromDateTime(DateTime.UtcNow);
+    private static readonly DateOnly MonthStart = Today.AddDays(-Today.Day + 1);
     private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(TestInfrastructure.Postgres);
     private readonly string _tenant = TestInfrastructure.UniqueTenant("budget-store");
     private readonly string _other = TestInfrastructure.UniqueTenant("budget-store");
@@ -27,7 +28,7 @@ public sealed class BudgetStoreTests : IAsyncLifetime
     private static UsageIncrement Increment(string id, decimal quantity, string meter = Meters.InputTokens) => new(id, meter, quantity, Today);
 
     private async Task<decimal> Used(string meter, string period, string? tenant = null) =>
-        (await Store.LoadAsync(tenant ?? _tenant, Today.AddDays(-Today.Day + 1), CancellationToken.None)).Totals
+        (await Store.LoadAsync(tenant ?? _tenant, MonthStart, [], MonthStart, CancellationToken.None)).Totals
         .Where(t => t.Meter == meter && t.Period == period).Sum(t => t.Used);
 
     private async Task<TenantApplied> Apply(params UsageIncrement[] increments) =>
@@ -96,7 +97,21 @@ public sealed class BudgetStoreTests : IAsyncLifetime
         Assert.Equal(first.Single(t => t.Tenant == _other).Sequence, Assert.Single(second).Previous);
         Assert.Equal(["c"], second[0].Applied.Select(i => i.Id));
         Assert.Equal((5m, 10m), (await Used(Meters.InputTokens, "day"), await Used(Meters.InputTokens, "day", _other)));
-        var stored = await Store.LoadAsync(_other, Today.AddDays(-Today.Day + 1), CancellationToken.None);
+        var stored = await Store.LoadAsync(_other, MonthStart, [], MonthStart, CancellationToken.None);
         Assert.Equal(second[0].Sequence, stored.Sequence);
+    }
+
+    [Fact]
+    public async Task Loading_with_history_adds_the_day_totals_of_the_named_meters_from_its_first_day_and_nothing_else()
+    {
+        var old = MonthStart.AddDays(-40);
+        await Apply(Increment("current", 1), new UsageIncrement("old", Meters.InputTokens, 2, old), new UsageIncrement("older", Meters.InputTokens, 4, old.AddDays(-1)),
+            new UsageIncrement("gpu", Meters.GpuSeconds, 8, old));
+
+        var loaded = await Store.LoadAsync(_tenant, MonthStart, [Meters.InputTokens], old, CancellationToken.None);
+
+        Assert.Equal(
+            [(Meters.InputTokens, "day", old, 2m), (Meters.InputTokens, "day", Today, 1m), (Meters.InputTokens, "month", MonthStart, 1m)],
+            loaded.Totals.Select(t => (t.Meter, t.Period, t.Start, t.Used)).Order());
     }
 }

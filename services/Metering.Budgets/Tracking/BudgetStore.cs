@@ -304,6 +304,23 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
+    /// <summary>
+    /// Forgets that an alert of this limit, period and kind was sent, so the next crossing is sent (and listed) again: a
+    /// <c>forecast</c> alert whose forecast fell back under 90 % of the limit. The alerts already listed stay.
+    /// </summary>
+    public async Task RearmAlertAsync(string tenant, string meter, string period, DateOnly start, string kind, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            delete from {Schema}.alerts_sent where tenant = @tenant and meter = @meter and period = @period and period_start = @start and threshold = @kind
+            """);
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("meter", meter);
+        command.Parameters.AddWithValue("period", period);
+        command.Parameters.AddWithValue("start", start);
+        command.Parameters.AddWithValue("kind", kind);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     public async Task<string?> LoadStatusAsync(string tenant, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand($"select status from {Schema}.statuses where tenant = @tenant");
@@ -357,33 +374,61 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
     }
 
     /// <summary>
-    /// The tenant's totals of the periods that start on or after <paramref name="since"/> and the sequence of the last
-    /// batch they include, read in one snapshot.
+    /// The tenant's totals of the periods that start on or after <paramref name="since"/>, the day totals of
+    /// <paramref name="historyMeters"/> from <paramref name="historyStart"/> on (for their forecasts), and the sequence of
+    /// the last batch they include, read in one snapshot; and which of those meters have a <c>forecast</c> alert out for
+    /// the month starting on <paramref name="since"/>.
     /// </summary>
-    public async Task<TenantUsage> LoadAsync(string tenant, DateOnly since, CancellationToken ct)
+    public async Task<TenantUsage> LoadAsync(string tenant, DateOnly since, IReadOnlyList<string> historyMeters, DateOnly historyStart, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         var totals = new List<PeriodTotal>();
         await using (var command = new NpgsqlCommand(
-            $"select meter, period, period_start, used from {Schema}.period_totals where tenant = @tenant and period_start >= @since", connection, transaction))
+            $"""
+            select meter, period, period_start, used from {Schema}.period_totals
+            where tenant = @tenant and (period_start >= @since or (period = 'day' and period_start >= @history_start and meter = any(@meters)))
+            """, connection, transaction))
         {
             command.Parameters.AddWithValue("tenant", tenant);
             command.Parameters.AddWithValue("since", since);
+            command.Parameters.AddWithValue("history_start", historyStart);
+            command.Parameters.Add(new NpgsqlParameter("meters", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = historyMeters.ToArray() });
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
                 totals.Add(new(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateOnly>(2), reader.GetDecimal(3)));
         }
-        await using var sequence = new NpgsqlCommand($"select coalesce((select sequence from {Schema}.tenant_progress where tenant = @tenant), 0)", connection, transaction);
-        sequence.Parameters.AddWithValue("tenant", tenant);
-        var last = (long)(await sequence.ExecuteScalarAsync(ct))!;
+        long last;
+        await using (var sequence = new NpgsqlCommand($"select coalesce((select sequence from {Schema}.tenant_progress where tenant = @tenant), 0)", connection, transaction))
+        {
+            sequence.Parameters.AddWithValue("tenant", tenant);
+            last = (long)(await sequence.ExecuteScalarAsync(ct))!;
+        }
+        var forecastAlerted = new List<string>();
+        if (historyMeters.Count > 0)
+        {
+            await using var alerted = new NpgsqlCommand($"""
+                select meter from {Schema}.alerts_sent
+                where tenant = @tenant and period = @period and period_start = @since and threshold = @kind and meter = any(@meters)
+                """, connection, transaction);
+            alerted.Parameters.AddWithValue("tenant", tenant);
+            alerted.Parameters.AddWithValue("period", Periods.Month);
+            alerted.Parameters.AddWithValue("since", since);
+            alerted.Parameters.AddWithValue("kind", AlertKinds.Forecast);
+            alerted.Parameters.Add(new NpgsqlParameter("meters", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = historyMeters.ToArray() });
+            await using var reader = await alerted.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) forecastAlerted.Add(reader.GetString(0));
+        }
         await transaction.CommitAsync(ct);
-        return new TenantUsage(totals, last);
+        return new TenantUsage(totals, last, forecastAlerted);
     }
 }
 
 /// <summary>What a batch counted for one tenant, and where the batch sits in the chain of batches of that tenant.</summary>
 public sealed record TenantApplied(string Tenant, IReadOnlyList<UsageIncrement> Applied, long Sequence, long Previous);
 
-/// <summary>A tenant's stored totals and the sequence of the last batch they include.</summary>
-public sealed record TenantUsage(IReadOnlyList<PeriodTotal> Totals, long Sequence);
+/// <summary>
+/// A tenant's stored totals and the sequence of the last batch they include, and the meters whose month limit has a
+/// <c>forecast</c> alert out this month.
+/// </summary>
+public sealed record TenantUsage(IReadOnlyList<PeriodTotal> Totals, long Sequence, IReadOnlyList<string> ForecastAlerted);

@@ -1,4 +1,5 @@
 using Metering.Contracts.Budgets;
+using Metering.Forecasting;
 
 namespace Metering.Budgets.Tracking;
 
@@ -30,7 +31,8 @@ public sealed record AuthorizeDecision(bool Allowed, string? Reason, long? Retry
 /// <remarks>
 /// A silo holds one of these per active tenant, so it is kept small: totals in one short array searched in order
 /// (a tenant has a few meters × two periods), no reservation table until the first reservation, and the known
-/// meter, period and enforcement names shared rather than one copy per tenant.
+/// meter, period and enforcement names shared rather than one copy per tenant. Day totals for forecasts are kept only
+/// for the meters of month limits (<see cref="DayHistory"/>): a tenant without one holds none.
 /// </remarks>
 public sealed class TenantBudget(CostOf? costOf = null)
 {
@@ -39,6 +41,8 @@ public sealed class TenantBudget(CostOf? costOf = null)
 
     private Total[] _used = [];
     private Dictionary<string, Reservation>? _reservations;
+    /// <summary>The day totals of each meter with a month limit, for its forecast; null while the tenant has none.</summary>
+    private (string Meter, DayHistory Days)[]? _days;
 
     private struct Total(string meter, string period, DateOnly start, decimal used)
     {
@@ -53,11 +57,27 @@ public sealed class TenantBudget(CostOf? costOf = null)
     public IReadOnlyList<QuotaLimit> Limits { get; private set; } = [];
     public IReadOnlyCollection<Reservation> Reservations => _reservations is null ? [] : _reservations.Values;
 
-    public void SetLimits(IReadOnlyList<QuotaLimit> limits) =>
+    /// <summary>
+    /// Replaces the limits. A meter that gets its first month limit starts with no day totals: the caller loads them
+    /// (<see cref="ForecastMeters"/> says which meters, <see cref="HistoryStart"/> from which day).
+    /// </summary>
+    public void SetLimits(IReadOnlyList<QuotaLimit> limits)
+    {
         Limits = limits.Select(l => l with { Meter = Shared(l.Meter), Period = Shared(l.Period), Enforcement = Shared(l.Enforcement) }).ToArray();
+        var meters = Limits.Where(l => l.Period == Periods.Month).Select(l => l.Meter).Distinct().ToArray();
+        _days = meters.Length == 0 ? null : meters.Select(m => (m, DaysOf(m) ?? new DayHistory())).ToArray();
+    }
+
+    /// <summary>The meters whose day totals are kept for a forecast: those with a month limit.</summary>
+    public IReadOnlyList<string> ForecastMeters => _days is null ? [] : _days.Select(d => d.Meter).ToArray();
+
+    /// <summary>The first day of the day totals a forecast made at <paramref name="now"/> reads.</summary>
+    public static DateOnly HistoryStart(DateTimeOffset now) =>
+        ForecastInput.HistoryStart(ForecastPeriod.Of(DateOnly.FromDateTime(now.UtcDateTime)), now);
 
     public void Add(PeriodTotal total)
     {
+        if (total.Period == Periods.Day) DaysOf(total.Meter)?.Add(total.Start, total.Used);
         for (var i = 0; i < _used.Length; i++)
         {
             if (!_used[i].Is(total.Meter, total.Period, total.Start)) continue;
@@ -67,12 +87,29 @@ public sealed class TenantBudget(CostOf? costOf = null)
         _used = [.. _used, new Total(Shared(total.Meter), Shared(total.Period), total.Start, total.Used)];
     }
 
-    /// <summary>Forgets what was added and starts from <paramref name="totals"/> (the stored totals).</summary>
+    /// <summary>
+    /// Forgets what was added and starts from <paramref name="totals"/> (the stored totals: the current periods', and the
+    /// day totals since <see cref="HistoryStart"/> of the <see cref="ForecastMeters"/>).
+    /// </summary>
     public void ReplaceUsage(IEnumerable<PeriodTotal> totals)
     {
         _used = [];
+        foreach (var (_, days) in _days ?? []) days.Clear();
         foreach (var total in totals) Add(total);
     }
+
+    private DayHistory? DaysOf(string meter)
+    {
+        foreach (var (m, days) in _days ?? [])
+            if (m == meter) return days;
+        return null;
+    }
+
+    /// <summary>The month-end forecast of a month limit as the view shows it; null for a day limit, or with too little usage.</summary>
+    public LimitForecastView? ForecastOf(QuotaLimit limit, DateTimeOffset now) =>
+        limit.Period == Periods.Month && DaysOf(limit.Meter) is { } days
+            ? LimitForecasts.View(limit.Meter, limit.Limit, LimitForecasts.Of(limit.Meter, days, now))
+            : null;
 
     /// <summary>Drops the totals of periods that ended before <paramref name="now"/>: nothing is decided on them any more.</summary>
     public void ForgetEndedPeriods(DateTimeOffset now)
@@ -145,7 +182,7 @@ public sealed class TenantBudget(CostOf? costOf = null)
         var usage = Current(now).Select(t => new MeterUsageView(t.Meter, t.Period, t.Used)).ToList();
         var states = Evaluate(now);
         var limits = states.Select(s => new LimitView(s.Limit.Meter, s.Limit.Period, s.Limit.Limit, s.Used, s.Remaining,
-            s.Limit.SoftPct, s.Limit.Enforcement, s.ResetsAt)).ToList();
+            s.Limit.SoftPct, s.Limit.Enforcement, s.ResetsAt, ForecastOf(s.Limit, now))).ToList();
         return new BudgetView(tenant, StatusOf(states).Status, usage, limits);
     }
 
