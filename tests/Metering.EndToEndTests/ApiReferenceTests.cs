@@ -20,8 +20,8 @@ public sealed class ApiReferenceTests(MeteringSystem system)
     private const string Json = "application/json";
     private const string Problem = "application/problem+json";
 
-    /// <summary>An endpoint of PRODUCT §5/§5a: its method and path, whether it takes a JSON body, what else its 200 may be.</summary>
-    public sealed record Contracted(string Method, string Path, bool TakesBody = false, string? AlsoAnswers = null)
+    /// <summary>An endpoint of PRODUCT §5/§5a: its method and path, whether it takes a JSON body, what else its 200 may be, its query parameters.</summary>
+    public sealed record Contracted(string Method, string Path, bool TakesBody = false, string? AlsoAnswers = null, string[]? Query = null)
     {
         public override string ToString() => $"{Method.ToUpperInvariant()} {Path}";
     }
@@ -41,8 +41,8 @@ public sealed class ApiReferenceTests(MeteringSystem system)
             new("get", "/v1/tenants/{tenant}/quota/history"),
             new("post", "/v1/tenants/{tenant}/authorize", TakesBody: true),
             new("get", "/v1/me"),
-            new("get", "/v1/tenants"),
-            new("get", "/v1/alerts"),
+            new("get", "/v1/tenants", Query: ["status", "q", "limit", "cursor"]),
+            new("get", "/v1/alerts", Query: ["tenant", "since", "limit", "cursor"]),
         ],
         ["Billing"] =
         [
@@ -52,13 +52,13 @@ public sealed class ApiReferenceTests(MeteringSystem system)
             new("put", "/v1/tenants/{tenant}/team", TakesBody: true),
             new("get", "/v1/invoices/{tenant}/{period}"),
             new("post", "/v1/invoices/{tenant}/{period}/finalize", TakesBody: true),
-            new("get", "/v1/chargeback/{period}", AlsoAnswers: "text/csv"),
+            new("get", "/v1/chargeback/{period}", AlsoAnswers: "text/csv", Query: ["format", "team"]),
             new("put", "/v1/capacity-cost/{period}", TakesBody: true),
             new("get", "/v1/reconciliation/{period}"),
             new("get", "/v1/me"),
-            new("get", "/v1/spend"),
-            new("get", "/v1/forecast/{period}"),
-            new("get", "/v1/invoices"),
+            new("get", "/v1/spend", Query: ["from", "to", "group_by", "granularity", "tenant", "team", "meter", "model", "gpu_type"]),
+            new("get", "/v1/forecast/{period}", Query: ["tenant", "team"]),
+            new("get", "/v1/invoices", Query: ["period"]),
         ],
     };
 
@@ -160,6 +160,11 @@ public sealed class ApiReferenceTests(MeteringSystem system)
     {
         if (string.IsNullOrEmpty((string?)operation["operationId"])) yield return "no operationId (.WithName)";
         if (string.IsNullOrEmpty((string?)operation["summary"])) yield return "no summary (.WithSummary)";
+
+        // Clients (the console's generated types among them) can send only the query parameters the document declares.
+        var declared = (operation["parameters"]?.AsArray() ?? []).Where(p => (string?)p?["in"] == "query").Select(p => (string?)p?["name"]).ToHashSet();
+        foreach (var parameter in endpoint.Query ?? [])
+            if (!declared.Contains(parameter)) yield return $"query parameter '{parameter}' not declared";
 
         var body = operation["requestBody"]?["content"]?[Json]?["schema"];
         if (endpoint.TakesBody && !IsSchema(body, document)) yield return "no application/json request body schema";

@@ -24,6 +24,10 @@ public static class ListAlerts
     public static void MapListAlerts(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/alerts", HandleAsync).RequireAuthorization(Policies.Admin)
             .WithName("ListAlerts").WithSummary("The budget alerts sent, newest first")
+            .WithQueryParameter("tenant", "Only this tenant's alerts")
+            .WithQueryParameter("since", "Only alerts sent at or after this moment (RFC 3339)")
+            .WithQueryParameter("limit", "Alerts per page, 1 to 1000; default 100")
+            .WithQueryParameter("cursor", "The next_cursor of the previous page")
             .Produces<AlertListView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
