@@ -7,6 +7,9 @@ export const seriesColour = (index: number): string => palette[index % palette.l
 
 /** x axis labels as UTC dates: the charts plot seconds at 00:00 UTC. */
 const utcDay = (seconds: number): string => new Date(seconds * 1000).toISOString().slice(0, 10);
+/** Ticks on whole days only: the points are days, a tick between them would repeat a date. */
+const day = 86400;
+const dayIncrements = [day, 2 * day, 7 * day, 14 * day, 28 * day, 91 * day, 182 * day, 364 * day];
 
 export type ChartSeries = { label: string; values: (number | null)[]; colour?: string; dash?: number[]; fill?: string };
 
@@ -29,9 +32,10 @@ export function Chart({ x, series, bands, height = 260, yLabel }: {
       width: Math.max(element.clientWidth, 300),
       height,
       tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), "Etc/UTC"),
-      scales: { x: { time: true } },
+      // One day alone gets half a day either side, so its point sits mid-chart (uPlot would stretch its axis to years).
+      scales: { x: { time: true, range: (_u, min, max) => (x.length === 1 ? [x[0] - 43200, x[0] + 43200] : [min, max]) } },
       axes: [
-        { label: "date (UTC)", values: (_u, splits) => splits.map(utcDay) },
+        { label: "date (UTC)", space: 90, incrs: dayIncrements, values: (_u, splits) => splits.map(utcDay) },
         { label: yLabel, size: 70 },
       ],
       series: [
