@@ -1,3 +1,4 @@
+import { setCsrfToken } from "../api/clients";
 import { problemOf, unreachable, type Problem } from "../api/problem";
 
 /** What the console host says about the signed-in session (never the token itself). */
@@ -14,7 +15,9 @@ export async function readSession(): Promise<Session | Problem | null> {
     const response = await fetch("/auth/session", { headers: { Accept: "application/json" } });
     if (response.status === 401) return null;
     if (!response.ok) return problemOf(response.status, await bodyOf(response), response.statusText);
-    return (await response.json()) as Session;
+    const session = (await response.json()) as Session;
+    setCsrfToken(session.csrf);
+    return session;
   } catch {
     return unreachable();
   }
@@ -38,6 +41,7 @@ export async function signIn(token: string): Promise<Session | Problem> {
 
 export async function signOut(csrf: string): Promise<void> {
   await fetch("/auth/sign-out", { method: "POST", headers: { "X-CSRF-TOKEN": csrf } }).catch(() => undefined);
+  setCsrfToken("");
 }
 
 export const isProblem = (value: Session | Problem | null): value is Problem => value !== null && "status" in value;

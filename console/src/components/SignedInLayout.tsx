@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { NavLink, Navigate, Outlet, useLocation, useNavigate } from "react-router";
-import { onSessionEnded, setCsrfToken } from "../api/clients";
+import { onSessionEnded } from "../api/clients";
 import type { Problem } from "../api/problem";
 import { isProblem, readSession, signOut, type Session } from "../auth/session";
 import { SessionContext, type SessionValue } from "../auth/SessionContext";
@@ -36,7 +36,6 @@ export function SignedInLayout() {
 
   const value = useMemo<SessionValue | null>(() => {
     if (!session || isProblem(session)) return null;
-    setCsrfToken(session.csrf);
     return { session, signOut: leave };
   }, [session, leave]);
 
