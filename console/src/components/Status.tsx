@@ -1,4 +1,6 @@
+import type { ReactNode } from "react";
 import type { Problem } from "../api/problem";
+import type { Loaded } from "../api/useApi";
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -29,4 +31,11 @@ export function ProblemView({ problem }: { problem: Problem }) {
       )}
     </div>
   );
+}
+
+/** A part of a page that loads on its own: its loading state, its problem, or its content. */
+export function Loadable<T>({ loaded, what, children }: { loaded: Loaded<T>; what: string; children: (data: T) => ReactNode }) {
+  if (loaded.state === "loading") return <Loading what={what} />;
+  if (loaded.state === "error") return <ProblemView problem={loaded.problem} />;
+  return children(loaded.data);
 }

@@ -7,26 +7,19 @@ import { isAdmin, useSession } from "../auth/SessionContext";
 import { Chart } from "../components/Chart";
 import { DataTable } from "../components/DataTable";
 import { ForecastPanel } from "../components/ForecastPanel";
-import { Loading, ProblemView } from "../components/Status";
+import { Loadable } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
-import { firstDayOf, isPeriod, lastDayOf, utcDate, utcMonth } from "../lib/dates";
+import { dateToEpochSeconds, firstDayOf, isPeriod, lastDayOf, utcDate, utcMonth } from "../lib/dates";
 import { formatMoney, toPlotNumber } from "../lib/money";
 import { teamScope } from "../lib/scope";
 import { groupName, rankedSeries, seriesTotal, spendPerDate, type Spend } from "../lib/spendView";
 import { readView, writeView } from "../lib/urlState";
-import { dateToEpochSeconds } from "../lib/dates";
 
 type TenantList = BudgetsSchemas["schemas"]["TenantListView"];
 const statuses = ["ok", "warning", "throttled"] as const;
 
 function overviewSpec(now: Date) {
   return { period: { default: utcMonth(now), valid: isPeriod } };
-}
-
-function Section<T>({ loaded, what, children }: { loaded: Loaded<T>; what: string; children: (data: T) => React.ReactNode }) {
-  if (loaded.state === "loading") return <Loading what={what} />;
-  if (loaded.state === "error") return <ProblemView problem={loaded.problem} />;
-  return children(loaded.data);
 }
 
 /** How many tenants Budgets has in a status: the pages of GET /v1/tenants?status= counted through (1000 a page). */
@@ -88,15 +81,15 @@ export function OverviewPage() {
         {from} to {to} (UTC)
       </p>
 
-      <Section loaded={forecast} what="the forecast">
+      <Loadable loaded={forecast} what="the forecast">
         {(data) => <ForecastPanel forecast={data} caption={`Spend of ${period}`} />}
-      </Section>
+      </Loadable>
 
       <section aria-labelledby="per-day-heading">
         <h2 id="per-day-heading">Spend per day</h2>
-        <Section loaded={perDay} what="spend per day">
+        <Loadable loaded={perDay} what="spend per day">
           {(data) => <SpendPerDay spend={data} />}
-        </Section>
+        </Loadable>
       </section>
 
       <div className="columns">
@@ -108,7 +101,7 @@ export function OverviewPage() {
       {admin && (
         <section aria-labelledby="status-heading">
           <h2 id="status-heading">Tenants by budget status</h2>
-          <Section loaded={counts} what="tenant counts">
+          <Loadable loaded={counts} what="tenant counts">
             {(data) => (
               <DataTable
                 caption="Tenants Budgets knows, by status now"
@@ -120,7 +113,7 @@ export function OverviewPage() {
                 ]}
               />
             )}
-          </Section>
+          </Loadable>
         </section>
       )}
     </>
@@ -151,7 +144,7 @@ function TopList({ title, loaded, link }: { title: string; loaded: Loaded<Spend>
   return (
     <section>
       <h2>{title}</h2>
-      <Section loaded={loaded} what={title.toLowerCase()}>
+      <Loadable loaded={loaded} what={title.toLowerCase()}>
         {(spend) => (
           <DataTable
             caption={`${title}, month to date`}
@@ -166,7 +159,7 @@ function TopList({ title, loaded, link }: { title: string; loaded: Loaded<Spend>
             ]}
           />
         )}
-      </Section>
+      </Loadable>
     </section>
   );
 }

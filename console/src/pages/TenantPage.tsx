@@ -2,11 +2,11 @@ import { useMemo } from "react";
 import { Link, useParams } from "react-router";
 import { billing, budgets, unwrap } from "../api/clients";
 import type { components } from "../api/generated/budgets";
-import { useApi, type Loaded } from "../api/useApi";
+import { useApi } from "../api/useApi";
 import { Chart } from "../components/Chart";
 import { DataTable } from "../components/DataTable";
 import { ForecastPanel } from "../components/ForecastPanel";
-import { Loading, ProblemView } from "../components/Status";
+import { Loadable } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
 import { firstDayOf, utcDate, utcMonth, utcMoment } from "../lib/dates";
 import { formatMoney, formatQuantity } from "../lib/money";
@@ -16,12 +16,6 @@ type Limit = components["schemas"]["LimitView"];
 type Usage = components["schemas"]["MeterUsageView"];
 type Change = components["schemas"]["QuotaChange"];
 type QuotaLimit = components["schemas"]["QuotaLimit"];
-
-function Section<T>({ loaded, what, children }: { loaded: Loaded<T>; what: string; children: (data: T) => React.ReactNode }) {
-  if (loaded.state === "loading") return <Loading what={what} />;
-  if (loaded.state === "error") return <ProblemView problem={loaded.problem} />;
-  return children(loaded.data);
-}
 
 /**
  * One tenant: its budget now (limits, used, remaining, resets), its usage per day this month, its month-end spend
@@ -54,7 +48,7 @@ export function TenantPage() {
       <h1>Tenant {tenant}</h1>
       <section aria-labelledby="budget-heading">
         <h2 id="budget-heading">Budget</h2>
-        <Section loaded={budget} what="the budget">
+        <Loadable loaded={budget} what="the budget">
           {(data) => (
             <>
               <p>
@@ -89,23 +83,23 @@ export function TenantPage() {
               />
             </>
           )}
-        </Section>
+        </Loadable>
       </section>
 
       <section aria-labelledby="usage-heading">
         <h2 id="usage-heading">Usage per day</h2>
-        <Section loaded={usage} what="usage per day">
+        <Loadable loaded={usage} what="usage per day">
           {(data) => <UsagePerDay spend={data} />}
-        </Section>
+        </Loadable>
       </section>
 
-      <Section loaded={forecast} what="the forecast">
+      <Loadable loaded={forecast} what="the forecast">
         {(data) => <ForecastPanel forecast={data} caption={`Spend of ${tenant} in ${period}`} />}
-      </Section>
+      </Loadable>
 
       <section aria-labelledby="history-heading">
         <h2 id="history-heading">Quota history</h2>
-        <Section loaded={history} what="the quota history">
+        <Loadable loaded={history} what="the quota history">
           {(data) => (
             <DataTable<Change>
               caption="Every change of this tenant's limits, newest last"
@@ -120,7 +114,7 @@ export function TenantPage() {
               ]}
             />
           )}
-        </Section>
+        </Loadable>
       </section>
     </>
   );
