@@ -18,7 +18,12 @@ export function lastDayOf(period: string, today: string): string {
   return today.startsWith(period) && today < last ? today : last;
 }
 
-export const isDate = (text: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`));
+/** A real calendar date as YYYY-MM-DD (2026-02-30 is not one, though Date.parse rolls it into March). */
+export function isDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const parsed = Date.parse(`${text}T00:00:00Z`);
+  return !Number.isNaN(parsed) && utcDate(new Date(parsed)) === text;
+}
 export const isPeriod = (text: string): boolean => /^\d{4}-(0[1-9]|1[0-2])$/.test(text);
 
 /** Seconds since the epoch at 00:00 UTC of the date: the x value the charts plot. */

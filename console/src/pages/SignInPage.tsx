@@ -4,11 +4,7 @@ import type { Problem } from "../api/problem";
 import { isProblem, signIn } from "../auth/session";
 import { ProblemView } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
-
-/** Only a path of this console is a place to return to after sign-in (never another site). */
-export function safeNext(next: string | null): string {
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
-}
+import { safeNext } from "../lib/navigation";
 
 export function SignInPage() {
   usePageTitle("Sign in");
