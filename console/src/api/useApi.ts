@@ -1,0 +1,24 @@
+import { useEffect, useState, type DependencyList } from "react";
+import { ProblemError, type Problem } from "./problem";
+
+export type Loaded<T> = { state: "loading" } | { state: "error"; problem: Problem } | { state: "ok"; data: T };
+
+/** Loads when the dependencies change (the view's URL state), cancelling the previous request. */
+export function useApi<T>(load: (signal: AbortSignal) => Promise<T>, deps: DependencyList): Loaded<T> {
+  const [loaded, setLoaded] = useState<Loaded<T>>({ state: "loading" });
+  useEffect(() => {
+    const abort = new AbortController();
+    setLoaded({ state: "loading" });
+    load(abort.signal).then(
+      (data) => abort.signal.aborted || setLoaded({ state: "ok", data }),
+      (error: unknown) => {
+        if (abort.signal.aborted) return;
+        const problem = error instanceof ProblemError ? error.problem : { status: 0, title: String(error), errors: {} };
+        setLoaded({ state: "error", problem });
+      },
+    );
+    return () => abort.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+  return loaded;
+}

@@ -1,0 +1,24 @@
+import { createBrowserRouter } from "react-router";
+import { SignedInLayout } from "./components/SignedInLayout";
+import { AdminOnly } from "./components/AdminOnly";
+import { SignInPage } from "./pages/SignInPage";
+import { OverviewPage } from "./pages/OverviewPage";
+import { SpendExplorerPage } from "./pages/SpendExplorerPage";
+import { TenantsPage } from "./pages/TenantsPage";
+import { TenantPage } from "./pages/TenantPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
+
+/** The pages that exist; the navigation (SignedInLayout) lists the ones the session's role may see. */
+export const router = createBrowserRouter([
+  { path: "/sign-in", element: <SignInPage /> },
+  {
+    element: <SignedInLayout />,
+    children: [
+      { index: true, element: <OverviewPage /> },
+      { path: "spend", element: <SpendExplorerPage /> },
+      { path: "tenants", element: <AdminOnly><TenantsPage /></AdminOnly> },
+      { path: "tenants/:tenant", element: <AdminOnly><TenantPage /></AdminOnly> },
+      { path: "*", element: <NotFoundPage /> },
+    ],
+  },
+]);
