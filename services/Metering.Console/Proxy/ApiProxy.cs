@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Metering.Console.Session;
+using Metering.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -63,6 +64,12 @@ public static class ApiProxy
         return builder;
     }
 
+    /// <summary>
+    /// The largest body any service takes (a rate card, a usage batch: 4 MB); each service still holds its own endpoints
+    /// to their limits. The host's default of 64 KB would refuse a rate card before Billing saw it.
+    /// </summary>
+    public const long MaxBodyBytes = 4 * 1024 * 1024;
+
     public static WebApplication MapApiProxy(this WebApplication app)
     {
         app.MapReverseProxy(proxy =>
@@ -78,7 +85,7 @@ public static class ApiProxy
                 await next();
             });
             proxy.UseLoadBalancing();
-        });
+        }).WithBodyLimit(MaxBodyBytes);
         return app;
     }
 }
