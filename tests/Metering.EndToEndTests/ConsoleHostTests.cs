@@ -85,6 +85,13 @@ public sealed class ConsoleHostTests(MeteringSystem system, ConsoleHost console)
             Assert.DoesNotContain(token, headers);
             Assert.DoesNotContain(token, await response.Content.ReadAsStringAsync());
         }
+
+        // Nor the host's log, which the e2e processes write at Information (every request logged).
+        var host = await console.HostAsync(system);
+        await using var stream = new FileStream(host.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var log = await new StreamReader(stream).ReadToEndAsync();
+        Assert.Contains("/auth/sign-in", log);
+        Assert.False(log.Contains(token, StringComparison.Ordinal), "the console host's log holds the token");
     }
 
     [Fact]
