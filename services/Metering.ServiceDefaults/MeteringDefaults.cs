@@ -33,6 +33,19 @@ public static class MeteringDefaults
     /// </summary>
     public static WebApplicationBuilder AddMeteringDefaults(this WebApplicationBuilder builder, string serviceName, int defaultPort, int defaultManagementPort)
     {
+        builder.AddMeteringHostDefaults(serviceName, defaultPort, defaultManagementPort);
+        builder.Services.AddExceptionHandler<DatabaseOutageHandler>();
+        builder.AddTokenAuthentication();
+        builder.AddApiReference(serviceName);
+        return builder;
+    }
+
+    /// <summary>
+    /// What every Metering host shares, APIs or not (the console's host): the URLs and the management port, problem
+    /// details, request limits, health checks and OpenTelemetry; no bearer tokens and no OpenAPI document.
+    /// </summary>
+    public static WebApplicationBuilder AddMeteringHostDefaults(this WebApplicationBuilder builder, string serviceName, int defaultPort, int defaultManagementPort)
+    {
         var urls = builder.Configuration["urls"] is { Length: > 0 } configured ? configured : $"http://127.0.0.1:{defaultPort}";
         builder.AddManagementEndpoint(urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), defaultManagementPort);
 
@@ -40,16 +53,22 @@ public static class MeteringDefaults
         builder.QuietRequestLogs();
         builder.Services.ConfigureHttpJsonOptions(o => MeteringJson.Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails();
-        builder.Services.AddExceptionHandler<DatabaseOutageHandler>();
         builder.AddRequestLimits();
-        builder.AddTokenAuthentication();
         builder.Services.AddHealthChecks();
         builder.AddMeteringOpenTelemetry(serviceName);
-        builder.AddApiReference(serviceName);
         return builder;
     }
 
     public static WebApplication MapMeteringDefaults(this WebApplication app)
+    {
+        app.MapMeteringHostDefaults();
+        app.MapApiReference();
+        app.MapWhoAmI();
+        return app;
+    }
+
+    /// <summary>Exception handling, status pages, the management port, authentication and the health endpoints of <see cref="AddMeteringHostDefaults"/>.</summary>
+    public static WebApplication MapMeteringHostDefaults(this WebApplication app)
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -58,8 +77,6 @@ public static class MeteringDefaults
         app.UseAuthorization();
         app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
-        app.MapApiReference();
-        app.MapWhoAmI();
         return app;
     }
 
