@@ -9,6 +9,7 @@ import { TenantPage } from "./pages/TenantPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { InvoicesPage } from "./pages/InvoicesPage";
 import { InvoicePage } from "./pages/InvoicePage";
+import { MonthClosePage } from "./pages/MonthClosePage";
 
 /** The pages that exist; the navigation (SignedInLayout) lists the ones the session's role may see. */
 export const router = createBrowserRouter([
@@ -22,6 +23,7 @@ export const router = createBrowserRouter([
       { path: "tenants/:tenant", element: <AdminOnly><TenantPage /></AdminOnly> },
       { path: "invoices", element: <InvoicesPage /> },
       { path: "invoices/:tenant/:period", element: <InvoicePage /> },
+      { path: "month-close", element: <AdminOnly><MonthClosePage /></AdminOnly> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

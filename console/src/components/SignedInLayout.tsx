@@ -12,6 +12,7 @@ const pages: Page[] = [
   { to: "/tenants", label: "Tenants", adminOnly: true },
   { to: "/spend", label: "Spend explorer", adminOnly: false },
   { to: "/invoices", label: "Invoices", adminOnly: false },
+  { to: "/month-close", label: "Month close", adminOnly: true },
 ];
 
 /** Everything behind sign-in: reads the session from the host, then shows the role's navigation and the page. */
