@@ -10,6 +10,7 @@ import { NotFoundPage } from "./pages/NotFoundPage";
 import { InvoicesPage } from "./pages/InvoicesPage";
 import { InvoicePage } from "./pages/InvoicePage";
 import { MonthClosePage } from "./pages/MonthClosePage";
+import { ChargebackPage } from "./pages/ChargebackPage";
 
 /** The pages that exist; the navigation (SignedInLayout) lists the ones the session's role may see. */
 export const router = createBrowserRouter([
@@ -24,6 +25,7 @@ export const router = createBrowserRouter([
       { path: "invoices", element: <InvoicesPage /> },
       { path: "invoices/:tenant/:period", element: <InvoicePage /> },
       { path: "month-close", element: <AdminOnly><MonthClosePage /></AdminOnly> },
+      { path: "chargeback", element: <ChargebackPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

@@ -70,3 +70,9 @@ export function chargebackTree(teams: readonly TeamStatement[]): TeamNode[] {
   for (const t of teams) if (!nodes.has(t.team)) visit(t.team, 0);
   return order;
 }
+
+export type ExportFormat = "csv" | "focus";
+
+/** The path of an export through the console host, which adds the session's token (so a plain link works too). */
+export const exportPath = (period: string, format: ExportFormat, team?: string): string =>
+  `/api/billing/v1/chargeback/${encodeURIComponent(period)}?format=${format}${team ? `&team=${encodeURIComponent(team)}` : ""}`;
