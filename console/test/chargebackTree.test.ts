@@ -53,8 +53,17 @@ describe("the chargeback team tree", () => {
   });
 
   it("makes a team whose parent is outside the statement (a viewer's scope) a root, and never loops on a cycle", () => {
-    const scoped = chargebackTree([team("chat", "platform", amounts("2.00"))]);
-    expect(scoped.map((n) => [n.team.team, n.depth])).toEqual([["chat", 0]]);
+    const scoped = chargebackTree([
+      team("voice", "platform", amounts("3.00")),
+      team("chat-eu", "chat", amounts("1.00")),
+      team("chat", "platform", amounts("2.00"), amounts("3.00", "0.00", "0.00", "3.00")),
+    ]);
+    expect(scoped.map((n) => [n.team.team, n.depth])).toEqual([
+      ["chat", 0],
+      ["chat-eu", 1],
+      ["voice", 0],
+    ]);
+    expect(scoped.every((n) => n.consistent)).toBe(true);
     const cycle = chargebackTree([team("a", "b", amounts("1.00")), team("b", "a", amounts("1.00"))]);
     expect(cycle.map((n) => n.team.team).sort()).toEqual(["a", "b"]);
   });

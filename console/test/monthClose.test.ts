@@ -48,6 +48,20 @@ describe("the month-close checklist", () => {
     expect(readyToClose(closeChecklist(r))).toBe(false);
   });
 
+  it("marks a check whose per-tenant differences cancel out in the month's totals", () => {
+    const r: Reconciliation = {
+      ...balanced,
+      balanced: false,
+      differences: [
+        { check: "invoice vs ledger_debits", tenant: "acme", expected: "10.00", actual: "10.01" },
+        { check: "invoice vs ledger_debits", tenant: "beta", expected: "5.01", actual: "5.00" },
+      ],
+    };
+    expect(statusOf(r, "invoices_vs_ledger")).toBe("difference");
+    expect(closeChecklist(r).find((i) => i.id === "invoices_vs_ledger")?.detail).toBe("2 differences: 120.50 vs 120.50");
+    expect(statusOf(r, "usage_vs_invoices")).toBe("ok");
+  });
+
   it("asks for a look at a ledger still catching up, unpriced usage and dead letters", () => {
     expect(statusOf({ ...balanced, ledger_current: false }, "ledger_current")).toBe("attention");
     expect(statusOf({ ...balanced, unpriced: [{ tenant: "acme", meter: "gpu_seconds", gpu_type: "b200", quantity: "3600" }] }, "unpriced")).toBe("attention");

@@ -31,6 +31,7 @@ export function InvoicePage() {
   // Bumped after a finalize or void, so the invoice and its usage are read again from the API.
   const [version, setVersion] = useState(0);
   const [voidId, setVoidId] = useState("");
+  const [finalized, setFinalized] = useState<Attempt<Invoice> | null>(null);
 
   const invoice = useApi(
     (signal) => unwrap(billing.GET("/v1/invoices/{tenant}/{period}", { params: { path: { tenant, period } }, signal })),
@@ -60,10 +61,29 @@ export function InvoicePage() {
         {(data) => (
           <>
             <InvoiceLines invoice={data} />
-            {admin && <FinalizeForm invoice={data} onFinalized={changed} />}
+            {admin && data.status === "draft" && (
+              <section aria-labelledby="finalize-heading">
+                <h2 id="finalize-heading">Finalize</h2>
+                <FinalizeForm
+                  invoice={data}
+                  onAnswer={(answer) => {
+                    setFinalized(answer);
+                    if (answer.ok) changed();
+                  }}
+                />
+              </section>
+            )}
           </>
         )}
       </Loadable>
+      {finalized &&
+        (finalized.ok ? (
+          <p role="status">
+            Finalized {finalized.data.period}: total {formatMoney(finalized.data.total, finalized.data.currency)}.
+          </p>
+        ) : (
+          <ProblemView problem={finalized.problem} />
+        ))}
 
       <section aria-labelledby="usage-heading">
         <h2 id="usage-heading">Usage behind this invoice</h2>
@@ -147,10 +167,9 @@ function InvoiceLines({ invoice }: { invoice: Invoice }) {
   );
 }
 
-function FinalizeForm({ invoice, onFinalized }: { invoice: Invoice; onFinalized: () => void }) {
+/** Finalize's form; its answer is kept by the page, so it stays shown while the finalized invoice is read again. */
+function FinalizeForm({ invoice, onAnswer }: { invoice: Invoice; onAnswer: (answer: Attempt<Invoice>) => void }) {
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<Attempt<Invoice> | null>(null);
-  if (invoice.status !== "draft" && !result) return null;
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -163,28 +182,21 @@ function FinalizeForm({ invoice, onFinalized }: { invoice: Invoice; onFinalized:
       }),
     );
     setBusy(false);
-    setResult(answer);
-    if (answer.ok) onFinalized();
+    onAnswer(answer);
   }
 
   return (
-    <section aria-labelledby="finalize-heading">
-      <h2 id="finalize-heading">Finalize</h2>
-      {invoice.status === "draft" && (
-        <form className="view-form" onSubmit={submit}>
-          <label className="check">
-            <input type="checkbox" name="force" /> force (the month has not ended)
-          </label>
-          <label className="check">
-            <input type="checkbox" name="allow_unpriced" /> allow unpriced usage
-          </label>
-          <button type="submit" disabled={busy}>
-            Finalize {invoice.period}
-          </button>
-        </form>
-      )}
-      {result && (result.ok ? <p role="status">Finalized: total {formatMoney(result.data.total, result.data.currency)}.</p> : <ProblemView problem={result.problem} />)}
-    </section>
+    <form className="view-form" onSubmit={submit} aria-label="Finalize">
+      <label className="check">
+        <input type="checkbox" name="force" /> force (the month has not ended)
+      </label>
+      <label className="check">
+        <input type="checkbox" name="allow_unpriced" /> allow unpriced usage
+      </label>
+      <button type="submit" disabled={busy}>
+        Finalize {invoice.period}
+      </button>
+    </form>
   );
 }
 
