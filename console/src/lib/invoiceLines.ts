@@ -19,8 +19,8 @@ export function lineLabel(line: InvoiceLine): string {
     .join(", ");
 }
 
-/** The line's what: meter with its model or GPU type. */
-export const lineItem = (line: InvoiceLine): string =>
+/** What was used: the meter with its model or GPU type (of an invoice line or a usage event). */
+export const lineItem = (line: Pick<InvoiceLine, "meter" | "model" | "gpu_type">): string =>
   line.model ? `${line.meter} · ${line.model}` : line.gpu_type ? `${line.meter} · ${line.gpu_type}` : line.meter;
 
 export const hasUnpriced = (lines: readonly InvoiceLine[]): boolean => lines.some((line) => lineKinds(line).includes("unpriced"));

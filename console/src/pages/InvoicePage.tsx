@@ -100,7 +100,7 @@ export function InvoicePage() {
                   columns={[
                     { header: "id", cell: (u) => <code>{u.id}</code> },
                     { header: "timestamp (UTC)", cell: (u) => utcMoment(u.timestamp) },
-                    { header: "meter", cell: (u) => lineItem({ ...u, unit_price: null, amount: null }) },
+                    { header: "meter", cell: (u) => lineItem(u) },
                     { header: "service", cell: (u) => u.service ?? "—" },
                     { header: "quantity", cell: (u) => formatQuantity(u.quantity), numeric: true },
                     { header: "note", cell: (u) => [u.adjustment_for && `adjustment for ${u.adjustment_for}`, u.void_reason && `voided: ${u.void_reason}`].filter(Boolean).join("; ") || "—" },
