@@ -7,6 +7,10 @@ import { SpendExplorerPage } from "./pages/SpendExplorerPage";
 import { TenantsPage } from "./pages/TenantsPage";
 import { TenantPage } from "./pages/TenantPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { InvoicesPage } from "./pages/InvoicesPage";
+import { InvoicePage } from "./pages/InvoicePage";
+import { MonthClosePage } from "./pages/MonthClosePage";
+import { ChargebackPage } from "./pages/ChargebackPage";
 
 /** The pages that exist; the navigation (SignedInLayout) lists the ones the session's role may see. */
 export const router = createBrowserRouter([
@@ -18,6 +22,10 @@ export const router = createBrowserRouter([
       { path: "spend", element: <SpendExplorerPage /> },
       { path: "tenants", element: <AdminOnly><TenantsPage /></AdminOnly> },
       { path: "tenants/:tenant", element: <AdminOnly><TenantPage /></AdminOnly> },
+      { path: "invoices", element: <InvoicesPage /> },
+      { path: "invoices/:tenant/:period", element: <InvoicePage /> },
+      { path: "month-close", element: <AdminOnly><MonthClosePage /></AdminOnly> },
+      { path: "chargeback", element: <ChargebackPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

@@ -11,6 +11,9 @@ const pages: Page[] = [
   { to: "/", label: "Overview", adminOnly: false },
   { to: "/tenants", label: "Tenants", adminOnly: true },
   { to: "/spend", label: "Spend explorer", adminOnly: false },
+  { to: "/invoices", label: "Invoices", adminOnly: false },
+  { to: "/month-close", label: "Month close", adminOnly: true },
+  { to: "/chargeback", label: "Chargeback", adminOnly: false },
 ];
 
 /** Everything behind sign-in: reads the session from the host, then shows the role's navigation and the page. */

@@ -1,0 +1,73 @@
+import { Link, useSearchParams } from "react-router";
+import { billing, unwrap } from "../api/clients";
+import type { components } from "../api/generated/billing";
+import { useApi } from "../api/useApi";
+import { DataTable } from "../components/DataTable";
+import { PeriodForm } from "../components/PeriodForm";
+import { Loadable } from "../components/Status";
+import { usePageTitle } from "../components/usePageTitle";
+import { formatMoney } from "../lib/money";
+import { readView, writeView } from "../lib/urlState";
+import { currentPeriod, periodViewSpec } from "./periodView";
+
+type Summary = components["schemas"]["InvoiceSummaryView"];
+
+/** A period's invoices (a viewer's: of its scope, narrowed by the API) with their status and total. */
+export function InvoicesPage() {
+  usePageTitle("Invoices");
+  const [params, setParams] = useSearchParams();
+  const spec = periodViewSpec(currentPeriod());
+  const { period } = readView(spec, params);
+  const loaded = useApi((signal) => unwrap(billing.GET("/v1/invoices", { params: { query: { period } }, signal })), [period]);
+
+  return (
+    <>
+      <h1>Invoices</h1>
+      <PeriodForm
+        period={period}
+        onPeriod={(next) => setParams(writeView(spec, { period: next }))}
+        error={loaded.state === "error" ? loaded.problem.errors.period : undefined}
+      />
+      <Loadable loaded={loaded} what="the invoices">
+        {(data) => {
+          const drafts = data.invoices.filter((i) => i.status === "draft").length;
+          return (
+            <section aria-labelledby="invoices-heading">
+              <h2 id="invoices-heading">Invoices of {data.period} (UTC)</h2>
+              <dl className="figures">
+                <div>
+                  <dt>Total</dt>
+                  <dd>{formatMoney(data.total)}</dd>
+                </div>
+                <div>
+                  <dt>Invoices</dt>
+                  <dd>{data.invoices.length.toLocaleString("en-US")}</dd>
+                </div>
+                <div>
+                  <dt>Draft</dt>
+                  <dd>{drafts.toLocaleString("en-US")}</dd>
+                </div>
+                <div>
+                  <dt>Finalized</dt>
+                  <dd>{(data.invoices.length - drafts).toLocaleString("en-US")}</dd>
+                </div>
+              </dl>
+              <DataTable<Summary>
+                caption={`Every invoice of ${data.period}, by tenant`}
+                rows={data.invoices}
+                rowKey={(i) => i.tenant}
+                empty="No invoices in this month."
+                columns={[
+                  { header: "tenant", cell: (i) => <Link to={`/invoices/${encodeURIComponent(i.tenant)}/${data.period}`}>{i.tenant}</Link> },
+                  { header: "team", cell: (i) => i.team ?? "—" },
+                  { header: "status", cell: (i) => <span className={`status status-${i.status}`}>{i.status}</span> },
+                  { header: "total", cell: (i) => formatMoney(i.total), numeric: true },
+                ]}
+              />
+            </section>
+          );
+        }}
+      </Loadable>
+    </>
+  );
+}
