@@ -7,6 +7,7 @@ import { SpendExplorerPage } from "./pages/SpendExplorerPage";
 import { TenantsPage } from "./pages/TenantsPage";
 import { TenantPage } from "./pages/TenantPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { AlertsPage } from "./pages/AlertsPage";
 
 /** The pages that exist; the navigation (SignedInLayout) lists the ones the session's role may see. */
 export const router = createBrowserRouter([
@@ -18,6 +19,7 @@ export const router = createBrowserRouter([
       { path: "spend", element: <SpendExplorerPage /> },
       { path: "tenants", element: <AdminOnly><TenantsPage /></AdminOnly> },
       { path: "tenants/:tenant", element: <AdminOnly><TenantPage /></AdminOnly> },
+      { path: "alerts", element: <AdminOnly><AlertsPage /></AdminOnly> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },
