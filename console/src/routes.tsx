@@ -8,6 +8,7 @@ import { TenantsPage } from "./pages/TenantsPage";
 import { TenantPage } from "./pages/TenantPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { AlertsPage } from "./pages/AlertsPage";
+import { RateCardsPage } from "./pages/RateCardsPage";
 
 /** The pages that exist; the navigation (SignedInLayout) lists the ones the session's role may see. */
 export const router = createBrowserRouter([
@@ -20,6 +21,7 @@ export const router = createBrowserRouter([
       { path: "tenants", element: <AdminOnly><TenantsPage /></AdminOnly> },
       { path: "tenants/:tenant", element: <AdminOnly><TenantPage /></AdminOnly> },
       { path: "alerts", element: <AdminOnly><AlertsPage /></AdminOnly> },
+      { path: "rate-cards", element: <AdminOnly><RateCardsPage /></AdminOnly> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

@@ -12,6 +12,7 @@ const pages: Page[] = [
   { to: "/tenants", label: "Tenants", adminOnly: true },
   { to: "/spend", label: "Spend explorer", adminOnly: false },
   { to: "/alerts", label: "Alerts", adminOnly: true },
+  { to: "/rate-cards", label: "Rate cards", adminOnly: true },
 ];
 
 /** Everything behind sign-in: reads the session from the host, then shows the role's navigation and the page. */
