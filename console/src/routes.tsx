@@ -9,6 +9,7 @@ import { TenantPage } from "./pages/TenantPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { AlertsPage } from "./pages/AlertsPage";
 import { RateCardsPage } from "./pages/RateCardsPage";
+import { TeamsPage } from "./pages/TeamsPage";
 
 /** The pages that exist; the navigation (SignedInLayout) lists the ones the session's role may see. */
 export const router = createBrowserRouter([
@@ -22,6 +23,7 @@ export const router = createBrowserRouter([
       { path: "tenants/:tenant", element: <AdminOnly><TenantPage /></AdminOnly> },
       { path: "alerts", element: <AdminOnly><AlertsPage /></AdminOnly> },
       { path: "rate-cards", element: <AdminOnly><RateCardsPage /></AdminOnly> },
+      { path: "teams", element: <AdminOnly><TeamsPage /></AdminOnly> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

@@ -13,6 +13,7 @@ const pages: Page[] = [
   { to: "/spend", label: "Spend explorer", adminOnly: false },
   { to: "/alerts", label: "Alerts", adminOnly: true },
   { to: "/rate-cards", label: "Rate cards", adminOnly: true },
+  { to: "/teams", label: "Teams", adminOnly: true },
 ];
 
 /** Everything behind sign-in: reads the session from the host, then shows the role's navigation and the page. */
