@@ -1,10 +1,10 @@
-import { useMemo, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { billing, unwrap } from "../api/clients";
 import { ProblemError, type Problem } from "../api/problem";
 import { useApi } from "../api/useApi";
 import { DataTable } from "../components/DataTable";
-import { Loadable, ProblemView } from "../components/Status";
+import { Loadable, Loading, ProblemView } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
 import { teamTree, type Team, type TeamRow } from "../lib/teamTree";
 import { readView, writeView } from "../lib/urlState";
@@ -24,28 +24,35 @@ export function TeamsPage() {
   const view = readView(spec, params);
   const [reads, setReads] = useState(0);
   const loaded = useApi((signal) => unwrap(billing.GET("/v1/teams", { signal })), [reads]);
+  // After a save the tree is read again; the last tree (and the forms' messages) stay on screen meanwhile.
+  const [shown, setShown] = useState<Team[]>();
+  useEffect(() => {
+    if (loaded.state === "ok") setShown(loaded.data.teams);
+  }, [loaded]);
   const reload = () => setReads(reads + 1);
 
   return (
     <>
       <h1>Teams</h1>
-      <Loadable loaded={loaded} what="the teams">
-        {(data) => (
-          <>
-            <TeamTable teams={data.teams} editing={view.team} />
-            <TeamForm
-              key={`${view.team}/${reads}`}
-              teams={data.teams}
-              editing={data.teams.find((t) => t.team === view.team)}
-              onSaved={(saved) => {
-                setParams(writeView(spec, { team: saved.team }));
-                reload();
-              }}
-            />
-            <TenantTeamForm onSaved={reload} />
-          </>
-        )}
-      </Loadable>
+      {shown === undefined ? (
+        <Loadable loaded={loaded} what="the teams">{() => null}</Loadable>
+      ) : (
+        <>
+          {loaded.state === "loading" && <Loading what="the teams again" />}
+          {loaded.state === "error" && <ProblemView problem={loaded.problem} />}
+          <TeamTable teams={shown} editing={view.team} />
+          <TeamForm
+            key={`${view.team}/${reads}`}
+            teams={shown}
+            editing={shown.find((t) => t.team === view.team)}
+            onSaved={(saved) => {
+              setParams(writeView(spec, { team: saved.team }));
+              reload();
+            }}
+          />
+          <TenantTeamForm onSaved={reload} />
+        </>
+      )}
     </>
   );
 }

@@ -146,7 +146,7 @@ export function TenantPage() {
 
 function describeLimits(limits: QuotaLimit[]): string {
   if (limits.length === 0) return "none";
-  return limits.map((l) => `${l.meter} ${formatQuantity(l.limit)}/${l.period}`).join(", ");
+  return limits.map((l) => `${l.meter} ${formatQuantity(l.limit)}/${l.period} (soft ${l.soft_pct} %, ${l.enforcement})`).join(", ");
 }
 
 function UsagePerDay({ spend }: { spend: Spend }) {
