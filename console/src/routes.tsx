@@ -11,6 +11,9 @@ import { InvoicesPage } from "./pages/InvoicesPage";
 import { InvoicePage } from "./pages/InvoicePage";
 import { MonthClosePage } from "./pages/MonthClosePage";
 import { ChargebackPage } from "./pages/ChargebackPage";
+import { AlertsPage } from "./pages/AlertsPage";
+import { RateCardsPage } from "./pages/RateCardsPage";
+import { TeamsPage } from "./pages/TeamsPage";
 
 /** The pages that exist; the navigation (SignedInLayout) lists the ones the session's role may see. */
 export const router = createBrowserRouter([
@@ -26,6 +29,9 @@ export const router = createBrowserRouter([
       { path: "invoices/:tenant/:period", element: <InvoicePage /> },
       { path: "month-close", element: <AdminOnly><MonthClosePage /></AdminOnly> },
       { path: "chargeback", element: <ChargebackPage /> },
+      { path: "alerts", element: <AdminOnly><AlertsPage /></AdminOnly> },
+      { path: "rate-cards", element: <AdminOnly><RateCardsPage /></AdminOnly> },
+      { path: "teams", element: <AdminOnly><TeamsPage /></AdminOnly> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

@@ -14,6 +14,9 @@ const pages: Page[] = [
   { to: "/invoices", label: "Invoices", adminOnly: false },
   { to: "/month-close", label: "Month close", adminOnly: true },
   { to: "/chargeback", label: "Chargeback", adminOnly: false },
+  { to: "/alerts", label: "Alerts", adminOnly: true },
+  { to: "/rate-cards", label: "Rate cards", adminOnly: true },
+  { to: "/teams", label: "Teams", adminOnly: true },
 ];
 
 /** Everything behind sign-in: reads the session from the host, then shows the role's navigation and the page. */

@@ -1,4 +1,4 @@
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 import { Link, useParams } from "react-router";
 import { billing, budgets, unwrap } from "../api/clients";
 import type { components } from "../api/generated/budgets";
@@ -8,6 +8,8 @@ import { DataTable } from "../components/DataTable";
 import { ForecastPanel } from "../components/ForecastPanel";
 import { Loadable } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
+import { isAdmin, useSession } from "../auth/SessionContext";
+import { QuotaEditor } from "./QuotaEditor";
 import { firstDayOf, utcDate, utcMonth, utcMoment } from "../lib/dates";
 import { formatMoney, formatQuantity } from "../lib/money";
 import { spendChart, spendRows, type Spend, type SpendRow } from "../lib/spendView";
@@ -16,10 +18,11 @@ type Limit = components["schemas"]["LimitView"];
 type Usage = components["schemas"]["MeterUsageView"];
 type Change = components["schemas"]["QuotaChange"];
 type QuotaLimit = components["schemas"]["QuotaLimit"];
+type Budget = components["schemas"]["BudgetView"];
 
 /**
- * One tenant: its budget now (limits, used, remaining, resets), its usage per day this month, its month-end spend
- * forecast and its quota history. (Budgets does not answer a per-limit forecast yet: PRODUCT §5a's budget view addition.)
+ * One tenant: its budget now (limits, used, remaining, resets, each month limit's forecast and exhaustion date), its
+ * usage per day this month, its month-end spend forecast, for admins the quota editor, and its quota history.
  */
 export function TenantPage() {
   const tenant = useParams().tenant ?? "";
@@ -28,8 +31,16 @@ export function TenantPage() {
   const today = utcDate(now);
   const period = utcMonth(now);
 
-  const budget = useApi((signal) => unwrap(budgets.GET("/v1/tenants/{tenant}/budget", { params: { path: { tenant } }, signal })), [tenant]);
-  const history = useApi((signal) => unwrap(budgets.GET("/v1/tenants/{tenant}/quota/history", { params: { path: { tenant } }, signal })), [tenant]);
+  const { session } = useSession();
+  // A save answers the new budget, shown at once; the history is read again to list the change.
+  const [saved, setSaved] = useState<{ tenant: string; budget: Budget; count: number }>();
+  const savedBudget = saved?.tenant === tenant ? saved.budget : undefined;
+  const loadedBudget = useApi((signal) => unwrap(budgets.GET("/v1/tenants/{tenant}/budget", { params: { path: { tenant } }, signal })), [tenant]);
+  const budget = savedBudget ? { state: "ok" as const, data: savedBudget } : loadedBudget;
+  const history = useApi(
+    (signal) => unwrap(budgets.GET("/v1/tenants/{tenant}/quota/history", { params: { path: { tenant } }, signal })),
+    [tenant, saved?.count],
+  );
   const usage = useApi(
     (signal) =>
       unwrap(billing.GET("/v1/spend", { params: { query: { from: firstDayOf(period), to: today, group_by: "meter", granularity: "day", tenant } }, signal })),
@@ -68,8 +79,12 @@ export function TenantPage() {
                   { header: "soft %", cell: (l) => String(l.soft_pct), numeric: true },
                   { header: "enforcement", cell: (l) => l.enforcement },
                   { header: "resets (UTC)", cell: (l) => utcMoment(l.resets_at) },
+                  { header: "used at period end (forecast)", cell: (l) => (l.forecast ? formatQuantity(l.forecast.used_at_period_end) : "—"), numeric: true },
+                  { header: "80 % interval", cell: (l) => (l.forecast ? `${formatQuantity(l.forecast.low)} – ${formatQuantity(l.forecast.high)}` : "—"), numeric: true },
+                  { header: "exhausted on (UTC)", cell: (l) => (l.forecast ? (l.forecast.exhausted_on ?? "not this period") : "—") },
                 ]}
               />
+              <p className="hint">Forecasts are for month limits: the usage expected at the month's end (UTC) and the day the limit would run out.</p>
               <DataTable<Usage>
                 caption="Usage in the current UTC day and month, per meter"
                 rows={data.usage}
@@ -85,6 +100,15 @@ export function TenantPage() {
           )}
         </Loadable>
       </section>
+
+      {isAdmin(session) && loadedBudget.state === "ok" && (
+        <QuotaEditor
+          key={tenant}
+          tenant={tenant}
+          limits={budget.state === "ok" ? budget.data.limits : []}
+          onSaved={(next) => setSaved({ tenant, budget: next, count: (saved?.count ?? 0) + 1 })}
+        />
+      )}
 
       <section aria-labelledby="usage-heading">
         <h2 id="usage-heading">Usage per day</h2>
@@ -122,7 +146,7 @@ export function TenantPage() {
 
 function describeLimits(limits: QuotaLimit[]): string {
   if (limits.length === 0) return "none";
-  return limits.map((l) => `${l.meter} ${formatQuantity(l.limit)}/${l.period}`).join(", ");
+  return limits.map((l) => `${l.meter} ${formatQuantity(l.limit)}/${l.period} (soft ${l.soft_pct} %, ${l.enforcement})`).join(", ");
 }
 
 function UsagePerDay({ spend }: { spend: Spend }) {
