@@ -50,8 +50,8 @@ if (args is ["bench-spend", ..])
     var positional = args.Where(a => a != "--keep").ToArray();
     var tenants = positional.Length > 1 ? int.Parse(positional[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000;
     var events = positional.Length > 2 ? int.Parse(positional[2], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000;
-    var report = await Metering.Billing.Benchmarking.SpendBenchmark.RunAsync(MeteringSettings.Postgres(configuration), tenants, events,
-        keepSchema: args.Contains("--keep"), CancellationToken.None);
+    var report = await Metering.Billing.Benchmarking.SpendBenchmark.RunAsync(MeteringSettings.Postgres(configuration),
+        new Metering.Billing.Benchmarking.SpendBenchmarkOptions(tenants, events, KeepSchema: args.Contains("--keep")), CancellationToken.None);
     Console.WriteLine(report);
     var folder = positional.Length > 3 ? positional[3] : Path.Combine(".metering", "bench");
     Directory.CreateDirectory(folder);

@@ -20,18 +20,22 @@ public static class SpendBenchmark
 {
     private const int BatchSize = 10_000;
     private const int WarmUps = 10;
-    private const int MaxRuns = 500;
-    private const int MinRuns = 10;
-    /// <summary>Each query runs <see cref="MaxRuns"/> times or until this much time has gone (a slow query then has fewer runs, said in the report).</summary>
+    private const int MinRuns = 5;
+    /// <summary>
+    /// Each query runs <see cref="SpendBenchmarkOptions.Runs"/> times or until this much time has gone (a slow query then has
+    /// fewer runs, said in the report).
+    /// </summary>
     private static readonly TimeSpan RunBudget = TimeSpan.FromSeconds(40);
+    private static readonly TimeSpan WarmUpBudget = TimeSpan.FromSeconds(5);
 
-    public static async Task<string> RunAsync(string postgres, int tenants, int events, bool keepSchema, CancellationToken ct)
+    public static async Task<string> RunAsync(string postgres, SpendBenchmarkOptions options, CancellationToken ct)
     {
+        var (tenants, events, runs, keepSchema) = options;
+        var schema = "spend_bench_" + Guid.NewGuid().ToString("N")[..8];
         var report = new List<string>
         {
-            $"spend benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores, {tenants:N0} tenants, {events:N0} usage events over {SpendFleet.Days} UTC days",
+            $"spend benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores, {tenants:N0} tenants, {events:N0} usage events over {SpendFleet.Days} UTC days (schema {schema})",
         };
-        var schema = "spend_bench_" + Guid.NewGuid().ToString("N")[..8];
         using var store = DocumentStore.For(opts => BillingStore.Configure(opts, postgres, schema));
         await using var dataSource = NpgsqlDataSource.Create(postgres);
         try
@@ -56,16 +60,16 @@ public static class SpendBenchmark
             var month = (From: SpendFleet.First, To: SpendFleet.Last);
             var byTeam = new SpendRequest(month.From, month.To, SpendGroups.Team, SpendGranularity.Day);
             report.Add("SpendQuery.RunAsync (rows summed in PostgreSQL, rate card loaded, priced), 30 days unless said:");
-            report.Add(await TimeAsync("by team, day", () => query.RunAsync(byTeam, ct)));
-            report.Add(await TimeAsync($"by team, day, team={division} (its subtree)", () => query.RunAsync(byTeam with { Team = division }, ct)));
-            report.Add(await TimeAsync("by meter, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Meter }, ct)));
-            report.Add(await TimeAsync("by model, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Model }, ct)));
-            report.Add(await TimeAsync("by tenant, day (every tenant)", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Tenant }, ct)));
-            report.Add(await TimeAsync($"by feature, day, tenant={fleet.Biggest.Tenant} (the biggest)",
+            report.Add(await TimeAsync(runs, "by team, day", () => query.RunAsync(byTeam, ct)));
+            report.Add(await TimeAsync(runs, $"by team, day, team={division} (its subtree)", () => query.RunAsync(byTeam with { Team = division }, ct)));
+            report.Add(await TimeAsync(runs, "by meter, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Meter }, ct)));
+            report.Add(await TimeAsync(runs, "by model, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Model }, ct)));
+            report.Add(await TimeAsync(runs, "by tenant, day (every tenant)", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Tenant }, ct)));
+            report.Add(await TimeAsync(runs, $"by feature, day, tenant={fleet.Biggest.Tenant} (the biggest)",
                 () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Feature, Tenant = fleet.Biggest.Tenant }, ct)));
-            report.Add(await TimeAsync("by team, month", () => query.RunAsync(byTeam with { Granularity = SpendGranularity.Month }, ct)));
+            report.Add(await TimeAsync(runs, "by team, month", () => query.RunAsync(byTeam with { Granularity = SpendGranularity.Month }, ct)));
             report.Add("raw ceiling, the same SELECT as by team, day, read to the end, no pricing:");
-            report.Add(await TimeAsync("by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
+            report.Add(await TimeAsync(runs, "by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
 
             report.Add("plan of by team, day:");
             report.AddRange(await ExplainAsync(query, byTeam, ct));
@@ -176,13 +180,14 @@ public static class SpendBenchmark
         return lines;
     }
 
-    private static async Task<string> TimeAsync<T>(string name, Func<Task<T>> run)
+    private static async Task<string> TimeAsync<T>(int runs, string name, Func<Task<T>> run)
     {
         var result = default(T);
-        for (var i = 0; i < WarmUps; i++) result = await run();
+        var warming = Stopwatch.StartNew();
+        for (var i = 0; i < Math.Min(WarmUps, runs) && (i == 0 || warming.Elapsed < WarmUpBudget); i++) result = await run();
         var times = new List<double>();
         var budget = Stopwatch.StartNew();
-        while (times.Count < MaxRuns && (times.Count < MinRuns || budget.Elapsed < RunBudget))
+        while (times.Count < runs && (times.Count < MinRuns || budget.Elapsed < RunBudget))
         {
             var started = Stopwatch.GetTimestamp();
             result = await run();
@@ -201,3 +206,7 @@ public static class SpendBenchmark
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
+
+/// <param name="Runs">How many times each query runs after its warm-up, at most (fewer when a query is slow).</param>
+/// <param name="KeepSchema">Leave the benchmark's schema in the database, to try query plans on.</param>
+public sealed record SpendBenchmarkOptions(int Tenants = 10_000, int Events = 10_000_000, int Runs = 500, bool KeepSchema = false);
