@@ -2,6 +2,7 @@ using System.Globalization;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Contracts.Billing;
+using Metering.Contracts.Usage;
 
 namespace Metering.Billing.Spend;
 
@@ -52,20 +53,27 @@ public static class SpendPricing
     public static SpendView Price(SpendRequest request, IEnumerable<SpendRow> rows, RateCardHistory? rateCards,
         IReadOnlyDictionary<string, IReadOnlyList<InvoiceTotal>>? invoiceMonths = null)
     {
-        var versions = new Dictionary<DateOnly, RateCardVersionAdded?>();
+        // Each day's prices and bucket are looked up once, not per row: a month by team has some 30,000 rows.
+        var days = new Dictionary<DateOnly, (PriceTable? Prices, string Bucket)>();
+        var tables = new Dictionary<RateCardVersionAdded, PriceTable>(ReferenceEqualityComparer.Instance);
         var points = new Dictionary<(string? Key, string Date), Point>();
         decimal unpriced = 0;
         var anyUnpriced = false;
         foreach (var row in rows)
         {
-            if (!versions.TryGetValue(row.Day, out var version)) versions[row.Day] = version = rateCards?.InEffectOn(row.Day);
-            var price = version?.PriceOf(row.Meter, row.Model, row.GpuType);
+            if (!days.TryGetValue(row.Day, out var day))
+            {
+                var version = rateCards?.InEffectOn(row.Day);
+                if (version is not null && !tables.ContainsKey(version)) tables[version] = new PriceTable(version);
+                days[row.Day] = day = (version is null ? null : tables[version], BucketOf(row.Day, request.Granularity));
+            }
+            var price = day.Prices?.PriceOf(row.Meter, row.Model, row.GpuType);
             if (price is null)
             {
                 unpriced += row.Quantity;
                 anyUnpriced = true;
             }
-            var date = BucketOf(row.Day, request.Granularity);
+            var date = day.Bucket;
             if (invoiceMonths?.ContainsKey(date) == true) continue;
             if (!points.TryGetValue((row.Key, date), out var point)) points[(row.Key, date)] = point = new Point();
             point.Add(row.Meter, row.Quantity, price);
@@ -91,6 +99,15 @@ public static class SpendPricing
     private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
+
+    /// <summary>A version's prices by (meter, priced item): <see cref="RateCardVersionAdded.PriceOf"/> in one lookup (the first price of a key, as there).</summary>
+    private sealed class PriceTable(RateCardVersionAdded version)
+    {
+        private readonly Dictionary<(string Meter, string? Item), decimal> _prices = version.Prices.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.First().Price);
+
+        public decimal? PriceOf(string meter, string? model, string? gpuType) =>
+            _prices.TryGetValue((meter, Meters.PricedItem(meter, model, gpuType)), out var price) ? price : null;
+    }
 
     /// <summary>A point's usage: quantity × price summed per unit size, so each unit size divides once.</summary>
     private sealed class Point
