@@ -186,6 +186,7 @@ public static class SpendBenchmark
         var warming = Stopwatch.StartNew();
         for (var i = 0; i < Math.Min(WarmUps, runs) && (i == 0 || warming.Elapsed < WarmUpBudget); i++) result = await run();
         var times = new List<double>();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var budget = Stopwatch.StartNew();
         while (times.Count < runs && (times.Count < MinRuns || budget.Elapsed < RunBudget))
         {
@@ -193,6 +194,7 @@ public static class SpendBenchmark
             result = await run();
             times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
+        var cpuPerRun = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / times.Count;
         times.Sort();
         double At(double percentile) => times[Math.Max(0, (int)Math.Ceiling(percentile * times.Count) - 1)];
         var size = result switch
@@ -201,8 +203,12 @@ public static class SpendBenchmark
             int rows => $"{rows:N0} rows",
             _ => "",
         };
-        return Invariant($"  {name,-58} p50 {At(0.50),8:F2} ms  p95 {At(0.95),8:F2} ms  p99 {At(0.99),8:F2} ms  max {times[^1],8:F2} ms  ({times.Count} runs; {size})");
+        return Invariant($"  {name,-58} p50 {At(0.50),8:F2} ms  p95 {At(0.95),8:F2} ms  p99 {At(0.99),8:F2} ms  max {times[^1],8:F2} ms  ({times.Count} runs; {size}; this process's CPU {cpuPerRun:F1} ms a run; load {LoadAverage()})");
     }
+
+    /// <summary>The machine's 1-minute load average (Linux), so a reader sees how many others wanted its cores meanwhile.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
