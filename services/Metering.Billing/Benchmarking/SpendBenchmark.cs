@@ -70,6 +70,10 @@ public static class SpendBenchmark
             report.Add(await TimeAsync(runs, "by team, month", () => query.RunAsync(byTeam with { Granularity = SpendGranularity.Month }, ct)));
             report.Add("raw ceiling, the same SELECT as by team, day, read to the end, no pricing:");
             report.Add(await TimeAsync(runs, "by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
+            var teamRows = await query.ReadRowsAsync(byTeam, null, ct);
+            RateCardHistory? rateCards;
+            await using (var session = store.QuerySession()) rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
+            report.Add(await TimeAsync(runs, "by team, day: pricing only (its rows in memory)", () => Task.FromResult(SpendPricing.Price(byTeam, teamRows, rateCards))));
 
             report.Add("plan of by team, day:");
             report.AddRange(await ExplainAsync(query, byTeam, ct));
@@ -187,6 +191,7 @@ public static class SpendBenchmark
         for (var i = 0; i < Math.Min(WarmUps, runs) && (i == 0 || warming.Elapsed < WarmUpBudget); i++) result = await run();
         var times = new List<double>();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var paused = GC.GetTotalPauseDuration();
         var budget = Stopwatch.StartNew();
         while (times.Count < runs && (times.Count < MinRuns || budget.Elapsed < RunBudget))
         {
@@ -195,6 +200,7 @@ public static class SpendBenchmark
             times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         var cpuPerRun = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / times.Count;
+        var pausePerRun = (GC.GetTotalPauseDuration() - paused).TotalMilliseconds / times.Count;
         times.Sort();
         double At(double percentile) => times[Math.Max(0, (int)Math.Ceiling(percentile * times.Count) - 1)];
         var size = result switch
@@ -203,7 +209,7 @@ public static class SpendBenchmark
             int rows => $"{rows:N0} rows",
             _ => "",
         };
-        return Invariant($"  {name,-58} p50 {At(0.50),8:F2} ms  p95 {At(0.95),8:F2} ms  p99 {At(0.99),8:F2} ms  max {times[^1],8:F2} ms  ({times.Count} runs; {size}; this process's CPU {cpuPerRun:F1} ms a run; load {LoadAverage()})");
+        return Invariant($"  {name,-58} p50 {At(0.50),8:F2} ms  p95 {At(0.95),8:F2} ms  p99 {At(0.99),8:F2} ms  max {times[^1],8:F2} ms  ({times.Count} runs; {size}; this process's CPU {cpuPerRun:F1} ms, GC pauses {pausePerRun:F1} ms a run; load {LoadAverage()})");
     }
 
     /// <summary>The machine's 1-minute load average (Linux), so a reader sees how many others wanted its cores meanwhile.</summary>

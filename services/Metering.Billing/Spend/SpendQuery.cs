@@ -53,7 +53,7 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
     private static async Task<TeamDirectory> DirectoryAsync(IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
 
-    private async Task<List<SpendRow>> ReadRowsAsync(SpendRequest request, IReadOnlyList<string>? teams, CancellationToken ct)
+    internal async Task<List<SpendRow>> ReadRowsAsync(SpendRequest request, IReadOnlyList<string>? teams, CancellationToken ct)
     {
         await using var command = RowsCommand(request, teams);
         var rows = new List<SpendRow>();
