@@ -70,7 +70,8 @@ public static class SpendBenchmark
             report.Add(await TimeAsync(runs, "by team, month", () => query.RunAsync(byTeam with { Granularity = SpendGranularity.Month }, ct)));
             report.Add("raw ceiling, the same SELECT as by team, day, read to the end, no pricing:");
             report.Add(await TimeAsync(runs, "by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
-            var teamRows = await query.ReadRowsAsync(byTeam, null, ct);
+            var teamRows = new List<SpendRow>();
+            await query.ReadRowsAsync(byTeam, null, teamRows.Add, ct);
             RateCardHistory? rateCards;
             await using (var session = store.QuerySession()) rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
             report.Add(await TimeAsync(runs, "by team, day: pricing only (its rows in memory)", () => Task.FromResult(SpendPricing.Price(byTeam, teamRows, rateCards))));

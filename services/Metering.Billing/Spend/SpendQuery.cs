@@ -26,10 +26,11 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
             throw new ArgumentException($"Unknown grouping {request.GroupBy} by {request.Granularity}", nameof(request));
         await using var session = store.QuerySession();
         var teams = request.Team is null ? null : TeamsBelow(await DirectoryAsync(session, ct), request.Team);
-        var rows = await ReadRowsAsync(request, teams, ct);
         var rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
         var invoices = request.ShowsInvoiceTotals ? await InvoiceMonthsAsync(session, request, ct) : null;
-        return SpendPricing.Price(request, rows, rateCards, invoices);
+        var pricer = new SpendPricer(request, rateCards, invoices);
+        await ReadRowsAsync(request, teams, pricer.Add, ct);
+        return pricer.View();
     }
 
     /// <summary>The team and every team below it, by the hierarchy now (<see cref="TeamDirectory.Unallocated"/> is a team of its own).</summary>
@@ -53,15 +54,14 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
     private static async Task<TeamDirectory> DirectoryAsync(IQuerySession session, CancellationToken ct) =>
         await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
 
-    internal async Task<List<SpendRow>> ReadRowsAsync(SpendRequest request, IReadOnlyList<string>? teams, CancellationToken ct)
+    /// <summary>Each row of the request to <paramref name="row"/> as it is read (none is kept: a month by team has some 30,000).</summary>
+    internal async Task ReadRowsAsync(SpendRequest request, IReadOnlyList<string>? teams, Action<SpendRow> row, CancellationToken ct)
     {
         await using var command = RowsCommand(request, teams);
-        var rows = new List<SpendRow>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
-            rows.Add(new SpendRow(SpendTables.Read(reader.GetString(0)), reader.GetFieldValue<DateOnly>(1), reader.GetString(2),
+            row(new SpendRow(SpendTables.Read(reader.GetString(0)), reader.GetFieldValue<DateOnly>(1), reader.GetString(2),
                 SpendTables.Read(reader.GetString(3)), SpendTables.Read(reader.GetString(4)), reader.GetDecimal(5)));
-        return rows;
     }
 
     /// <summary>The SELECT that reads a request's rows (the spend benchmark times it bare, as the database's share).</summary>
