@@ -70,6 +70,25 @@ if (args is ["backtest", ..])
     return;
 }
 
+if (args is ["bench-spend", ..])
+{
+    // Metering.Billing bench-spend [TENANTS] [EVENTS] [RESULTS-FOLDER] [--keep]: see SpendBenchmark. --keep leaves its schema
+    // in the database, to try query plans on.
+    var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+    var positional = args.Where(a => a != "--keep").ToArray();
+    var tenants = positional.Length > 1 ? int.Parse(positional[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000;
+    var events = positional.Length > 2 ? int.Parse(positional[2], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000;
+    var report = await Metering.Billing.Benchmarking.SpendBenchmark.RunAsync(MeteringSettings.Postgres(configuration),
+        new Metering.Billing.Benchmarking.SpendBenchmarkOptions(tenants, events, KeepSchema: args.Contains("--keep")), CancellationToken.None);
+    Console.WriteLine(report);
+    var folder = positional.Length > 3 ? positional[3] : Path.Combine(".metering", "bench");
+    Directory.CreateDirectory(folder);
+    var file = Path.Combine(folder, $"spend-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
+    await File.WriteAllTextAsync(file, report + Environment.NewLine);
+    Console.WriteLine($"results written to {file}");
+    return;
+}
+
 // Metering.Billing migrate: create or update Billing's schema (event store, documents, outbox), then exit.
 var migrateOnly = args is ["migrate", ..];
 var builder = MeteringDefaults.CreateBuilder(migrateOnly ? args[1..] : args);

@@ -78,6 +78,26 @@ public sealed class SpendProjectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_day_whose_usage_was_voided_keeps_its_zero_rows_but_shows_no_point_by_team_or_by_tenant()
+    {
+        await Append(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1), 2.00m));
+        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, October, "admin"), new TenantTeamAssigned(Tenant, "nlp", October, "admin"));
+        var stream = BillingPeriod.UsageStream(Tenant, Month);
+        await Append(stream, new UsageBatchRecorded(Tenant, Month, [Tokens("a", 3, 1_000_000), Tokens("b", 5, 1_000_000)]));
+        await CatchUpAsync();
+        await Append(stream, new UsageVoidRecorded(Tenant, Month, Tokens("b", 5, 1_000_000), null, "test", October, "admin"));
+        await CatchUpAsync();
+
+        // The rollup's rows are one per key, read without summing (by team): the zero row is filtered all the same.
+        Assert.Contains($"{SpendTables.TeamDaily} (2026-10-05,nlp,output_tokens,llama,\"\",0)", await TableRowsAsync());
+        foreach (var request in new[] { Request(SpendGroups.Team), Request(SpendGroups.Team) with { Team = "nlp" }, Request(SpendGroups.Team, SpendGranularity.Month) })
+            Assert.Equal([("nlp", request.Granularity == SpendGranularity.Day ? "2026-10-03" : "2026-10", "2.00")],
+                Points(await Query.RunAsync(request, CancellationToken.None)));
+        Assert.Equal([(Tenant, "2026-10-03", "2.00")], Points(await Query.RunAsync(Request(SpendGroups.Tenant), CancellationToken.None)));
+        Assert.Equal([((string?)null, "2026-10-03", "2.00")], Points(await Query.RunAsync(Request(SpendGroups.Feature) with { Tenant = Tenant }, CancellationToken.None)));
+    }
+
+    [Fact]
     public async Task Usage_and_voids_count_for_the_team_charged_across_a_remapping_and_a_rebuild_writes_the_same_rows()
     {
         await Append(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1), 2.00m));

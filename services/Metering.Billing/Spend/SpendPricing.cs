@@ -2,6 +2,7 @@ using System.Globalization;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Contracts.Billing;
+using Metering.Contracts.Usage;
 
 namespace Metering.Billing.Spend;
 
@@ -52,37 +53,9 @@ public static class SpendPricing
     public static SpendView Price(SpendRequest request, IEnumerable<SpendRow> rows, RateCardHistory? rateCards,
         IReadOnlyDictionary<string, IReadOnlyList<InvoiceTotal>>? invoiceMonths = null)
     {
-        var versions = new Dictionary<DateOnly, RateCardVersionAdded?>();
-        var points = new Dictionary<(string? Key, string Date), Point>();
-        decimal unpriced = 0;
-        var anyUnpriced = false;
-        foreach (var row in rows)
-        {
-            if (!versions.TryGetValue(row.Day, out var version)) versions[row.Day] = version = rateCards?.InEffectOn(row.Day);
-            var price = version?.PriceOf(row.Meter, row.Model, row.GpuType);
-            if (price is null)
-            {
-                unpriced += row.Quantity;
-                anyUnpriced = true;
-            }
-            var date = BucketOf(row.Day, request.Granularity);
-            if (invoiceMonths?.ContainsKey(date) == true) continue;
-            if (!points.TryGetValue((row.Key, date), out var point)) points[(row.Key, date)] = point = new Point();
-            point.Add(row.Meter, row.Quantity, price);
-        }
-
-        var costs = points.Select(p => (p.Key.Key, p.Key.Date, Quantity: (decimal?)p.Value.Quantity, Cost: p.Value.Cost())).ToList();
-        foreach (var (month, invoices) in invoiceMonths ?? new Dictionary<string, IReadOnlyList<InvoiceTotal>>())
-            costs.AddRange(invoices.Select(i => ((string?)i.Tenant, month, (decimal?)null, i.Total)));
-
-        var series = costs.GroupBy(c => c.Key)
-            .Select(g => (Key: g.Key, Cost: g.Sum(c => c.Cost), Points: g.OrderBy(c => c.Date, StringComparer.Ordinal)
-                .Select(c => new SpendPointView(c.Date, request.ShowsQuantity ? c.Quantity : null, Money(c.Cost))).ToList()))
-            .OrderByDescending(s => s.Cost).ThenBy(s => s.Key is null).ThenBy(s => s.Key, StringComparer.Ordinal)
-            .Select(s => new SpendSeriesView(s.Key, s.Points))
-            .ToList();
-        return new SpendView(GetInvoice.Currency, Day(request.From), Day(request.To), request.GroupBy, request.Granularity, series,
-            anyUnpriced ? unpriced : null, Money(costs.Sum(c => c.Cost)));
+        var pricer = new SpendPricer(request, rateCards, invoiceMonths);
+        foreach (var row in rows) pricer.Add(row);
+        return pricer.View();
     }
 
     /// <summary>
@@ -109,12 +82,21 @@ public static class SpendPricing
     public static string BucketOf(DateOnly day, string granularity) =>
         day.ToString(granularity == SpendGranularity.Month ? "yyyy-MM" : "yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    internal static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    private static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
+    internal static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
+
+    /// <summary>A version's prices by (meter, priced item): <see cref="RateCardVersionAdded.PriceOf"/> in one lookup (the first price of a key, as there).</summary>
+    internal sealed class PriceTable(RateCardVersionAdded version)
+    {
+        private readonly Dictionary<(string Meter, string? Item), decimal> _prices = version.Prices.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.First().Price);
+
+        public decimal? PriceOf(string meter, string? model, string? gpuType) =>
+            _prices.TryGetValue((meter, Meters.PricedItem(meter, model, gpuType)), out var price) ? price : null;
+    }
 
     /// <summary>A point's usage: quantity × price summed per unit size, so each unit size divides once.</summary>
-    private sealed class Point
+    internal sealed class Point
     {
         private readonly Dictionary<decimal, decimal> _valuePerUnit = [];
         public decimal Quantity { get; private set; }
@@ -128,5 +110,55 @@ public static class SpendPricing
         }
 
         public decimal Cost() => Math.Round(_valuePerUnit.Sum(v => v.Value / v.Key), 2, MidpointRounding.ToEven);
+    }
+}
+
+/// <summary>
+/// <see cref="SpendPricing.Price"/> one row at a time, so rows can be priced as they are read: a month by team is some
+/// 30,000 rows, and holding them all until priced cost more in garbage collection than pricing them.
+/// </summary>
+public sealed class SpendPricer(SpendRequest request, RateCardHistory? rateCards, IReadOnlyDictionary<string, IReadOnlyList<InvoiceTotal>>? invoiceMonths = null)
+{
+    // Each day's prices and bucket are looked up once, not per row.
+    private readonly Dictionary<DateOnly, (SpendPricing.PriceTable? Prices, string Bucket)> _days = [];
+    private readonly Dictionary<RateCardVersionAdded, SpendPricing.PriceTable> _tables = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<(string? Key, string Date), SpendPricing.Point> _points = [];
+    private decimal _unpriced;
+    private bool _anyUnpriced;
+
+    public void Add(SpendRow row)
+    {
+        if (!_days.TryGetValue(row.Day, out var day))
+        {
+            var version = rateCards?.InEffectOn(row.Day);
+            if (version is not null && !_tables.ContainsKey(version)) _tables[version] = new SpendPricing.PriceTable(version);
+            _days[row.Day] = day = (version is null ? null : _tables[version], SpendPricing.BucketOf(row.Day, request.Granularity));
+        }
+        var price = day.Prices?.PriceOf(row.Meter, row.Model, row.GpuType);
+        if (price is null)
+        {
+            _unpriced += row.Quantity;
+            _anyUnpriced = true;
+        }
+        var date = day.Bucket;
+        if (invoiceMonths?.ContainsKey(date) == true) return;
+        if (!_points.TryGetValue((row.Key, date), out var point)) _points[(row.Key, date)] = point = new SpendPricing.Point();
+        point.Add(row.Meter, row.Quantity, price);
+    }
+
+    public SpendView View()
+    {
+        var costs = _points.Select(p => (p.Key.Key, p.Key.Date, Quantity: (decimal?)p.Value.Quantity, Cost: p.Value.Cost())).ToList();
+        foreach (var (month, invoices) in invoiceMonths ?? new Dictionary<string, IReadOnlyList<InvoiceTotal>>())
+            costs.AddRange(invoices.Select(i => ((string?)i.Tenant, month, (decimal?)null, i.Total)));
+
+        var series = costs.GroupBy(c => c.Key)
+            .Select(g => (Key: g.Key, Cost: g.Sum(c => c.Cost), Points: g.OrderBy(c => c.Date, StringComparer.Ordinal)
+                .Select(c => new SpendPointView(c.Date, request.ShowsQuantity ? c.Quantity : null, SpendPricing.Money(c.Cost))).ToList()))
+            .OrderByDescending(s => s.Cost).ThenBy(s => s.Key is null).ThenBy(s => s.Key, StringComparer.Ordinal)
+            .Select(s => new SpendSeriesView(s.Key, s.Points))
+            .ToList();
+        return new SpendView(GetInvoice.Currency, SpendPricing.Day(request.From), SpendPricing.Day(request.To), request.GroupBy, request.Granularity,
+            series, _anyUnpriced ? _unpriced : null, SpendPricing.Money(costs.Sum(c => c.Cost)));
     }
 }

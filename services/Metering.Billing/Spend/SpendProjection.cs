@@ -135,9 +135,9 @@ internal sealed class SpendQuantities
 
 /// <summary>
 /// The spend tables, migrated with Billing's schema: <see cref="Daily"/> by (UTC day, tenant, team, meter, model,
-/// GPU type, service, feature), and the small rollup <see cref="TeamDaily"/> by (UTC day, team, meter, model, GPU type)
-/// that answers the queries without a tenant, service or feature. A missing model, GPU type, service or feature is
-/// stored as '' (key columns cannot be null) and read back as null.
+/// GPU type, service, feature), indexed by (tenant, day) too, and the small rollup <see cref="TeamDaily"/> by (UTC day,
+/// team, meter, model, GPU type) that answers the queries without a tenant, service or feature. A missing model, GPU
+/// type, service or feature is stored as '' (key columns cannot be null) and read back as null.
 /// </summary>
 public static class SpendTables
 {
@@ -154,6 +154,9 @@ public static class SpendTables
         daily.AddColumn("day", "date").AsPrimaryKey();
         foreach (var column in new[] { "tenant", "team", "meter", "model", "gpu_type", "service", "feature" }) daily.AddColumn<string>(column).AsPrimaryKey();
         daily.AddColumn("quantity", "numeric").NotNull();
+        // One tenant's days (its spend by feature or service, a viewer's access check): without it a month of 10,000
+        // tenants was a scan of every row of the month (560 ms, 2 ms with it; ./metering bench spend).
+        daily.Indexes.Add(new IndexDefinition("ix_spend_daily_tenant_day") { Columns = ["tenant", "day"] });
         opts.Storage.ExtendedSchemaObjects.Add(daily);
 
         var teamDaily = new Table(new PostgresqlObjectName(schema, TeamDaily, SchemaUtils.IdentifierUsage.General));

@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Globalization;
+using Marten;
+using Metering.Billing.Chargeback.Teams;
+using Metering.Billing.Pricing;
+using Metering.Billing.Recording;
+using Metering.Billing.Spend;
+using Metering.Contracts.Billing;
+using Npgsql;
+
+namespace Metering.Billing.Benchmarking;
+
+/// <summary>
+/// <c>./metering bench spend</c>: on a schema of its own, a <see cref="SpendFleet"/>'s usage goes into the spend tables
+/// through the projection's own aggregation and upserts (<see cref="SpendQuantities"/>, in batches as the daemon
+/// writes them), then <see cref="SpendQuery.RunAsync"/> (the endpoint's code without HTTP) is timed for the queries the
+/// console asks, beside the bare SQL of the team query (the database's share) and the tables' sizes.
+/// </summary>
+public static class SpendBenchmark
+{
+    private const int BatchSize = 10_000;
+    private const int WarmUps = 10;
+    private const int MinRuns = 5;
+    /// <summary>
+    /// Each query runs <see cref="SpendBenchmarkOptions.Runs"/> times or until this much time has gone (a slow query then has
+    /// fewer runs, said in the report).
+    /// </summary>
+    private static readonly TimeSpan RunBudget = TimeSpan.FromSeconds(40);
+    private static readonly TimeSpan WarmUpBudget = TimeSpan.FromSeconds(5);
+
+    public static async Task<string> RunAsync(string postgres, SpendBenchmarkOptions options, CancellationToken ct)
+    {
+        var (tenants, events, runs, keepSchema) = options;
+        var schema = "spend_bench_" + Guid.NewGuid().ToString("N")[..8];
+        var report = new List<string>
+        {
+            $"spend benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores, {tenants:N0} tenants, {events:N0} usage events over {SpendFleet.Days} UTC days (schema {schema})",
+        };
+        using var store = DocumentStore.For(opts => BillingStore.Configure(opts, postgres, schema));
+        await using var dataSource = NpgsqlDataSource.Create(postgres);
+        try
+        {
+            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            var fleet = new SpendFleet(tenants);
+            await DefineAsync(store, fleet, ct);
+            report.Add($"fleet: {fleet.Teams.Count} teams in 3 levels, {fleet.Tenants.Count(t => t.Team == TeamDirectory.Unallocated)} tenants unallocated, "
+                       + $"rate card v2 from {SpendFleet.SecondVersionFrom:yyyy-MM-dd}; biggest tenant {fleet.Biggest.Tenant} ({fleet.Biggest.Team})");
+
+            var expected = await LoadAsync(store, fleet, events, report, ct);
+            await using (var analyze = dataSource.CreateCommand($"vacuum analyze {schema}.{SpendTables.Daily}, {schema}.{SpendTables.TeamDaily}"))
+                await analyze.ExecuteNonQueryAsync(ct);
+            report.Add("(both tables vacuumed and analyzed after the load, as autovacuum does after a bulk change)");
+            foreach (var table in new[] { SpendTables.Daily, SpendTables.TeamDaily }) report.Add(await SizeAsync(dataSource, schema, table, ct));
+
+            var query = new SpendQuery(store, new BillingDatabase(dataSource));
+            await CheckAsync(query, dataSource, schema, expected, ct);
+            report.Add("check: the quantities per meter in both tables and in spend by meter equal the generated ones");
+
+            var division = fleet.Teams.First(t => t.Parent is null).Team;
+            var month = (From: SpendFleet.First, To: SpendFleet.Last);
+            var byTeam = new SpendRequest(month.From, month.To, SpendGroups.Team, SpendGranularity.Day);
+            report.Add("SpendQuery.RunAsync (rows summed in PostgreSQL, rate card loaded, priced), 30 days unless said:");
+            report.Add(await TimeAsync(runs, "by team, day", () => query.RunAsync(byTeam, ct)));
+            report.Add(await TimeAsync(runs, $"by team, day, team={division} (its subtree)", () => query.RunAsync(byTeam with { Team = division }, ct)));
+            report.Add(await TimeAsync(runs, "by meter, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Meter }, ct)));
+            report.Add(await TimeAsync(runs, "by model, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Model }, ct)));
+            report.Add(await TimeAsync(runs, "by tenant, day (every tenant)", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Tenant }, ct)));
+            report.Add(await TimeAsync(runs, $"by feature, day, tenant={fleet.Biggest.Tenant} (the biggest)",
+                () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Feature, Tenant = fleet.Biggest.Tenant }, ct)));
+            report.Add(await TimeAsync(runs, "by team, month", () => query.RunAsync(byTeam with { Granularity = SpendGranularity.Month }, ct)));
+            report.Add("raw ceiling, the same SELECT as by team, day, read to the end, no pricing:");
+            report.Add(await TimeAsync(runs, "by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
+            var teamRows = new List<SpendRow>();
+            await query.ReadRowsAsync(byTeam, null, teamRows.Add, ct);
+            RateCardHistory? rateCards;
+            await using (var session = store.QuerySession()) rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
+            report.Add(await TimeAsync(runs, "by team, day: pricing only (its rows in memory)", () => Task.FromResult(SpendPricing.Price(byTeam, teamRows, rateCards))));
+
+            report.Add("plan of by team, day:");
+            report.AddRange(await ExplainAsync(query, byTeam, ct));
+            report.Add($"plan of by feature, day, tenant={fleet.Biggest.Tenant}:");
+            report.AddRange(await ExplainAsync(query, byTeam with { GroupBy = SpendGroups.Feature, Tenant = fleet.Biggest.Tenant }, ct));
+        }
+        finally
+        {
+            if (keepSchema) report.Add($"schema {schema} kept (--keep): drop it with 'drop schema {schema} cascade'");
+            else
+            {
+                await using var drop = dataSource.CreateCommand($"drop schema if exists {schema} cascade");
+                await drop.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+        }
+        return string.Join(Environment.NewLine, report);
+    }
+
+    private static async Task DefineAsync(DocumentStore store, SpendFleet fleet, CancellationToken ct)
+    {
+        await using (var session = store.LightweightSession())
+        {
+            session.Events.Append(RateCardHistory.StreamKey, fleet.RateCard().ToArray<object>());
+            session.Events.Append(TeamDirectory.StreamKey, fleet.Teams.ToArray<object>());
+            await session.SaveChangesAsync(ct);
+        }
+        foreach (var chunk in fleet.Assignments().Chunk(2_000))
+        {
+            await using var session = store.LightweightSession();
+            session.Events.Append(TeamDirectory.StreamKey, chunk.ToArray<object>());
+            await session.SaveChangesAsync(ct);
+        }
+    }
+
+    /// <summary>The fleet's usage through the projection's aggregation and SQL, a batch per transaction; the generated quantity per meter.</summary>
+    private static async Task<Dictionary<string, decimal>> LoadAsync(DocumentStore store, SpendFleet fleet, int events, List<string> report, CancellationToken ct)
+    {
+        var expected = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        var writing = new Stopwatch();
+        var total = Stopwatch.StartNew();
+        foreach (var batch in fleet.Usage(events).Chunk(BatchSize))
+        {
+            foreach (var (_, usage) in batch) expected[usage.Meter] = expected.GetValueOrDefault(usage.Meter) + usage.Quantity;
+            writing.Start();
+            var quantities = new SpendQuantities();
+            foreach (var (tenant, usage) in batch) quantities.Add(tenant.Tenant, tenant.Team, usage, usage.Quantity);
+            await using (var session = store.LightweightSession())
+            {
+                quantities.Queue(session, store.Options.DatabaseSchemaName);
+                await session.SaveChangesAsync(ct);
+            }
+            writing.Stop();
+        }
+        report.Add(Invariant($"load: {events:N0} events in {writing.Elapsed.TotalSeconds:F1} s = {events / writing.Elapsed.TotalSeconds:F0} events/s (the projection's aggregation and upserts of both tables, batches of {BatchSize:N0}; {total.Elapsed.TotalSeconds:F1} s with generating them)"));
+        return expected;
+    }
+
+    private static async Task<string> SizeAsync(NpgsqlDataSource dataSource, string schema, string table, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            select count(*), pg_relation_size('{schema}.{table}'), pg_indexes_size('{schema}.{table}'), pg_total_relation_size('{schema}.{table}')
+            from {schema}.{table}
+            """);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        static double Mb(long bytes) => bytes / 1024.0 / 1024.0;
+        return Invariant($"{table}: {reader.GetInt64(0):N0} rows, {Mb(reader.GetInt64(3)):F1} MB (table {Mb(reader.GetInt64(1)):F1} MB, indexes {Mb(reader.GetInt64(2)):F1} MB)");
+    }
+
+    private static async Task CheckAsync(SpendQuery query, NpgsqlDataSource dataSource, string schema, Dictionary<string, decimal> expected, CancellationToken ct)
+    {
+        var byMeter = await query.RunAsync(new SpendRequest(SpendFleet.First, SpendFleet.Last, SpendGroups.Meter, SpendGranularity.Month), ct);
+        var viewed = byMeter.Series.ToDictionary(s => s.Key!, s => s.Points.Sum(p => p.Quantity ?? 0), StringComparer.Ordinal);
+        foreach (var table in new[] { SpendTables.Daily, SpendTables.TeamDaily })
+        {
+            await using var command = dataSource.CreateCommand($"select meter, sum(quantity) from {schema}.{table} group by meter");
+            var stored = new Dictionary<string, decimal>(StringComparer.Ordinal);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) stored[reader.GetString(0)] = reader.GetDecimal(1);
+            if (!SameQuantities(stored, expected)) throw new InvalidOperationException($"{table} holds other quantities per meter than were generated");
+        }
+        if (!SameQuantities(viewed, expected)) throw new InvalidOperationException("spend by meter shows other quantities than were generated");
+    }
+
+    private static bool SameQuantities(Dictionary<string, decimal> actual, Dictionary<string, decimal> expected) =>
+        actual.Count == expected.Count && expected.All(e => actual.GetValueOrDefault(e.Key) == e.Value);
+
+    private static async Task<int> ReadToEndAsync(SpendQuery query, SpendRequest request, CancellationToken ct)
+    {
+        await using var command = query.RowsCommand(request, null);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var rows = 0;
+        while (await reader.ReadAsync(ct))
+        {
+            _ = (reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetDecimal(5));
+            rows++;
+        }
+        return rows;
+    }
+
+    private static async Task<IEnumerable<string>> ExplainAsync(SpendQuery query, SpendRequest request, CancellationToken ct)
+    {
+        await using var command = query.RowsCommand(request, null);
+        command.CommandText = "explain (analyze, buffers) " + command.CommandText;
+        var lines = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) lines.Add("  " + reader.GetString(0));
+        return lines;
+    }
+
+    private static async Task<string> TimeAsync<T>(int runs, string name, Func<Task<T>> run)
+    {
+        var result = default(T);
+        var warming = Stopwatch.StartNew();
+        for (var i = 0; i < Math.Min(WarmUps, runs) && (i == 0 || warming.Elapsed < WarmUpBudget); i++) result = await run();
+        var times = new List<double>();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var paused = GC.GetTotalPauseDuration();
+        var budget = Stopwatch.StartNew();
+        while (times.Count < runs && (times.Count < MinRuns || budget.Elapsed < RunBudget))
+        {
+            var started = Stopwatch.GetTimestamp();
+            result = await run();
+            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        var cpuPerRun = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / times.Count;
+        var pausePerRun = (GC.GetTotalPauseDuration() - paused).TotalMilliseconds / times.Count;
+        times.Sort();
+        double At(double percentile) => times[Math.Max(0, (int)Math.Ceiling(percentile * times.Count) - 1)];
+        var size = result switch
+        {
+            SpendView view => $"{view.Series.Count:N0} series, {view.Series.Sum(s => s.Points.Count):N0} points",
+            int rows => $"{rows:N0} rows",
+            _ => "",
+        };
+        return Invariant($"  {name,-58} p50 {At(0.50),8:F2} ms  p95 {At(0.95),8:F2} ms  p99 {At(0.99),8:F2} ms  max {times[^1],8:F2} ms  ({times.Count} runs; {size}; this process's CPU {cpuPerRun:F1} ms, GC pauses {pausePerRun:F1} ms a run; load {LoadAverage()})");
+    }
+
+    /// <summary>The machine's 1-minute load average (Linux), so a reader sees how many others wanted its cores meanwhile.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <param name="Runs">How many times each query runs after its warm-up, at most (fewer when a query is slow).</param>
+/// <param name="KeepSchema">Leave the benchmark's schema in the database, to try query plans on.</param>
+public sealed record SpendBenchmarkOptions(int Tenants = 10_000, int Events = 10_000_000, int Runs = 500, bool KeepSchema = false);
