@@ -178,7 +178,9 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         var listed = (await Api(system.Budgets, $"/v1/tenants?q={Data.Chat}"))["tenants"]!.AsArray().Single()!;
         var row = Assert.Single(list);
         Assert.Equal([Data.Chat, listed["status"]!.GetValue<string>(), listed["limits"]!.ToJsonString()], row[..3]);
-        Assert.Equal(Money(2.469134m), row[3]);
+        var monthToDate = await Api(system.Billing, $"/v1/spend?from={MonthStart}&to={Today}&tenant={Data.Chat}");
+        Assert.Equal("$2.47", Money(Decimal(monthToDate["total"])));
+        Assert.Equal(Money(Decimal(monthToDate["total"])), row[3]);
         await OneH1Async(page);
         await ConsoleBrowser.ScreenshotAsync(page, "tenants");
 
