@@ -1,0 +1,401 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Metering.Contracts;
+using Metering.Contracts.Usage;
+using Microsoft.Playwright;
+
+namespace Metering.EndToEndTests;
+
+/// <summary>
+/// The console in headless Chromium against the real stack: sign-in and where the token is not, the Overview, the spend
+/// explorer with its CSV, the tenant list and page, and a viewer who sees only its team. Each test compares what the page
+/// shows with what the API answers for the same view, and finds no console error beyond the responses it expects.
+/// The system is the console's own: the Overview shows the whole platform's month, so no other test may add to it.
+/// </summary>
+[Collection(ConsoleSystemCollection.Name)]
+public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBrowser browser) : IClassFixture<ConsoleBrowser>, IAsyncLifetime
+{
+    private const string Research = "e2e-research", Nlp = "e2e-nlp", Vision = "e2e-vision";
+    private static readonly string NlpViewer = MeteringSystem.ViewerTokens[Nlp];
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+    private static readonly string Today = Now.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static readonly string Period = Now.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+    private static readonly string MonthStart = $"{Period}-01";
+
+    /// <summary>The usage every test reads, recorded once per system (the first test to run seeds it).</summary>
+    private static readonly SemaphoreSlim SeedGate = new(1, 1);
+    private static Seeded? _seeded;
+    private Seeded Data => _seeded!;
+
+    private sealed record Seeded(string Chat, string Camera, string Model);
+
+    public async Task InitializeAsync()
+    {
+        await SeedGate.WaitAsync();
+        try
+        {
+            _seeded ??= await SeedAsync();
+        }
+        finally
+        {
+            SeedGate.Release();
+        }
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task Sign_in_refuses_a_wrong_token_with_its_message_keeps_the_token_out_of_the_page_and_sign_out_returns_to_sign_in()
+    {
+        var page = await browser.NewPageAsync(system);
+        await page.GotoAsync("/");
+        await page.WaitForURLAsync("**/sign-in");
+        await OneH1Async(page);
+        await ConsoleBrowser.ScreenshotAsync(page, "sign-in");
+
+        // The host's answer to that token, as the page must show it.
+        using var refused = await system.Http.PostAsync(new Uri(browser.Url, "/auth/sign-in"),
+            new StringContent("""{"token":"not-a-known-token"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        var title = JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["title"]!.GetValue<string>();
+        await page.FillAsync("#token", "not-a-known-token");
+        await page.ClickAsync("button[type=submit]");
+        var problem = page.Locator("#sign-in-problem [role=alert]");
+        await problem.WaitForAsync();
+        Assert.Contains(title, await problem.InnerTextAsync());
+        Assert.Contains("(401)", await problem.InnerTextAsync());
+        Assert.EndsWith("/sign-in", new Uri(page.Url).AbsolutePath);
+        await ConsoleBrowser.ScreenshotAsync(page, "sign-in-refused");
+
+        await SignInAsync(page, MeteringSystem.AdminToken);
+        var kept = await page.EvaluateAsync<string>(
+            "() => JSON.stringify({ cookie: document.cookie, local: Object.entries(localStorage), session: Object.entries(sessionStorage) })");
+        Assert.DoesNotContain(MeteringSystem.AdminToken, kept);
+        Assert.DoesNotContain(MeteringSystem.AdminToken, await page.ContentAsync());
+        Assert.DoesNotContain(MeteringSystem.AdminToken, page.Url);
+        // The session cookie exists, but page scripts cannot read it.
+        var cookie = Assert.Single(await page.Context.CookiesAsync(), c => c.Name == "metering.session");
+        Assert.True(cookie.HttpOnly);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.WaitForURLAsync("**/sign-in");
+        Assert.Equal("Sign in to Metering", await page.Locator("h1").InnerTextAsync());
+        await page.GotoAsync("/spend");
+        await page.WaitForURLAsync(new Regex("/sign-in\\?next=%2Fspend$"));
+        Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name == "metering.session");
+
+        // Exactly the refusals this test caused: the wrong token, and the session read while signed out.
+        AssertNoErrorsBut(e => e.IsFailedResponse(401, "/auth/sign-in") || e.IsFailedResponse(401, "/auth/session"));
+    }
+
+    [Fact]
+    public async Task The_Overview_shows_the_spend_API_per_day_and_the_forecast_API_each_with_one_h1_and_a_table_under_every_chart()
+    {
+        var page = await browser.NewPageAsync(system);
+        await SignInAsync(page, MeteringSystem.AdminToken);
+        await page.GotoAsync("/");
+        var perDay = await TableAsync(page, "Spend per UTC day");
+        var forecast = await Api(system.Billing, $"/v1/forecast/{Period}");
+        var spend = await Api(system.Billing, $"/v1/spend?from={MonthStart}&to={Today}&group_by=team&granularity=day");
+
+        var expectedDays = spend["series"]!.AsArray()
+            .SelectMany(s => s!["points"]!.AsArray())
+            .GroupBy(p => p!["date"]!.GetValue<string>())
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new[] { g.Key, Money(g.Sum(p => Decimal(p!["cost"]))) })
+            .ToList();
+        Assert.NotEmpty(expectedDays);
+        Assert.Equal(expectedDays, perDay);
+
+        var figures = await FiguresAsync(page);
+        Assert.Equal(Money(Decimal(forecast["actual"])), figures["Month to date"]);
+        Assert.Equal(Money(Decimal(spend["total"])), figures["Month to date"]);
+        Assert.Equal(forecast["forecast"] is null ? "none yet" : Money(Decimal(forecast["forecast"])), figures["Month-end forecast"]);
+        var band = forecast["low"] is null || forecast["high"] is null ? "—" : $"{Money(Decimal(forecast["low"]))} – {Money(Decimal(forecast["high"]))}";
+        Assert.Equal(band, Assert.Single(figures, f => f.Key.EndsWith("interval", StringComparison.Ordinal)).Value);
+        var forecastDays = forecast["days"]!.AsArray()
+            .Select(d => new[] { d!["date"]!.GetValue<string>(), MoneyOf(d["actual"]), MoneyOf(d["forecast"]), MoneyOf(d["low"]), MoneyOf(d["high"]) })
+            .ToList();
+        Assert.Equal(forecastDays, await TableAsync(page, $"Spend of {Period}: cumulative spend per UTC day"));
+
+        // Every chart (a uPlot canvas) has a data table beside it in the same section.
+        await page.Locator("section canvas").Nth(1).WaitForAsync();
+        var charts = await page.Locator("section:has(canvas)").CountAsync();
+        Assert.True(charts >= 2, $"{charts} charts on the Overview");
+        Assert.Equal(charts, await page.Locator("section:has(canvas):has(table[role=table])").CountAsync());
+        await OneH1Async(page);
+        await ConsoleBrowser.ScreenshotAsync(page, "overview");
+        AssertNoErrorsBut(_ => false);
+    }
+
+    [Fact]
+    public async Task A_spend_view_set_by_URL_shows_the_APIs_numbers_and_its_CSV_equals_the_table()
+    {
+        var page = await browser.NewPageAsync(system);
+        await SignInAsync(page, MeteringSystem.AdminToken);
+        var query = $"group_by=team&granularity=day&from={MonthStart}&to={Today}&model={Data.Model}";
+        await page.GotoAsync($"/spend?{query}");
+        var table = await TableAsync(page, "Spend by team per day");
+        var spend = await Api(system.Billing, $"/v1/spend?{query}");
+        var expected = spend["series"]!.AsArray()
+            .OrderByDescending(s => s!["points"]!.AsArray().Sum(p => Decimal(p!["cost"])))
+            .SelectMany(s => s!["points"]!.AsArray().Select(p => new[]
+            {
+                s["key"]?.GetValue<string>() ?? "(none)", p!["date"]!.GetValue<string>(), Quantity(p["quantity"]), Money(Decimal(p["cost"])),
+            }))
+            .ToList();
+        Assert.Equal(2, expected.Count); // the two seeded teams, today
+        Assert.Equal(expected, table);
+        Assert.Equal([Vision, Nlp], table.Select(r => r[0]));
+        Assert.Contains(Money(Decimal(spend["total"])), await page.Locator("#result-heading").InnerTextAsync());
+
+        var download = await page.RunAndWaitForDownloadAsync(() =>
+            page.GetByRole(AriaRole.Button, new() { Name = "Download CSV of this view" }).ClickAsync());
+        var csv = await File.ReadAllTextAsync(await download.PathAsync());
+        var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(',')).ToList();
+        Assert.Equal(["group", "date (UTC)", "quantity", "cost"], lines[0]);
+        // The CSV holds the table's rows with plain numbers: no grouping commas, no currency sign, an empty cell for "—".
+        static string Plain(string cell) => cell == "—" ? "" : cell.TrimStart('$').Replace(",", "");
+        Assert.Equal(table.Select(r => new[] { r[0], r[1], Plain(r[2]), Plain(r[3]) }).ToList(), lines.Skip(1).ToList());
+        await OneH1Async(page);
+        await ConsoleBrowser.ScreenshotAsync(page, "spend-explorer");
+        AssertNoErrorsBut(_ => false);
+    }
+
+    [Fact]
+    public async Task The_tenant_list_shows_a_tenants_status_and_its_page_the_limits_of_the_budget_API()
+    {
+        var page = await browser.NewPageAsync(system);
+        await SignInAsync(page, MeteringSystem.AdminToken);
+        await page.GotoAsync($"/tenants?q={Data.Chat}");
+        var list = await TableAsync(page, "Tenants");
+        var listed = (await Api(system.Budgets, $"/v1/tenants?q={Data.Chat}"))["tenants"]!.AsArray().Single()!;
+        var row = Assert.Single(list);
+        Assert.Equal([Data.Chat, listed["status"]!.GetValue<string>(), listed["limits"]!.ToJsonString()], row[..3]);
+        var monthToDate = await Api(system.Billing, $"/v1/spend?from={MonthStart}&to={Today}&tenant={Data.Chat}");
+        Assert.Equal("$2.47", Money(Decimal(monthToDate["total"])));
+        Assert.Equal(Money(Decimal(monthToDate["total"])), row[3]);
+        await OneH1Async(page);
+        await ConsoleBrowser.ScreenshotAsync(page, "tenants");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = Data.Chat, Exact = true }).ClickAsync();
+        await page.WaitForURLAsync($"**/tenants/{Data.Chat}");
+        var limits = await TableAsync(page, "Limits now");
+        var budget = await Api(system.Budgets, $"/v1/tenants/{Data.Chat}/budget");
+        var expected = budget["limits"]!.AsArray()
+            .Select(l => new[]
+            {
+                l!["meter"]!.GetValue<string>(), l["period"]!.GetValue<string>(), Quantity(l["limit"]), Quantity(l["used"]),
+                Quantity(l["remaining"]), l["soft_pct"]!.ToJsonString(), l["enforcement"]!.GetValue<string>(),
+            })
+            .ToList();
+        Assert.Equal([Meters.OutputTokens, "month", "5,000,000", "1,234,567", "3,765,433", "80", "alert"], Assert.Single(expected));
+        Assert.Equal(expected, limits.Select(r => r[..7]).ToList());
+        Assert.Contains($"Status: {budget["status"]!.GetValue<string>()}", await page.Locator("main").InnerTextAsync());
+        await OneH1Async(page);
+        await ConsoleBrowser.ScreenshotAsync(page, "tenant");
+        AssertNoErrorsBut(_ => false);
+    }
+
+    [Fact]
+    public async Task A_viewer_sees_only_its_teams_data_and_no_other_teams_numbers_or_admin_pages_even_by_URL()
+    {
+        var page = await browser.NewPageAsync(system);
+        await SignInAsync(page, NlpViewer);
+        var camerasCost = Money(6.913578m);
+        Assert.Equal("6.91", (await Api(system.Billing, $"/v1/spend?from={MonthStart}&to={Today}&tenant={Data.Camera}"))["total"]!.GetValue<string>());
+
+        await page.GotoAsync("/");
+        var perDay = await TableAsync(page, "Spend per UTC day");
+        var own = await Api(system.Billing, $"/v1/spend?from={MonthStart}&to={Today}&group_by=team&granularity=day&team={Nlp}", NlpViewer);
+        Assert.Equal([[Today, Money(Decimal(own["total"]))]], perDay);
+        Assert.Equal(Money(2.469134m), perDay[0][1]);
+        Assert.Equal($"Overview of team {Nlp}", await page.Locator("h1").InnerTextAsync());
+        await AssertNothingOfVisionAsync(page, camerasCost);
+        await ConsoleBrowser.ScreenshotAsync(page, "viewer-overview");
+
+        // The admin pages are not offered, and opening them by URL shows nothing of anyone.
+        Assert.Equal(0, await page.Locator("nav a", new() { HasTextString = "Tenants" }).CountAsync());
+        await page.GotoAsync("/tenants");
+        await page.Locator("h1").WaitForAsync();
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await AssertNothingOfVisionAsync(page, camerasCost);
+        Assert.DoesNotContain(Data.Chat, await page.ContentAsync());
+        await OneH1Async(page);
+        await ConsoleBrowser.ScreenshotAsync(page, "viewer-tenants");
+        await page.GotoAsync($"/tenants/{Data.Camera}");
+        await page.Locator("h1").WaitForAsync();
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        Assert.DoesNotContain(camerasCost, await page.Locator("body").InnerTextAsync());
+        Assert.DoesNotContain("7,777,777", await page.Locator("body").InnerTextAsync());
+        Assert.Equal(0, await page.Locator("form button:not([type=button])").CountAsync());
+        await OneH1Async(page);
+        await ConsoleBrowser.ScreenshotAsync(page, "viewer-other-tenant");
+
+        // Another team's spend by URL: the API's refusal, not its numbers.
+        await page.GotoAsync($"/spend?group_by=tenant&team={Vision}");
+        var problem = page.Locator("[role=alert]");
+        await problem.WaitForAsync();
+        Assert.Contains("(403)", await problem.InnerTextAsync());
+        await AssertNothingOfVisionAsync(page, camerasCost);
+        await OneH1Async(page);
+        await ConsoleBrowser.ScreenshotAsync(page, "viewer-other-team");
+
+        // The admin pages ask the APIs nothing for a viewer; the one refusal is the other team's spend.
+        AssertNoErrorsBut(e => e.IsFailedResponse(403, $"/api/billing/v1/spend?") && e.Location.Contains($"team={Vision}", StringComparison.Ordinal));
+    }
+
+    private async Task AssertNothingOfVisionAsync(IPage page, string camerasCost)
+    {
+        var html = await page.ContentAsync();
+        Assert.DoesNotContain(Data.Camera, html);
+        Assert.DoesNotContain(camerasCost, html);
+        Assert.DoesNotContain("7,777,777", html);
+    }
+
+    /// <summary>
+    /// Two teams under one parent, a tenant in each with a quota, both priced by a model of the run, and today's usage:
+    /// chat 1,234,567 output tokens ($2.47 at $2 a million), camera 3,456,789 ($6.91). Waits until spend, forecast and
+    /// budgets show all of it.
+    /// </summary>
+    private async Task<Seeded> SeedAsync()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var seeded = new Seeded($"cb-chat-{run}", $"cb-camera-{run}", $"cb-model-{run}");
+        await Admin(system.Billing, HttpMethod.Put, $"/v1/teams/{Research}", new { name = "Research", cost_center = "CC-100" });
+        await Admin(system.Billing, HttpMethod.Put, $"/v1/teams/{Nlp}", new { name = "Language", cost_center = "CC-110", parent = Research });
+        await Admin(system.Billing, HttpMethod.Put, $"/v1/teams/{Vision}", new { name = "Vision", cost_center = "CC-120", parent = Research });
+        await Admin(system.Billing, HttpMethod.Put, $"/v1/tenants/{seeded.Chat}/team", new { team = Nlp });
+        await Admin(system.Billing, HttpMethod.Put, $"/v1/tenants/{seeded.Camera}/team", new { team = Vision });
+        await Admin(system.Billing, HttpMethod.Put, "/v1/rate-card", new
+        {
+            currency = "USD",
+            effective_from = MonthStart,
+            prices = new[] { new { meter = Meters.OutputTokens, model = seeded.Model, price = "2.00" } },
+        });
+        await Admin(system.Budgets, HttpMethod.Put, $"/v1/tenants/{seeded.Chat}/quota",
+            new { limits = new[] { new { meter = Meters.OutputTokens, period = "month", limit = 5_000_000, enforcement = "alert" } } });
+        await Admin(system.Budgets, HttpMethod.Put, $"/v1/tenants/{seeded.Camera}/quota",
+            new { limits = new[] { new { meter = Meters.OutputTokens, period = "month", limit = 7_777_777, enforcement = "alert" } } });
+        var at = Now.AddSeconds(-1);
+        UsageEvent[] usage =
+        [
+            new("c1", seeded.Chat, Meters.OutputTokens, 1_234_567, at, seeded.Model),
+            new("v1", seeded.Camera, Meters.OutputTokens, 3_456_789, at, seeded.Model),
+        ];
+        using (var posted = await system.Http.SendAsync(system.Request(HttpMethod.Post, system.Ingest, "/v1/usage", MeteringSystem.EmitterToken, JsonContent(new { events = usage }))))
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+
+        await WaitForAsync(async () => (await Api(system.Billing, $"/v1/spend?from={MonthStart}&to={Today}"))["total"]!.GetValue<string>() == "9.38");
+        await WaitForAsync(async () => (await Api(system.Billing, $"/v1/forecast/{Period}"))["actual"]!.GetValue<string>() == "9.38");
+        await WaitForAsync(async () => (await Api(system.Budgets, $"/v1/tenants/{seeded.Chat}/budget"))["limits"]![0]!["used"]!.GetValue<decimal>() == 1_234_567m);
+        return seeded;
+    }
+
+    private static async Task SignInAsync(IPage page, string token)
+    {
+        if (!page.Url.Contains("/sign-in", StringComparison.Ordinal)) await page.GotoAsync("/sign-in");
+        await page.FillAsync("#token", token);
+        await page.ClickAsync("button[type=submit]");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).WaitForAsync();
+    }
+
+    /// <summary>Exactly one h1 on the page (waits until the page has rendered one).</summary>
+    private static async Task OneH1Async(IPage page)
+    {
+        await page.Locator("h1").First.WaitForAsync();
+        Assert.Equal(1, await page.Locator("h1").CountAsync());
+    }
+
+    /// <summary>The body rows of the table whose caption starts with <paramref name="caption"/>, once it has rendered, as cell texts.</summary>
+    private static async Task<List<string[]>> TableAsync(IPage page, string caption)
+    {
+        var table = page.Locator("table[role=table]").Filter(new() { Has = page.Locator("caption").Filter(new() { HasTextRegex = new Regex($"^{Regex.Escape(caption)}") }) });
+        await table.WaitForAsync();
+        return (await table.EvaluateAsync<string[][]>("t => [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent.trim()))")).ToList();
+    }
+
+    /// <summary>The forecast panel's figures: each dt's text and its dd's.</summary>
+    private static async Task<Dictionary<string, string>> FiguresAsync(IPage page)
+    {
+        var figures = page.Locator("dl.figures");
+        await figures.WaitForAsync();
+        var pairs = await figures.EvaluateAsync<string[][]>("dl => [...dl.querySelectorAll('div')].map(d => [d.querySelector('dt').textContent.trim(), d.querySelector('dd').textContent.trim()])");
+        return pairs.ToDictionary(p => p[0], p => p[1]);
+    }
+
+    private void AssertNoErrorsBut(Func<BrowserError, bool> expected)
+    {
+        var unexpected = browser.TakeErrors().Where(e => !expected(e)).ToList();
+        Assert.True(unexpected.Count == 0, "console errors: " + string.Join(" | ", unexpected.Select(e => $"{e.Text} at {e.Location}")));
+    }
+
+    /// <summary>As the console writes money: "$1,234.50", rounded half-even to cents.</summary>
+    private static string Money(decimal amount)
+    {
+        var text = Math.Abs(decimal.Round(amount, 2, MidpointRounding.ToEven)).ToString("#,##0.00", CultureInfo.InvariantCulture);
+        return amount < 0 ? $"-${text}" : $"${text}";
+    }
+
+    private static string MoneyOf(JsonNode? node) => node is null ? "—" : Money(Decimal(node));
+
+    /// <summary>As the console writes a quantity: every digit the API wrote, no trailing zeros, thousands grouped.</summary>
+    private static string Quantity(JsonNode? node)
+    {
+        if (node is null) return "—";
+        var text = Decimal(node).ToString(CultureInfo.InvariantCulture);
+        if (text.Contains('.')) text = text.TrimEnd('0').TrimEnd('.');
+        var parts = text.Split('.');
+        var integer = decimal.Parse(parts[0], CultureInfo.InvariantCulture).ToString("#,##0", CultureInfo.InvariantCulture);
+        return parts.Length == 2 ? $"{integer}.{parts[1]}" : integer;
+    }
+
+    private static decimal Decimal(JsonNode? node) => node!.GetValueKind() == JsonValueKind.String
+        ? decimal.Parse(node.GetValue<string>(), CultureInfo.InvariantCulture)
+        : node.GetValue<decimal>();
+
+    private async Task<JsonNode> Api(ServiceProcess service, string path, string token = MeteringSystem.AdminToken)
+    {
+        using var response = await system.Http.SendAsync(system.Request(HttpMethod.Get, service, path, token));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {body}");
+        return JsonNode.Parse(body)!;
+    }
+
+    private async Task Admin(ServiceProcess service, HttpMethod method, string path, object body)
+    {
+        using var response = await system.Http.SendAsync(system.Request(method, service, path, MeteringSystem.AdminToken, JsonContent(body)));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private static StringContent JsonContent(object body) =>
+        new(JsonSerializer.Serialize(body, MeteringJson.Options), Encoding.UTF8, "application/json");
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the seeded usage never showed in the APIs");
+            await Task.Delay(250);
+        }
+    }
+}
+
+/// <summary>The console's own system: its Overview shows the whole platform's month, which no other test may add to.</summary>
+public sealed class ConsoleMeteringSystem : MeteringSystem
+{
+    protected override bool ExportsTelemetry => false;
+}
+
+[CollectionDefinition(Name)]
+public sealed class ConsoleSystemCollection : ICollectionFixture<ConsoleMeteringSystem>
+{
+    public const string Name = "console metering system";
+}
