@@ -43,7 +43,8 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
             throw new ArgumentException($"Unknown grouping {request.GroupBy}", nameof(request));
         await using var session = store.QuerySession();
         var teams = request.Team is null ? null : TeamsBelow(await DirectoryAsync(session, ct), request.Team);
-        var rows = await ReadRowsAsync(request, teams, ct);
+        var rows = new List<SpendRow>();
+        await ReadRowsAsync(request, teams, rows.Add, ct);
         return (rows, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct));
     }
 
