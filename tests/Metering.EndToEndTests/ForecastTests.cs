@@ -21,7 +21,7 @@ public sealed class ForecastTests(MeteringSystem system)
 {
     // The teams ChargebackTests and SpendTests define, defined the same way here (a second definition changes nothing).
     private const string Research = "e2e-research", Nlp = "e2e-nlp", Vision = "e2e-vision";
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
+    private readonly BillingRequests _billing = new(system);
     private readonly string _run = Guid.NewGuid().ToString("N")[..10];
     private string Chat => $"fc-chat-{_run}";
     private string Camera => $"fc-camera-{_run}";
@@ -43,14 +43,14 @@ public sealed class ForecastTests(MeteringSystem system)
     [Fact]
     public async Task The_forecast_as_of_the_20th_is_the_librarys_for_the_spend_of_the_days_before_and_viewers_are_scoped()
     {
-        await Admin(HttpMethod.Put, $"/v1/teams/{Research}", new { name = "Research", cost_center = "CC-100" });
-        await Admin(HttpMethod.Put, $"/v1/teams/{Nlp}", new { name = "Language", cost_center = "CC-110", parent = Research });
-        await Admin(HttpMethod.Put, $"/v1/teams/{Vision}", new { name = "Vision", cost_center = "CC-120", parent = Research });
-        await Admin(HttpMethod.Put, $"/v1/tenants/{Chat}/team", new { team = Nlp });
-        await Admin(HttpMethod.Put, $"/v1/tenants/{Camera}/team", new { team = Vision });
+        await _billing.Admin(HttpMethod.Put, $"/v1/teams/{Research}", new { name = "Research", cost_center = "CC-100" });
+        await _billing.Admin(HttpMethod.Put, $"/v1/teams/{Nlp}", new { name = "Language", cost_center = "CC-110", parent = Research });
+        await _billing.Admin(HttpMethod.Put, $"/v1/teams/{Vision}", new { name = "Vision", cost_center = "CC-120", parent = Research });
+        await _billing.Admin(HttpMethod.Put, $"/v1/tenants/{Chat}/team", new { team = Nlp });
+        await _billing.Admin(HttpMethod.Put, $"/v1/tenants/{Camera}/team", new { team = Vision });
         // 2.00 per million from the month's first day, 3.00 from the 20th: the days left are priced at 3.00.
-        await AddPrice(Date(MonthStart), "2.00");
-        await AddPrice(Date(Twentieth), "3.00");
+        await _billing.AddPrice(Model, Date(MonthStart), "2.00");
+        await _billing.AddPrice(Model, Date(Twentieth), "3.00");
 
         var usage = ChatUsage.Select(u => new UsageEvent($"c{u.Key}", Chat, Meters.OutputTokens, u.Value, At(u.Key), Model))
             .Concat([new UsageEvent("v1", Camera, Meters.OutputTokens, 1_000_000, At(5), Model), new UsageEvent("v2", Camera, Meters.OutputTokens, 500_000, At(8), Model)])
@@ -58,12 +58,12 @@ public sealed class ForecastTests(MeteringSystem system)
             .Append(new UsageEvent("c20", Chat, Meters.OutputTokens, 9_000_000, At(20), Model))
             .Append(new UsageEvent("c22", Chat, Meters.OutputTokens, 9_000_000, At(22), Model))
             .ToArray();
-        var (posted, text) = await Send(HttpMethod.Post, "/v1/usage", MeteringSystem.EmitterToken, new { events = usage }, system.Ingest);
+        var (posted, text) = await _billing.Send(HttpMethod.Post, "/v1/usage", MeteringSystem.EmitterToken, new { events = usage }, system.Ingest);
         Assert.True(posted == HttpStatusCode.Accepted, text);
 
         var before = $"from={Date(MonthStart)}&to={Date(Twentieth.AddDays(-1))}";
         var expectedSpend = ChatUsage.Values.Sum(q => q / 1_000_000m * 2.00m);
-        await WaitFor(async () => decimal.Parse((await Spend($"{before}&tenant={Chat}")).Total, CultureInfo.InvariantCulture) == expectedSpend
+        await BillingRequests.WaitFor(async () => decimal.Parse((await Spend($"{before}&tenant={Chat}")).Total, CultureInfo.InvariantCulture) == expectedSpend
                                   && (await Spend($"to={Date(MonthStart.AddDays(27))}&from={Date(Twentieth)}&tenant={Chat}")).Total == "54.00"
                                   && (await Spend($"{before}&tenant={Camera}")).Total == "3.00");
 
@@ -102,11 +102,11 @@ public sealed class ForecastTests(MeteringSystem system)
         Assert.Equal(subtree.Body, (await Forecast($"team={Nlp}&as_of={AsOf}", nlp)).Body);
         Assert.Equal(subtree.Body, (await Forecast($"team={Nlp}&as_of={AsOf}")).Body);
         Assert.Equal(cameraBody, (await Forecast($"tenant={Camera}&as_of={AsOf}", MeteringSystem.ViewerTokens[Research])).Body);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/forecast/{LastMonth}?tenant={Camera}&as_of={AsOf}", nlp)).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/forecast/{LastMonth}?team={Vision}", nlp)).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/forecast/{LastMonth}?team={Research}", nlp)).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/forecast/{LastMonth}", MeteringSystem.EmitterToken)).Status);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(HttpMethod.Get, $"/v1/forecast/{LastMonth}", null)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _billing.Send(HttpMethod.Get, $"/v1/forecast/{LastMonth}?tenant={Camera}&as_of={AsOf}", nlp)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _billing.Send(HttpMethod.Get, $"/v1/forecast/{LastMonth}?team={Vision}", nlp)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _billing.Send(HttpMethod.Get, $"/v1/forecast/{LastMonth}?team={Research}", nlp)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _billing.Send(HttpMethod.Get, $"/v1/forecast/{LastMonth}", MeteringSystem.EmitterToken)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _billing.Send(HttpMethod.Get, $"/v1/forecast/{LastMonth}", null)).Status);
 
         // Without as_of the period is over: the forecast is the month's total, the usage of the 20th and 22nd included.
         var (now, _, _) = await Forecast($"tenant={Chat}");
@@ -157,54 +157,15 @@ public sealed class ForecastTests(MeteringSystem system)
 
     private async Task<(ForecastView View, JsonObject Json, string Body)> Forecast(string query, string token = MeteringSystem.AdminToken)
     {
-        var (status, body) = await Send(HttpMethod.Get, $"/v1/forecast/{LastMonth}?{query}", token);
+        var (status, body) = await _billing.Send(HttpMethod.Get, $"/v1/forecast/{LastMonth}?{query}", token);
         Assert.True(status == HttpStatusCode.OK, $"/v1/forecast/{LastMonth}?{query}: {(int)status} {body}");
         return (JsonSerializer.Deserialize<ForecastView>(body, MeteringJson.Options)!, JsonNode.Parse(body)!.AsObject(), body);
     }
 
     private async Task<SpendView> Spend(string query, string token = MeteringSystem.AdminToken)
     {
-        var (status, body) = await Send(HttpMethod.Get, $"/v1/spend?{query}", token);
+        var (status, body) = await _billing.Send(HttpMethod.Get, $"/v1/spend?{query}", token);
         Assert.True(status == HttpStatusCode.OK, $"/v1/spend?{query}: {(int)status} {body}");
         return JsonSerializer.Deserialize<SpendView>(body, MeteringJson.Options)!;
-    }
-
-    private static async Task WaitFor(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "spend never caught up");
-            await Task.Delay(200);
-        }
-    }
-
-    /// <summary>Adds a version on <paramref name="day"/> with the prices in effect that day and this test's model, so no other test's price changes.</summary>
-    private async Task AddPrice(string day, string price)
-    {
-        var (status, current) = await Send(HttpMethod.Get, $"/v1/rate-card?on={day}", MeteringSystem.AdminToken);
-        var prices = status == HttpStatusCode.OK ? JsonNode.Parse(current)!["prices"]!.AsArray().Where(p => (string?)p!["model"] != Model).Select(p => p!.DeepClone()).ToList() : [];
-        prices.Add(new JsonObject { ["meter"] = Meters.OutputTokens, ["model"] = Model, ["price"] = price });
-        var body = new JsonObject { ["currency"] = "USD", ["effective_from"] = day, ["prices"] = new JsonArray([.. prices]) };
-        var (put, text) = await Send(HttpMethod.Put, "/v1/rate-card", MeteringSystem.AdminToken, body);
-        Assert.True(put == HttpStatusCode.OK, text);
-    }
-
-    private async Task Admin(HttpMethod method, string path, object body)
-    {
-        var (status, text) = await Send(method, path, MeteringSystem.AdminToken, body);
-        Assert.True(status == HttpStatusCode.OK, $"{method} {path}: {(int)status} {text}");
-    }
-
-    private async Task<(HttpStatusCode Status, string Body)> Send(HttpMethod method, string path, string? token, object? body = null, ServiceProcess? service = null)
-    {
-        var content = body switch
-        {
-            null => null,
-            JsonNode node => new StringContent(node.ToJsonString(), Encoding.UTF8, "application/json"),
-            _ => new StringContent(JsonSerializer.Serialize(body, MeteringJson.Options), Encoding.UTF8, "application/json"),
-        };
-        using var response = await system.Http.SendAsync(system.Request(method, service ?? system.Billing, path, token, content));
-        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 }

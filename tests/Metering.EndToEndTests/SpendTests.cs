@@ -19,7 +19,7 @@ public sealed class SpendTests(MeteringSystem system)
 {
     // The teams ChargebackTests defines, defined the same way here (a second definition changes nothing).
     private const string Research = "e2e-research", Nlp = "e2e-nlp", Vision = "e2e-vision";
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
+    private readonly BillingRequests _billing = new(system);
     private readonly string _run = Guid.NewGuid().ToString("N")[..10];
     private string Chat => $"sp-chat-{_run}";
     private string Camera => $"sp-camera-{_run}";
@@ -34,13 +34,13 @@ public sealed class SpendTests(MeteringSystem system)
     [Fact]
     public async Task Spend_and_the_invoice_list_follow_the_invoices_the_teams_charged_and_the_viewers_scope()
     {
-        await Admin(HttpMethod.Put, $"/v1/teams/{Research}", new { name = "Research", cost_center = "CC-100" });
-        await Admin(HttpMethod.Put, $"/v1/teams/{Nlp}", new { name = "Language", cost_center = "CC-110", parent = Research });
-        await Admin(HttpMethod.Put, $"/v1/teams/{Vision}", new { name = "Vision", cost_center = "CC-120", parent = Research });
-        await Admin(HttpMethod.Put, $"/v1/tenants/{Chat}/team", new { team = Nlp });
-        await Admin(HttpMethod.Put, $"/v1/tenants/{Camera}/team", new { team = Vision });
-        await AddPrice(Date(MonthStart), "2.00");
-        await AddPrice(Date(DateOnly.FromDateTime(DateTime.UtcNow)), "2.00");
+        await _billing.Admin(HttpMethod.Put, $"/v1/teams/{Research}", new { name = "Research", cost_center = "CC-100" });
+        await _billing.Admin(HttpMethod.Put, $"/v1/teams/{Nlp}", new { name = "Language", cost_center = "CC-110", parent = Research });
+        await _billing.Admin(HttpMethod.Put, $"/v1/teams/{Vision}", new { name = "Vision", cost_center = "CC-120", parent = Research });
+        await _billing.Admin(HttpMethod.Put, $"/v1/tenants/{Chat}/team", new { team = Nlp });
+        await _billing.Admin(HttpMethod.Put, $"/v1/tenants/{Camera}/team", new { team = Vision });
+        await _billing.AddPrice(Model, Date(MonthStart), "2.00");
+        await _billing.AddPrice(Model, Date(DateOnly.FromDateTime(DateTime.UtcNow)), "2.00");
 
         var (second, third) = (At(MonthStart.AddDays(1)), At(MonthStart.AddDays(2)));
         UsageEvent[] usage =
@@ -50,11 +50,11 @@ public sealed class SpendTests(MeteringSystem system)
             new("c3", Chat, Meters.OutputTokens, 1_667, third, Model),
             new("v1", Camera, Meters.OutputTokens, 500_000, second, Model, Attributes: new Dictionary<string, string> { ["feature"] = "search" }),
         ];
-        var (posted, _) = await Send(HttpMethod.Post, "/v1/usage", MeteringSystem.EmitterToken, new { events = usage }, system.Ingest);
+        var (posted, _) = await _billing.Send(HttpMethod.Post, "/v1/usage", MeteringSystem.EmitterToken, new { events = usage }, system.Ingest);
         Assert.Equal(HttpStatusCode.Accepted, posted);
 
         // By feature: usage without one is the null key; c3's 0.0033… counts in its day's point, rounded once.
-        await WaitFor(async () => (await Spend($"{Range}&group_by=feature&tenant={Chat}")).Total == "4.00");
+        await BillingRequests.WaitFor(async () => (await Spend($"{Range}&group_by=feature&tenant={Chat}")).Total == "4.00");
         var byFeature = await Spend($"{Range}&group_by=feature&tenant={Chat}");
         Assert.Equal([("assistant", Date(MonthStart.AddDays(1)), "2.00"), (null, Date(MonthStart.AddDays(2)), "2.00")], Points(byFeature));
         Assert.Equal(("feature", "day", "USD"), (byFeature.GroupBy, byFeature.Granularity, byFeature.Currency));
@@ -64,11 +64,11 @@ public sealed class SpendTests(MeteringSystem system)
         Assert.Equal(500_000m, byMeter.Series.Single().Points.Single().Quantity);
 
         // A void is taken off its day.
-        await Admin(HttpMethod.Post, $"/v1/usage/{Chat}/c2/void", new { reason = "test traffic" });
-        await WaitFor(async () => (await Spend($"{Range}&group_by=tenant&tenant={Chat}")).Total == "2.00");
+        await _billing.Admin(HttpMethod.Post, $"/v1/usage/{Chat}/c2/void", new { reason = "test traffic" });
+        await BillingRequests.WaitFor(async () => (await Spend($"{Range}&group_by=tenant&tenant={Chat}")).Total == "2.00");
 
         // The month by tenant is the invoice's total; the invoice list has the same.
-        var invoice = JsonSerializer.Deserialize<InvoiceView>((await Send(HttpMethod.Get, $"/v1/invoices/{Chat}/{Period}", MeteringSystem.AdminToken)).Body, MeteringJson.Options)!;
+        var invoice = JsonSerializer.Deserialize<InvoiceView>((await _billing.Send(HttpMethod.Get, $"/v1/invoices/{Chat}/{Period}", MeteringSystem.AdminToken)).Body, MeteringJson.Options)!;
         var month = await Spend($"{Range}&group_by=tenant&granularity=month&tenant={Chat}");
         Assert.Equal([(Chat, Period, invoice.Total)], Points(month));
         var list = await Invoices(Period, MeteringSystem.AdminToken);
@@ -85,11 +85,11 @@ public sealed class SpendTests(MeteringSystem system)
         Assert.Contains(Chat, researchTenants);
         Assert.Contains(Camera, researchTenants);
         Assert.Equal([Vision], (await Spend($"{Range}&group_by=team&tenant={Camera}", MeteringSystem.ViewerTokens[Research])).Series.Select(s => s.Key));
-        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/spend?{Range}&team={Vision}", nlp)).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/spend?{Range}&tenant={Camera}", nlp)).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/spend?{Range}&team={Research}", nlp)).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/spend?{Range}", MeteringSystem.EmitterToken)).Status);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await Send(HttpMethod.Get, $"/v1/spend?{Range}", null)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _billing.Send(HttpMethod.Get, $"/v1/spend?{Range}&team={Vision}", nlp)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _billing.Send(HttpMethod.Get, $"/v1/spend?{Range}&tenant={Camera}", nlp)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _billing.Send(HttpMethod.Get, $"/v1/spend?{Range}&team={Research}", nlp)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _billing.Send(HttpMethod.Get, $"/v1/spend?{Range}", MeteringSystem.EmitterToken)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _billing.Send(HttpMethod.Get, $"/v1/spend?{Range}", null)).Status);
         var nlpMonth = await Spend($"{Range}&group_by=tenant&granularity=month", nlp);
         Assert.Contains(nlpMonth.Series, s => s.Key == Chat && s.Points.Single().Cost == invoice.Total);
         Assert.DoesNotContain(nlpMonth.Series, s => s.Key == Camera);
@@ -98,7 +98,7 @@ public sealed class SpendTests(MeteringSystem system)
         Assert.Contains(nlpList.Invoices, i => i.Tenant == Chat);
         Assert.DoesNotContain(nlpList.Invoices, i => i.Tenant == Camera);
         Assert.Equal(nlpList.Invoices.Sum(i => decimal.Parse(i.Total, CultureInfo.InvariantCulture)), decimal.Parse(nlpList.Total, CultureInfo.InvariantCulture));
-        Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Get, $"/v1/invoices?period={Period}", MeteringSystem.EmitterToken)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _billing.Send(HttpMethod.Get, $"/v1/invoices?period={Period}", MeteringSystem.EmitterToken)).Status);
     }
 
     [Theory]
@@ -135,7 +135,7 @@ public sealed class SpendTests(MeteringSystem system)
     [InlineData("?period=")]
     public async Task The_invoice_list_needs_a_period(string query)
     {
-        var (status, body) = await Send(HttpMethod.Get, $"/v1/invoices{query}", MeteringSystem.AdminToken);
+        var (status, body) = await _billing.Send(HttpMethod.Get, $"/v1/invoices{query}", MeteringSystem.AdminToken);
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(["period"], Fields(body));
     }
@@ -147,7 +147,7 @@ public sealed class SpendTests(MeteringSystem system)
 
     private async Task<SpendView> Spend(string query, string token = MeteringSystem.AdminToken)
     {
-        var (status, body) = await Send(HttpMethod.Get, $"/v1/spend?{query}", token);
+        var (status, body) = await _billing.Send(HttpMethod.Get, $"/v1/spend?{query}", token);
         Assert.True(status == HttpStatusCode.OK, $"/v1/spend?{query}: {(int)status} {body}");
         var view = JsonSerializer.Deserialize<SpendView>(body, MeteringJson.Options)!;
         // A missing group value is written as null, never left out.
@@ -157,49 +157,11 @@ public sealed class SpendTests(MeteringSystem system)
 
     private async Task<InvoiceListView> Invoices(string period, string token)
     {
-        var (status, body) = await Send(HttpMethod.Get, $"/v1/invoices?period={period}", token);
+        var (status, body) = await _billing.Send(HttpMethod.Get, $"/v1/invoices?period={period}", token);
         Assert.True(status == HttpStatusCode.OK, $"/v1/invoices?period={period}: {(int)status} {body}");
         return JsonSerializer.Deserialize<InvoiceListView>(body, MeteringJson.Options)!;
     }
 
-    private static async Task WaitFor(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "spend never caught up");
-            await Task.Delay(200);
-        }
-    }
-
-    /// <summary>Adds a version on <paramref name="day"/> with the prices in effect that day and this test's model, so no other test's price changes.</summary>
-    private async Task AddPrice(string day, string price)
-    {
-        var (status, current) = await Send(HttpMethod.Get, $"/v1/rate-card?on={day}", MeteringSystem.AdminToken);
-        var prices = status == HttpStatusCode.OK ? JsonNode.Parse(current)!["prices"]!.AsArray().Where(p => (string?)p!["model"] != Model).Select(p => p!.DeepClone()).ToList() : [];
-        prices.Add(new JsonObject { ["meter"] = Meters.OutputTokens, ["model"] = Model, ["price"] = price });
-        var body = new JsonObject { ["currency"] = "USD", ["effective_from"] = day, ["prices"] = new JsonArray([.. prices]) };
-        var (put, text) = await Send(HttpMethod.Put, "/v1/rate-card", MeteringSystem.AdminToken, body);
-        Assert.True(put == HttpStatusCode.OK, text);
-    }
-
-    private async Task Admin(HttpMethod method, string path, object body)
-    {
-        var (status, text) = await Send(method, path, MeteringSystem.AdminToken, body);
-        Assert.True(status == HttpStatusCode.OK, $"{method} {path}: {(int)status} {text}");
-    }
-
-    private async Task<(HttpStatusCode Status, string Body)> Send(HttpMethod method, string path, string? token, object? body = null, ServiceProcess? service = null)
-    {
-        var content = body switch
-        {
-            null => null,
-            JsonNode node => new StringContent(node.ToJsonString(), Encoding.UTF8, "application/json"),
-            _ => new StringContent(JsonSerializer.Serialize(body, MeteringJson.Options), Encoding.UTF8, "application/json"),
-        };
-        using var response = await system.Http.SendAsync(system.Request(method, service ?? system.Billing, path, token, content));
-        return (response.StatusCode, await response.Content.ReadAsStringAsync());
-    }
 
     private static List<string> Fields(string problem) =>
         JsonDocument.Parse(problem).RootElement.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToList();
