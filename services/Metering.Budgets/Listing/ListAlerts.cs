@@ -26,10 +26,8 @@ public static class ListAlerts
             .WithName("ListAlerts").WithSummary("The budget alerts sent, newest first")
             .WithQueryParameter("tenant", "Only this tenant's alerts")
             .WithQueryParameter("since", "Only alerts sent at or after this moment (RFC 3339)")
-            .WithQueryParameter("limit", "Alerts per page, 1 to 1000; default 100")
-            .WithQueryParameter("cursor", "The next_cursor of the previous page")
-            .Produces<AlertListView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .WithPaging("Alerts")
+            .Produces<AlertListView>();
 
     private static async Task<IResult> HandleAsync(HttpRequest request, NpgsqlDataSource dataSource, CancellationToken ct)
     {

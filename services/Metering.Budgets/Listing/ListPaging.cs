@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using Metering.Contracts.Usage;
+using Metering.ServiceDefaults;
 
 namespace Metering.Budgets.Listing;
 
@@ -16,6 +17,12 @@ public static class ListPaging
     public const int MaxLimit = 1000;
     public const string CursorRule = "must be a next_cursor this list returned";
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>For the OpenAPI document: the paging parameters (read from the request by hand) and the answers every list shares.</summary>
+    public static RouteHandlerBuilder WithPaging(this RouteHandlerBuilder builder, string rows) =>
+        builder.WithQueryParameter("limit", $"{rows} per page, 1 to {MaxLimit}; default {DefaultLimit}")
+            .WithQueryParameter("cursor", "The next_cursor of the previous page")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 
     /// <summary>The parameter's value; null when absent. Given twice, an error naming it.</summary>
     public static string? Single(IQueryCollection query, string name, ICollection<FieldError> errors)

@@ -26,10 +26,8 @@ public static class ListTenants
             .WithName("ListTenants").WithSummary("Every tenant Budgets knows, with its status, in id order")
             .WithQueryParameter("status", "ok, warning or throttled: only tenants with that status")
             .WithQueryParameter("q", "Only tenants whose id starts with this")
-            .WithQueryParameter("limit", "Tenants per page, 1 to 1000; default 100")
-            .WithQueryParameter("cursor", "The next_cursor of the previous page")
-            .Produces<TenantListView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .WithPaging("Tenants")
+            .Produces<TenantListView>();
 
     private static async Task<IResult> HandleAsync(HttpRequest request, NpgsqlDataSource dataSource, CancellationToken ct)
     {
