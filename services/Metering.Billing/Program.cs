@@ -34,12 +34,7 @@ if (args is ["bench", ..])
     var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
     var events = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
     var report = await Metering.Billing.Benchmarking.BillingBenchmark.RunAsync(MeteringSettings.Postgres(configuration), events, CancellationToken.None);
-    Console.WriteLine(report);
-    var folder = args.Length > 2 ? args[2] : Path.Combine(".metering", "bench");
-    Directory.CreateDirectory(folder);
-    var file = Path.Combine(folder, $"billing-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
-    await File.WriteAllTextAsync(file, report + Environment.NewLine);
-    Console.WriteLine($"results written to {file}");
+    await WriteReportAsync(report, args.Length > 2 ? args[2] : null, "billing");
     return;
 }
 
@@ -61,12 +56,7 @@ if (args is ["backtest", ..])
         Environment.ExitCode = 1;
         return;
     }
-    Console.WriteLine(report);
-    var folder = args.Length > 1 ? args[1] : Path.Combine(".metering", "bench");
-    Directory.CreateDirectory(folder);
-    var file = Path.Combine(folder, $"forecast-store-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
-    await File.WriteAllTextAsync(file, report + Environment.NewLine);
-    Console.WriteLine($"results written to {file}");
+    await WriteReportAsync(report, args.Length > 1 ? args[1] : null, "forecast-store");
     return;
 }
 
@@ -80,12 +70,7 @@ if (args is ["bench-spend", ..])
     var events = positional.Length > 2 ? int.Parse(positional[2], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000;
     var report = await Metering.Billing.Benchmarking.SpendBenchmark.RunAsync(MeteringSettings.Postgres(configuration),
         new Metering.Billing.Benchmarking.SpendBenchmarkOptions(tenants, events, KeepSchema: args.Contains("--keep")), CancellationToken.None);
-    Console.WriteLine(report);
-    var folder = positional.Length > 3 ? positional[3] : Path.Combine(".metering", "bench");
-    Directory.CreateDirectory(folder);
-    var file = Path.Combine(folder, $"spend-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
-    await File.WriteAllTextAsync(file, report + Environment.NewLine);
-    Console.WriteLine($"results written to {file}");
+    await WriteReportAsync(report, positional.Length > 3 ? positional[3] : null, "spend");
     return;
 }
 
@@ -160,5 +145,16 @@ app.MapGetReconciliation();
 app.MapGetSpend();
 app.MapGetForecast();
 app.Run();
+
+// A command's report: printed, and written to FOLDER (default .metering/bench) as NAME-<UTC time>.txt.
+static async Task WriteReportAsync(string report, string? folder, string name)
+{
+    Console.WriteLine(report);
+    folder ??= Path.Combine(".metering", "bench");
+    Directory.CreateDirectory(folder);
+    var file = Path.Combine(folder, $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
+    await File.WriteAllTextAsync(file, report + Environment.NewLine);
+    Console.WriteLine($"results written to {file}");
+}
 
 public partial class Program;
