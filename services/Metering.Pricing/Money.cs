@@ -1,0 +1,13 @@
+using System.Globalization;
+
+namespace Metering.Pricing;
+
+/// <summary>Money as the API shows it: in <see cref="Currency"/>, written as a decimal string with two decimals ("12.34").</summary>
+public static class Money
+{
+    /// <summary>The one currency of v1: of every rate card, invoice, statement and spend answer.</summary>
+    public const string Currency = "USD";
+
+    /// <summary>An amount already in cents as its JSON string; it does not round (round with <see cref="PricingRule.ToCents"/> first).</summary>
+    public static string Format(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
+}
