@@ -85,7 +85,7 @@ public static class SpendPricing
 
     internal static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    /// <summary>A point's usage: quantity × price summed per unit size, so each unit size divides once (<see cref="PricingRule.Value"/> of the sum).</summary>
+    /// <summary>A point's usage: quantity × price summed per unit size, so each unit size divides once.</summary>
     internal sealed class Point
     {
         private readonly Dictionary<decimal, decimal> _valuePerUnit = [];

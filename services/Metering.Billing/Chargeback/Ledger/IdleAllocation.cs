@@ -46,7 +46,7 @@ public static class IdleAllocation
         var metered = seconds.Sum(t => t.Value);
         var provisioned = item.GpuHours * SecondsPerHour;
         var idleSeconds = Math.Max(0, provisioned - metered);
-        var idleCost = Math.Round(item.Cost * idleSeconds / provisioned, 2, MidpointRounding.ToEven);
+        var idleCost = PricingRule.ToCents(item.Cost * idleSeconds / provisioned);
 
         IReadOnlyList<TeamShareView> shares;
         if (idleCost == 0) shares = [];
