@@ -13,7 +13,7 @@ public sealed class DriftDetectionTests : IDisposable
                      .Concat(MeteringService.All.Select(s => s.DockerfilePath))
                      .Concat(MeteringService.All.Select(s => $"services/{s.Project}/{s.Project}.csproj"))
                      .Concat(["contracts/Metering.Contracts/Metering.Contracts.csproj", "services/Metering.ServiceDefaults/Metering.ServiceDefaults.csproj", "services/Metering.UsageTopic/Metering.UsageTopic.csproj",
-                         "services/Metering.Forecasting/Metering.Forecasting.csproj"])
+                         "services/Metering.Forecasting/Metering.Forecasting.csproj", "services/Metering.Pricing/Metering.Pricing.csproj"])
                      .Concat(Files("infra/k8s")).Concat(Files("infra/docker")))
         {
             var target = Path.Combine(_copy, file);

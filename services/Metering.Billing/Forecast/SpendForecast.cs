@@ -3,6 +3,7 @@ using Metering.Billing.Pricing;
 using Metering.Billing.Spend;
 using Metering.Contracts.Billing;
 using Metering.Forecasting;
+using Metering.Pricing;
 
 namespace Metering.Billing.Forecast;
 
@@ -40,9 +41,9 @@ public static class SpendForecast
     public static ForecastView Of(ForecastRequest request, IEnumerable<SpendRow> rows, RateCardHistory? rateCards, DateTimeOffset now)
     {
         var result = Result(request, rows, rateCards, now);
-        return new ForecastView(result.Period.ToString(), request.AsOf.ToUniversalTime(), Money(result.Actual), Money(result.Forecast), Money(result.Low), Money(result.High),
+        return new ForecastView(result.Period.ToString(), request.AsOf.ToUniversalTime(), Cents(result.Actual), Cents(result.Forecast), Cents(result.Low), Cents(result.High),
             ForecastResult.Interval.ToString(CultureInfo.InvariantCulture), result.Method, Explanation(result, request.AsOfDay),
-            result.Days.Select(d => new ForecastDayView(Day(d.Date), Money(d.Actual), Money(d.Forecast), Money(d.Low), Money(d.High))).ToList());
+            result.Days.Select(d => new ForecastDayView(Day(d.Date), Cents(d.Actual), Cents(d.Forecast), Cents(d.Low), Cents(d.High))).ToList());
     }
 
     /// <summary>The library's forecast, in exact amounts (the endpoint rounds them, the backtest compares them).</summary>
@@ -79,8 +80,8 @@ public static class SpendForecast
 
     private static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    private static string? Money(decimal? amount) =>
-        amount is { } a ? Math.Round(a, 2, MidpointRounding.ToEven).ToString("0.00", CultureInfo.InvariantCulture) : null;
+    /// <summary>A forecast amount (exact) as money: rounded half-even to cents.</summary>
+    private static string? Cents(decimal? amount) => amount is { } a ? Money.Format(PricingRule.ToCents(a)) : null;
 
-    private static string Money(decimal amount) => Money((decimal?)amount)!;
+    private static string Cents(decimal amount) => Cents((decimal?)amount)!;
 }

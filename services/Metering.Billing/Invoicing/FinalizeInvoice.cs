@@ -5,6 +5,7 @@ using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
+using Metering.Pricing;
 using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Invoicing;
@@ -69,13 +70,13 @@ public static class FinalizeInvoice
                 {
                     ["unpriced"] = unpriced.Select(l => new { meter = l.Meter, model = l.Model, gpu_type = l.GpuType, quantity = l.Quantity, adjustment_for = l.AdjustmentFor }).ToList(),
                 });
-        var frozen = new InvoiceFinalized(tenant, period, lines, total.ToString("0.00", CultureInfo.InvariantCulture), clock.GetUtcNow(), user.Identity!.Name!,
+        var frozen = new InvoiceFinalized(tenant, period, lines, Money.Format(total), clock.GetUtcNow(), user.Identity!.Name!,
             rateCards?.Versions.Count ?? 0);
         stream.AppendOne(frozen);
         await CarryUnpricedAsync(session, usage, rateCards, frozen, ct);
         await session.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
-        return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Finalized, GetInvoice.Currency, frozen.Lines, frozen.Total));
+        return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Finalized, Money.Currency, frozen.Lines, frozen.Total));
     }
 
     /// <summary>

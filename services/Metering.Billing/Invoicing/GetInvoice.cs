@@ -1,10 +1,10 @@
-using System.Globalization;
 using System.Security.Claims;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
+using Metering.Pricing;
 using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Invoicing;
@@ -12,8 +12,6 @@ namespace Metering.Billing.Invoicing;
 /// <summary><c>GET /v1/invoices/{tenant}/{period}</c> (admin, viewer of its team): the tenant's invoice of one UTC month.</summary>
 public static class GetInvoice
 {
-    public const string Currency = "USD";
-
     public static void MapGetInvoice(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/invoices/{tenant}/{period}", HandleAsync).RequireAuthorization(Policies.Reader)
             .WithName("GetInvoice").WithTags("Invoices").WithSummary("A tenant's invoice of one UTC month (draft until finalized)")
@@ -30,9 +28,9 @@ public static class GetInvoice
             return InvoiceRoute.NoInvoice(tenant, period);
 
         if (usage.Finalized is { } frozen)
-            return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Finalized, Currency, frozen.Lines, frozen.Total));
+            return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Finalized, Money.Currency, frozen.Lines, frozen.Total));
         var rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
         var (lines, total) = InvoicePricing.Price(usage, rateCards);
-        return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Draft, Currency, lines, total.ToString("0.00", CultureInfo.InvariantCulture)));
+        return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Draft, Money.Currency, lines, Money.Format(total)));
     }
 }

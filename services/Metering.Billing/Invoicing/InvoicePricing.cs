@@ -2,13 +2,14 @@ using System.Globalization;
 using Metering.Billing.Pricing;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
+using Metering.Pricing;
 
 namespace Metering.Billing.Invoicing;
 
 /// <summary>
-/// PRODUCT §4's pricing rule: each day's usage is priced with the rate-card version in effect that day; a line is one
-/// (meter, model or GPU type, unit price); amount = round_half_even(quantity × price ÷ unit size, 2); the total is the
-/// sum of the line amounts. Usage with no price in effect is kept as an unpriced line (no unit price, no amount).
+/// An invoice by PRODUCT §4's pricing rule: each day's usage is priced with the rate-card version in effect that day; a
+/// line is one (meter, model or GPU type, unit price); its amount is <see cref="PricingRule.Amount"/> of its quantity;
+/// the total is the sum of the line amounts. Usage with no price in effect is kept as an unpriced line (no unit price, no amount).
 /// Late usage and voids of a finalized month are on lines of their own marked <c>adjustment_for</c>, priced as that
 /// month's frozen invoice priced its days (<see cref="RateCardHistory.PriceOf"/>).
 /// </summary>
@@ -22,9 +23,9 @@ public static class InvoicePricing
             .Select(g =>
             {
                 var quantity = g.Sum(d => d.Quantity);
-                var amount = g.Key.Price is { } price ? Math.Round(quantity * price / PriceUnits.Of(g.Key.Meter), 2, MidpointRounding.ToEven) : (decimal?)null;
+                var amount = g.Key.Price is { } price ? PricingRule.Amount(g.Key.Meter, quantity, price) : (decimal?)null;
                 return (Line: new InvoiceLineView(g.Key.Meter, g.Key.Model, g.Key.GpuType, quantity,
-                    g.Key.Price?.ToString(CultureInfo.InvariantCulture), amount?.ToString("0.00", CultureInfo.InvariantCulture), g.Key.AdjustmentFor), Amount: amount ?? 0);
+                    g.Key.Price?.ToString(CultureInfo.InvariantCulture), amount is { } a ? Money.Format(a) : null, g.Key.AdjustmentFor), Amount: amount ?? 0);
             })
             .OrderBy(l => l.Line.AdjustmentFor ?? "", StringComparer.Ordinal)
             .ThenBy(l => l.Line.Meter, StringComparer.Ordinal)

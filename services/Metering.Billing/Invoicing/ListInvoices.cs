@@ -1,9 +1,9 @@
-using System.Globalization;
 using System.Security.Claims;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
+using Metering.Pricing;
 using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Invoicing;
@@ -37,9 +37,7 @@ public static class ListInvoices
         var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
         var list = invoices.ToList();
         return Results.Ok(new InvoiceListView(period,
-            list.Select(i => new InvoiceSummaryView(i.Tenant, directory.Tenants.ContainsKey(i.Tenant) ? directory.TeamOf(i.Tenant) : null, i.Status, Money(i.Total))).ToList(),
-            Money(list.Sum(i => i.Total))));
+            list.Select(i => new InvoiceSummaryView(i.Tenant, directory.Tenants.ContainsKey(i.Tenant) ? directory.TeamOf(i.Tenant) : null, i.Status, Money.Format(i.Total))).ToList(),
+            Money.Format(list.Sum(i => i.Total))));
     }
-
-    private static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
 }

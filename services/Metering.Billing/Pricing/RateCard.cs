@@ -1,6 +1,6 @@
 using Marten.Events.Aggregation;
 using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
+using Metering.Pricing;
 
 namespace Metering.Billing.Pricing;
 
@@ -8,15 +8,22 @@ namespace Metering.Billing.Pricing;
 public sealed record RateCardPrice(string Meter, string? Model, string? GpuType, decimal Price)
 {
     /// <summary>Token meters are priced per model, <c>gpu_seconds</c> per GPU type.</summary>
-    public (string Meter, string? Item) Key => (Meter, Meters.PricedItem(Meter, Model, GpuType));
+    public (string Meter, string? Item) Key => PriceTable.KeyOf(Meter, Model, GpuType);
 }
 
 /// <summary>The event of the <c>rate-card</c> stream: a version was added.</summary>
 public sealed record RateCardVersionAdded(int Version, string Currency, DateOnly EffectiveFrom, IReadOnlyList<RateCardPrice> Prices, DateTimeOffset AddedAt, string AddedBy)
+    : IRateCardVersion
 {
-    /// <summary>This version's price of a meter's model or GPU type, if it has one.</summary>
-    public decimal? PriceOf(string meter, string? model, string? gpuType) =>
-        Prices.FirstOrDefault(p => p.Key == (meter, Meters.PricedItem(meter, model, gpuType)))?.Price;
+    /// <summary>This version's price of a meter's model or GPU type, if it has one (<see cref="PriceTable"/>'s lookup, without building one).</summary>
+    public decimal? PriceOf(string meter, string? model, string? gpuType)
+    {
+        var key = PriceTable.KeyOf(meter, model, gpuType);
+        return Prices.FirstOrDefault(p => p.Key == key)?.Price;
+    }
+
+    /// <summary>This version's prices as a <see cref="PriceTable"/>, for pricing many rows with it.</summary>
+    public PriceTable Table() => new(Prices.Select(p => (p.Meter, p.Model, p.GpuType, p.Price)));
 
     public RateCardVersionView ToView() => new(Version, Currency, EffectiveFrom,
         Prices.Select(p => new RateCardPriceView(p.Meter, p.Model, p.GpuType, p.Price.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList(), AddedAt);
@@ -30,10 +37,8 @@ public sealed record RateCardHistory(string Id, IReadOnlyList<RateCardVersionAdd
     public static RateCardHistory With(RateCardHistory? history, RateCardVersionAdded added) =>
         history is null ? new(StreamKey, [added]) : history with { Versions = [.. history.Versions, added] };
 
-    /// <summary>The version in effect on <paramref name="day"/>, if any; of the first <paramref name="through"/> versions when given.</summary>
-    public RateCardVersionAdded? InEffectOn(DateOnly day, int? through = null) =>
-        Versions.Where(v => v.EffectiveFrom <= day && (through is null || v.Version <= through))
-            .OrderBy(v => v.EffectiveFrom).ThenBy(v => v.Version).LastOrDefault();
+    /// <summary>The version in effect on <paramref name="day"/> (<see cref="VersionInEffect"/>), if any; of the first <paramref name="through"/> versions when given.</summary>
+    public RateCardVersionAdded? InEffectOn(DateOnly day, int? through = null) => VersionInEffect.On(Versions, day, through);
 
     /// <summary>
     /// The price of a day's usage. Usage of a finalized month (a void or late usage, <paramref name="frozenThrough"/>:

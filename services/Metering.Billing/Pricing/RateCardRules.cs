@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Metering.Contracts.Usage;
+using Metering.Pricing;
 
 namespace Metering.Billing.Pricing;
 
@@ -13,7 +14,6 @@ public sealed record NewRateCardVersion(string Currency, DateOnly EffectiveFrom,
 /// <summary>Reads a rate card field by field: every broken rule as <c>prices[i].field</c>, nothing stored unless all hold.</summary>
 public static class RateCardRules
 {
-    public const string Currency = "USD";
     public const int MaxPrices = 10_000;
     /// <summary>Bounds that keep quantity (≤ 1e12) × price exact in a decimal.</summary>
     public const decimal MaxPrice = 1_000_000m;
@@ -27,7 +27,7 @@ public static class RateCardRules
             return null;
         }
         var before = errors.Count;
-        if (JsonFields.Text(root, "currency", "currency", errors) != Currency) errors.Add(new("currency", "must be USD"));
+        if (JsonFields.Text(root, "currency", "currency", errors) != Money.Currency) errors.Add(new("currency", $"must be {Money.Currency}"));
         var effective = JsonFields.Text(root, "effective_from", "effective_from", errors);
         if (!DateOnly.TryParseExact(effective, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var effectiveFrom))
             errors.Add(new("effective_from", "must be a date as YYYY-MM-DD"));
@@ -53,7 +53,7 @@ public static class RateCardRules
                 else prices.Add(price);
             }
         }
-        return errors.Count > before ? null : new NewRateCardVersion(Currency, effectiveFrom, prices, replace);
+        return errors.Count > before ? null : new NewRateCardVersion(Money.Currency, effectiveFrom, prices, replace);
     }
 
     private static RateCardPrice? ReadPrice(JsonElement element, string prefix, ICollection<FieldError> errors)

@@ -3,6 +3,7 @@ using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
+using Metering.Pricing;
 
 namespace Metering.Billing.Spend;
 
@@ -84,17 +85,6 @@ public static class SpendPricing
 
     internal static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    internal static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
-
-    /// <summary>A version's prices by (meter, priced item): <see cref="RateCardVersionAdded.PriceOf"/> in one lookup (the first price of a key, as there).</summary>
-    internal sealed class PriceTable(RateCardVersionAdded version)
-    {
-        private readonly Dictionary<(string Meter, string? Item), decimal> _prices = version.Prices.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.First().Price);
-
-        public decimal? PriceOf(string meter, string? model, string? gpuType) =>
-            _prices.TryGetValue((meter, Meters.PricedItem(meter, model, gpuType)), out var price) ? price : null;
-    }
-
     /// <summary>A point's usage: quantity × price summed per unit size, so each unit size divides once.</summary>
     internal sealed class Point
     {
@@ -109,7 +99,7 @@ public static class SpendPricing
             _valuePerUnit[unit] = _valuePerUnit.GetValueOrDefault(unit) + quantity * p;
         }
 
-        public decimal Cost() => Math.Round(_valuePerUnit.Sum(v => v.Value / v.Key), 2, MidpointRounding.ToEven);
+        public decimal Cost() => PricingRule.ToCents(_valuePerUnit.Sum(v => v.Value / v.Key));
     }
 }
 
@@ -120,8 +110,8 @@ public static class SpendPricing
 public sealed class SpendPricer(SpendRequest request, RateCardHistory? rateCards, IReadOnlyDictionary<string, IReadOnlyList<InvoiceTotal>>? invoiceMonths = null)
 {
     // Each day's prices and bucket are looked up once, not per row.
-    private readonly Dictionary<DateOnly, (SpendPricing.PriceTable? Prices, string Bucket)> _days = [];
-    private readonly Dictionary<RateCardVersionAdded, SpendPricing.PriceTable> _tables = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<DateOnly, (PriceTable? Prices, string Bucket)> _days = [];
+    private readonly Dictionary<RateCardVersionAdded, PriceTable> _tables = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<(string? Key, string Date), SpendPricing.Point> _points = [];
     private decimal _unpriced;
     private bool _anyUnpriced;
@@ -131,7 +121,7 @@ public sealed class SpendPricer(SpendRequest request, RateCardHistory? rateCards
         if (!_days.TryGetValue(row.Day, out var day))
         {
             var version = rateCards?.InEffectOn(row.Day);
-            if (version is not null && !_tables.ContainsKey(version)) _tables[version] = new SpendPricing.PriceTable(version);
+            if (version is not null && !_tables.ContainsKey(version)) _tables[version] = version.Table();
             _days[row.Day] = day = (version is null ? null : _tables[version], SpendPricing.BucketOf(row.Day, request.Granularity));
         }
         var price = day.Prices?.PriceOf(row.Meter, row.Model, row.GpuType);
@@ -154,11 +144,11 @@ public sealed class SpendPricer(SpendRequest request, RateCardHistory? rateCards
 
         var series = costs.GroupBy(c => c.Key)
             .Select(g => (Key: g.Key, Cost: g.Sum(c => c.Cost), Points: g.OrderBy(c => c.Date, StringComparer.Ordinal)
-                .Select(c => new SpendPointView(c.Date, request.ShowsQuantity ? c.Quantity : null, SpendPricing.Money(c.Cost))).ToList()))
+                .Select(c => new SpendPointView(c.Date, request.ShowsQuantity ? c.Quantity : null, Money.Format(c.Cost))).ToList()))
             .OrderByDescending(s => s.Cost).ThenBy(s => s.Key is null).ThenBy(s => s.Key, StringComparer.Ordinal)
             .Select(s => new SpendSeriesView(s.Key, s.Points))
             .ToList();
-        return new SpendView(GetInvoice.Currency, SpendPricing.Day(request.From), SpendPricing.Day(request.To), request.GroupBy, request.Granularity,
-            series, _anyUnpriced ? _unpriced : null, SpendPricing.Money(costs.Sum(c => c.Cost)));
+        return new SpendView(Money.Currency, SpendPricing.Day(request.From), SpendPricing.Day(request.To), request.GroupBy, request.Granularity,
+            series, _anyUnpriced ? _unpriced : null, Money.Format(costs.Sum(c => c.Cost)));
     }
 }

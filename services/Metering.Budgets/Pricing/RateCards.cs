@@ -1,17 +1,21 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
+using Metering.Pricing;
 
 namespace Metering.Budgets.Pricing;
 
 /// <summary>
-/// Every rate-card version Billing published, for pricing <c>cost_usd</c> limits with the card in effect today.
+/// Every rate-card version Billing published, for pricing <c>cost_usd</c> limits with the card in effect today
+/// (<see cref="VersionInEffect"/>), at <see cref="PricingRule.Value"/>: exact, not rounded.
 /// Usage without a price in effect costs nothing here (Billing reports it as unpriced).
 /// </summary>
 public sealed class RateCards
 {
-    private ImmutableList<RateCardVersionView> _versions = [];
+    /// <summary>A version as Budgets prices with it: its prices parsed once, when it arrives, not per usage event.</summary>
+    private sealed record PricedVersion(int Version, DateOnly EffectiveFrom, PriceTable Prices) : IRateCardVersion;
+
+    private ImmutableList<PricedVersion> _versions = [];
     private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
@@ -23,21 +27,21 @@ public sealed class RateCards
     public void MarkCaughtUp() => _caughtUp.TrySetResult();
 
     public RateCards() =>
-        AtMoment = (meter, model, gpuType, quantity, now) => CostOf(meter, model, gpuType, quantity, DateOnly.FromDateTime(now.UtcDateTime));
+        AtMoment = (meter, model, gpuType, quantity, now) => CostOf(meter, model, gpuType, quantity, VersionInEffect.DayOf(now));
 
     /// <summary>The cost at a moment's UTC day, as budgets price usage: one delegate shared by every tenant's grain.</summary>
     public Tracking.CostOf AtMoment { get; }
 
     public int Count => _versions.Count;
 
-    public void Add(RateCardVersionView version) =>
-        ImmutableInterlocked.Update(ref _versions, list => list.Any(v => v.Version == version.Version) ? list : list.Add(version));
-
-    public decimal CostOf(string meter, string? model, string? gpuType, decimal quantity, DateOnly day)
+    /// <summary>Adds a version (the rate-card feed has checked that its prices parse); one already known is ignored.</summary>
+    public void Add(RateCardVersionView version)
     {
-        var version = _versions.Where(v => v.EffectiveFrom <= day).OrderBy(v => v.EffectiveFrom).ThenBy(v => v.Version).LastOrDefault();
-        var item = Meters.PricedItem(meter, model, gpuType);
-        var price = version?.Prices.FirstOrDefault(p => p.Meter == meter && Meters.PricedItem(p.Meter, p.Model, p.GpuType) == item);
-        return price is null ? 0 : quantity * decimal.Parse(price.Price, CultureInfo.InvariantCulture) / PriceUnits.Of(meter);
+        var priced = new PricedVersion(version.Version, version.EffectiveFrom,
+            new PriceTable(version.Prices.Select(p => (p.Meter, p.Model, p.GpuType, decimal.Parse(p.Price, CultureInfo.InvariantCulture)))));
+        ImmutableInterlocked.Update(ref _versions, list => list.Any(v => v.Version == version.Version) ? list : list.Add(priced));
     }
+
+    public decimal CostOf(string meter, string? model, string? gpuType, decimal quantity, DateOnly day) =>
+        VersionInEffect.On(_versions, day)?.Prices.PriceOf(meter, model, gpuType) is { } price ? PricingRule.Value(meter, quantity, price) : 0;
 }

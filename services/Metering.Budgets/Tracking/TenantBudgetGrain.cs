@@ -108,7 +108,7 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
     public async Task<bool> VoidUsage(Metering.Contracts.Billing.UsageVoided voided)
     {
         // cost_usd is given back at today's rate card, as usage is charged against it at the card in effect when applied.
-        var cost = rateCards.CostOf(voided.Meter, voided.Model, voided.GpuType, voided.Quantity, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime));
+        var cost = rateCards.AtMoment(voided.Meter, voided.Model, voided.GpuType, voided.Quantity, clock.GetUtcNow());
         var giveBack = new UsageIncrement(voided.UsageId, voided.Meter, -voided.Quantity, voided.Day, Cost: -cost);
         if (!await store.VoidAsync(Tenant, giveBack, CancellationToken.None)) return false;
         foreach (var total in PeriodTotal.Of(giveBack)) _budget.Add(total);

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Metering.Budgets.Pricing;
 using Metering.Budgets.Tracking;
 using Metering.Contracts.Usage;
+using Metering.Pricing;
 using Metering.ServiceDefaults;
 using Metering.UsageTopic;
 
@@ -39,7 +40,7 @@ public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory gr
         {
             foreach (var (activity, tenant) in activities) activity!.SetTag("metering.tenant", tenant);
             // cost_usd counts usage at the rate card in effect today.
-            var today = DateOnly.FromDateTime(Clock.GetUtcNow().UtcDateTime);
+            var today = VersionInEffect.DayOf(Clock.GetUtcNow());
             var tenants = usage.GroupBy(r => r.Usage.Tenant, StringComparer.Ordinal)
                 .Select(g => (g.Key, (IReadOnlyList<UsageIncrement>)g.Select(r => Priced(UsageIncrement.From(r.Usage), today)).ToList()))
                 .ToList();

@@ -4,6 +4,7 @@ using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
+using Metering.Pricing;
 
 namespace Metering.Billing.Chargeback.Ledger;
 
@@ -45,11 +46,11 @@ public static class IdleAllocation
         var metered = seconds.Sum(t => t.Value);
         var provisioned = item.GpuHours * SecondsPerHour;
         var idleSeconds = Math.Max(0, provisioned - metered);
-        var idleCost = Math.Round(item.Cost * idleSeconds / provisioned, 2, MidpointRounding.ToEven);
+        var idleCost = PricingRule.ToCents(item.Cost * idleSeconds / provisioned);
 
         IReadOnlyList<TeamShareView> shares;
         if (idleCost == 0) shares = [];
-        else if (metered == 0) shares = [new TeamShareView(TeamDirectory.Unallocated, 0, Money(idleCost))];
+        else if (metered == 0) shares = [new TeamShareView(TeamDirectory.Unallocated, 0, Money.Format(idleCost))];
         else
         {
             var cents = (long)(idleCost * 100);
@@ -58,15 +59,13 @@ public static class IdleAllocation
             var left = cents - floors.Sum();
             foreach (var i in Enumerable.Range(0, exact.Count).OrderByDescending(i => exact[i].Cents - floors[i]).ThenBy(i => exact[i].Key, StringComparer.Ordinal).Take((int)left))
                 floors[i]++;
-            shares = exact.Select((e, i) => new TeamShareView(e.Key, Hours(e.Value), Money(floors[i] / 100m))).Where(s => s.Amount != "0.00").ToList();
+            shares = exact.Select((e, i) => new TeamShareView(e.Key, Hours(e.Value), Money.Format(floors[i] / 100m))).Where(s => s.Amount != "0.00").ToList();
         }
-        return new CapacityAllocationView(item.GpuType, item.GpuHours, item.Cost.ToString(CultureInfo.InvariantCulture), Hours(metered), Hours(idleSeconds), Money(idleCost), shares);
+        return new CapacityAllocationView(item.GpuType, item.GpuHours, item.Cost.ToString(CultureInfo.InvariantCulture), Hours(metered), Hours(idleSeconds), Money.Format(idleCost), shares);
     }
 
     private static List<KeyValuePair<string, decimal>> UsingTeams(IReadOnlyDictionary<string, decimal>? meteredSecondsByTeam) =>
         (meteredSecondsByTeam ?? new Dictionary<string, decimal>()).Where(t => t.Value > 0).OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
 
     private static decimal Hours(decimal seconds) => Math.Round(seconds / SecondsPerHour, 6, MidpointRounding.ToEven);
-
-    private static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
 }

@@ -1,6 +1,7 @@
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Pricing;
 using Metering.Contracts.Billing;
+using Metering.Pricing;
 
 namespace Metering.Billing.Chargeback.Ledger;
 
@@ -79,15 +80,15 @@ public sealed class LedgerBalance
 
     /// <summary>
     /// Posts the usage of <paramref name="added"/> (quantities per invoice line, negative for voids) to
-    /// <paramref name="team"/>: each touched line's amount becomes round_half_even(its whole quantity × price ÷ unit, 2),
-    /// and the posting carries the difference to what was posted before.
+    /// <paramref name="team"/>: each touched line's amount becomes <see cref="PricingRule.Amount"/> of its whole quantity,
+    /// as on the invoice, and the posting carries the difference to what was posted before.
     /// </summary>
     public IReadOnlyList<PostingLine> Add(IEnumerable<(LineKey Key, decimal Quantity)> added, string team) =>
         TrueUp(added.GroupBy(a => a.Key).Select(g =>
         {
             var quantity = Posted(g.Key).Quantity + g.Sum(a => a.Quantity);
             var amount = g.Key.UnitPrice is { } price
-                ? Math.Round(quantity * decimal.Parse(price, System.Globalization.CultureInfo.InvariantCulture) / Contracts.Billing.PriceUnits.Of(g.Key.Meter), 2, MidpointRounding.ToEven)
+                ? PricingRule.Amount(g.Key.Meter, quantity, decimal.Parse(price, System.Globalization.CultureInfo.InvariantCulture))
                 : 0m;
             return (g.Key, quantity, amount);
         }).ToList(), team, complete: false);

@@ -8,6 +8,7 @@ using Metering.Billing.Recording;
 using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
+using Metering.Pricing;
 using Metering.ServiceDefaults;
 using Metering.UsageTopic;
 using Npgsql;
@@ -66,15 +67,15 @@ public static class GetReconciliation
             var fromLedger = ledger.ByTenant.GetValueOrDefault(tenant);
             usagePriced += fromEvents;
             invoiced += fromInvoice;
-            if (fromEvents != fromInvoice) differences.Add(new("usage_priced vs invoice", tenant, Money(fromEvents), Money(fromInvoice)));
-            if (fromInvoice != fromLedger) differences.Add(new("invoice vs ledger_debits", tenant, Money(fromInvoice), Money(fromLedger)));
+            if (fromEvents != fromInvoice) differences.Add(new("usage_priced vs invoice", tenant, Money.Format(fromEvents), Money.Format(fromInvoice)));
+            if (fromInvoice != fromLedger) differences.Add(new("invoice vs ledger_debits", tenant, Money.Format(fromInvoice), Money.Format(fromLedger)));
         }
 
         var teams = statement.ToView(current).Teams;
         var statements = teams.Sum(t => Parse(t.Own.DirectCost) + Parse(t.Own.Corrections));
         var usageDebits = ledger.ByTenant.Values.Sum();
-        if (statements != usageDebits) differences.Add(new("ledger_debits vs statements", null, Money(usageDebits), Money(statements)));
-        if (ledger.Balance != 0) differences.Add(new("postings balance to zero", null, Money(0), Money(ledger.Balance)));
+        if (statements != usageDebits) differences.Add(new("ledger_debits vs statements", null, Money.Format(usageDebits), Money.Format(statements)));
+        if (ledger.Balance != 0) differences.Add(new("postings balance to zero", null, Money.Format(0), Money.Format(ledger.Balance)));
 
         ReconciliationCapacity? capacity = null;
         if (statement.Capacity is { } allocation)
@@ -82,8 +83,8 @@ public static class GetReconciliation
             var idleCost = allocation.Items.Sum(i => Parse(i.IdleCost));
             var allocated = allocation.Items.Sum(i => i.Shares.Sum(s => Parse(s.Amount)));
             var expectedPosted = allocation.Mode == CapacityModes.Chargeback ? allocated : 0m;
-            capacity = new(allocation.Mode, Money(allocation.Items.Sum(i => Parse(i.Cost))), Money(idleCost), Money(allocated), Money(ledger.IdleDebits));
-            if (allocated != idleCost) differences.Add(new("idle_cost vs allocated", null, Money(idleCost), Money(allocated)));
+            capacity = new(allocation.Mode, Money.Format(allocation.Items.Sum(i => Parse(i.Cost))), Money.Format(idleCost), Money.Format(allocated), Money.Format(ledger.IdleDebits));
+            if (allocated != idleCost) differences.Add(new("idle_cost vs allocated", null, Money.Format(idleCost), Money.Format(allocated)));
             // The allocation used the metered GPU hours posted when the capacity cost was recorded; later usage changes them.
             // They are counted here from the recorded events, not from the ledger the allocation read.
             var meteredNow = await MeteredGpuSeconds.ReadAsync(database, store.Options.DatabaseSchemaName, period, ct);
@@ -97,12 +98,12 @@ public static class GetReconciliation
                     differences.Add(new($"provisioned {item.GpuType} hours vs metered (more used than provisioned)", null,
                         item.GpuHours.ToString(CultureInfo.InvariantCulture), hoursNow.ToString(CultureInfo.InvariantCulture)));
             }
-            if (ledger.IdleDebits != expectedPosted) differences.Add(new("allocated vs idle postings", null, Money(expectedPosted), Money(ledger.IdleDebits)));
+            if (ledger.IdleDebits != expectedPosted) differences.Add(new("allocated vs idle postings", null, Money.Format(expectedPosted), Money.Format(ledger.IdleDebits)));
         }
 
         var counts = await IntakeCounts.ReadAsync(database, store.Options.DatabaseSchemaName, period, ct);
-        return new ReconciliationView(period, GetInvoice.Currency, Money(usagePriced), Money(invoiced), Money(ledger.Debits), Money(ledger.Credits),
-            Money(statements), capacity, counts, unpriced, differences, differences.Count == 0 && current, current);
+        return new ReconciliationView(period, Money.Currency, Money.Format(usagePriced), Money.Format(invoiced), Money.Format(ledger.Debits), Money.Format(ledger.Credits),
+            Money.Format(statements), capacity, counts, unpriced, differences, differences.Count == 0 && current, current);
     }
 
     /// <summary>
@@ -113,8 +114,6 @@ public static class GetReconciliation
         "jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end)";
 
     private static decimal Parse(string amount) => decimal.Parse(amount, CultureInfo.InvariantCulture);
-
-    private static string Money(decimal amount) => ChargebackStatement.Money(amount);
 
     /// <summary>
     /// "Usage × rates", computed apart from the invoice code so that a bug there shows as a difference: PRODUCT §4's rule

@@ -2,6 +2,7 @@ using System.Globalization;
 using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Contracts.Billing;
+using Metering.Pricing;
 
 namespace Metering.Billing.Chargeback.Statements;
 
@@ -51,16 +52,14 @@ public sealed record ChargebackStatement(string Period, IReadOnlyList<LedgerBala
                 .OrderBy(g => g.Key.AdjustmentFor ?? "", StringComparer.Ordinal).ThenBy(g => g.Key.Meter, StringComparer.Ordinal)
                 .ThenBy(g => g.Key.Model ?? g.Key.GpuType, StringComparer.Ordinal)
                 .Select(g => new StatementUsageView(g.Key.Meter, g.Key.Model, g.Key.GpuType, g.Key.AdjustmentFor, g.Sum(l => l.Line.Quantity),
-                    Money(g.Sum(l => l.Line.Amount))))
+                    Money.Format(g.Sum(l => l.Line.Amount))))
                 .ToList();
             return new TeamStatementView(team, record?.Name ?? (team == TeamDirectory.Unallocated ? "Tenants without a team" : team), record?.CostCenter,
                 record?.Parent, teamLines.Select(l => l.Tenant).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(), usage,
                 View(own[team]), View(rolled));
         }).ToList();
-        return new ChargebackStatementView(Period, GetInvoiceCurrency, Capacity?.Mode, views, Money(own.Values.Sum(a => a.Total)), ledgerCurrent);
+        return new ChargebackStatementView(Period, Money.Currency, Capacity?.Mode, views, Money.Format(own.Values.Sum(a => a.Total)), ledgerCurrent);
     }
-
-    private const string GetInvoiceCurrency = Invoicing.GetInvoice.Currency;
 
     private (decimal Direct, decimal Corrections, decimal Idle, decimal Total) Amounts(IEnumerable<LedgerLine> lines, IEnumerable<IdleShare> idle)
     {
@@ -72,7 +71,5 @@ public sealed record ChargebackStatement(string Period, IReadOnlyList<LedgerBala
     }
 
     private static StatementAmounts View((decimal Direct, decimal Corrections, decimal Idle, decimal Total) a) =>
-        new(Money(a.Direct), Money(a.Corrections), Money(a.Idle), Money(a.Total));
-
-    public static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
+        new(Money.Format(a.Direct), Money.Format(a.Corrections), Money.Format(a.Idle), Money.Format(a.Total));
 }

@@ -7,6 +7,7 @@ using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
+using Metering.Pricing;
 
 namespace Metering.Billing.Chargeback.Statements;
 
@@ -68,7 +69,7 @@ public static class FocusExport
             var sku = Sku.Of(line, rateCards);
             csv.AppendLine(Csv.Row(
             [
-                billed, tenant, tenant, GetCurrency, end, start, "Usage", line.AdjustmentFor is null ? null : "Correction", Description(line), chargeEnd,
+                billed, tenant, tenant, Money.Currency, end, start, "Usage", line.AdjustmentFor is null ? null : "Correction", Description(line), chargeEnd,
                 chargeStart, listCost, billed, Issuer, listCost, Csv.Number(pricingQuantity), PricingUnit(line.Meter), Issuer, Publisher(line),
                 ServiceCategory, ServiceName(line.Meter), ServiceSubcategory, TenantAccount,
                 $"{tenant}/{statement.Period}", Csv.Number(line.Quantity), ConsumedUnit(line.Meter), price, price, "Usage-Based",
@@ -85,7 +86,7 @@ public static class FocusExport
                 // No unit price: FOCUS has ListCost and ContractedCost of such a charge match its BilledCost.
                 csv.AppendLine(Csv.Row(
                 [
-                    cost, CapacityAccount, "GPU capacity", GetCurrency, end, start, "Adjustment", null,
+                    cost, CapacityAccount, "GPU capacity", Money.Currency, end, start, "Adjustment", null,
                     $"Idle {share.GpuType} capacity of {statement.Period}, allocated by metered GPU use", end, start,
                     cost, cost, Issuer, cost, null, null, Issuer, Issuer, ServiceCategory, "GPU Compute", ServiceSubcategory,
                     CapacityAccountType, null, null, null, null, null, "Recurring", null, share.Team, team?.Name ?? share.Team, null, null, null, null,
@@ -94,8 +95,6 @@ public static class FocusExport
             }
         return csv.ToString();
     }
-
-    private const string GetCurrency = Invoicing.GetInvoice.Currency;
 
     /// <summary>FOCUS date-times: UTC, <c>YYYY-MM-DDTHH:mm:ssZ</c>; a period's start is inclusive, its end exclusive.</summary>
     private static (string Start, string End) Bounds(string period)

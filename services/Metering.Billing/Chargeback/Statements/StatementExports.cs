@@ -5,6 +5,7 @@ using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
+using Metering.Pricing;
 
 namespace Metering.Billing.Chargeback.Statements;
 
@@ -54,7 +55,7 @@ public static class StatementCsv
                     u.Meter, u.Model, u.GpuType, u.AdjustmentFor, Csv.Number(u.Quantity), u.Cost, "true"]));
             foreach (var idle in statement.IdleShares.Where(s => s.Team == team.Team).OrderBy(s => s.GpuType, StringComparer.Ordinal))
                 csv.AppendLine(Csv.SpreadsheetRow([view.Period, team.Team, team.Name, team.CostCenter, team.Parent, $"idle_{view.Mode}", Meters.GpuSeconds, null,
-                    idle.GpuType, null, null, ChargebackStatement.Money(idle.Amount), statement.IdleInTotals ? "true" : "false"]));
+                    idle.GpuType, null, null, Money.Format(idle.Amount), statement.IdleInTotals ? "true" : "false"]));
         }
         return csv.ToString();
     }
