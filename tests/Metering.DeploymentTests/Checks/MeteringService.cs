@@ -8,7 +8,7 @@ namespace Metering.DeploymentTests.Checks;
 /// AddMeteringDefaults in its Program.cs, its project, the configuration it cannot start without, and how its
 /// <c>migrate</c> argument runs.
 /// </summary>
-public sealed record MeteringService(string Name, string Project, int Port, int ManagementPort, IReadOnlySet<string> RequiredVariables, MigrateMode Migrate)
+public sealed record MeteringService(string Name, string Project, int Port, int ManagementPort, IReadOnlySet<string> RequiredVariables, MigrateMode Migrate, ServiceKind Kind = ServiceKind.Api)
 {
     /// <summary>What <c>dotnet Project.dll migrate</c> reads: PostgreSQL only, or everything a normal start needs.</summary>
     public IReadOnlySet<string> MigrateVariables => Migrate switch
@@ -23,7 +23,8 @@ public sealed record MeteringService(string Name, string Project, int Port, int 
 
     public string Image => "metering/" + ShortName;
 
-    public string DockerfilePath => $"services/{Project}/Dockerfile";
+    /// <summary>Every image is a target of the one Dockerfile, named <see cref="ShortName"/>.</summary>
+    public string DockerfilePath => DockerfileChecks.RelativePath;
 
     // Before All: static fields are initialised in order.
     private static readonly Regex Defaults = new(@"AddMeteringDefaults\(\s*""(?<name>[^""]+)""\s*,\s*defaultPort:\s*(?<port>\d+)\s*,\s*defaultManagementPort:\s*(?<management>\d+)\s*\)");
@@ -71,6 +72,9 @@ public sealed record MeteringService(string Name, string Project, int Port, int 
         return required;
     }
 }
+
+/// <summary>An API (<c>AddMeteringDefaults</c>: bearer tokens, Kafka) or the web console's host (<c>AddMeteringHostDefaults</c>: no tokens of its own).</summary>
+public enum ServiceKind { Api, Console }
 
 /// <summary>How a service's <c>migrate</c> argument runs; <see cref="None"/>: the service has no database schema to migrate.</summary>
 public enum MigrateMode { None, PostgresOnly, Host }

@@ -6,7 +6,7 @@ namespace Metering.DeploymentTests.Checks;
 /// <summary>One metering_service(...) call of the Tiltfile.</summary>
 public sealed record TiltService(string Name, string Project, int Port, int ManagementPort, IReadOnlyList<string> ResourceDeps);
 
-/// <summary>The Tiltfile: a resource per service on the right port, built from its Dockerfile, in the right order.</summary>
+/// <summary>The Tiltfile: a resource per service on the right port, built from its target of the Dockerfile, in the right order.</summary>
 public static class TiltChecks
 {
     public const string Tiltfile = "Tiltfile";
@@ -72,10 +72,11 @@ public static class TiltChecks
         if (!Regex.IsMatch(text, @"k8s_resource\('metering-topics',\s*resource_deps=\['kafka'\]"))
             yield return $"{Tiltfile}: metering-topics must wait for kafka";
 
-        // The helper builds each image the way the manifests name it, from the service's Dockerfile, on its port.
+        // The helper builds each image the way the manifests name it, from the service's target of the Dockerfile, on its port.
         foreach (var (needle, what) in new[]
         {
-            ("dockerfile='services/{0}/Dockerfile'.format(project)", "the service's Dockerfile"),
+            ("dockerfile='Dockerfile'", "the one Dockerfile"),
+            ("target=name[len('metering-'):]", "the Dockerfile's target named after the service"),
             ("'metering/' + name[len('metering-'):]", "the image metering/<short name> the manifests use"),
             ("port_forwards=['{0}:{0}'.format(port), '{0}:{0}'.format(management_port)]", "port-forwards of the service's own port and its management port"),
             ("live_update=[sync(publish_dir, '/app')]", "a live update into /app"),
