@@ -35,8 +35,15 @@ public static class ComposeChecks
                 yield return $"{where}: sets {name}, which no service reads";
             foreach (var required in service.RequiredVariables.Where(r => !env.ContainsKey(r)))
                 yield return $"{where}: does not set {required}, which {service.Project} requires";
-            if (Scalar(entry, "depends_on", "kafka-topics", "condition") != "service_completed_successfully")
+            if (service.RequiredVariables.Contains(MeteringSettings.KafkaVariable) && Scalar(entry, "depends_on", "kafka-topics", "condition") != "service_completed_successfully")
                 yield return $"{where}: must start after kafka-topics completed";
+            foreach (var (variable, value) in env.Where(kv => service.RequiredVariables.Contains(kv.Key) && MeteringService.UpstreamOf(kv.Key) is not null))
+            {
+                var upstream = services.FirstOrDefault(s => s.Name == MeteringService.UpstreamOf(variable));
+                var expected = upstream is null ? null : byName.FirstOrDefault(kv => BuiltAs(kv.Value, upstream) && !IsMigrate(kv.Value)).Key;
+                if (upstream is null || expected is null || value != $"http://{expected}:{upstream.Port}")
+                    yield return $"{where}: {variable} is {value}; it must reach {MeteringService.UpstreamOf(variable)} at http://{expected ?? "?"}:{upstream?.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}";
+            }
             if (service.Migrate != MigrateMode.None)
                 foreach (var problem in Migration(byName, service, where, entry)) yield return problem;
         }
