@@ -235,12 +235,14 @@ public sealed class DriftDetectionTests : IDisposable
     public void A_console_that_reaches_the_wrong_API_or_serves_no_app_built_by_Node_20_is_reported()
     {
         Replace("infra/k8s/base/console.yaml", "value: \"http://metering-billing:5082\"", "value: \"http://metering-billing:5092\"");
+        Replace("infra/k8s/base/console.yaml", "- name: ASPNETCORE_FORWARDEDHEADERS_ENABLED\n              value: \"true\"", "- name: ASPNETCORE_FORWARDEDHEADERS_ENABLED\n              value: \"false\"");
         Replace("docker-compose.yml", "METERING_BUDGETS_URL: http://budgets:5081", "METERING_BUDGETS_URL: http://127.0.0.1:5081");
         Replace("Dockerfile", "FROM node:20-bookworm-slim AS console-app-container", "FROM node:18-bookworm-slim AS console-app-container");
         Replace("Dockerfile", "RUN npm run build\n", "RUN true\n");
         Replace("Tiltfile", "['metering-console-app', 'metering-billing'], web_app=True)", "['metering-billing'])");
         var problems = DeploymentConsistency.Check(_copy);
         Assert.Contains("infra/k8s/overlays/prod: Deployment metering-console: METERING_BILLING_URL is http://metering-billing:5092; it must reach metering-billing at http://metering-billing:5082", problems);
+        Assert.Contains("infra/k8s/base: Deployment metering-console: ASPNETCORE_FORWARDEDHEADERS_ENABLED must be true: behind an Ingress that terminates TLS the sign-in's origin check and the Secure cookie need the browser's https", problems);
         Assert.Contains("docker-compose.yml: console: METERING_BUDGETS_URL is http://127.0.0.1:5081; it must reach metering-budgets at http://budgets:5081", problems);
         Assert.Contains("Dockerfile target console: the app copied to /app/dist is not built FROM node:20", problems);
         Assert.Contains("Dockerfile target console: the app's build does not run npm run build", problems);

@@ -56,6 +56,8 @@ public static class KubernetesChecks
         foreach (var required in service.RequiredVariables.Where(r => !env.ContainsKey(r)))
             yield return $"{where}: does not set {required}, which {service.Project} requires";
         foreach (var problem in Upstreams(m, where, env, service)) yield return problem;
+        if (service.Kind == ServiceKind.Console && env.GetValueOrDefault(ForwardedHeadersVariable)?.Value != "true")
+            yield return $"{where}: {ForwardedHeadersVariable} must be true: behind an Ingress that terminates TLS the sign-in's origin check and the Secure cookie need the browser's https";
 
         if (service.RequiredVariables.Contains(MeteringSettings.PostgresVariable) && service.Name == "metering-budgets")
             foreach (var problem in Silo(where, deployment.Spec.Template.Spec, container, env)) yield return problem;
@@ -77,6 +79,9 @@ public static class KubernetesChecks
         if (security?.RunAsNonRoot != true) yield return $"{where}: pods must set runAsNonRoot";
         if (container.SecurityContext?.AllowPrivilegeEscalation != false) yield return $"{where}: allowPrivilegeEscalation must be false";
     }
+
+    /// <summary>ASP.NET Core's own switch for the forwarded-headers middleware (X-Forwarded-For and X-Forwarded-Proto).</summary>
+    public const string ForwardedHeadersVariable = "ASPNETCORE_FORWARDEDHEADERS_ENABLED";
 
     /// <summary>The console's METERING_&lt;SERVICE&gt;_URL: http://metering-&lt;service&gt;:&lt;its port&gt;, a Service of the overlay.</summary>
     private static IEnumerable<string> Upstreams(RenderedManifests m, string where, IReadOnlyDictionary<string, V1EnvVar> env, MeteringService service)
