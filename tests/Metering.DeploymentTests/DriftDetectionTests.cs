@@ -10,7 +10,7 @@ public sealed class DriftDetectionTests : IDisposable
     public DriftDetectionTests()
     {
         foreach (var file in new[] { "Tiltfile", "tilt/metering.tiltfile", "docker-compose.yml", ".dockerignore" }
-                     .Concat(MeteringService.All.Select(s => s.DockerfilePath))
+                     .Concat(MeteringService.All.Select(s => s.DockerfilePath).Distinct())
                      .Concat(MeteringService.All.Select(s => $"services/{s.Project}/{s.Project}.csproj"))
                      .Concat(["contracts/Metering.Contracts/Metering.Contracts.csproj", "services/Metering.ServiceDefaults/Metering.ServiceDefaults.csproj", "services/Metering.UsageTopic/Metering.UsageTopic.csproj",
                          "services/Metering.Forecasting/Metering.Forecasting.csproj", "services/Metering.Pricing/Metering.Pricing.csproj"])
@@ -65,11 +65,11 @@ public sealed class DriftDetectionTests : IDisposable
     [Fact]
     public void Port_drift_in_the_Dockerfile_compose_and_Tiltfile_is_reported()
     {
-        Replace("services/Metering.Billing/Dockerfile", "EXPOSE 5082", "EXPOSE 5083");
+        Replace("Dockerfile", "EXPOSE 5082", "EXPOSE 5084");
         Replace("docker-compose.yml", "\"5081:5081\"", "\"5091:5081\"");
         Replace("Tiltfile", "'Metering.Ingest', 5080", "'Metering.Ingest', 5090");
         var problems = DeploymentConsistency.Check(_copy);
-        Assert.Contains("services/Metering.Billing/Dockerfile: EXPOSE 5083 5092 does not include the service's port 5082", problems);
+        Assert.Contains("Dockerfile target billing: EXPOSE 5084 5092 does not include the service's port 5082", problems);
         Assert.Contains("docker-compose.yml: budgets: ports do not publish 5081:5081", problems);
         Assert.Contains("Tiltfile: metering-ingest forwards port 5090; Metering.Ingest/Program.cs listens on 5080", problems);
     }
@@ -154,14 +154,14 @@ public sealed class DriftDetectionTests : IDisposable
         Replace("infra/k8s/base/budgets.yaml", "prometheus.io/port: \"5091\"", "prometheus.io/port: \"5081\"");
         Replace("infra/k8s/base/ingest.yaml", "value: \"http://+:5090\"", "value: \"http://127.0.0.1:5090\"");
         Replace("docker-compose.yml", "\"127.0.0.1:5092:5092\"", "\"5092:5092\"");
-        Replace("services/Metering.Billing/Dockerfile", "METERING_MANAGEMENT_URL=http://+:5092", "METERING_MANAGEMENT_URL=http://+:5082");
+        Replace("Dockerfile", "METERING_MANAGEMENT_URL=http://+:5092", "METERING_MANAGEMENT_URL=http://+:5082");
         Replace("infra/k8s/observability/prometheus.yml", "otel-collector:8889", "metering-billing:5082");
         Replace("Tiltfile", "'Metering.Budgets', 5081, 5091", "'Metering.Budgets', 5081, 5081");
         var problems = DeploymentConsistency.Check(_copy);
         Assert.Contains("infra/k8s/base: Deployment metering-budgets: annotation prometheus.io/port is 5081; the metrics are on the management port 5091", problems);
         Assert.Contains("infra/k8s/overlays/prod: Deployment metering-ingest: METERING_MANAGEMENT_URL is http://127.0.0.1:5090; the metrics must be served on http://+:5090", problems);
         Assert.Contains("docker-compose.yml: billing: publishes the management port as 5092:5092; the metrics carry tenants and spend: publish it on 127.0.0.1 only", problems);
-        Assert.Contains("services/Metering.Billing/Dockerfile: METERING_MANAGEMENT_URL must serve the metrics on http://+:5092", problems);
+        Assert.Contains("Dockerfile target billing: METERING_MANAGEMENT_URL must serve the metrics on http://+:5092", problems);
         Assert.Contains("infra/k8s/observability/prometheus.yml: target metering-billing:5082 is metering-billing's API port; its metrics are on the management port 5092", problems);
         Assert.Contains("Tiltfile: metering-budgets forwards management port 5081; Metering.Budgets/Program.cs serves its metrics on 5091", problems);
     }
@@ -193,11 +193,11 @@ public sealed class DriftDetectionTests : IDisposable
                   ports:
                     - port: silo
             """);
-        Replace("services/Metering.Budgets/Dockerfile", "EXPOSE 5081 5091 11111", "EXPOSE 5081 5091 11111 30000");
+        Replace("Dockerfile", "EXPOSE 5081 5091 11111", "EXPOSE 5081 5091 11111 30000");
         var problems = DeploymentConsistency.Check(_copy);
         Assert.Contains("infra/k8s/base: Deployment metering-budgets: declares container port gateway 30000, which Metering.Budgets does not open", problems);
         Assert.Contains("infra/k8s/overlays/prod: Deployment metering-budgets: a NetworkPolicy rule opens the silo port 11111 to pods other than Budgets'", problems);
-        Assert.Contains("services/Metering.Budgets/Dockerfile: EXPOSE 30000, which Metering.Budgets does not open", problems);
+        Assert.Contains("Dockerfile target budgets: EXPOSE 30000, which Metering.Budgets does not open", problems);
     }
 
     [Fact]
@@ -211,6 +211,47 @@ public sealed class DriftDetectionTests : IDisposable
         Replace("infra/k8s/base/budgets.yaml", "            - name: METERING_ORLEANS_TLS_CERTIFICATE\n", "            - name: METERING_ORLEANS_TLS\n              value: \"false\"\n            - name: METERING_ORLEANS_TLS_CERTIFICATE\n");
         Assert.Contains("infra/k8s/overlays/prod: Deployment metering-budgets: silo-to-silo TLS is off (METERING_ORLEANS_TLS=false) with ASPNETCORE_ENVIRONMENT=Production; outside Development the silos must use TLS",
             DeploymentConsistency.Check(_copy));
+    }
+
+    [Fact]
+    public void A_second_Dockerfile_a_missing_target_and_a_build_that_leaves_a_service_out_are_reported()
+    {
+        File.WriteAllText(Path.Combine(_copy, "services/Metering.Ingest/Dockerfile"), "FROM mcr.microsoft.com/dotnet/aspnet:10.0\n");
+        Replace("Dockerfile", "FROM runtime AS billing\n", "FROM runtime AS billing-old\n");
+        Replace("Dockerfile", "ARG SERVICES=\"Metering.Ingest ", "ARG SERVICES=\"");
+        Replace("Dockerfile", "COPY contracts/ contracts/\n", "");
+        Replace("Dockerfile", "COPY .tilt/publish/ /app/", "COPY .tilt/publish/metering-budgets/ /app/metering-budgets/");
+        var problems = DeploymentConsistency.Check(_copy);
+        Assert.Contains("services/Metering.Ingest/Dockerfile: a second Dockerfile; every image is a target of Dockerfile", problems);
+        Assert.Contains("Dockerfile: no target billing (FROM ... AS billing) for Metering.Billing", problems);
+        Assert.Contains("Dockerfile: target billing-old has an ENTRYPOINT but is no service of services/", problems);
+        Assert.Contains("Dockerfile target ingest: the build's SERVICES do not include Metering.Ingest", problems);
+        Assert.Contains("Dockerfile target budgets: the build does not copy contracts/Metering.Contracts/Metering.Contracts.csproj, which Metering.Budgets references", problems);
+        Assert.Contains("Dockerfile target ingest: with APP_SOURCE=host the image does not take Tilt's build in .tilt/publish/metering-ingest/", problems);
+        Assert.DoesNotContain(problems, p => p.StartsWith("Dockerfile target budgets: with APP_SOURCE=host", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_console_that_reaches_the_wrong_API_or_serves_no_app_built_by_Node_20_is_reported()
+    {
+        Replace("infra/k8s/base/console.yaml", "value: \"http://metering-billing:5082\"", "value: \"http://metering-billing:5092\"");
+        Replace("infra/k8s/base/console.yaml", "- name: ASPNETCORE_FORWARDEDHEADERS_ENABLED\n              value: \"true\"", "- name: ASPNETCORE_FORWARDEDHEADERS_ENABLED\n              value: \"false\"");
+        Replace("docker-compose.yml", "METERING_BUDGETS_URL: http://budgets:5081", "METERING_BUDGETS_URL: http://127.0.0.1:5081");
+        Replace("Dockerfile", "FROM node:20-bookworm-slim AS console-app-container", "FROM node:18-bookworm-slim AS console-app-container");
+        Replace("Dockerfile", "RUN npm run build\n", "RUN true\n");
+        Replace("Tiltfile", "['metering-console-app', 'metering-billing'], web_app=True)", "['metering-billing'])");
+        var problems = DeploymentConsistency.Check(_copy);
+        Assert.Contains("infra/k8s/overlays/prod: Deployment metering-console: METERING_BILLING_URL is http://metering-billing:5092; it must reach metering-billing at http://metering-billing:5082", problems);
+        Assert.Contains("infra/k8s/base: Deployment metering-console: ASPNETCORE_FORWARDEDHEADERS_ENABLED must be true: behind an Ingress that terminates TLS the sign-in's origin check and the Secure cookie need the browser's https", problems);
+        Assert.Contains("docker-compose.yml: console: METERING_BUDGETS_URL is http://127.0.0.1:5081; it must reach metering-budgets at http://budgets:5081", problems);
+        Assert.Contains("Dockerfile target console: the app copied to /app/dist is not built FROM node:20", problems);
+        Assert.Contains("Dockerfile target console: the app's build does not run npm run build", problems);
+        Assert.Contains("Tiltfile: metering-console serves the web console: metering_service(..., web_app=True)", problems);
+        Assert.Contains("Tiltfile: metering-console must wait for metering-console-app", problems);
+        Assert.DoesNotContain(problems, p => p.Contains("metering-console must wait for metering-topics", StringComparison.Ordinal));
+
+        Replace("Dockerfile", "COPY --from=console-app --chown=1654:1654 /src/console/dist/ ./dist/\n", "");
+        Assert.Contains("Dockerfile target console: copies no built app to METERING_CONSOLE_DIST /app/dist", DeploymentConsistency.Check(_copy));
     }
 
     private void Replace(string file, string from, string to)

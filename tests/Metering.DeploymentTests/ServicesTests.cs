@@ -2,22 +2,32 @@ using Metering.DeploymentTests.Checks;
 
 namespace Metering.DeploymentTests;
 
-/// <summary>Every service in services/ has an image, manifests and a Tilt resource.</summary>
+/// <summary>Every service in services/ (the three APIs and the console's host) has an image, manifests and a Tilt resource.</summary>
 public sealed class ServicesTests
 {
     [Fact]
-    public void The_three_services_are_found_with_their_default_ports_and_management_ports()
+    public void The_three_APIs_and_the_console_are_found_with_their_default_ports_and_management_ports()
     {
         Assert.Equal(
-            ["metering-ingest:5080/5090", "metering-budgets:5081/5091", "metering-billing:5082/5092"],
-            MeteringService.All.Select(s => $"{s.Name}:{s.Port}/{s.ManagementPort}"));
+            ["metering-ingest:5080/5090:Api", "metering-budgets:5081/5091:Api", "metering-billing:5082/5092:Api", "metering-console:5083/5093:Console"],
+            MeteringService.All.Select(s => $"{s.Name}:{s.Port}/{s.ManagementPort}:{s.Kind}"));
     }
 
     [Fact]
-    public void Budgets_migrates_with_PostgreSQL_alone_and_Billing_with_its_host_Ingest_has_no_schema()
+    public void The_console_needs_the_URLs_of_the_three_APIs_and_no_token_Kafka_or_PostgreSQL()
     {
         Assert.Equal(
-            ["metering-ingest:None", "metering-budgets:PostgresOnly", "metering-billing:Host"],
+            ["METERING_BILLING_URL", "METERING_BUDGETS_URL", "METERING_INGEST_URL"],
+            MeteringService.Named("metering-console").RequiredVariables.Order(StringComparer.Ordinal));
+        Assert.Equal(["metering-ingest", "metering-budgets", "metering-billing"],
+            new[] { "METERING_INGEST_URL", "METERING_BUDGETS_URL", "METERING_BILLING_URL" }.Select(MeteringService.UpstreamOf));
+    }
+
+    [Fact]
+    public void Budgets_migrates_with_PostgreSQL_alone_and_Billing_with_its_host_Ingest_and_the_console_have_no_schema()
+    {
+        Assert.Equal(
+            ["metering-ingest:None", "metering-budgets:PostgresOnly", "metering-billing:Host", "metering-console:None"],
             MeteringService.All.Select(s => $"{s.Name}:{s.Migrate}"));
         Assert.Equal(["METERING_POSTGRES"], MeteringService.Named("metering-budgets").MigrateVariables);
         Assert.Superset(new HashSet<string> { "METERING_POSTGRES", "KAFKA_BOOTSTRAP_SERVERS", "METERING_ADMIN_TOKEN", "METERING_EMITTER_TOKEN" },

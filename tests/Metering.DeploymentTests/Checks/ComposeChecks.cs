@@ -17,8 +17,8 @@ public static class ComposeChecks
 
         foreach (var service in services)
         {
-            var entry = byName.Values.FirstOrDefault(s => Scalar(s, "build", "dockerfile") == service.DockerfilePath && !IsMigrate(s));
-            if (entry is null) { yield return $"{RelativePath}: no service built from {service.DockerfilePath}"; continue; }
+            var entry = byName.Values.FirstOrDefault(s => BuiltAs(s, service) && !IsMigrate(s));
+            if (entry is null) { yield return $"{RelativePath}: no service built from {service.DockerfilePath} with target {service.ShortName}"; continue; }
             var where = $"{RelativePath}: {byName.First(kv => kv.Value == entry).Key}";
             if (Scalar(entry, "image") != service.Image) yield return $"{where}: image {Scalar(entry, "image")} is not {service.Image}";
             if (Sequence(entry, "ports").All(p => p != $"{service.Port}:{service.Port}"))
@@ -35,8 +35,15 @@ public static class ComposeChecks
                 yield return $"{where}: sets {name}, which no service reads";
             foreach (var required in service.RequiredVariables.Where(r => !env.ContainsKey(r)))
                 yield return $"{where}: does not set {required}, which {service.Project} requires";
-            if (Scalar(entry, "depends_on", "kafka-topics", "condition") != "service_completed_successfully")
+            if (service.RequiredVariables.Contains(MeteringSettings.KafkaVariable) && Scalar(entry, "depends_on", "kafka-topics", "condition") != "service_completed_successfully")
                 yield return $"{where}: must start after kafka-topics completed";
+            foreach (var (variable, value) in env.Where(kv => service.RequiredVariables.Contains(kv.Key) && MeteringService.UpstreamOf(kv.Key) is not null))
+            {
+                var upstream = services.FirstOrDefault(s => s.Name == MeteringService.UpstreamOf(variable));
+                var expected = upstream is null ? null : byName.FirstOrDefault(kv => BuiltAs(kv.Value, upstream) && !IsMigrate(kv.Value)).Key;
+                if (upstream is null || expected is null || value != $"http://{expected}:{upstream.Port}")
+                    yield return $"{where}: {variable} is {value}; it must reach {MeteringService.UpstreamOf(variable)} at http://{expected ?? "?"}:{upstream?.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}";
+            }
             if (service.Migrate != MigrateMode.None)
                 foreach (var problem in Migration(byName, service, where, entry)) yield return problem;
         }
@@ -67,8 +74,8 @@ public static class ComposeChecks
     /// </summary>
     private static IEnumerable<string> Migration(Dictionary<string, YamlMappingNode> byName, MeteringService service, string where, YamlMappingNode entry)
     {
-        var (name, migrate) = byName.FirstOrDefault(kv => Scalar(kv.Value, "build", "dockerfile") == service.DockerfilePath && IsMigrate(kv.Value));
-        if (migrate is null) { yield return $"{RelativePath}: no one-shot service built from {service.DockerfilePath} with command [\"migrate\"]"; yield break; }
+        var (name, migrate) = byName.FirstOrDefault(kv => BuiltAs(kv.Value, service) && IsMigrate(kv.Value));
+        if (migrate is null) { yield return $"{RelativePath}: no one-shot service built from {service.DockerfilePath} with target {service.ShortName} and command [\"migrate\"]"; yield break; }
         var migrateWhere = $"{RelativePath}: {name}";
         if (Scalar(migrate, "image") != service.Image) yield return $"{migrateWhere}: image {Scalar(migrate, "image")} is not {service.Image}";
         var env = Mapping(migrate, "environment");
@@ -87,6 +94,10 @@ public static class ComposeChecks
         if (error is not null) yield return $"{where}: {error}";
         if (migrates) yield return $"{where}: changes the database schema itself; only {name} may: set {MeteringSettings.MigrateVariable}: \"false\"";
     }
+
+    /// <summary>Built from the one Dockerfile (at the context's root unless named), with the service's target.</summary>
+    private static bool BuiltAs(YamlMappingNode entry, MeteringService service) =>
+        (Scalar(entry, "build", "dockerfile") ?? DockerfileChecks.RelativePath) == service.DockerfilePath && Scalar(entry, "build", "target") == service.ShortName;
 
     private static bool IsMigrate(YamlMappingNode entry) =>
         Node(entry, "command") switch

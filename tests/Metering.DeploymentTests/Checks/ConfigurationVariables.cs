@@ -25,7 +25,7 @@ public static class ConfigurationVariables
     private static HashSet<string> Discover()
     {
         // The named constants ...
-        var known = new[] { typeof(MeteringSettings), typeof(PostgresClustering), typeof(SiloTls), typeof(MeteringTelemetry) }
+        var known = new[] { typeof(MeteringSettings), typeof(PostgresClustering), typeof(SiloTls), typeof(MeteringTelemetry), typeof(Metering.Console.ConsoleSettings) }
             .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.Static))
             .Where(f => f.IsLiteral && f.Name.EndsWith("Variable", StringComparison.Ordinal))
             .Select(f => (string)f.GetRawConstantValue()!)

@@ -25,6 +25,7 @@ public static class DeploymentConsistency
             }
         }
         problems.AddRange(TopicList.Check(TopicList.Parse(File.ReadAllText(Path.Combine(root, TopicList.RelativePath))), TopicList.RelativePath));
+        problems.AddRange(DockerfileChecks.Single(root, services));
         problems.AddRange(services.SelectMany(s => DockerfileChecks.Check(root, s)));
         problems.AddRange(ComposeChecks.Check(root, services));
         problems.AddRange(TiltChecks.Check(root, services));

@@ -55,6 +55,9 @@ public static class KubernetesChecks
         foreach (var problem in Variables(m, where, env)) yield return problem;
         foreach (var required in service.RequiredVariables.Where(r => !env.ContainsKey(r)))
             yield return $"{where}: does not set {required}, which {service.Project} requires";
+        foreach (var problem in Upstreams(m, where, env, service)) yield return problem;
+        if (service.Kind == ServiceKind.Console && env.GetValueOrDefault(ForwardedHeadersVariable)?.Value != "true")
+            yield return $"{where}: {ForwardedHeadersVariable} must be true: behind an Ingress that terminates TLS the sign-in's origin check and the Secure cookie need the browser's https";
 
         if (service.RequiredVariables.Contains(MeteringSettings.PostgresVariable) && service.Name == "metering-budgets")
             foreach (var problem in Silo(where, deployment.Spec.Template.Spec, container, env)) yield return problem;
@@ -75,6 +78,23 @@ public static class KubernetesChecks
         var security = deployment.Spec.Template.Spec.SecurityContext;
         if (security?.RunAsNonRoot != true) yield return $"{where}: pods must set runAsNonRoot";
         if (container.SecurityContext?.AllowPrivilegeEscalation != false) yield return $"{where}: allowPrivilegeEscalation must be false";
+    }
+
+    /// <summary>ASP.NET Core's own switch for the forwarded-headers middleware (X-Forwarded-For and X-Forwarded-Proto).</summary>
+    public const string ForwardedHeadersVariable = "ASPNETCORE_FORWARDEDHEADERS_ENABLED";
+
+    /// <summary>The console's METERING_&lt;SERVICE&gt;_URL: http://metering-&lt;service&gt;:&lt;its port&gt;, a Service of the overlay.</summary>
+    private static IEnumerable<string> Upstreams(RenderedManifests m, string where, IReadOnlyDictionary<string, V1EnvVar> env, MeteringService service)
+    {
+        foreach (var variable in service.RequiredVariables.Where(v => MeteringService.UpstreamOf(v) is not null && env.ContainsKey(v)))
+        {
+            var upstream = MeteringService.All.FirstOrDefault(s => s.Name == MeteringService.UpstreamOf(variable));
+            var value = env[variable].Value;
+            if (upstream is null || value != $"http://{upstream.Name}:{upstream.Port}")
+                yield return $"{where}: {variable} is {value ?? "not a value"}; it must reach {MeteringService.UpstreamOf(variable)} at http://{MeteringService.UpstreamOf(variable)}:{upstream?.Port.ToString(CultureInfo.InvariantCulture) ?? "?"}";
+            else if (m.Service(upstream.Name)?.Spec.Ports?.Any(p => p.Port == upstream.Port) != true)
+                yield return $"{where}: {variable} points at {upstream.Name}:{upstream.Port}, which no Service of the overlay serves";
+        }
     }
 
     /// <summary>Every variable is one a service reads; secrets come from a Secret that has the key.</summary>

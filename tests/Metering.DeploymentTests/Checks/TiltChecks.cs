@@ -4,20 +4,38 @@ using k8s.Models;
 namespace Metering.DeploymentTests.Checks;
 
 /// <summary>One metering_service(...) call of the Tiltfile.</summary>
-public sealed record TiltService(string Name, string Project, int Port, int ManagementPort, IReadOnlyList<string> ResourceDeps);
+public sealed record TiltService(string Name, string Project, int Port, int ManagementPort, IReadOnlyList<string> ResourceDeps, bool WebApp);
 
-/// <summary>The Tiltfile: a resource per service on the right port, built from its Dockerfile, in the right order.</summary>
+/// <summary>The Tiltfile: a resource per service on the right port, built from its target of the Dockerfile, in the right order.</summary>
 public static class TiltChecks
 {
     public const string Tiltfile = "Tiltfile";
     public const string Helpers = "tilt/metering.tiltfile";
 
     public static IReadOnlyList<TiltService> Services(string text) =>
-        Regex.Matches(text, @"^metering_service\('(?<name>[^']+)',\s*'(?<project>[^']+)',\s*(?<port>\d+),\s*(?<management>\d+),\s*\[(?<deps>[^\]]*)\]\)", RegexOptions.Multiline)
+        Regex.Matches(text, @"^metering_service\('(?<name>[^']+)',\s*'(?<project>[^']+)',\s*(?<port>\d+),\s*(?<management>\d+),\s*\[(?<deps>[^\]]*)\](?<options>[^)\n]*)\)", RegexOptions.Multiline)
             .Select(m => new TiltService(m.Groups["name"].Value, m.Groups["project"].Value, int.Parse(m.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture),
                 int.Parse(m.Groups["management"].Value, System.Globalization.CultureInfo.InvariantCulture),
-                Regex.Matches(m.Groups["deps"].Value, "'([^']+)'").Select(d => d.Groups[1].Value).ToList()))
+                Regex.Matches(m.Groups["deps"].Value, "'([^']+)'").Select(d => d.Groups[1].Value).ToList(),
+                Regex.IsMatch(m.Groups["options"].Value, @"\bweb_app=True\b")))
             .ToList();
+
+    /// <summary>
+    /// The console's image (web_app=True) takes the app built on the host by console_app(), from the folder the
+    /// Dockerfile's host build copies, and its resource waits for that build.
+    /// </summary>
+    private static IEnumerable<string> ConsoleApp(string root, string text, string helpers, TiltService tilt)
+    {
+        if (!tilt.WebApp) yield return $"{Tiltfile}: {tilt.Name} serves the web console: metering_service(..., web_app=True)";
+        if (!Regex.IsMatch(text, @"^console_app\(\)", RegexOptions.Multiline)) yield return $"{Tiltfile}: console_app() is not called, so nothing builds the web console";
+        if (!tilt.ResourceDeps.Contains("metering-console-app")) yield return $"{Tiltfile}: {tilt.Name} must wait for metering-console-app";
+        var folder = Regex.Match(helpers, @"^CONSOLE_APP_DIR = '(?<dir>[^']+)'", RegexOptions.Multiline).Groups["dir"].Value;
+        var dockerfile = Dockerfile.Parse(File.ReadAllText(Path.Combine(root, DockerfileChecks.RelativePath)));
+        var hostCopies = dockerfile.Stages.Where(s => s.From == "scratch").SelectMany(s => s.Instructions)
+            .Where(i => i.Keyword == "COPY" && i.Flag("from") is null).Select(i => i.Words[0].TrimEnd('/'));
+        if (folder.Length == 0 || !hostCopies.Contains(folder))
+            yield return $"{Helpers}: CONSOLE_APP_DIR '{folder}' is not the folder the Dockerfile's host build copies the web console from";
+    }
 
     public static IEnumerable<string> Check(string root, IReadOnlyList<MeteringService> services)
     {
@@ -39,7 +57,10 @@ public static class TiltChecks
             if (tilt.Port != service.Port) yield return $"{Tiltfile}: {service.Name} forwards port {tilt.Port}; {service.Project}/Program.cs listens on {service.Port}";
             if (tilt.ManagementPort != service.ManagementPort)
                 yield return $"{Tiltfile}: {service.Name} forwards management port {tilt.ManagementPort}; {service.Project}/Program.cs serves its metrics on {service.ManagementPort}";
-            if (!tilt.ResourceDeps.Contains("metering-topics")) yield return $"{Tiltfile}: {service.Name} must wait for metering-topics";
+            if (service.RequiredVariables.Contains(Metering.ServiceDefaults.MeteringSettings.KafkaVariable) && !tilt.ResourceDeps.Contains("metering-topics"))
+                yield return $"{Tiltfile}: {service.Name} must wait for metering-topics";
+            if (service.Kind == ServiceKind.Console)
+                foreach (var problem in ConsoleApp(root, text, helpers, tilt)) yield return problem;
             if (service.RequiredVariables.Contains(Metering.ServiceDefaults.MeteringSettings.PostgresVariable) && !tilt.ResourceDeps.Contains("postgres"))
                 yield return $"{Tiltfile}: {service.Name} uses PostgreSQL and must wait for postgres";
         }
@@ -72,13 +93,15 @@ public static class TiltChecks
         if (!Regex.IsMatch(text, @"k8s_resource\('metering-topics',\s*resource_deps=\['kafka'\]"))
             yield return $"{Tiltfile}: metering-topics must wait for kafka";
 
-        // The helper builds each image the way the manifests name it, from the service's Dockerfile, on its port.
+        // The helper builds each image the way the manifests name it, from the service's target of the Dockerfile, on its port.
         foreach (var (needle, what) in new[]
         {
-            ("dockerfile='services/{0}/Dockerfile'.format(project)", "the service's Dockerfile"),
+            ("dockerfile='Dockerfile'", "the one Dockerfile"),
+            ("target=name[len('metering-'):]", "the Dockerfile's target named after the service"),
             ("'metering/' + name[len('metering-'):]", "the image metering/<short name> the manifests use"),
             ("port_forwards=['{0}:{0}'.format(port), '{0}:{0}'.format(management_port)]", "port-forwards of the service's own port and its management port"),
-            ("live_update=[sync(publish_dir, '/app')]", "a live update into /app"),
+            ("syncs = [sync(publish_dir, '/app')]", "a live update into /app"),
+            ("live_update=syncs", "a live update into /app"),
             ("'APP_SOURCE': 'host'", "the Dockerfile's host-build stage"),
         })
             if (!helpers.Contains(needle, StringComparison.Ordinal)) yield return $"{Helpers}: metering_service must use {what} ({needle})";
