@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Metering.Billing.Benchmarking;
+using Metering.Billing.Benchmarks;
 using Npgsql;
 
 namespace Metering.IntegrationTests;

@@ -8,7 +8,7 @@ using Metering.Billing.Rebuilding;
 using Metering.Contracts.Usage;
 using Npgsql;
 
-namespace Metering.Billing.Benchmarking;
+namespace Metering.Billing.Benchmarks;
 
 /// <summary>
 /// <c>./metering bench billing</c>: on a schema of its own, records N usage events of one tenant and month through the

@@ -8,7 +8,7 @@ using Metering.Billing.Spend;
 using Metering.Contracts.Billing;
 using Npgsql;
 
-namespace Metering.Billing.Benchmarking;
+namespace Metering.Billing.Benchmarks;
 
 /// <summary>
 /// <c>./metering bench spend</c>: on a schema of its own, a <see cref="SpendFleet"/>'s usage goes into the spend tables
