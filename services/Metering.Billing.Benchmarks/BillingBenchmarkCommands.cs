@@ -9,7 +9,8 @@ namespace Metering.Billing.Benchmarks;
 
 /// <summary>
 /// The tool's commands: <c>billing</c>, <c>spend</c> (what <c>./metering bench billing|spend</c> run) and
-/// <c>backtest</c>. Each prints its report and writes it to <c>--results</c> as NAME-&lt;UTC time&gt;.txt; all run on the
+/// <c>backtest</c>. Each prints its report and writes it to <c>--results</c> as NAME-&lt;UTC time&gt;.txt (the benchmarks'
+/// progress goes to stderr meanwhile, every few seconds); all run on the
 /// PostgreSQL of <c>--postgres</c> (default: $METERING_POSTGRES), the first two on a schema of their own that they drop.
 /// </summary>
 public sealed class BillingBenchmarkCommands : RootCommand
@@ -45,7 +46,7 @@ public sealed class BillingBenchmarkCommands : RootCommand
             Options.Add(_results);
             Validators.Add(RequirePostgres(_postgres));
             SetAction((result, ct) => ReportAsync(result, "billing", _results,
-                BillingBenchmark.RunAsync(PostgresOf(result, _postgres), result.GetValue(_events), ct)));
+                BillingBenchmark.RunAsync(PostgresOf(result, _postgres), result.GetValue(_events), ct, result.InvocationConfiguration.Error)));
         }
     }
 
@@ -67,7 +68,7 @@ public sealed class BillingBenchmarkCommands : RootCommand
             Options.Add(_results);
             Validators.Add(RequirePostgres(_postgres));
             SetAction((result, ct) => ReportAsync(result, "spend", _results,
-                SpendBenchmark.RunAsync(PostgresOf(result, _postgres), BenchmarkOptions(result), ct)));
+                SpendBenchmark.RunAsync(PostgresOf(result, _postgres), BenchmarkOptions(result), ct, result.InvocationConfiguration.Error)));
         }
 
         public SpendBenchmarkOptions BenchmarkOptions(ParseResult result) =>
