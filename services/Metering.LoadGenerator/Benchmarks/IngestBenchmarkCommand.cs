@@ -28,7 +28,7 @@ public sealed class IngestBenchmarkCommand : Command
     {
         foreach (var option in new Option[] { _rates, _duration, _tenants, _rawEvents, _via, _ingest, _budgets, _token, _bootstrap, _postgres, _results })
             Options.Add(option);
-        SetAction((result, ct) => BenchCommand.RunWithResultsAsync(result, "ingest", result.GetValue(_results)!, output => IngestBenchmark.RunAsync(BenchmarkOptions(result), output, ct)));
+        SetAction((result, ct) => BenchCommand.RunWithResultsAsync(result, "ingest", result.GetValue(_results)!, output => IngestBenchmark.RunAsync(BenchmarkOptions(result), output, ct, result.InvocationConfiguration.Error)));
     }
 
     public IngestBenchmarkOptions BenchmarkOptions(ParseResult result)
