@@ -18,59 +18,11 @@ using Wolverine;
 using Wolverine.Kafka;
 using Wolverine.Marten;
 
-if (args is ["rebuild", ..])
+// Billing's commands beside the service (rebuild, migrate, --help): see BillingCommands. Any other command line (none, or
+// the host's own --key value configuration) starts the service.
+if (BillingCommands.IsCommandLine(args) && BillingCommands.Parse(args) is { Action: not null } command)
 {
-    // Metering.Billing rebuild: every projection from the event store, then exit. Stop Billing's consumers first.
-    using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole());
-    var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
-    using var store = DocumentStore.For(opts => BillingStore.Configure(opts, MeteringSettings.Postgres(configuration)));
-    await Metering.Billing.Rebuilding.ProjectionRebuild.RunAsync(store, loggers.CreateLogger("rebuild"), CancellationToken.None);
-    return;
-}
-
-if (args is ["bench", ..])
-{
-    // Metering.Billing bench [EVENTS] [RESULTS-FOLDER]: see BillingBenchmark.
-    var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
-    var events = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
-    var report = await Metering.Billing.Benchmarking.BillingBenchmark.RunAsync(MeteringSettings.Postgres(configuration), events, CancellationToken.None);
-    await WriteReportAsync(report, args.Length > 2 ? args[2] : null, "billing");
-    return;
-}
-
-if (args is ["backtest", ..])
-{
-    // Metering.Billing backtest [RESULTS-FOLDER]: the spend forecast's backtest over the store's recorded spend (see SpendBacktest).
-    var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
-    var connection = MeteringSettings.Postgres(configuration);
-    using var store = DocumentStore.For(opts => BillingStore.Configure(opts, connection));
-    await using var dataSource = Npgsql.NpgsqlDataSource.Create(connection);
-    string report;
-    try
-    {
-        report = await SpendBacktest.RunAsync(store, new SpendQuery(store, new BillingDatabase(dataSource)), DateTimeOffset.UtcNow, CancellationToken.None);
-    }
-    catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable)
-    {
-        Console.Error.WriteLine($"This database has no Billing schema with spend tables ({e.MessageText}): run `Metering.Billing migrate` and Billing first.");
-        Environment.ExitCode = 1;
-        return;
-    }
-    await WriteReportAsync(report, args.Length > 1 ? args[1] : null, "forecast-store");
-    return;
-}
-
-if (args is ["bench-spend", ..])
-{
-    // Metering.Billing bench-spend [TENANTS] [EVENTS] [RESULTS-FOLDER] [--keep]: see SpendBenchmark. --keep leaves its schema
-    // in the database, to try query plans on.
-    var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
-    var positional = args.Where(a => a != "--keep").ToArray();
-    var tenants = positional.Length > 1 ? int.Parse(positional[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000;
-    var events = positional.Length > 2 ? int.Parse(positional[2], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000;
-    var report = await Metering.Billing.Benchmarking.SpendBenchmark.RunAsync(MeteringSettings.Postgres(configuration),
-        new Metering.Billing.Benchmarking.SpendBenchmarkOptions(tenants, events, KeepSchema: args.Contains("--keep")), CancellationToken.None);
-    await WriteReportAsync(report, positional.Length > 3 ? positional[3] : null, "spend");
+    Environment.ExitCode = await command.InvokeAsync();
     return;
 }
 
@@ -145,16 +97,5 @@ app.MapGetReconciliation();
 app.MapGetSpend();
 app.MapGetForecast();
 app.Run();
-
-// A command's report: printed, and written to FOLDER (default .metering/bench) as NAME-<UTC time>.txt.
-static async Task WriteReportAsync(string report, string? folder, string name)
-{
-    Console.WriteLine(report);
-    folder ??= Path.Combine(".metering", "bench");
-    Directory.CreateDirectory(folder);
-    var file = Path.Combine(folder, $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
-    await File.WriteAllTextAsync(file, report + Environment.NewLine);
-    Console.WriteLine($"results written to {file}");
-}
 
 public partial class Program;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading.Channels;
 using Metering.Contracts.Usage;
 
@@ -24,7 +25,10 @@ public sealed record LoadOptions
 /// </summary>
 public static class LoadRun
 {
-    public static async Task<SentReport> RunAsync(LoadOptions options, IUsageSink sink, CancellationToken ct = default)
+    /// <summary>How often a run writes a progress line to its <c>progress</c> writer.</summary>
+    public static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(2);
+
+    public static async Task<SentReport> RunAsync(LoadOptions options, IUsageSink sink, CancellationToken ct = default, TextWriter? progress = null)
     {
         var profile = new FleetProfile(options.Tenants, options.TenantPrefix, options.Seed);
         var report = new SentReport();
@@ -45,6 +49,7 @@ public static class LoadRun
         })).ToArray();
 
         long generated = 0, request = 0;
+        var nextProgress = ProgressEvery;
         using var ticker = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
         while (clock.Elapsed < options.Duration && (options.MaxEvents == 0 || generated < options.MaxEvents) && !ct.IsCancellationRequested)
         {
@@ -57,6 +62,12 @@ public static class LoadRun
                     await queue.Writer.WriteAsync(e, CancellationToken.None);
                     generated++;
                 }
+            }
+            if (progress is not null && clock.Elapsed >= nextProgress)
+            {
+                progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{clock.Elapsed.TotalSeconds:F0} s of {options.Duration.TotalSeconds:F0} s: {generated:N0} events generated, {report.Events:N0} confirmed"));
+                nextProgress += ProgressEvery;
             }
             await ticker.WaitForNextTickAsync(CancellationToken.None);
         }

@@ -42,20 +42,34 @@ public sealed class Verification(Uri budgets, Uri billing, string adminToken) : 
         return lines;
     }
 
-    /// <summary>Compares until everything matches or <paramref name="patience"/> runs out; returns the last comparison.</summary>
-    public async Task<IReadOnlyList<Line>> WaitForMatchAsync(SentReport sent, TimeSpan patience, CancellationToken ct)
+    /// <summary>
+    /// Compares until everything matches or <paramref name="patience"/> runs out; returns the last comparison. Meanwhile
+    /// writes how many totals match to <paramref name="progress"/>, every <see cref="LoadRun.ProgressEvery"/> at most.
+    /// </summary>
+    public async Task<IReadOnlyList<Line>> WaitForMatchAsync(SentReport sent, TimeSpan patience, CancellationToken ct, TextWriter? progress = null)
     {
-        var deadline = DateTime.UtcNow + patience;
+        var started = DateTime.UtcNow;
+        var deadline = started + patience;
+        var nextProgress = started + LoadRun.ProgressEvery;
         while (true)
         {
+            string state;
             try
             {
                 var lines = await CompareAsync(sent, ct);
                 if (lines.All(l => l.Matches) || DateTime.UtcNow >= deadline) return lines;
+                state = $"{lines.Count(l => l.Matches)} of {lines.Count} totals match";
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested && DateTime.UtcNow < deadline)
             {
                 // A service restarting or a silo being replaced: not an answer yet.
+                state = $"no answer yet ({ex.GetType().Name})";
+            }
+            if (progress is not null && DateTime.UtcNow >= nextProgress)
+            {
+                progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"verifying for {(DateTime.UtcNow - started).TotalSeconds:F0} s of at most {patience.TotalSeconds:F0} s: {state}"));
+                nextProgress = DateTime.UtcNow + LoadRun.ProgressEvery;
             }
             await Task.Delay(500, ct);
         }

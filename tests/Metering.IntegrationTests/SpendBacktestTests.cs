@@ -1,5 +1,6 @@
 using Marten;
 using Metering.Billing;
+using Metering.Billing.Benchmarks;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Forecast;
 using Metering.Billing.Pricing;

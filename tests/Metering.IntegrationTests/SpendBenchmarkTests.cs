@@ -1,19 +1,21 @@
 using System.Text.RegularExpressions;
-using Metering.Billing.Benchmarking;
+using Metering.Billing.Benchmarks;
 using Npgsql;
 
 namespace Metering.IntegrationTests;
 
 /// <summary>
 /// <c>./metering bench spend</c> at a tiny size: its fleet goes through the spend projection's code into both tables with
-/// the quantities it generated (the benchmark checks that and fails otherwise), every query is timed, and its schema is gone afterwards.
+/// the quantities it generated (the benchmark checks that and fails otherwise), every query is timed (its progress written
+/// apart from the report), and its schema is gone afterwards.
 /// </summary>
 public sealed class SpendBenchmarkTests
 {
     [Fact]
     public async Task The_spend_benchmark_loads_checks_and_times_every_query_and_drops_its_schema()
     {
-        var report = await SpendBenchmark.RunAsync(TestInfrastructure.Postgres, new SpendBenchmarkOptions(Tenants: 40, Events: 4_000, Runs: 3), CancellationToken.None);
+        var progress = new StringWriter();
+        var report = await SpendBenchmark.RunAsync(TestInfrastructure.Postgres, new SpendBenchmarkOptions(Tenants: 40, Events: 4_000, Runs: 3), CancellationToken.None, progress);
 
         var lines = report.Split(Environment.NewLine);
         Assert.Contains(lines, l => l.StartsWith("load: 4,000 events in ", StringComparison.Ordinal));
@@ -21,6 +23,10 @@ public sealed class SpendBenchmarkTests
         Assert.Contains(lines, l => l.StartsWith("spend_daily: ", StringComparison.Ordinal) && l.Contains(" rows, ", StringComparison.Ordinal));
         Assert.Equal(9, lines.Count(l => l.Contains(" p99 ", StringComparison.Ordinal) && l.Contains("(3 runs; ", StringComparison.Ordinal)));
         Assert.Contains(lines, l => l.Contains("by team, day: SQL only", StringComparison.Ordinal) && l.Contains(" rows; this process's CPU ", StringComparison.Ordinal) && l.Contains(" ms, GC pauses ", StringComparison.Ordinal));
+
+        // Its progress goes to its own writer (stderr from the command), not into the report: each query as its timing starts.
+        Assert.Equal(9, progress.ToString().Split(Environment.NewLine).Count(l => l.StartsWith("timing ", StringComparison.Ordinal) && !l.Contains(" of at most ", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.StartsWith("timing ", StringComparison.Ordinal));
 
         var schema = Regex.Match(lines[0], @"\(schema (spend_bench_[0-9a-f]{8})\)$").Groups[1].Value;
         Assert.NotEmpty(schema);

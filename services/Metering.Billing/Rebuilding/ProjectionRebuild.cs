@@ -27,7 +27,8 @@ public static class ProjectionRebuild
         async Task TimedAsync(string name, Func<Task> rebuild)
         {
             var clock = Stopwatch.StartNew();
-            await rebuild();
+            await using (await RebuildProgress.StartAsync(store, name, logger, ct))
+                await rebuild();
             logger.LogInformation("Rebuilt {Projection} in {Seconds:F1} s", name, clock.Elapsed.TotalSeconds);
         }
     }

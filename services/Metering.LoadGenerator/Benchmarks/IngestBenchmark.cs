@@ -50,7 +50,8 @@ public static class IngestBenchmark
         public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Max,8} {GrowthPerSecond,7:+0;-0;0}/s");
     }
 
-    public static async Task<int> RunAsync(IngestBenchmarkOptions options, TextWriter output, CancellationToken ct)
+    /// <param name="progress">Where each step's load run writes its progress (every <see cref="LoadRun.ProgressEvery"/>), apart from the results.</param>
+    public static async Task<int> RunAsync(IngestBenchmarkOptions options, TextWriter output, CancellationToken ct, TextWriter? progress = null)
     {
         var runId = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
         void Say(string line) => output.WriteLine(line);
@@ -65,13 +66,13 @@ public static class IngestBenchmark
 
         using var lag = new ConsumerLag(options.Bootstrap, KafkaTopics.Usage.Name);
         // Warm-up, not measured: JIT, connection pools, consumer group assignments, Orleans grain activations.
-        await RunStepAsync(options with { StepDuration = TimeSpan.FromSeconds(10) }, options.Rates[0], $"bench-{runId}-warmup-", lag, ct);
+        await RunStepAsync(options with { StepDuration = TimeSpan.FromSeconds(10) }, options.Rates[0], $"bench-{runId}-warmup-", lag, progress, ct);
 
         Say($"{"target/s",9} {"sent/s",9} {"budgets lag: max, growth",25} {"billing lag: max, growth",25} {"drain s",8} {"p50 ms",8} {"p99 ms",8} {"probes",7} {"kept up",8}");
         var steps = new List<Step>();
         foreach (var rate in options.Rates)
         {
-            var step = await RunStepAsync(options, rate, $"bench-{runId}-{rate / 1000:F0}k-", lag, ct);
+            var step = await RunStepAsync(options, rate, $"bench-{runId}-{rate / 1000:F0}k-", lag, progress, ct);
             steps.Add(step);
             Say($"{step.Target,9:F0} {step.Sent,9:F0} {step.Budgets,25} {step.Billing,25} {step.Drain.TotalSeconds,8:F1} " +
                 $"{step.Visibility.Percentile(50).TotalMilliseconds,8:F0} {step.Visibility.Percentile(99).TotalMilliseconds,8:F0} " +
@@ -92,7 +93,7 @@ public static class IngestBenchmark
         return 0;
     }
 
-    private static async Task<Step> RunStepAsync(IngestBenchmarkOptions options, double rate, string prefix, ConsumerLag lag, CancellationToken ct)
+    private static async Task<Step> RunStepAsync(IngestBenchmarkOptions options, double rate, string prefix, ConsumerLag lag, TextWriter? progress, CancellationToken ct)
     {
         await using var sink = options.Sink();
         await using var probeSink = options.Sink();
@@ -123,7 +124,7 @@ public static class IngestBenchmark
             TenantPrefix = prefix,
             RunId = prefix.TrimEnd('-'),
             Senders = 16,
-        }, sink, ct);
+        }, sink, ct, progress);
         await stopProbing.CancelAsync();
         await stopSampling.CancelAsync();
         await sampling;

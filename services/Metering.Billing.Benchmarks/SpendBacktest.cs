@@ -1,14 +1,15 @@
 using System.Globalization;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
+using Metering.Billing.Forecast;
 using Metering.Billing.Pricing;
 using Metering.Billing.Spend;
 using Metering.Forecasting;
 
-namespace Metering.Billing.Forecast;
+namespace Metering.Billing.Benchmarks;
 
 /// <summary>
-/// <c>Metering.Billing backtest</c>: how the month-end spend forecast would have done on the spend a store recorded.
+/// <c>Metering.Billing.Benchmarks backtest</c>: how the month-end spend forecast would have done on the spend a store recorded.
 /// For every tenant and complete month from its first month with usage, the forecast <c>GET /v1/forecast</c> makes as
 /// of the end of day 10 and day 20 (as of the next midnight UTC, from the spend recorded now) against the month's
 /// spend, summarized per team the tenant is mapped to now and for all tenants: mean absolute percentage error and

@@ -3,7 +3,7 @@ using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.Contracts.Usage;
 
-namespace Metering.Billing.Benchmarking;
+namespace Metering.Billing.Benchmarks;
 
 /// <summary>
 /// The spend benchmark's synthetic fleet, the same for a seed: 50 teams in three levels (5 divisions, 15 departments,

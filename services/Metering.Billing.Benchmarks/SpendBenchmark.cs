@@ -8,7 +8,7 @@ using Metering.Billing.Spend;
 using Metering.Contracts.Billing;
 using Npgsql;
 
-namespace Metering.Billing.Benchmarking;
+namespace Metering.Billing.Benchmarks;
 
 /// <summary>
 /// <c>./metering bench spend</c>: on a schema of its own, a <see cref="SpendFleet"/>'s usage goes into the spend tables
@@ -28,7 +28,10 @@ public static class SpendBenchmark
     private static readonly TimeSpan RunBudget = TimeSpan.FromSeconds(40);
     private static readonly TimeSpan WarmUpBudget = TimeSpan.FromSeconds(5);
 
-    public static async Task<string> RunAsync(string postgres, SpendBenchmarkOptions options, CancellationToken ct)
+    /// <summary>How often the load and a query's timing write a progress line to <c>progress</c>.</summary>
+    public static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(2);
+
+    public static async Task<string> RunAsync(string postgres, SpendBenchmarkOptions options, CancellationToken ct, TextWriter? progress = null)
     {
         var (tenants, events, runs, keepSchema) = options;
         var schema = "spend_bench_" + Guid.NewGuid().ToString("N")[..8];
@@ -46,7 +49,7 @@ public static class SpendBenchmark
             report.Add($"fleet: {fleet.Teams.Count} teams in 3 levels, {fleet.Tenants.Count(t => t.Team == TeamDirectory.Unallocated)} tenants unallocated, "
                        + $"rate card v2 from {SpendFleet.SecondVersionFrom:yyyy-MM-dd}; biggest tenant {fleet.Biggest.Tenant} ({fleet.Biggest.Team})");
 
-            var expected = await LoadAsync(store, fleet, events, report, ct);
+            var expected = await LoadAsync(store, fleet, events, report, progress, ct);
             await using (var analyze = dataSource.CreateCommand($"vacuum analyze {schema}.{SpendTables.Daily}, {schema}.{SpendTables.TeamDaily}"))
                 await analyze.ExecuteNonQueryAsync(ct);
             report.Add("(both tables vacuumed and analyzed after the load, as autovacuum does after a bulk change)");
@@ -60,21 +63,21 @@ public static class SpendBenchmark
             var month = (From: SpendFleet.First, To: SpendFleet.Last);
             var byTeam = new SpendRequest(month.From, month.To, SpendGroups.Team, SpendGranularity.Day);
             report.Add("SpendQuery.RunAsync (rows summed in PostgreSQL, rate card loaded, priced), 30 days unless said:");
-            report.Add(await TimeAsync(runs, "by team, day", () => query.RunAsync(byTeam, ct)));
-            report.Add(await TimeAsync(runs, $"by team, day, team={division} (its subtree)", () => query.RunAsync(byTeam with { Team = division }, ct)));
-            report.Add(await TimeAsync(runs, "by meter, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Meter }, ct)));
-            report.Add(await TimeAsync(runs, "by model, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Model }, ct)));
-            report.Add(await TimeAsync(runs, "by tenant, day (every tenant)", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Tenant }, ct)));
-            report.Add(await TimeAsync(runs, $"by feature, day, tenant={fleet.Biggest.Tenant} (the biggest)",
+            report.Add(await TimeAsync(progress, runs, "by team, day", () => query.RunAsync(byTeam, ct)));
+            report.Add(await TimeAsync(progress, runs, $"by team, day, team={division} (its subtree)", () => query.RunAsync(byTeam with { Team = division }, ct)));
+            report.Add(await TimeAsync(progress, runs, "by meter, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Meter }, ct)));
+            report.Add(await TimeAsync(progress, runs, "by model, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Model }, ct)));
+            report.Add(await TimeAsync(progress, runs, "by tenant, day (every tenant)", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Tenant }, ct)));
+            report.Add(await TimeAsync(progress, runs, $"by feature, day, tenant={fleet.Biggest.Tenant} (the biggest)",
                 () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Feature, Tenant = fleet.Biggest.Tenant }, ct)));
-            report.Add(await TimeAsync(runs, "by team, month", () => query.RunAsync(byTeam with { Granularity = SpendGranularity.Month }, ct)));
+            report.Add(await TimeAsync(progress, runs, "by team, month", () => query.RunAsync(byTeam with { Granularity = SpendGranularity.Month }, ct)));
             report.Add("raw ceiling, the same SELECT as by team, day, read to the end, no pricing:");
-            report.Add(await TimeAsync(runs, "by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
+            report.Add(await TimeAsync(progress, runs, "by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
             var teamRows = new List<SpendRow>();
             await query.ReadRowsAsync(byTeam, null, teamRows.Add, ct);
             RateCardHistory? rateCards;
             await using (var session = store.QuerySession()) rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
-            report.Add(await TimeAsync(runs, "by team, day: pricing only (its rows in memory)", () => Task.FromResult(SpendPricing.Price(byTeam, teamRows, rateCards))));
+            report.Add(await TimeAsync(progress, runs, "by team, day: pricing only (its rows in memory)", () => Task.FromResult(SpendPricing.Price(byTeam, teamRows, rateCards))));
 
             report.Add("plan of by team, day:");
             report.AddRange(await ExplainAsync(query, byTeam, ct));
@@ -110,13 +113,21 @@ public static class SpendBenchmark
     }
 
     /// <summary>The fleet's usage through the projection's aggregation and SQL, a batch per transaction; the generated quantity per meter.</summary>
-    private static async Task<Dictionary<string, decimal>> LoadAsync(DocumentStore store, SpendFleet fleet, int events, List<string> report, CancellationToken ct)
+    private static async Task<Dictionary<string, decimal>> LoadAsync(DocumentStore store, SpendFleet fleet, int events, List<string> report, TextWriter? progress, CancellationToken ct)
     {
         var expected = new Dictionary<string, decimal>(StringComparer.Ordinal);
         var writing = new Stopwatch();
         var total = Stopwatch.StartNew();
+        var loaded = 0;
+        var nextProgress = ProgressEvery;
         foreach (var batch in fleet.Usage(events).Chunk(BatchSize))
         {
+            if (progress is not null && total.Elapsed >= nextProgress)
+            {
+                progress.WriteLine(Invariant($"loaded {loaded:N0} of {events:N0} events in {total.Elapsed.TotalSeconds:F0} s"));
+                nextProgress = total.Elapsed + ProgressEvery;
+            }
+            loaded += batch.Length;
             foreach (var (_, usage) in batch) expected[usage.Meter] = expected.GetValueOrDefault(usage.Meter) + usage.Quantity;
             writing.Start();
             var quantities = new SpendQuantities();
@@ -185,8 +196,9 @@ public static class SpendBenchmark
         return lines;
     }
 
-    private static async Task<string> TimeAsync<T>(int runs, string name, Func<Task<T>> run)
+    private static async Task<string> TimeAsync<T>(TextWriter? progress, int runs, string name, Func<Task<T>> run)
     {
+        progress?.WriteLine($"timing {name}");
         var result = default(T);
         var warming = Stopwatch.StartNew();
         for (var i = 0; i < Math.Min(WarmUps, runs) && (i == 0 || warming.Elapsed < WarmUpBudget); i++) result = await run();
@@ -194,8 +206,14 @@ public static class SpendBenchmark
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var paused = GC.GetTotalPauseDuration();
         var budget = Stopwatch.StartNew();
+        var nextProgress = ProgressEvery;
         while (times.Count < runs && (times.Count < MinRuns || budget.Elapsed < RunBudget))
         {
+            if (progress is not null && budget.Elapsed >= nextProgress)
+            {
+                progress.WriteLine(Invariant($"timing {name}: {times.Count} of at most {runs} runs in {budget.Elapsed.TotalSeconds:F0} s"));
+                nextProgress = budget.Elapsed + ProgressEvery;
+            }
             var started = Stopwatch.GetTimestamp();
             result = await run();
             times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);

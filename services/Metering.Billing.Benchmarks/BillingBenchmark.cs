@@ -8,7 +8,7 @@ using Metering.Billing.Rebuilding;
 using Metering.Contracts.Usage;
 using Npgsql;
 
-namespace Metering.Billing.Benchmarking;
+namespace Metering.Billing.Benchmarks;
 
 /// <summary>
 /// <c>./metering bench billing</c>: on a schema of its own, records N usage events of one tenant and month through the
@@ -16,7 +16,10 @@ namespace Metering.Billing.Benchmarking;
 /// </summary>
 public static class BillingBenchmark
 {
-    public static async Task<string> RunAsync(string postgres, int events, CancellationToken ct)
+    /// <summary>How often the recording and the rebuild write a progress line to <c>progress</c>.</summary>
+    public static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(2);
+
+    public static async Task<string> RunAsync(string postgres, int events, CancellationToken ct, TextWriter? progress = null)
     {
         var report = new List<string> { $"billing benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores, {events:N0} usage events" };
         var schema = "billing_bench_" + Guid.NewGuid().ToString("N")[..8];
@@ -37,6 +40,7 @@ public static class BillingBenchmark
             var random = new Random(11);
             var month = new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero);
             var clock = Stopwatch.StartNew();
+            var nextProgress = ProgressEvery;
             for (var start = 0; start < events; start += 10_000)
             {
                 var batch = Enumerable.Range(start, Math.Min(10_000, events - start)).Select(i => (i % 3) switch
@@ -46,6 +50,11 @@ public static class BillingBenchmark
                     _ => new UsageEvent($"u{i}", "bench-tenant", Meters.OutputTokens, random.Next(1, 20_000), month.AddSeconds(i % 2_678_400), "llama-4-70b"),
                 }).ToList();
                 await recorder.RecordAsync(batch, ct);
+                if (progress is not null && clock.Elapsed >= nextProgress)
+                {
+                    progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"recorded {start + batch.Count:N0} of {events:N0} events in {clock.Elapsed.TotalSeconds:F0} s"));
+                    nextProgress = clock.Elapsed + ProgressEvery;
+                }
             }
             report.Add(string.Create(CultureInfo.InvariantCulture, $"record: {events:N0} events in {clock.Elapsed.TotalSeconds:F1} s = {events / clock.Elapsed.TotalSeconds:F0} events/s (receipts, events, projection; batches of 10,000)"));
 
@@ -68,7 +77,7 @@ public static class BillingBenchmark
                 await session.SaveChangesAsync(ct);
             }
             clock.Restart();
-            await ProjectionRebuild.RunAsync(store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, ct);
+            await ProjectionRebuild.RunAsync(store, progress is null ? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance : new ProgressLogger(progress), ct);
             report.Add(string.Create(CultureInfo.InvariantCulture,
                 $"rebuild of every projection: {clock.Elapsed.TotalSeconds:F1} s = {events / clock.Elapsed.TotalSeconds:F0} usage events/s"));
         }

@@ -1,0 +1,155 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using Marten;
+using Metering.Billing.Recording;
+using Metering.Billing.Spend;
+using Npgsql;
+
+namespace Metering.Billing.Benchmarks;
+
+/// <summary>
+/// The tool's commands: <c>billing</c>, <c>spend</c> (what <c>./metering bench billing|spend</c> run) and
+/// <c>backtest</c>. Each prints its report and writes it to <c>--results</c> as NAME-&lt;UTC time&gt;.txt (the benchmarks'
+/// progress goes to stderr meanwhile, every few seconds); all run on the
+/// PostgreSQL of <c>--postgres</c> (default: $METERING_POSTGRES), the first two on a schema of their own that they drop.
+/// </summary>
+public sealed class BillingBenchmarkCommands : RootCommand
+{
+    public const string PostgresVariable = "METERING_POSTGRES";
+
+    public BillingBenchmarkCommands() : base("Billing's benchmarks and reports, in-process against PostgreSQL (no service running).")
+    {
+        Subcommands.Add(new BillingCommand());
+        Subcommands.Add(new SpendCommand());
+        Subcommands.Add(new BacktestCommand());
+    }
+
+    /// <summary>Parses a command line; a parse error then prints the errors, not the whole help.</summary>
+    public ParseResult ParseCommandLine(IReadOnlyList<string> args)
+    {
+        var result = Parse(args);
+        if (result.Action is ParseErrorAction errors) errors.ShowHelp = false;
+        return result;
+    }
+
+    /// <summary><c>billing [EVENTS]</c>: see <see cref="BillingBenchmark"/>.</summary>
+    public sealed class BillingCommand : Command
+    {
+        private readonly Argument<int> _events = Count("EVENTS", 1_000_000, "usage events recorded in one tenant's month");
+        private readonly Option<string> _postgres = Postgres();
+        private readonly Option<string> _results = Results();
+
+        public BillingCommand() : base("billing", "Billing's storage rate, invoice read time and rebuild rate on EVENTS usage events.")
+        {
+            Arguments.Add(_events);
+            Options.Add(_postgres);
+            Options.Add(_results);
+            Validators.Add(RequirePostgres(_postgres));
+            SetAction((result, ct) => ReportAsync(result, "billing", _results,
+                BillingBenchmark.RunAsync(PostgresOf(result, _postgres), result.GetValue(_events), ct, result.InvocationConfiguration.Error)));
+        }
+    }
+
+    /// <summary><c>spend [TENANTS] [EVENTS] [--keep]</c>: see <see cref="SpendBenchmark"/>.</summary>
+    public sealed class SpendCommand : Command
+    {
+        private readonly Argument<int> _tenants = Count("TENANTS", 10_000, "tenants of the synthetic fleet");
+        private readonly Argument<int> _events = Count("EVENTS", 10_000_000, "usage events over the 30 days");
+        private readonly Option<bool> _keep = new("--keep") { Description = "leave the benchmark's schema in the database, to try query plans on" };
+        private readonly Option<string> _postgres = Postgres();
+        private readonly Option<string> _results = Results();
+
+        public SpendCommand() : base("spend", "GET /v1/spend's query times over TENANTS tenants' EVENTS usage events.")
+        {
+            Arguments.Add(_tenants);
+            Arguments.Add(_events);
+            Options.Add(_keep);
+            Options.Add(_postgres);
+            Options.Add(_results);
+            Validators.Add(RequirePostgres(_postgres));
+            SetAction((result, ct) => ReportAsync(result, "spend", _results,
+                SpendBenchmark.RunAsync(PostgresOf(result, _postgres), BenchmarkOptions(result), ct, result.InvocationConfiguration.Error)));
+        }
+
+        public SpendBenchmarkOptions BenchmarkOptions(ParseResult result) =>
+            new(result.GetValue(_tenants), result.GetValue(_events), KeepSchema: result.GetValue(_keep));
+    }
+
+    /// <summary><c>backtest</c>: see <see cref="SpendBacktest"/>, over the spend a store Billing has run on recorded.</summary>
+    public sealed class BacktestCommand : Command
+    {
+        private readonly Option<string> _postgres = Postgres();
+        private readonly Option<string> _results = Results();
+
+        public BacktestCommand() : base("backtest", "The spend forecast's backtest over the spend a store Billing has run on recorded.")
+        {
+            Options.Add(_postgres);
+            Options.Add(_results);
+            Validators.Add(RequirePostgres(_postgres));
+            SetAction(RunAsync);
+        }
+
+        private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
+        {
+            var connection = PostgresOf(result, _postgres);
+            using var store = DocumentStore.For(opts => BillingStore.Configure(opts, connection));
+            await using var dataSource = NpgsqlDataSource.Create(connection);
+            string report;
+            try
+            {
+                report = await SpendBacktest.RunAsync(store, new SpendQuery(store, new BillingDatabase(dataSource)), DateTimeOffset.UtcNow, ct);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+                result.InvocationConfiguration.Error.WriteLine($"This database has no Billing schema with spend tables ({e.MessageText}): run `Metering.Billing migrate` and Billing first.");
+                return 1;
+            }
+            return await ReportAsync(result, "forecast-store", _results, Task.FromResult(report));
+        }
+    }
+
+    private static Argument<int> Count(string name, int fallback, string description) => new(name)
+    {
+        Description = description,
+        Arity = ArgumentArity.ZeroOrOne,
+        DefaultValueFactory = _ => fallback,
+        CustomParser = result =>
+        {
+            if (result.Tokens is not [var token]) return fallback;
+            if (int.TryParse(token.Value, out var value) && value >= 1) return value;
+            result.AddError($"{name} must be a whole number of at least 1, not '{token.Value}'.");
+            return fallback;
+        },
+    };
+
+    private static Option<string> Postgres() =>
+        new("--postgres") { Description = $"the Npgsql connection string (default: ${PostgresVariable})" };
+
+    private static Option<string> Results() =>
+        new("--results") { Description = "folder the report is written to", DefaultValueFactory = _ => Path.Combine(".metering", "bench") };
+
+    /// <summary>The connection string; <see cref="RequirePostgres"/> made sure there is one.</summary>
+    private static string PostgresOf(ParseResult result, Option<string> postgres) =>
+        result.GetValue(postgres) is { Length: > 0 } given ? given : Environment.GetEnvironmentVariable(PostgresVariable)!;
+
+    private static Action<System.CommandLine.Parsing.CommandResult> RequirePostgres(Option<string> postgres) => command =>
+    {
+        var given = command.GetResult(postgres)?.Tokens is [{ Value.Length: > 0 }];
+        if (!given && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(PostgresVariable)))
+            command.AddError($"No PostgreSQL: set {PostgresVariable} or pass --postgres.");
+    };
+
+    /// <summary>Prints the report and writes it to FOLDER/NAME-&lt;UTC time&gt;.txt.</summary>
+    private static async Task<int> ReportAsync(ParseResult result, string name, Option<string> results, Task<string> running)
+    {
+        var report = await running;
+        var output = result.InvocationConfiguration.Output;
+        output.WriteLine(report);
+        var folder = result.GetValue(results)!;
+        Directory.CreateDirectory(folder);
+        var file = Path.Combine(folder, $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
+        await File.WriteAllTextAsync(file, report + Environment.NewLine);
+        output.WriteLine($"results written to {file}");
+        return 0;
+    }
+}

@@ -1,0 +1,3 @@
+using Metering.Billing.Benchmarks;
+
+return await new BillingBenchmarkCommands().ParseCommandLine(args).InvokeAsync();

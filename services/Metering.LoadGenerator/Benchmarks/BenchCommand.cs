@@ -1,0 +1,26 @@
+using System.CommandLine;
+
+namespace Metering.LoadGenerator.Benchmarks;
+
+/// <summary><c>bench NAME</c>: one subcommand per benchmark; each prints its report and writes it to <c>--results</c>.</summary>
+public sealed class BenchCommand : Command
+{
+    public BenchCommand() : base("bench", "Benchmarks of the running system (./metering bench NAME starts it for them), or of the forecast alone.")
+    {
+        Subcommands.Add(new IngestBenchmarkCommand());
+        Subcommands.Add(new BudgetsBenchmarkCommand());
+        Subcommands.Add(new ForecastBenchmarkCommand());
+    }
+
+    /// <summary>Runs a benchmark that writes to the console, then writes what it printed to FOLDER/NAME-&lt;UTC time&gt;.txt.</summary>
+    public static async Task<int> RunWithResultsAsync(ParseResult result, string name, string folder, Func<TextWriter, Task<int>> benchmark)
+    {
+        var tee = new IngestBenchmark.Tee(result.InvocationConfiguration.Output);
+        var exit = await benchmark(tee);
+        Directory.CreateDirectory(folder);
+        var file = Path.Combine(folder, $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
+        await File.WriteAllTextAsync(file, tee.Copy.ToString());
+        result.InvocationConfiguration.Output.WriteLine($"results written to {file}");
+        return exit;
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text.RegularExpressions;
+using Metering.Billing.Benchmarks;
+using Npgsql;
+
+namespace Metering.IntegrationTests;
+
+/// <summary>
+/// <c>./metering bench billing</c> at a small size: the report gives the record rate, the invoice read times and the
+/// rebuild rate; its progress (the recording every 2 s, the rebuild's log) goes to its own writer, not into the report;
+/// and its schema is gone afterwards.
+/// </summary>
+public sealed class BillingBenchmarkTests
+{
+    [Fact]
+    public async Task The_billing_benchmark_reports_its_rates_writes_its_progress_apart_and_drops_its_schema()
+    {
+        var progress = new StringWriter();
+        var before = await BenchmarkSchemasAsync();
+
+        var report = await BillingBenchmark.RunAsync(TestInfrastructure.Postgres, 20_000, CancellationToken.None, progress);
+
+        var lines = report.Split(Environment.NewLine);
+        Assert.Matches(@"^billing benchmark .+ on \d+ cores, 20,000 usage events$", lines[0]);
+        Assert.Matches(@"^record: 20,000 events in [\d.]+ s = \d+ events/s ", lines[1]);
+        Assert.Matches(@"^invoice read .+ with 20,000 events in the month: p50 [\d.]+ ms, p99 [\d.]+ ms$", lines[2]);
+        Assert.Matches(@"^rebuild of every projection: [\d.]+ s = \d+ usage events/s$", lines[3]);
+        Assert.Equal(4, lines.Length);
+        var logged = progress.ToString();
+        foreach (var projection in new[] { "MonthlyUsageProjection", "RateCardHistoryProjection", "TeamDirectoryProjection", "chargeback-ledger", "spend" })
+            Assert.Matches($@"(?m)^Rebuilt {Regex.Escape(projection)} in [\d.]+ s$", logged);
+        Assert.All(logged.Split(Environment.NewLine).Where(l => l.StartsWith("recorded ", StringComparison.Ordinal)),
+            l => Assert.Matches(@"^recorded [\d,]+ of 20,000 events in \d+ s$", l));
+        Assert.Equal(before, await BenchmarkSchemasAsync());
+    }
+
+    private static async Task<List<string>> BenchmarkSchemasAsync()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(TestInfrastructure.Postgres);
+        await using var command = dataSource.CreateCommand("select nspname from pg_namespace where nspname like 'billing_bench_%' order by nspname");
+        await using var reader = await command.ExecuteReaderAsync();
+        var schemas = new List<string>();
+        while (await reader.ReadAsync()) schemas.Add(reader.GetString(0));
+        return schemas;
+    }
+}
