@@ -96,6 +96,56 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
     }
 
     [Fact]
+    public async Task Signing_out_while_a_page_loads_cancels_its_requests_so_none_is_refused_after_the_session_ended()
+    {
+        var page = await browser.NewPageAsync(system);
+        await SignInAsync(page, MeteringSystem.AdminToken);
+        // The next page's API requests are held, so they are still in flight when the admin signs out.
+        var held = new List<IRoute>();
+        await page.RouteAsync("**/api/**", route =>
+        {
+            lock (held) held.Add(route);
+            return Task.CompletedTask;
+        });
+        var settled = 0;
+        void Settle(object? sender, IRequest request)
+        {
+            if (request.Url.Contains("/api/", StringComparison.Ordinal)) Interlocked.Increment(ref settled);
+        }
+        page.RequestFinished += Settle;
+        page.RequestFailed += Settle;
+        // The host ends the session first; only then do the held requests go on, before the page hears the sign-out's answer.
+        await page.RouteAsync("**/auth/sign-out", async route =>
+        {
+            var ended = await route.FetchAsync();
+            foreach (var request in held.ToList())
+            {
+                try
+                {
+                    await request.ContinueAsync();
+                }
+                catch (PlaywrightException)
+                {
+                    // Cancelled by the page as it went: nothing left to send.
+                }
+            }
+            await WaitForAsync(() => Task.FromResult(Volatile.Read(ref settled) >= held.Count));
+            await route.FulfillAsync(new() { Response = ended });
+        });
+        await page.GotoAsync("/month-close");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).WaitForAsync();
+        await WaitForAsync(() => Task.FromResult(held.Count >= 2));
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.WaitForURLAsync("**/sign-in");
+        Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name == "metering.session");
+        await page.UnrouteAllAsync(new() { Behavior = UnrouteBehavior.IgnoreErrors });
+        await OneH1Async(page);
+        // The page's requests were cancelled when it went, so the host refused none of them.
+        browser.AssertNoErrorsBut(_ => false);
+    }
+
+    [Fact]
     public async Task The_Overview_shows_the_spend_API_per_day_and_the_forecast_API_each_with_one_h1_and_a_table_under_every_chart()
     {
         var page = await browser.NewPageAsync(system);
