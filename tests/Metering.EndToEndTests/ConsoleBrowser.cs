@@ -93,6 +93,13 @@ public sealed class ConsoleBrowser : IAsyncLifetime
         }
     }
 
+    /// <summary>Fails on any error collected since the last check but those <paramref name="expected"/> accepts (the failed responses a test caused on purpose).</summary>
+    public void AssertNoErrorsBut(Func<BrowserError, bool> expected)
+    {
+        var unexpected = TakeErrors().Where(e => !expected(e)).ToList();
+        Assert.True(unexpected.Count == 0, "console errors: " + string.Join(" | ", unexpected.Select(e => $"{e.Text} at {e.Location}")));
+    }
+
     /// <summary>
     /// The page as it is now, as docs/console/{name}.png when METERING_UPDATE_SCREENSHOTS=1 (the README shows those),
     /// otherwise into .metering/test-results/console-screenshots/.

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
+import { flushSync } from "react-dom";
 import { NavLink, Navigate, Outlet, useLocation, useNavigate } from "react-router";
 import { onSessionEnded } from "../api/clients";
 import type { Problem } from "../api/problem";
@@ -24,6 +25,7 @@ export function SignedInLayout() {
   const location = useLocation();
   const navigate = useNavigate();
   const [session, setSession] = useState<Session | Problem | null | undefined>(undefined);
+  const [leaving, setLeaving] = useState(false);
 
   useEffect(() => {
     let current = true;
@@ -35,6 +37,9 @@ export function SignedInLayout() {
   useEffect(() => onSessionEnded(() => setSession(null)), []);
 
   const leave = useCallback(async () => {
+    // The page goes before the session does: unmounting it cancels its requests in flight, which the host would
+    // otherwise answer 401 once the session has ended (flushSync: unmounted before the sign-out request is sent).
+    flushSync(() => setLeaving(true));
     if (session && !isProblem(session)) await signOut(session.csrf);
     setSession(null);
     navigate("/sign-in", { replace: true });
@@ -79,7 +84,11 @@ export function SignedInLayout() {
         </button>
       </header>
       <main className="page">
-        {session.role === "emitter" ? (
+        {leaving ? (
+          <p className="loading" role="status">
+            Signing out…
+          </p>
+        ) : session.role === "emitter" ? (
           <section>
             <h1>No console pages for emitters</h1>
             <p>An emitter token records usage; sign in with an admin or viewer token to see spend and budgets.</p>
