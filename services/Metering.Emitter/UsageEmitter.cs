@@ -8,10 +8,10 @@ using Metering.Kafka;
 namespace Metering.Emitter;
 
 /// <summary>
-/// Emits usage events straight to Kafka: validated by the same rules as Ingest, keyed by tenant, batched and compressed,
-/// through one <see cref="IdempotentProducer"/> (acks=all) and as <see cref="UsageMessages"/> shapes them, as Ingest does. Events wait in a bounded buffer until Kafka acknowledges them; a
-/// failed delivery is produced again, never dropped. Thread-safe; make one per process and dispose it on shutdown,
-/// which flushes the buffer.
+/// Emits usage events straight to Kafka: validated by the same rules as Ingest, batched and compressed, through one
+/// <see cref="IdempotentProducer"/> (acks=all) as records shaped like Ingest's (<see cref="UsageMessages"/>: keyed by
+/// tenant, with the trace context). Events wait in a bounded buffer until Kafka acknowledges them; a failed delivery is
+/// produced again, never dropped. Thread-safe; make one per process and dispose it on shutdown, which flushes the buffer.
 /// </summary>
 public sealed class UsageEmitter : IAsyncDisposable, IDisposable
 {
