@@ -56,6 +56,7 @@ if (!migrateOnly)
     builder.Services.AddReceiptPruning<UsageRecorder>();
 }
 // Wolverine carries Billing's integration messages (rate cards, voided usage) through its Marten outbox to Kafka. The usage topic does not go through Wolverine: see Recording/UsageConsumer.cs.
+// Neither do dead letters: they must be acknowledged before a usage batch's offsets are committed, and Budgets, which runs no Wolverine, publishes them too (UsageTopic's DeadLetterProducer over Metering.Kafka's IdempotentProducer).
 builder.Host.UseWolverine(opts =>
 {
     opts.ServiceName = "metering-billing";

@@ -1,17 +1,17 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Text;
 using Confluent.Kafka;
 using Metering.Contracts.Usage;
+using Metering.Kafka;
 
 namespace Metering.Emitter;
 
 /// <summary>
-/// Emits usage events straight to Kafka: validated by the same rules as Ingest, keyed by tenant, batched and compressed,
-/// through one idempotent producer with acks=all. Events wait in a bounded buffer until Kafka acknowledges them; a
-/// failed delivery is produced again, never dropped. Thread-safe; make one per process and dispose it on shutdown,
-/// which flushes the buffer.
+/// Emits usage events straight to Kafka: validated by the same rules as Ingest, batched and compressed, through one
+/// <see cref="IdempotentProducer"/> (acks=all) as records shaped like Ingest's (<see cref="UsageMessages"/>: keyed by
+/// tenant, with the trace context). Events wait in a bounded buffer until Kafka acknowledges them; a failed delivery is
+/// produced again, never dropped. Thread-safe; make one per process and dispose it on shutdown, which flushes the buffer.
 /// </summary>
 public sealed class UsageEmitter : IAsyncDisposable, IDisposable
 {
@@ -22,7 +22,7 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
     private static readonly Counter<long> Reproduced = Meter.CreateCounter<long>("metering.emitter.reproduced", description: "Usage events produced again after a failed delivery");
 
     private readonly UsageEmitterOptions _options;
-    private readonly IProducer<string, byte[]> _producer;
+    private readonly IdempotentProducer _producer;
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<long, UsageEvent> _inFlight = new();
     private long _sequence;
@@ -35,19 +35,18 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BufferCapacity, 1);
         _options = options;
         _slots = new SemaphoreSlim(options.BufferCapacity, options.BufferCapacity);
-        var config = new ProducerConfig
+        _producer = new IdempotentProducer(new IdempotentProducerOptions
         {
             BootstrapServers = options.BootstrapServers,
             ClientId = options.ClientId,
-            EnableIdempotence = true,
-            Acks = Acks.All,
             LingerMs = options.LingerMs,
-            CompressionType = options.Compression,
-            MessageTimeoutMs = (int)options.DeliveryTimeout.TotalMilliseconds,
+            Compression = options.Compression,
+            DeliveryTimeout = options.DeliveryTimeout,
             QueueBufferingMaxMessages = Math.Max(options.BufferCapacity, 1000),
-        };
-        options.ConfigureProducer?.Invoke(config);
-        _producer = new ProducerBuilder<string, byte[]>(config).Build();
+            FlushOnDispose = TimeSpan.FromSeconds(1),
+            Configure = options.ConfigureProducer,
+            Logger = options.Logger,
+        });
         if (options.WatchThrottles) _throttles = new ThrottledTenants(options.BootstrapServers, options.ConfigureConsumer, options.Logger);
     }
 
@@ -96,10 +95,7 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         activity?.SetTag("metering.tenant", usage.Tenant);
         var sequence = Interlocked.Increment(ref _sequence);
         _inFlight[sequence] = usage;
-        Produce(sequence, new Message<string, byte[]>
-        {
-            Key = usage.Tenant, Value = UsageEventJson.Write(usage), Headers = TraceHeaders(Activity.Current), Timestamp = new Timestamp(validatedAt),
-        }, usage);
+        Produce(sequence, UsageMessages.Create(usage, validatedAt), usage);
         return usage;
     }
 
@@ -115,21 +111,21 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         }
     }
 
-    private void Produce(long sequence, Message<string, byte[]> message, UsageEvent usage)
+    private void Produce(long sequence, Message<string?, byte[]> message, UsageEvent usage)
     {
         if (Volatile.Read(ref _disposed) == 2) return; // given up while closing: reported by DisposeAsync
         try
         {
             _producer.Produce(_options.Topic, message, report => OnDelivered(report, sequence, message, usage));
         }
-        catch (ProduceException<string, byte[]> ex) when (!ex.Error.IsFatal)
+        catch (ProduceException<string?, byte[]> ex) when (!ex.Error.IsFatal)
         {
             // librdkafka's own queue is full or the producer is between states: try again shortly.
             ProduceLater(sequence, message, usage);
         }
     }
 
-    private void OnDelivered(DeliveryReport<string, byte[]> report, long sequence, Message<string, byte[]> message, UsageEvent usage)
+    private void OnDelivered(DeliveryReport<string?, byte[]> report, long sequence, Message<string?, byte[]> message, UsageEvent usage)
     {
         if (!report.Error.IsError)
         {
@@ -149,7 +145,7 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
     }
 
     /// <summary>The same message again, timestamp included: a retried event keeps the instant it was validated at.</summary>
-    private void ProduceLater(long sequence, Message<string, byte[]> message, UsageEvent usage)
+    private void ProduceLater(long sequence, Message<string?, byte[]> message, UsageEvent usage)
     {
         Reproduced.Add(1);
         _ = Task.Delay(_options.RetryBackoff).ContinueWith(_ => Produce(sequence, message, usage), TaskScheduler.Default);
@@ -160,15 +156,6 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         if (_fatal is { } error)
             throw new UsageNotDeliveredException($"The Kafka producer failed fatally ({error.Code}: {error.Reason}); re-emit these events with a new emitter.",
                 [.. _inFlight.Values], new KafkaException(error));
-    }
-
-    private static Headers TraceHeaders(Activity? activity)
-    {
-        var headers = new Headers();
-        if (activity is null) return headers;
-        headers.Add("traceparent", Encoding.ASCII.GetBytes(activity.Id!));
-        if (!string.IsNullOrEmpty(activity.TraceStateString)) headers.Add("tracestate", Encoding.ASCII.GetBytes(activity.TraceStateString));
-        return headers;
     }
 
     /// <summary>Flushes the buffer, waiting at most <see cref="UsageEmitterOptions.DisposeTimeout"/>.</summary>
@@ -186,7 +173,6 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
             // Reported below with every event still in flight.
         }
         Volatile.Write(ref _disposed, 2);
-        _producer.Flush(TimeSpan.FromSeconds(1));
         _producer.Dispose();
         if (_throttles is not null) await _throttles.DisposeAsync();
         if (!_inFlight.IsEmpty)

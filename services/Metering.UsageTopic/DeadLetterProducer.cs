@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using Metering.Contracts;
+using Metering.Kafka;
 using Metering.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 
@@ -11,7 +12,8 @@ namespace Metering.UsageTopic;
 /// The one producer of <c>metering.usage.dead-letters.v1</c>. Every consumer group publishes there each usage-topic
 /// record it does not count: the original key and bytes, with headers saying why, which group set it apart and where
 /// the record came from. A record two groups set apart is published by each of them (and again after a redelivery);
-/// the origin header is the same every time, so whoever counts dead letters counts the record once.
+/// the origin header is the same every time, so whoever counts dead letters counts the record once. Published through
+/// an <see cref="IdempotentProducer"/> and awaited: the usage offsets are committed only after Kafka took the dead letter.
 /// </summary>
 public sealed class DeadLetterProducer(IConfiguration configuration) : IDisposable
 {
@@ -24,13 +26,13 @@ public sealed class DeadLetterProducer(IConfiguration configuration) : IDisposab
     /// <summary>Reasons are cut to this many characters: a store's message can quote a long value.</summary>
     public const int MaxReasonLength = 1024;
 
-    private readonly IProducer<string?, byte[]> _producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig
+    private readonly IdempotentProducer _producer = new(new IdempotentProducerOptions
     {
         BootstrapServers = MeteringSettings.KafkaBootstrapServers(configuration),
         ClientId = "metering-dead-letters",
-        EnableIdempotence = true,
-        Acks = Acks.All,
-    }).Build();
+        // librdkafka's default: the consumer's own store timeout bounds the wait for a dead letter.
+        DeliveryTimeout = TimeSpan.FromMinutes(5),
+    });
 
     /// <summary>Where the record came from; with its produce time, because offsets restart when a topic is recreated.</summary>
     public static string OriginOf(RejectedRecord rejected) =>
@@ -53,9 +55,5 @@ public sealed class DeadLetterProducer(IConfiguration configuration) : IDisposab
 
     public static string Shorten(string reason) => reason.Length <= MaxReasonLength ? reason : reason[..(MaxReasonLength - 1)] + "…";
 
-    public void Dispose()
-    {
-        _producer.Flush(TimeSpan.FromSeconds(5));
-        _producer.Dispose();
-    }
+    public void Dispose() => _producer.Dispose();
 }

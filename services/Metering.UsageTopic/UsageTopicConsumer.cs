@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Confluent.Kafka;
 using Metering.Contracts;
 using Metering.Contracts.Usage;
+using Metering.Kafka;
 using Metering.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -340,11 +341,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
         }
     }
 
-    private static ActivityContext ParentOf(ConsumeResult<string?, byte[]?> record) =>
-        record.Message.Headers?.TryGetLastBytes("traceparent", out var bytes) == true &&
-        ActivityContext.TryParse(System.Text.Encoding.ASCII.GetString(bytes), null, out var parent)
-            ? parent
-            : default;
+    private static ActivityContext ParentOf(ConsumeResult<string?, byte[]?> record) => KafkaTraceContext.ParentOf(record.Message.Headers);
 }
 
 internal sealed class UnassignedTooLongException(string message) : Exception(message);

@@ -12,7 +12,7 @@ public sealed class DriftDetectionTests : IDisposable
         foreach (var file in new[] { "Tiltfile", "tilt/metering.tiltfile", "docker-compose.yml", ".dockerignore" }
                      .Concat(MeteringService.All.Select(s => s.DockerfilePath).Distinct())
                      .Concat(MeteringService.All.Select(s => $"services/{s.Project}/{s.Project}.csproj"))
-                     .Concat(["contracts/Metering.Contracts/Metering.Contracts.csproj", "services/Metering.ServiceDefaults/Metering.ServiceDefaults.csproj", "services/Metering.UsageTopic/Metering.UsageTopic.csproj",
+                     .Concat(["contracts/Metering.Contracts/Metering.Contracts.csproj", "services/Metering.ServiceDefaults/Metering.ServiceDefaults.csproj", "services/Metering.UsageTopic/Metering.UsageTopic.csproj", "services/Metering.Kafka/Metering.Kafka.csproj",
                          "services/Metering.Forecasting/Metering.Forecasting.csproj", "services/Metering.Pricing/Metering.Pricing.csproj"])
                      .Concat(Files("infra/k8s")).Concat(Files("infra/docker")))
         {

@@ -3,7 +3,7 @@ using System.Text;
 using Confluent.Kafka;
 using Marten;
 using Metering.Contracts;
-using Metering.ServiceDefaults;
+using Metering.Kafka;
 using Metering.UsageTopic;
 using Npgsql;
 using NpgsqlTypes;
@@ -17,63 +17,20 @@ namespace Metering.Billing.Recording;
 /// keeps one row; one that only Budgets' store refused is counted all the same. Offsets are committed after the rows.
 /// </summary>
 public sealed class DeadLetterLedger(IConfiguration configuration, IDocumentStore store, BillingDatabase database, ILogger<DeadLetterLedger> logger)
-    : BackgroundService
+    : SideTopicService(configuration, logger)
 {
-    private const int MaxBatch = 500;
+    protected override string Topic => KafkaTopics.UsageDeadLetters.Name;
+    protected override string GroupId { get; } = (configuration["METERING_BILLING_GROUP_ID"] ?? "metering-billing") + "-dead-letters";
+    protected override string RecordName => "dead-letter record";
+    protected override int MaxBatch => 500;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private void Run(CancellationToken stop)
-    {
-        var config = new ConsumerConfig
-        {
-            BootstrapServers = MeteringSettings.KafkaBootstrapServers(configuration),
-            GroupId = (configuration["METERING_BILLING_GROUP_ID"] ?? "metering-billing") + "-dead-letters",
-            EnableAutoCommit = false,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            SessionTimeoutMs = 10_000,
-        };
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config).Build();
-                consumer.Subscribe(KafkaTopics.UsageDeadLetters.Name);
-                while (!stop.IsCancellationRequested)
-                {
-                    var batch = new List<ConsumeResult<byte[]?, byte[]?>>();
-                    while (batch.Count < MaxBatch && consumer.Consume(TimeSpan.FromMilliseconds(batch.Count == 0 ? 500 : 20)) is { } record)
-                        if (!record.IsPartitionEOF) batch.Add(record);
-                    if (batch.Count == 0) continue;
-                    RecordAsync(batch, stop).GetAwaiter().GetResult();
-                    consumer.Commit(batch.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1)));
-                }
-            }
-            catch (Exception ex) when (!stop.IsCancellationRequested)
-            {
-                logger.LogWarning(ex, "Counting dead letters failed; resuming from the last committed offset");
-                stop.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
-            }
-            catch (Exception)
-            {
-                return;
-            }
-        }
-    }
-
-    private async Task RecordAsync(List<ConsumeResult<byte[]?, byte[]?>> records, CancellationToken ct)
+    public override async Task HandleAsync(SideTopicBatch batch, CancellationToken ct)
     {
         var letters = new List<DeadLetterRow>();
-        foreach (var record in records)
+        foreach (var record in batch.Records)
         {
             if (DeadLetterRow.From(record) is { } row) letters.Add(row);
-            else
-            {
-                MeteringTelemetry.SideTopicRecordSkipped(KafkaTopics.UsageDeadLetters.Name);
-                logger.LogWarning("Skipped the dead-letter record at {Origin}: it has no {Header} header, so it is not one of Metering's",
-                    record.TopicPartitionOffset, DeadLetterProducer.OriginHeader);
-            }
+            else batch.Skip(record, $"it has no {DeadLetterProducer.OriginHeader} header, so it is not one of Metering's");
         }
         // One row per origin, however many groups or redeliveries published it (one statement cannot update a row twice).
         var rows = letters.GroupBy(l => l.Origin, StringComparer.Ordinal)

@@ -1,10 +1,9 @@
 using System.Text.Json;
-using Confluent.Kafka;
 using Metering.Budgets.Tracking;
 using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
+using Metering.Kafka;
 using Metering.UsageTopic;
 
 namespace Metering.Budgets.Corrections;
@@ -16,62 +15,32 @@ namespace Metering.Budgets.Corrections;
 /// rules, or that the store refuses for a reason tied to its data is logged, counted and passed over; any other failure
 /// (PostgreSQL or the silo unreachable) resumes from the last committed offset.
 /// </summary>
-public sealed class CorrectionConsumer(IConfiguration configuration, IGrainFactory grains, ILogger<CorrectionConsumer> logger) : BackgroundService
+public sealed class CorrectionConsumer(IConfiguration configuration, IGrainFactory grains, ILogger<CorrectionConsumer> logger)
+    : SideTopicService(configuration, logger)
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    protected override string Topic => KafkaTopics.UsageCorrections.Name;
+    protected override string GroupId { get; } = (configuration["METERING_BUDGETS_GROUP_ID"] ?? "metering-budgets") + "-corrections";
+    protected override string RecordName => "usage correction";
 
-    private void Run(CancellationToken stop)
+    public override async Task HandleAsync(SideTopicBatch batch, CancellationToken ct)
     {
-        var config = new ConsumerConfig
+        foreach (var record in batch.Records)
         {
-            BootstrapServers = MeteringSettings.KafkaBootstrapServers(configuration),
-            GroupId = (configuration["METERING_BUDGETS_GROUP_ID"] ?? "metering-budgets") + "-corrections",
-            EnableAutoCommit = false,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            SessionTimeoutMs = 10_000,
-        };
-        while (!stop.IsCancellationRequested)
-        {
+            var (voided, problem) = Read(record.Message.Value);
+            if (voided is null)
+            {
+                batch.Skip(record, problem!);
+                continue;
+            }
             try
             {
-                using var consumer = new ConsumerBuilder<Ignore, byte[]?>(config).Build();
-                consumer.Subscribe(KafkaTopics.UsageCorrections.Name);
-                while (!stop.IsCancellationRequested)
-                {
-                    if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is not { IsPartitionEOF: false } record) continue;
-                    Apply(record);
-                    consumer.Commit(record);
-                }
+                var given = await grains.GetGrain<ITenantBudgetGrain>(voided.Tenant).VoidUsage(voided);
+                logger.LogInformation("Usage {Id} of {Tenant} voided: {Outcome}", voided.UsageId, voided.Tenant, given ? "given back" : "not counted here");
             }
-            catch (Exception ex) when (!stop.IsCancellationRequested)
+            catch (Exception ex) when (RecordFaults.IsTiedToRecord(ex))
             {
-                logger.LogWarning(ex, "Following usage corrections failed; resuming from the last committed offset");
-                stop.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+                batch.Skip(record, RecordFaults.Describe(ex));
             }
-            catch (Exception)
-            {
-                return;
-            }
-        }
-    }
-
-    private void Apply(ConsumeResult<Ignore, byte[]?> record)
-    {
-        var (voided, problem) = Read(record.Message.Value);
-        if (voided is null)
-        {
-            Skip(record, problem!);
-            return;
-        }
-        try
-        {
-            var given = grains.GetGrain<ITenantBudgetGrain>(voided.Tenant).VoidUsage(voided).GetAwaiter().GetResult();
-            logger.LogInformation("Usage {Id} of {Tenant} voided: {Outcome}", voided.UsageId, voided.Tenant, given ? "given back" : "not counted here");
-        }
-        catch (Exception ex) when (RecordFaults.IsTiedToRecord(ex))
-        {
-            Skip(record, RecordFaults.Describe(ex));
         }
     }
 
@@ -95,11 +64,5 @@ public sealed class CorrectionConsumer(IConfiguration configuration, IGrainFacto
         var at = voided.Day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
         var errors = UsageEventRules.Validate(new UsageEvent(voided.UsageId, voided.Tenant, voided.Meter, voided.Quantity, at, voided.Model, voided.GpuType), at);
         return errors.Count == 0 ? (voided, null) : (null, "it breaks the usage rules: " + FieldError.Describe(errors));
-    }
-
-    private void Skip(ConsumeResult<Ignore, byte[]?> record, string problem)
-    {
-        MeteringTelemetry.SideTopicRecordSkipped(KafkaTopics.UsageCorrections.Name);
-        logger.LogWarning("Skipped the usage correction at {Origin}: {Problem}", record.TopicPartitionOffset, problem);
     }
 }

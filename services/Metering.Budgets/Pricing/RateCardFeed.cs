@@ -4,74 +4,39 @@ using Confluent.Kafka;
 using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
+using Metering.Kafka;
 using Metering.ServiceDefaults;
+using Metering.UsageTopic;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Metering.Budgets.Pricing;
 
 /// <summary>
 /// Follows <c>metering.rate-cards.v1</c> from its beginning (no consumer group: every instance needs every version).
-/// At start it notes the topic's end (high watermark) and marks <see cref="RateCards.CaughtUp"/> once it has read up to
-/// there. A record it cannot read or that cannot price usage is logged, counted and passed over: the versions after it
-/// still arrive.
+/// At start the follower notes the topic's end (high watermark) and the feed marks <see cref="RateCards.CaughtUp"/> once
+/// it has read up to there. A record it cannot read or that cannot price usage is logged, counted and passed over: the
+/// versions after it still arrive.
 /// </summary>
-public sealed class RateCardFeed(IConfiguration configuration, RateCards rateCards, ILogger<RateCardFeed> logger) : BackgroundService
+public sealed class RateCardFeed(IConfiguration configuration, RateCards rateCards, ILogger<RateCardFeed> logger) : SideTopicService(configuration, logger)
 {
-    private static readonly TopicPartition Partition = new(KafkaTopics.RateCards.Name, 0);
+    protected override string Topic => KafkaTopics.RateCards.Name;
+    protected override string GroupId => "metering-budgets-rate-cards"; // required by the client; never joined
+    protected override SideTopicStart Start => SideTopicStart.Beginning;
+    protected override string RecordName => "rate-card record";
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Follow(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private void Follow(CancellationToken stop)
+    public override void OnCaughtUp()
     {
-        var config = new ConsumerConfig
-        {
-            BootstrapServers = MeteringSettings.KafkaBootstrapServers(configuration),
-            GroupId = "metering-budgets-rate-cards", // required by the client; never joined
-            EnableAutoCommit = false,
-            EnablePartitionEof = true,
-        };
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                using var consumer = new ConsumerBuilder<Ignore, byte[]?>(config).Build();
-                // The end to reach before usage may be priced: where the topic ended when Budgets (re)connected.
-                var end = Offset.Unset;
-                if (!rateCards.CaughtUp.IsCompleted)
-                {
-                    var marks = consumer.QueryWatermarkOffsets(Partition, TimeSpan.FromSeconds(10));
-                    end = marks.High;
-                    if (marks.Low >= marks.High) CatchUp(end);
-                }
-                consumer.Assign(new TopicPartitionOffset(Partition, Offset.Beginning));
-                while (!stop.IsCancellationRequested)
-                {
-                    if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is not { } record) continue;
-                    if (!record.IsPartitionEOF) Apply(record);
-                    if (end != Offset.Unset && record.Offset.Value + (record.IsPartitionEOF ? 0 : 1) >= end.Value) CatchUp(end);
-                }
-            }
-            catch (Exception ex) when (!stop.IsCancellationRequested)
-            {
-                logger.LogWarning(ex, "Following the rate cards failed; retrying");
-                stop.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
-            }
-            catch (Exception)
-            {
-                return;
-            }
-        }
-    }
-
-    private void CatchUp(Offset end)
-    {
-        if (rateCards.CaughtUp.IsCompleted) return;
         rateCards.MarkCaughtUp();
-        logger.LogInformation("Rate cards read up to offset {End}: {Count} versions; usage may be priced", end.Value, rateCards.Count);
+        logger.LogInformation("Rate cards read up to where {Topic} ended: {Count} versions; usage may be priced", Topic, rateCards.Count);
     }
 
-    private void Apply(ConsumeResult<Ignore, byte[]?> record)
+    public override Task HandleAsync(SideTopicBatch batch, CancellationToken ct)
+    {
+        foreach (var record in batch.Records) Apply(batch, record);
+        return Task.CompletedTask;
+    }
+
+    private void Apply(SideTopicBatch batch, ConsumeResult<byte[]?, byte[]?> record)
     {
         string? problem;
         RateCardVersionView? version = null;
@@ -87,8 +52,7 @@ public sealed class RateCardFeed(IConfiguration configuration, RateCards rateCar
         }
         if (problem is not null)
         {
-            MeteringTelemetry.SideTopicRecordSkipped(KafkaTopics.RateCards.Name);
-            logger.LogWarning("Skipped the rate-card record at {Origin}: {Problem}", record.TopicPartitionOffset, problem);
+            batch.Skip(record, problem);
             return;
         }
         rateCards.Add(version!);

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Metering.Contracts;
 using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
 
 namespace Metering.Ingest.Usage;
 
@@ -13,20 +12,10 @@ namespace Metering.Ingest.Usage;
 /// Publishes what <c>POST /v1/usage</c> refused with 400 to the dead-letter topic, one record per invalid event (cause
 /// <see cref="DeadLetterHeaders.IngestRejected"/>, keyed by its tenant, counted by its timestamp when readable), so
 /// that Billing's reconciliation counts every rejected event although Ingest has no database. Best effort: the 400
-/// never waits for it, and a record Kafka does not take is logged, not retried.
+/// never waits for it, and a record Kafka does not take is logged, not retried. Published through Ingest's one producer.
 /// </summary>
-public sealed class IngestRejects(IConfiguration configuration, ILogger<IngestRejects> logger) : IDisposable
+public sealed class IngestRejects(UsageProducer producer, ILogger<IngestRejects> logger)
 {
-    private readonly IProducer<string?, byte[]> _producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig
-    {
-        BootstrapServers = MeteringSettings.KafkaBootstrapServers(configuration),
-        ClientId = "metering-ingest-rejects",
-        EnableIdempotence = true,
-        Acks = Acks.All,
-        LingerMs = 5,
-        MessageTimeoutMs = 30_000,
-    }).Build();
-
     private const int MaxReasonLength = 1024;
 
     public void Publish(JsonElement root, IReadOnlyList<FieldError> errors, DateTimeOffset now)
@@ -70,7 +59,7 @@ public sealed class IngestRejects(IConfiguration configuration, ILogger<IngestRe
                 };
                 try
                 {
-                    _producer.Produce(KafkaTopics.UsageDeadLetters.Name, message, report =>
+                    producer.Kafka.Produce(KafkaTopics.UsageDeadLetters.Name, message, report =>
                     {
                         if (report.Error.IsError) logger.LogWarning("A refused usage event was not published for reconciliation: {Error}", report.Error.Reason);
                     });
@@ -101,11 +90,5 @@ public sealed class IngestRejects(IConfiguration configuration, ILogger<IngestRe
         {
             return null;
         }
-    }
-
-    public void Dispose()
-    {
-        _producer.Flush(TimeSpan.FromSeconds(5));
-        _producer.Dispose();
     }
 }

@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
+
+namespace Metering.Kafka;
+
+/// <summary>
+/// W3C trace context (and baggage) in Kafka headers, written and read by OpenTelemetry's propagator: the one place a
+/// record's <c>traceparent</c> is made or parsed.
+/// </summary>
+public static class KafkaTraceContext
+{
+    private static readonly TextMapPropagator W3C = new CompositeTextMapPropagator([new TraceContextPropagator(), new BaggagePropagator()]);
+
+    /// <summary>
+    /// <see cref="Propagators.DefaultTextMapPropagator"/> as the OpenTelemetry SDK set it; where no SDK runs (a platform
+    /// service using the emitter without OpenTelemetry) the API's default propagates nothing, so W3C is used instead.
+    /// </summary>
+    private static TextMapPropagator Propagator => Propagators.DefaultTextMapPropagator is { Fields: not null } configured ? configured : W3C;
+
+    /// <summary>Headers carrying the activity's context; empty when there is none.</summary>
+    public static Headers HeadersOf(Activity? activity)
+    {
+        var headers = new Headers();
+        if (activity is not null)
+            Propagator.Inject(new PropagationContext(activity.Context, Baggage.Current), headers, static (carrier, name, value) =>
+            {
+                carrier.Remove(name);
+                carrier.Add(name, Encoding.UTF8.GetBytes(value));
+            });
+        return headers;
+    }
+
+    /// <summary>The context a record's producer sent, to continue its trace from; default when it carries none or an unreadable one.</summary>
+    public static ActivityContext ParentOf(Headers? headers) =>
+        headers is null
+            ? default
+            : Propagator.Extract(default, headers, static (carrier, name) =>
+                carrier.TryGetLastBytes(name, out var bytes) ? [Encoding.UTF8.GetString(bytes)] : []).ActivityContext;
+}
