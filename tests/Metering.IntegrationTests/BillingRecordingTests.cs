@@ -1,4 +1,5 @@
 using Marten;
+using Metering.Billing.TenantMonths;
 using Metering.Billing;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;

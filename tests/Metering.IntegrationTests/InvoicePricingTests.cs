@@ -1,4 +1,5 @@
 using Marten;
+using Metering.Billing.TenantMonths;
 using Metering.Billing;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
@@ -113,7 +114,7 @@ public sealed class InvoicePricingTests : IAsyncLifetime
             var (lines, total) = InvoicePricing.Price(usage, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
             session.Events.Append(BillingPeriod.UsageStream(_tenant, "2026-10"),
                 new InvoiceFinalized(_tenant, "2026-10", lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), DateTimeOffset.UnixEpoch, "test"));
-            session.Events.Append(BillingPeriod.UsageStream(_tenant, "2026-11"), new Metering.Billing.Corrections.UsageVoidRecorded(_tenant, "2026-11",
+            session.Events.Append(BillingPeriod.UsageStream(_tenant, "2026-11"), new UsageVoidRecorded(_tenant, "2026-11",
                 RecordedUsage.From(october[0]), "2026-10", "test", DateTimeOffset.UnixEpoch, "test"));
             await session.SaveChangesAsync();
         }

@@ -1,9 +1,9 @@
 using Marten;
+using Metering.Billing.TenantMonths;
 using Metering.Billing;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Forecast;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
 using Metering.Billing.Spend;
 using Metering.Contracts.Usage;
 using Metering.Forecasting;

@@ -5,6 +5,7 @@ using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.Billing.Rebuilding;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 using Npgsql;
 

@@ -1,6 +1,6 @@
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 
 namespace Metering.Billing.Benchmarking;

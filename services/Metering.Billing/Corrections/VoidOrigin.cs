@@ -1,5 +1,5 @@
 using Marten;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 
 namespace Metering.Billing.Corrections;
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Marten;
 using JasperFx;
 using Metering.Billing.Invoicing;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
@@ -98,14 +98,6 @@ public abstract record VoidOutcome
     public sealed record NotFound : VoidOutcome;
     public sealed record AlreadyVoided : VoidOutcome;
 }
-
-/// <summary>The compensating event: the voided usage, on the stream whose invoice it corrects.</summary>
-/// <param name="FrozenRateCards">Of a correction: the rate-card versions that priced the usage where it was charged.</param>
-public sealed record UsageVoidRecorded(string Tenant, string Month, RecordedUsage Usage, string? AdjustmentFor, string Reason, DateTimeOffset At, string By,
-    int? FrozenRateCards = null);
-
-/// <summary>Marks a usage as voided; its id is the usage key, so a second void of the same usage cannot be stored.</summary>
-public sealed record VoidReceipt(string Id);
 
 public static class VoidUsageHandler
 {

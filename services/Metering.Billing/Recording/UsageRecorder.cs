@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Marten;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
 using Metering.UsageTopic;
@@ -118,37 +119,17 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
     }
 }
 
-/// <summary>Billing's PostgreSQL, for the statements that go around Marten (advisory locks, receipts).</summary>
-public sealed record BillingDatabase(NpgsqlDataSource DataSource)
-{
-    /// <summary>
-    /// Everything that writes a tenant's usage or invoices takes the tenant's transaction-scoped lock: overlapping
-    /// batches (two instances during a rebalance, a redelivery racing the original) and a finalize never interleave.
-    /// Sorted, so two batches never deadlock.
-    /// </summary>
-    public static async Task LockTenantsAsync(IEnumerable<string> tenants, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
-    {
-        // A lock that cannot be had in 30 s fails the transaction instead of waiting for ever (the batch is retried).
-        await using var command = new NpgsqlCommand(
-            "set local lock_timeout = '30s'; " +
-            "select count(pg_advisory_xact_lock(hashtextextended('billing-tenant:' || t, 0))) from (select distinct unnest(@tenants) as t order by 1) as sorted",
-            connection, transaction);
-        command.Parameters.AddWithValue("tenants", tenants.Distinct().ToArray());
-        await command.ExecuteScalarAsync(ct);
-    }
-}
-
 /// <summary>Which months of a tenant are still open (not finalized): the batch's months in one query, later ones as needed.</summary>
 internal sealed class OpenMonths(IDocumentSession session)
 {
     /// <summary>Per usage stream: null when open, else the freeze.</summary>
-    private readonly Dictionary<string, Invoicing.InvoiceFinalized?> _finalized = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, InvoiceFinalized?> _finalized = new(StringComparer.Ordinal);
 
     public async Task LoadAsync(IEnumerable<string> streams, CancellationToken ct)
     {
         var keys = streams.Distinct(StringComparer.Ordinal).ToArray();
         if (keys.Length == 0) return;
-        var finalized = (await session.Query<Invoicing.MonthlyUsage>()
+        var finalized = (await session.Query<MonthlyUsage>()
             .Where(u => keys.Contains(u.Id) && u.Finalized != null)
             .ToListAsync(ct)).ToDictionary(u => u.Id, u => u.Finalized, StringComparer.Ordinal);
         foreach (var key in keys) _finalized[key] = finalized.GetValueOrDefault(key);
@@ -168,7 +149,7 @@ internal sealed class OpenMonths(IDocumentSession session)
     {
         var key = BillingPeriod.UsageStream(tenant, month);
         if (!_finalized.TryGetValue(key, out var finalized))
-            _finalized[key] = finalized = (await session.LoadAsync<Invoicing.MonthlyUsage>(key, ct))?.Finalized;
+            _finalized[key] = finalized = (await session.LoadAsync<MonthlyUsage>(key, ct))?.Finalized;
         return finalized is not null;
     }
 }

@@ -3,7 +3,7 @@ using Marten;
 using Marten.Events.Projections;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Corrections;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;

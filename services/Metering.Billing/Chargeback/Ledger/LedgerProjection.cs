@@ -6,7 +6,7 @@ using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Corrections;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 
