@@ -1,9 +1,9 @@
 using Marten;
-using Metering.Billing.TenantMonths;
 using Metering.Billing;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 
 namespace Metering.IntegrationTests;
@@ -173,12 +173,14 @@ public sealed class InvoicePricingTests : IAsyncLifetime
             await session.SaveChangesAsync();
         }
 
-        await using (var session = _store.LightweightSession())
+        // Voided as the endpoint does (without its outbox message).
+        await using (var write = await new TenantMonthWriter(_store, _database).BeginAsync([_tenant], CancellationToken.None))
         {
-            var (outcome, _) = await Metering.Billing.Corrections.VoidUsageHandler.Handle(
-                new Metering.Billing.Corrections.VoidUsage(_tenant, "early", "test", "test"), session, TimeProvider.System, CancellationToken.None);
-            Assert.IsType<Metering.Billing.Corrections.VoidOutcome.Voided>(outcome);
-            await session.SaveChangesAsync();
+            var recording = await write.RecordingOfAsync(_tenant, "early", CancellationToken.None);
+            var outcome = TenantMonth.Void(new VoidUsage(_tenant, "early", "test", "test"), recording, false,
+                await write.FinalizedFromAsync([(_tenant, recording!.Month)], CancellationToken.None), DateTimeOffset.UtcNow);
+            write.Append(Assert.IsType<VoidOutcome.Voided>(outcome).Event);
+            await write.CommitAsync(CancellationToken.None);
         }
         await recorder.RecordAsync([
             new UsageEvent("late", _tenant, Meters.InputTokens, 1_000_000, October(25), "llama-4-70b"),

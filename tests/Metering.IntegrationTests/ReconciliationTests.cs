@@ -1,11 +1,11 @@
 using Marten;
-using Metering.Billing.TenantMonths;
 using Metering.Billing;
 using Metering.Billing.Chargeback.Capacity;
 using Metering.Billing.Chargeback.Reconciliation;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Npgsql;

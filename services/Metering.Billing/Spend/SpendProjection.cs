@@ -2,7 +2,6 @@ using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Corrections;
 using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 using Weasel.Postgresql;
@@ -51,7 +50,7 @@ public sealed class SpendProjection : IProjection
                 }
                 case UsageVoidRecorded voided:
                 {
-                    var charged = await VoidOrigin.RecordingSequenceAsync(operations, e.Sequence, voided, cancellation) ?? e.Sequence;
+                    var charged = await UsageRecordings.RecordingSequenceAsync(operations, e.Sequence, voided, cancellation) ?? e.Sequence;
                     quantities.Add(voided.Tenant, book.TeamAt(voided.Tenant, charged), voided.Usage, -voided.Usage.Quantity);
                     break;
                 }

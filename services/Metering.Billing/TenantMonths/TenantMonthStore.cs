@@ -19,8 +19,10 @@ public static class TenantMonthStore
     public const string InvoiceFinalizedName = "invoice_finalized";
     public const string UnpricedUsageCarriedName = "unpriced_usage_carried";
 
-    public static void Register(StoreOptions opts)
+    public static void Register(StoreOptions opts, string schema)
     {
+        // The recordings index points at events by id; one index entry per batch event, not per usage.
+        opts.Events.EnableUniqueIndexOnEventId = true;
         opts.Events.MapEventType<UsageBatchRecorded>(UsageBatchRecordedName);
         opts.Events.MapEventType<UsageVoidRecorded>(UsageVoidRecordedName);
         opts.Events.MapEventType<InvoiceFinalized>(InvoiceFinalizedName);
@@ -29,5 +31,7 @@ public static class TenantMonthStore
         opts.Schema.For<MonthlyUsage>().Identity(u => u.Id).Index(u => u.Month);
         opts.Projections.Add<MonthlyUsageProjection>(ProjectionLifecycle.Inline);
         opts.Schema.For<VoidReceipt>().Identity(r => r.Id);
+        opts.Storage.ExtendedSchemaObjects.Add(UsageRecordings.Definition(schema));
+        opts.Projections.Add(new UsageRecordingsProjection(), ProjectionLifecycle.Inline);
     }
 }

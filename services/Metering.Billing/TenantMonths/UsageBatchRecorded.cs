@@ -10,7 +10,7 @@ namespace Metering.Billing.TenantMonths;
 /// versions that month's invoice was frozen with (its prices are the usage's prices).
 /// </summary>
 public sealed record UsageBatchRecorded(string Tenant, string Month, IReadOnlyList<RecordedUsage> Usage, string? AdjustmentFor = null,
-    int? FrozenRateCards = null);
+    int? FrozenRateCards = null) : ITenantMonthEvent;
 
 /// <summary>
 /// One usage event as Billing recorded it. <see cref="Feature"/> is its <c>attributes.feature</c> (spend groups by it);
