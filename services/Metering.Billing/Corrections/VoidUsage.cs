@@ -53,7 +53,7 @@ public static class VoidUsageEndpoint
             finalized, clock.GetUtcNow());
         if (outcome is VoidOutcome.Voided voided)
         {
-            write.Insert(new VoidReceipt(VoidReceipt.IdOf(tenant, id)));
+            write.MarkVoided(tenant, id);
             write.Append(voided.Event);
             await write.PublishAsync(voided.Message);
             await write.CommitAsync(ct);

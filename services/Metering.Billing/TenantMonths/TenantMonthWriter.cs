@@ -121,9 +121,10 @@ public sealed class TenantMonthTransaction : IAsyncDisposable
         _changed = true;
     }
 
-    public void Insert<T>(T document) where T : notnull
+    /// <summary>Stores the usage's void receipt (a second one cannot be stored: its id is the usage's).</summary>
+    public void MarkVoided(string tenant, string usageId)
     {
-        _session.Insert(document);
+        _session.Insert(new VoidReceipt(VoidReceipt.IdOf(tenant, usageId)));
         _changed = true;
     }
 
