@@ -3,9 +3,11 @@ using System.Globalization;
 using Marten;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
 using Metering.Billing.Rebuilding;
+using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
+using Metering.Pricing;
 using Npgsql;
 
 namespace Metering.Billing.Benchmarks;
@@ -30,7 +32,7 @@ public static class BillingBenchmark
             await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
             await using (var session = store.LightweightSession())
             {
-                session.Events.Append(RateCardHistory.StreamKey, new RateCardVersionAdded(1, "USD", new DateOnly(2026, 1, 1),
+                session.Events.Append(RateCardHistory.StreamKey, new RateCardVersionAdded(1, Money.Currency, new DateOnly(2026, 1, 1),
                     [new(Meters.InputTokens, "llama-4-70b", null, 0.60m), new(Meters.OutputTokens, "llama-4-70b", null, 2.40m), new(Meters.GpuSeconds, null, "h100", 3.50m)],
                     DateTimeOffset.UtcNow, "bench"));
                 await session.SaveChangesAsync(ct);

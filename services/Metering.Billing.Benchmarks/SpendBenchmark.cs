@@ -3,7 +3,6 @@ using System.Globalization;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
 using Metering.Billing.Spend;
 using Metering.Contracts.Billing;
 using Npgsql;

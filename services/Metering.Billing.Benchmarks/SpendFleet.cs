@@ -1,7 +1,8 @@
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
+using Metering.Pricing;
 
 namespace Metering.Billing.Benchmarks;
 
@@ -75,7 +76,7 @@ public sealed class SpendFleet
             }
             for (var g = 0; g < GpuTypes.Length; g++)
                 prices.Add(new RateCardPrice(Meters.GpuSeconds, null, GpuTypes[g], (1.20m + g * 0.75m) * (version == 1 ? 1m : 1.1m)));
-            yield return new RateCardVersionAdded(version, "USD", version == 1 ? First : SecondVersionFrom, prices, Start, "bench");
+            yield return new RateCardVersionAdded(version, Money.Currency, version == 1 ? First : SecondVersionFrom, prices, Start, "bench");
         }
     }
 

@@ -1,7 +1,6 @@
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
-using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
@@ -27,11 +26,8 @@ public static class BillingStore
         opts.Events.StreamIdentity = StreamIdentity.AsString;
         // Appends need no read of the stream's version first; writers of one stream are serialised by advisory locks.
         opts.Events.AppendMode = EventAppendMode.Quick;
-        // Indexed by month: the invoice list and spend by tenant and month read every invoice of one month.
-        opts.Schema.For<MonthlyUsage>().Identity(u => u.Id).Index(u => u.Month);
-        opts.Projections.Add<MonthlyUsageProjection>(ProjectionLifecycle.Inline);
+        TenantMonths.TenantMonthStore.Register(opts, schema);
         opts.Schema.For<RateCardHistory>().Identity(h => h.Id);
-        opts.Schema.For<Corrections.VoidReceipt>().Identity(r => r.Id);
         opts.Projections.Add<RateCardHistoryProjection>(ProjectionLifecycle.Inline);
         opts.Schema.For<Chargeback.Teams.TeamDirectory>().Identity(d => d.Id);
         opts.Projections.Add<Chargeback.Teams.TeamDirectoryProjection>(ProjectionLifecycle.Inline);

@@ -10,6 +10,7 @@ using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;
 using Metering.Billing.Pricing;
 using Metering.Billing.Spend;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.ServiceDefaults;
@@ -43,8 +44,13 @@ var marten = builder.Services.AddMarten(opts =>
     })
     // Wolverine's outbox lives in the same schema: a message commits with the events that caused it.
     .IntegrateWithWolverine(wolverine => wolverine.MessageStorageSchemaName = BillingStore.Schema);
-if (migrate) marten.ApplyAllDatabaseChangesOnStartup();
+if (migrate)
+{
+    marten.ApplyAllDatabaseChangesOnStartup();
+    builder.Services.AddHostedService<UsageRecordingsBackfill>();
+}
 else builder.Services.AddHostedService<BillingSchemaCheck>();
+builder.Services.AddSingleton<TenantMonthWriter>();
 builder.Services.AddSingleton<UsageRecorder>();
 builder.Services.AddSingleton<SpendQuery>();
 if (!migrateOnly)

@@ -2,6 +2,7 @@ using Marten;
 using Metering.Billing;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 using Metering.UsageTopic;
 

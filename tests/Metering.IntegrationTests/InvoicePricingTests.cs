@@ -3,6 +3,7 @@ using Metering.Billing;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 
 namespace Metering.IntegrationTests;
@@ -113,7 +114,7 @@ public sealed class InvoicePricingTests : IAsyncLifetime
             var (lines, total) = InvoicePricing.Price(usage, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
             session.Events.Append(BillingPeriod.UsageStream(_tenant, "2026-10"),
                 new InvoiceFinalized(_tenant, "2026-10", lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), DateTimeOffset.UnixEpoch, "test"));
-            session.Events.Append(BillingPeriod.UsageStream(_tenant, "2026-11"), new Metering.Billing.Corrections.UsageVoidRecorded(_tenant, "2026-11",
+            session.Events.Append(BillingPeriod.UsageStream(_tenant, "2026-11"), new UsageVoidRecorded(_tenant, "2026-11",
                 RecordedUsage.From(october[0]), "2026-10", "test", DateTimeOffset.UnixEpoch, "test"));
             await session.SaveChangesAsync();
         }
@@ -172,12 +173,14 @@ public sealed class InvoicePricingTests : IAsyncLifetime
             await session.SaveChangesAsync();
         }
 
-        await using (var session = _store.LightweightSession())
+        // Voided as the endpoint does (without its outbox message).
+        await using (var write = await new TenantMonthWriter(_store, _database).BeginAsync([_tenant], CancellationToken.None))
         {
-            var (outcome, _) = await Metering.Billing.Corrections.VoidUsageHandler.Handle(
-                new Metering.Billing.Corrections.VoidUsage(_tenant, "early", "test", "test"), session, TimeProvider.System, CancellationToken.None);
-            Assert.IsType<Metering.Billing.Corrections.VoidOutcome.Voided>(outcome);
-            await session.SaveChangesAsync();
+            var recording = await write.RecordingOfAsync(_tenant, "early", CancellationToken.None);
+            var outcome = TenantMonth.Void(new VoidUsage(_tenant, "early", "test", "test"), recording, false,
+                await write.FinalizedFromAsync([(_tenant, recording!.Month)], CancellationToken.None), DateTimeOffset.UtcNow);
+            write.Append(Assert.IsType<VoidOutcome.Voided>(outcome).Event);
+            await write.CommitAsync(CancellationToken.None);
         }
         await recorder.RecordAsync([
             new UsageEvent("late", _tenant, Meters.InputTokens, 1_000_000, October(25), "llama-4-70b"),

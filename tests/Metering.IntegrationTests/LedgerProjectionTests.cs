@@ -1,14 +1,13 @@
 using System.Text.Json;
 using Marten;
+using Metering.Billing.TenantMonths;
 using Metering.Billing;
 using Metering.Billing.Chargeback.Capacity;
 using Metering.Billing.Chargeback.Ledger;
 using Statements = Metering.Billing.Chargeback.Statements;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Corrections;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
 using Metering.Contracts.Usage;
 
 namespace Metering.IntegrationTests;

@@ -5,6 +5,7 @@ using Metering.Billing.Chargeback.Reconciliation;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Npgsql;
@@ -148,7 +149,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
         await recorder.RecordAsync([Event(Tenant, "late1", Meters.OutputTokens, 1_000_000, At.AddDays(17), model: "llama"),
             Event(Tenant, "g2", Meters.GpuSeconds, 3_600, At.AddDays(18), gpu: "h100")], default);
         await Append(BillingPeriod.UsageStream(Tenant, November),
-            new Billing.Corrections.UsageVoidRecorded(Tenant, November, RecordedUsage.From(a), Month, "test", At, "admin"));
+            new UsageVoidRecorded(Tenant, November, RecordedUsage.From(a), Month, "test", At, "admin"));
         await Append(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 10, 100m)], At, "admin"));
 
         var month = await ReconcileAsync(InvoicePricing.Price);

@@ -2,11 +2,10 @@ using System.Globalization;
 using Marten;
 using Metering.Billing;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Corrections;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
 using Metering.Billing.Spend;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 using Npgsql;
 

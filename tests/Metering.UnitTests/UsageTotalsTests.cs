@@ -1,5 +1,5 @@
 using Metering.Billing.Invoicing;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Budgets.Tracking;
 using Metering.Contracts.Usage;
 

@@ -1,21 +1,19 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.Features;
-using Marten;
-using JasperFx;
-using Metering.Billing.Invoicing;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
-using Wolverine;
+using Wolverine.Marten;
 
 namespace Metering.Billing.Corrections;
 
 /// <summary>
 /// <c>POST /v1/usage/{tenant}/{id}/void</c> (admin, body <c>{"reason"}</c>): appends a compensating
 /// <see cref="UsageVoidRecorded"/> event, so the usage stops counting on invoices, and publishes <see cref="UsageVoided"/>
-/// so Budgets gives it back. For a finalized month the compensation is a correction line on the next open invoice.
-/// 404 for usage Billing never recorded, 409 when already voided.
+/// so Budgets gives it back (through Wolverine's Marten outbox, in the same transaction). For a finalized month the
+/// compensation is a correction line on the next open invoice. 404 for usage Billing never recorded, 409 when already
+/// voided. <see cref="TenantMonth.Void"/> decides; the <see cref="TenantMonthWriter"/> reads and writes.
 /// </summary>
 public static class VoidUsageEndpoint
 {
@@ -31,7 +29,8 @@ public static class VoidUsageEndpoint
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesRetryLater();
 
-    private static async Task<IResult> HandleAsync(string tenant, string id, HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(string tenant, string id, HttpRequest request, ClaimsPrincipal user, TenantMonthWriter writer,
+        IMartenOutbox outbox, TimeProvider clock, CancellationToken ct)
     {
         var errors = new List<FieldError>();
         if (!UsageEventRules.IsValidTenant(tenant)) errors.Add(new("tenant", UsageEventRules.TenantRule));
@@ -45,18 +44,23 @@ public static class VoidUsageEndpoint
         else if (!TextRules.IsFreeText(reason)) errors.Add(new("reason", TextRules.FreeTextRule));
         if (errors.Count > 0) return Invalid(errors);
 
-        VoidOutcome outcome;
-        try
+        // Under the tenant's lock a void serializes with a finalize (it never lands on an invoice that just froze) and with
+        // another void of the same usage (which then finds the receipt).
+        await using var write = await writer.BeginAsync([tenant], ct, outbox);
+        var recording = await write.RecordingOfAsync(tenant, id, ct);
+        var finalized = recording is null ? FinalizedMonths.None : await write.FinalizedFromAsync([(tenant, recording.Month)], ct);
+        var outcome = TenantMonth.Void(new VoidUsage(tenant, id, reason!, user.Identity!.Name!), recording, await write.IsVoidedAsync(tenant, id, ct),
+            finalized, clock.GetUtcNow());
+        if (outcome is VoidOutcome.Voided voided)
         {
-            outcome = await bus.InvokeAsync<VoidOutcome>(new VoidUsage(tenant, id, reason!, user.Identity!.Name!), ct);
-        }
-        catch (Exception ex) when (ex is DocumentAlreadyExistsException || ex.InnerException is DocumentAlreadyExistsException)
-        {
-            outcome = new VoidOutcome.AlreadyVoided(); // two voids of the same usage at once: the other one won
+            write.MarkVoided(tenant, id);
+            write.Append(voided.Event);
+            await write.PublishAsync(voided.Message);
+            await write.CommitAsync(ct);
         }
         return outcome switch
         {
-            VoidOutcome.Voided voided => Results.Ok(voided.View),
+            VoidOutcome.Voided done => Results.Ok(done.View),
             VoidOutcome.NotFound => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown usage",
                 detail: $"Billing has recorded no usage '{id}' of tenant '{tenant}'."),
             _ => Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already voided", detail: $"Usage '{id}' of tenant '{tenant}' is already voided."),
@@ -87,68 +91,5 @@ public static class VoidUsageEndpoint
         {
             return null;
         }
-    }
-}
-
-public sealed record VoidUsage(string Tenant, string UsageId, string Reason, string By);
-
-public abstract record VoidOutcome
-{
-    public sealed record Voided(VoidView View) : VoidOutcome;
-    public sealed record NotFound : VoidOutcome;
-    public sealed record AlreadyVoided : VoidOutcome;
-}
-
-/// <summary>The compensating event: the voided usage, on the stream whose invoice it corrects.</summary>
-/// <param name="FrozenRateCards">Of a correction: the rate-card versions that priced the usage where it was charged.</param>
-public sealed record UsageVoidRecorded(string Tenant, string Month, RecordedUsage Usage, string? AdjustmentFor, string Reason, DateTimeOffset At, string By,
-    int? FrozenRateCards = null);
-
-/// <summary>Marks a usage as voided; its id is the usage key, so a second void of the same usage cannot be stored.</summary>
-public sealed record VoidReceipt(string Id);
-
-public static class VoidUsageHandler
-{
-    public static async Task<(VoidOutcome, OutgoingMessages)> Handle(VoidUsage command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
-    {
-        var none = new OutgoingMessages();
-        var recorded = await session.Events.QueryRawEventDataOnly<UsageBatchRecorded>()
-            .Where(e => e.Tenant == command.Tenant && e.Usage.Any(u => u.Id == command.UsageId))
-            .ToListAsync(ct);
-        if (recorded.Count == 0) return (new VoidOutcome.NotFound(), none);
-        var batch = recorded[0];
-        var usage = batch.Usage.First(u => u.Id == command.UsageId);
-
-        var receiptId = $"{command.Tenant}/{command.UsageId}";
-        if (await session.LoadAsync<VoidReceipt>(receiptId, ct) is not null) return (new VoidOutcome.AlreadyVoided(), none);
-
-        // The stream that counts the usage, or, once its invoice is finalized, the next open one. Exclusive fetches
-        // serialize with a finalize of the same month, so a void never lands on an invoice that just froze.
-        var month = batch.Month;
-        var stream = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(command.Tenant, month), ct);
-        var adjustmentFor = batch.AdjustmentFor;
-        // Refund what was charged: a late usage was priced as its month was frozen, usage of its own month as that froze.
-        var frozenRateCards = batch.FrozenRateCards;
-        while (stream.Aggregate?.Finalized is { } finalized)
-        {
-            // The month the usage belongs to, however many finalized months the correction passes.
-            if (adjustmentFor is null)
-            {
-                adjustmentFor = month;
-                frozenRateCards = finalized.RateCardVersions;
-            }
-            month = BillingPeriod.Next(month);
-            stream = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(command.Tenant, month), ct);
-        }
-
-        var at = clock.GetUtcNow();
-        session.Insert(new VoidReceipt(receiptId));
-        stream.AppendOne(new UsageVoidRecorded(command.Tenant, month, usage, adjustmentFor, command.Reason, at, command.By,
-            adjustmentFor is null ? null : frozenRateCards));
-        var view = new VoidView(command.Tenant, command.UsageId, usage.Meter, usage.Quantity, batch.AdjustmentFor ?? batch.Month,
-            month == batch.Month ? null : month, command.Reason, at);
-        var voided = new UsageVoided(command.Tenant, command.UsageId, usage.Meter, usage.Quantity, DateOnly.FromDateTime(usage.Timestamp.UtcDateTime),
-            usage.Model, usage.GpuType, command.Reason, at);
-        return (new VoidOutcome.Voided(view), [voided]);
     }
 }

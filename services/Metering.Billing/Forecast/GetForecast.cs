@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using Marten;
 using Metering.Billing.Chargeback.Ledger;
-using Metering.Billing.Recording;
 using Metering.Billing.Spend;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.Forecasting;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Marten;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.Pricing;
@@ -15,7 +15,8 @@ namespace Metering.Billing.Invoicing;
 /// <see cref="InvoiceFinalized"/> event on the month's usage stream). Usage that arrives for the month afterwards is
 /// recorded on the next open month as adjustment lines. 404 without usage, 409 when already finalized, and 409 naming
 /// the reason when the month has not ended (UTC, by the injected clock) or holds unpriced usage, unless the body says
-/// <c>{"force":true}</c> / <c>{"allow_unpriced":true}</c> (<see cref="FinalizeRequest"/>).
+/// <c>{"force":true}</c> / <c>{"allow_unpriced":true}</c> (<see cref="FinalizeRequest"/>). <see cref="TenantMonth.Finalize"/>
+/// decides; the <see cref="TenantMonthWriter"/> reads and writes.
 /// </summary>
 public static class FinalizeInvoice
 {
@@ -29,8 +30,8 @@ public static class FinalizeInvoice
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesRetryLater();
 
-    private static async Task<IResult> HandleAsync(string tenant, string period, HttpRequest request, ClaimsPrincipal user, IDocumentStore store,
-        BillingDatabase database, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(string tenant, string period, HttpRequest request, ClaimsPrincipal user, TenantMonthWriter writer,
+        TimeProvider clock, CancellationToken ct)
     {
         var errors = InvoiceRoute.Errors(tenant, period);
         var bodyErrors = new List<FieldError>();
@@ -40,63 +41,35 @@ public static class FinalizeInvoice
             return Results.ValidationProblem(errors, statusCode: options is null ? status : StatusCodes.Status400BadRequest,
                 title: "The finalize request is invalid; nothing was changed.");
 
-        await using var connection = await database.DataSource.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        // The tenant's recorder waits: no usage lands on the month between pricing it and freezing it.
-        await BillingDatabase.LockTenantsAsync([tenant], connection, transaction, ct);
-        await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
-        // Exclusive: a void of this month's usage waits for the freeze, or the freeze waits for the void.
-        var stream = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(tenant, period), ct);
-        var usage = stream.Aggregate;
-        if (usage is null)
-            return InvoiceRoute.NoInvoice(tenant, period);
-        if (usage.Finalized is not null)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already finalized",
-                detail: $"The invoice of '{tenant}' for {period} was finalized at {usage.Finalized.At:O}.");
-        BillingPeriod.TryParse(period, out var start);
-        if (!options!.Force && clock.GetUtcNow() < new DateTimeOffset(start.AddMonths(1), TimeOnly.MinValue, TimeSpan.Zero))
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The month has not ended",
-                detail: $"{period} has not ended (UTC): usage still to come would become adjustments on the next invoice. Send {{\"force\":true}} to finalize it anyway.");
-
-        var rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
-        var (lines, total) = InvoicePricing.Price(usage, rateCards);
-        var unpriced = lines.Where(l => l.UnitPrice is null).ToList();
-        if (unpriced.Count > 0 && !options.AllowUnpriced)
-            return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Unpriced usage",
-                detail: $"The invoice of '{tenant}' for {period} holds usage no rate-card version prices: " +
-                        string.Join("; ", unpriced.Select(l => $"{l.Meter} {l.Model ?? l.GpuType} {l.Quantity.ToString(CultureInfo.InvariantCulture)}")) +
-                        ". Add a version that prices it, or send {\"allow_unpriced\":true} to freeze it unbilled.",
-                extensions: new Dictionary<string, object?>
-                {
-                    ["unpriced"] = unpriced.Select(l => new { meter = l.Meter, model = l.Model, gpu_type = l.GpuType, quantity = l.Quantity, adjustment_for = l.AdjustmentFor }).ToList(),
-                });
-        var frozen = new InvoiceFinalized(tenant, period, lines, Money.Format(total), clock.GetUtcNow(), user.Identity!.Name!,
-            rateCards?.Versions.Count ?? 0);
-        stream.AppendOne(frozen);
-        await CarryUnpricedAsync(session, usage, rateCards, frozen, ct);
-        await session.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-        return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Finalized, Money.Currency, frozen.Lines, frozen.Total));
-    }
-
-    /// <summary>
-    /// What the frozen invoice leaves unpriced goes on the tenant's next open month as adjustments (exclusive, like a
-    /// void), so that it is billed there, once, when a version prices its day.
-    /// </summary>
-    private static async Task CarryUnpricedAsync(Marten.IDocumentSession session, MonthlyUsage usage, RateCardHistory? rateCards, InvoiceFinalized frozen,
-        CancellationToken ct)
-    {
-        var days = InvoicePricing.UnpricedDays(usage, rateCards)
-            .Select(d => d.AdjustmentFor is null ? d with { AdjustmentFor = usage.Month, FrozenRateCards = frozen.RateCardVersions } : d)
-            .ToList();
-        if (days.Count == 0) return;
-        var month = BillingPeriod.Next(usage.Month);
-        var next = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(usage.Tenant, month), ct);
-        while (next.Aggregate?.Finalized is not null)
+        // Under the tenant's lock no usage or void lands on the month between pricing it and freezing it.
+        await using var write = await writer.BeginAsync([tenant], ct);
+        var usage = await write.MonthAsync(tenant, period, ct);
+        var rateCards = await write.Session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
+        var later = await write.FinalizedFromAsync([(tenant, BillingPeriod.Next(period))], ct);
+        switch (TenantMonth.Finalize(tenant, period, usage, options!, rateCards, later, clock.GetUtcNow(), user.Identity!.Name!))
         {
-            month = BillingPeriod.Next(month);
-            next = await session.Events.FetchForExclusiveWriting<MonthlyUsage>(BillingPeriod.UsageStream(usage.Tenant, month), ct);
+            case FinalizeOutcome.Finalized finalized:
+                write.Append(finalized.Invoice);
+                if (finalized.Carried is { } carried) write.Append(carried);
+                await write.CommitAsync(ct);
+                return Results.Ok(new InvoiceView(tenant, period, InvoiceStatuses.Finalized, Money.Currency, finalized.Invoice.Lines, finalized.Invoice.Total));
+            case FinalizeOutcome.AlreadyFinalized already:
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Already finalized",
+                    detail: $"The invoice of '{tenant}' for {period} was finalized at {already.At:O}.");
+            case FinalizeOutcome.NotEnded:
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The month has not ended",
+                    detail: $"{period} has not ended (UTC): usage still to come would become adjustments on the next invoice. Send {{\"force\":true}} to finalize it anyway.");
+            case FinalizeOutcome.Unpriced { Lines: var unpriced }:
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Unpriced usage",
+                    detail: $"The invoice of '{tenant}' for {period} holds usage no rate-card version prices: " +
+                            string.Join("; ", unpriced.Select(l => $"{l.Meter} {l.Model ?? l.GpuType} {l.Quantity.ToString(CultureInfo.InvariantCulture)}")) +
+                            ". Add a version that prices it, or send {\"allow_unpriced\":true} to freeze it unbilled.",
+                    extensions: new Dictionary<string, object?>
+                    {
+                        ["unpriced"] = unpriced.Select(l => new { meter = l.Meter, model = l.Model, gpu_type = l.GpuType, quantity = l.Quantity, adjustment_for = l.AdjustmentFor }).ToList(),
+                    });
+            default:
+                return InvoiceRoute.NoInvoice(tenant, period);
         }
-        next.AppendOne(new UnpricedUsageCarried(usage.Tenant, month, usage.Month, days));
     }
 }

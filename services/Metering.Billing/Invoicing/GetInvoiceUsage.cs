@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
 using Npgsql;

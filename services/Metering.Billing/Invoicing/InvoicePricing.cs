@@ -1,5 +1,6 @@
 using System.Globalization;
 using Metering.Billing.Pricing;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.Pricing;

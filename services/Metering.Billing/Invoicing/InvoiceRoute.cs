@@ -1,4 +1,4 @@
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 
 namespace Metering.Billing.Invoicing;

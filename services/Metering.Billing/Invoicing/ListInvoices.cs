@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Pricing;
 using Metering.ServiceDefaults;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Marten;
 using Metering.Billing.Pricing;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 
 namespace Metering.Billing.Invoicing;

@@ -4,6 +4,7 @@ using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
+using Metering.Billing.TenantMonths;
 
 namespace Metering.Billing.Rebuilding;
 

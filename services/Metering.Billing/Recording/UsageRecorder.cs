@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Marten;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
 using Metering.UsageTopic;
@@ -9,14 +10,15 @@ using NpgsqlTypes;
 namespace Metering.Billing.Recording;
 
 /// <summary>
-/// Records a batch of usage in one PostgreSQL transaction: a receipt per (tenant, id), one event per tenant-month
-/// stream holding only the usage whose receipt is new, and the inline projections. All of it commits or none of it does,
-/// so a redelivered or re-sent event is recorded once. Receipts are dated by the UTC day of <paramref name="clock"/>, not
-/// by the database session's time zone.
+/// Records a batch of usage in one tenant-month transaction (<see cref="TenantMonthWriter"/>): a receipt per (tenant, id),
+/// one event per tenant-month holding only the usage whose receipt is new (where <see cref="TenantMonth.Record"/> puts it),
+/// and the inline projections. All of it commits or none of it does, so a redelivered or re-sent event is recorded once.
+/// Receipts are dated by the UTC day of <paramref name="clock"/>, not by the database session's time zone.
 /// </summary>
 public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database, TimeProvider? clock = null) : IReceiptStore
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly TenantMonthWriter _writer = new(store, database);
 
     private static readonly Counter<long> Recorded = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.recorded", description: "Usage events recorded for billing");
     private static readonly Counter<long> Duplicates = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.duplicates", description: "Usage events already recorded");
@@ -27,9 +29,8 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         var schema = store.Options.DatabaseSchemaName;
         var unique = batch.DistinctBy(e => (e.Tenant, e.Id)).ToList();
 
-        await using var connection = await database.DataSource.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        await BillingDatabase.LockTenantsAsync(unique.Select(e => e.Tenant), connection, transaction, ct);
+        await using var write = await _writer.BeginAsync(unique.Select(e => e.Tenant), ct);
+        var (connection, transaction) = (write.Connection, write.Transaction);
 
         var keys = unique.Select(e => UsageKey.Of(e.Tenant, e.Id)).ToArray();
         var fresh = new HashSet<Guid>();
@@ -49,22 +50,11 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
 
         if (fresh.Count < batch.Count) await CountDuplicatesAsync(schema, batch, unique, keys, fresh, connection, transaction, ct);
 
-        await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false));
-        var months = new OpenMonths(session);
-        await months.LoadAsync(unique.Where((_, i) => fresh.Contains(keys[i])).Select(e => BillingPeriod.UsageStream(e.Tenant, BillingPeriod.Of(e.Timestamp))), ct);
-        foreach (var stream in unique.Where((_, i) => fresh.Contains(keys[i]))
-                     .GroupBy(e => (e.Tenant, Month: BillingPeriod.Of(e.Timestamp))))
-        {
-            // Usage of a finalized month never changes its invoice: it becomes an adjustment on the next open one.
-            var target = await months.FirstOpenFromAsync(stream.Key.Tenant, stream.Key.Month, ct);
-            var recorded = target == stream.Key.Month
-                ? new UsageBatchRecorded(stream.Key.Tenant, target, stream.Select(RecordedUsage.From).ToList())
-                : new UsageBatchRecorded(stream.Key.Tenant, target, stream.Select(RecordedUsage.From).ToList(), stream.Key.Month,
-                    months.FrozenWith(stream.Key.Tenant, stream.Key.Month));
-            session.Events.Append(BillingPeriod.UsageStream(stream.Key.Tenant, target), recorded);
-        }
-        await session.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        var months = unique.Where((_, i) => fresh.Contains(keys[i])).GroupBy(e => (e.Tenant, Month: BillingPeriod.Of(e.Timestamp))).ToList();
+        var finalized = await write.FinalizedFromAsync(months.Select(m => m.Key), ct);
+        foreach (var month in months)
+            write.Append(TenantMonth.Record(month.Key.Tenant, month.Key.Month, month.Select(RecordedUsage.From).ToList(), finalized));
+        await write.CommitAsync(ct);
         Recorded.Add(fresh.Count);
         Duplicates.Add(batch.Count - fresh.Count);
         return fresh.Count;
@@ -115,60 +105,5 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         command.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = dropped.Select(d => d.Period).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("counts", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = dropped.Select(d => d.Count).ToArray() });
         await command.ExecuteNonQueryAsync(ct);
-    }
-}
-
-/// <summary>Billing's PostgreSQL, for the statements that go around Marten (advisory locks, receipts).</summary>
-public sealed record BillingDatabase(NpgsqlDataSource DataSource)
-{
-    /// <summary>
-    /// Everything that writes a tenant's usage or invoices takes the tenant's transaction-scoped lock: overlapping
-    /// batches (two instances during a rebalance, a redelivery racing the original) and a finalize never interleave.
-    /// Sorted, so two batches never deadlock.
-    /// </summary>
-    public static async Task LockTenantsAsync(IEnumerable<string> tenants, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
-    {
-        // A lock that cannot be had in 30 s fails the transaction instead of waiting for ever (the batch is retried).
-        await using var command = new NpgsqlCommand(
-            "set local lock_timeout = '30s'; " +
-            "select count(pg_advisory_xact_lock(hashtextextended('billing-tenant:' || t, 0))) from (select distinct unnest(@tenants) as t order by 1) as sorted",
-            connection, transaction);
-        command.Parameters.AddWithValue("tenants", tenants.Distinct().ToArray());
-        await command.ExecuteScalarAsync(ct);
-    }
-}
-
-/// <summary>Which months of a tenant are still open (not finalized): the batch's months in one query, later ones as needed.</summary>
-internal sealed class OpenMonths(IDocumentSession session)
-{
-    /// <summary>Per usage stream: null when open, else the freeze.</summary>
-    private readonly Dictionary<string, Invoicing.InvoiceFinalized?> _finalized = new(StringComparer.Ordinal);
-
-    public async Task LoadAsync(IEnumerable<string> streams, CancellationToken ct)
-    {
-        var keys = streams.Distinct(StringComparer.Ordinal).ToArray();
-        if (keys.Length == 0) return;
-        var finalized = (await session.Query<Invoicing.MonthlyUsage>()
-            .Where(u => keys.Contains(u.Id) && u.Finalized != null)
-            .ToListAsync(ct)).ToDictionary(u => u.Id, u => u.Finalized, StringComparer.Ordinal);
-        foreach (var key in keys) _finalized[key] = finalized.GetValueOrDefault(key);
-    }
-
-    /// <summary>The rate-card versions a finalized month's invoice was frozen with (known once <see cref="FirstOpenFromAsync"/> passed it).</summary>
-    public int? FrozenWith(string tenant, string month) => _finalized.GetValueOrDefault(BillingPeriod.UsageStream(tenant, month))?.RateCardVersions;
-
-    public async Task<string> FirstOpenFromAsync(string tenant, string month, CancellationToken ct)
-    {
-        var candidate = month;
-        while (await IsFinalizedAsync(tenant, candidate, ct)) candidate = BillingPeriod.Next(candidate);
-        return candidate;
-    }
-
-    private async Task<bool> IsFinalizedAsync(string tenant, string month, CancellationToken ct)
-    {
-        var key = BillingPeriod.UsageStream(tenant, month);
-        if (!_finalized.TryGetValue(key, out var finalized))
-            _finalized[key] = finalized = (await session.LoadAsync<Invoicing.MonthlyUsage>(key, ct))?.Finalized;
-        return finalized is not null;
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using Marten;
 using Metering.Billing.Chargeback.Ledger;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
@@ -74,7 +75,7 @@ public static class GetSpend
         return errors;
     }
 
-    /// <summary>A day of the years 2000 to 9998, like <see cref="Recording.BillingPeriod"/>'s months (so the month after it always exists).</summary>
+    /// <summary>A day of the years 2000 to 9998, like <see cref="BillingPeriod"/>'s months (so the month after it always exists).</summary>
     private static DateOnly? Day(string? text) =>
         text is not null && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
         && day.Year is >= 2000 and <= 9998 ? day : null;

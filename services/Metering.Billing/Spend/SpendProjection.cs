@@ -2,8 +2,7 @@ using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Corrections;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
@@ -51,7 +50,7 @@ public sealed class SpendProjection : IProjection
                 }
                 case UsageVoidRecorded voided:
                 {
-                    var charged = await VoidOrigin.RecordingSequenceAsync(operations, e.Sequence, voided, cancellation) ?? e.Sequence;
+                    var charged = await UsageRecordings.RecordingSequenceAsync(operations, e.Sequence, voided, cancellation) ?? e.Sequence;
                     quantities.Add(voided.Tenant, book.TeamAt(voided.Tenant, charged), voided.Usage, -voided.Usage.Quantity);
                     break;
                 }

@@ -3,7 +3,6 @@ using Marten;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
 using Npgsql;
 using NpgsqlTypes;

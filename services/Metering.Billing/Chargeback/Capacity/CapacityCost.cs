@@ -3,7 +3,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Metering.Billing.Chargeback.Capacity;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.Pricing;

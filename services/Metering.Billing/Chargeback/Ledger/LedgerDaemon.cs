@@ -1,5 +1,4 @@
 using Marten;
-using Metering.Billing.Recording;
 using Npgsql;
 
 namespace Metering.Billing.Chargeback.Ledger;

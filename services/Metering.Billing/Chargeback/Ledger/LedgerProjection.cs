@@ -3,10 +3,9 @@ using Marten;
 using Marten.Events.Projections;
 using Metering.Billing.Chargeback.Capacity;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Corrections;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 
@@ -193,7 +192,7 @@ public sealed class LedgerProjection : IProjection
         /// </summary>
         private async Task<string?> ChargedTeamAsync(IEvent e, UsageVoidRecorded voided, CancellationToken ct)
         {
-            if (await VoidOrigin.RecordingSequenceAsync(operations, e.Sequence, voided, ct) is not { } sequence) return null;
+            if (await UsageRecordings.RecordingSequenceAsync(operations, e.Sequence, voided, ct) is not { } sequence) return null;
             var id = sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return (_postings.FirstOrDefault(p => p.Id == id) ?? await operations.LoadAsync<LedgerPosting>(id, ct))?.Team;
         }

@@ -5,6 +5,7 @@ using Metering.Billing.Chargeback.Statements;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;

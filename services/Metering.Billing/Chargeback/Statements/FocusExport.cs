@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.Pricing;

@@ -3,7 +3,7 @@ using Marten;
 using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
 using Metering.ServiceDefaults;
 

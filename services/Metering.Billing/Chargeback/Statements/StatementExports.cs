@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Recording;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.Pricing;

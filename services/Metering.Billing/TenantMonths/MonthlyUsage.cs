@@ -1,8 +1,7 @@
 using Marten.Events.Aggregation;
-using Metering.Billing.Recording;
 using Metering.Contracts.Usage;
 
-namespace Metering.Billing.Invoicing;
+namespace Metering.Billing.TenantMonths;
 
 /// <summary>
 /// A tenant's metered quantities of one month, per (meter, model or GPU type), and the same per UTC day — rate-card
@@ -19,7 +18,7 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
     public MonthlyUsage Apply(InvoiceFinalized finalized) => this with { Finalized = finalized };
 
     /// <summary>A voided usage counts negatively where its compensation landed (a correction when that is a later month).</summary>
-    public MonthlyUsage Apply(Corrections.UsageVoidRecorded voided) => Apply(new UsageBatchRecorded(voided.Tenant, voided.Month,
+    public MonthlyUsage Apply(UsageVoidRecorded voided) => Apply(new UsageBatchRecorded(voided.Tenant, voided.Month,
         [voided.Usage with { Quantity = -voided.Usage.Quantity }], voided.AdjustmentFor, voided.FrozenRateCards));
 
     /// <summary>Usage a finalized month left unpriced, carried here as adjustments: priced once a version prices its day.</summary>
@@ -65,20 +64,6 @@ public sealed record MonthlyUsageLine(string Meter, string? Model, string? GpuTy
 public sealed record DailyUsage(string Meter, string? Model, string? GpuType, DateOnly Day, decimal Quantity, string? AdjustmentFor = null,
     int? FrozenRateCards = null);
 
-/// <summary>
-/// The invoice of a month, frozen: its lines and total as they were when an admin finalized it, priced with the first
-/// <see cref="RateCardVersions"/> versions of the rate card (null on invoices frozen before it was recorded).
-/// </summary>
-public sealed record InvoiceFinalized(string Tenant, string Month, IReadOnlyList<Metering.Contracts.Billing.InvoiceLineView> Lines, string Total,
-    DateTimeOffset At, string By, int? RateCardVersions = null);
-
-/// <summary>
-/// Appended by a finalize with <c>allow_unpriced</c> to the next open month of the tenant: the frozen month's days that no
-/// version priced, each with its <see cref="DailyUsage.AdjustmentFor"/> (the month it belongs to) and the rate-card versions
-/// it was frozen with. The frozen invoice keeps them unbilled; this month bills them once a version prices their day.
-/// </summary>
-public sealed record UnpricedUsageCarried(string Tenant, string Month, string From, IReadOnlyList<DailyUsage> Days);
-
 /// <summary>Inline: the quantities are updated in the same transaction that records the usage.</summary>
 public sealed class MonthlyUsageProjection : SingleStreamProjection<MonthlyUsage, string>
 {
@@ -94,8 +79,8 @@ public sealed class MonthlyUsageProjection : SingleStreamProjection<MonthlyUsage
 
     public static MonthlyUsage Apply(UnpricedUsageCarried e, MonthlyUsage current) => current.Apply(e);
 
-    public static MonthlyUsage Create(Corrections.UsageVoidRecorded e) =>
+    public static MonthlyUsage Create(UsageVoidRecorded e) =>
         new MonthlyUsage(BillingPeriod.UsageStream(e.Tenant, e.Month), e.Tenant, e.Month, []).Apply(e);
 
-    public static MonthlyUsage Apply(Corrections.UsageVoidRecorded e, MonthlyUsage current) => current.Apply(e);
+    public static MonthlyUsage Apply(UsageVoidRecorded e, MonthlyUsage current) => current.Apply(e);
 }

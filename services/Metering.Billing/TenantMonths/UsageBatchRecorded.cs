@@ -1,6 +1,6 @@
 using Metering.Contracts.Usage;
 
-namespace Metering.Billing.Recording;
+namespace Metering.Billing.TenantMonths;
 
 /// <summary>
 /// The usage of one tenant and month that one consumer batch recorded, appended to that tenant-month stream. One event
@@ -10,7 +10,7 @@ namespace Metering.Billing.Recording;
 /// versions that month's invoice was frozen with (its prices are the usage's prices).
 /// </summary>
 public sealed record UsageBatchRecorded(string Tenant, string Month, IReadOnlyList<RecordedUsage> Usage, string? AdjustmentFor = null,
-    int? FrozenRateCards = null);
+    int? FrozenRateCards = null) : ITenantMonthEvent;
 
 /// <summary>
 /// One usage event as Billing recorded it. <see cref="Feature"/> is its <c>attributes.feature</c> (spend groups by it);
@@ -30,27 +30,4 @@ public sealed record RecordedUsage(
 
     public static RecordedUsage From(UsageEvent e) => new(e.Id, e.Meter, e.Quantity, e.Timestamp, e.Model, e.GpuType, e.Service,
         e.Attributes?.GetValueOrDefault(FeatureAttribute) is { Length: > 0 } feature ? feature : null);
-}
-
-/// <summary>The billing month (<c>YYYY-MM</c>, UTC) and the stream that holds a tenant's usage of it.</summary>
-public static class BillingPeriod
-{
-    public static string Of(DateTimeOffset timestamp) => timestamp.UtcDateTime.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>Streams are short: one per tenant and month, so none grows without bound or becomes a hot spot.</summary>
-    public static string UsageStream(string tenant, string month) => $"usage:{tenant}:{month}";
-
-    public static string Next(string month) =>
-        DateOnly.ParseExact(month + "-01", "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture).AddMonths(1)
-            .ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
-
-    /// <summary>A month as <c>YYYY-MM</c> of the years 2000 to 9998 (so that the month after it always exists).</summary>
-    public static bool TryParse(string period, out DateOnly start)
-    {
-        start = default;
-        return period.Length == 7
-               && DateOnly.TryParseExact(period + "-01", "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,
-                   System.Globalization.DateTimeStyles.None, out start)
-               && start.Year is >= 2000 and <= 9998;
-    }
 }
