@@ -19,6 +19,8 @@ if (args is ["bench", "budgets", ..])
     return await RunBudgetsBenchmarkAsync();
 if (args is ["bench", "forecast", ..])
     return await RunForecastBenchmarkAsync();
+if (args is ["bench", "console", ..])
+    return await RunConsoleBenchmarkAsync();
 
 if (arguments.ContainsKey("help"))
 {
@@ -106,6 +108,29 @@ async Task<int> RunForecastBenchmarkAsync()
         Months = int.Parse(Arg("months", "13"), CultureInfo.InvariantCulture),
     }, tee);
     await WriteResultsAsync("forecast", tee);
+    return exit;
+}
+
+// bench console [--tenants N] [--events N] [--days N] [--teams N] [--runs N] [--budgets URL] [--billing URL] [--console URL]
+//   [--bootstrap SERVERS] [--dist FOLDER] [--results FOLDER]: see ConsoleBenchmark
+async Task<int> RunConsoleBenchmarkAsync()
+{
+    var tee = new IngestBenchmark.Tee(Console.Out);
+    var exit = await ConsoleBenchmark.RunAsync(new ConsoleBenchmarkOptions
+    {
+        Budgets = new Uri(Arg("budgets", "http://127.0.0.1:5081")),
+        Billing = new Uri(Arg("billing", "http://127.0.0.1:5082")),
+        Console = new Uri(Arg("console", "http://127.0.0.1:5083")),
+        AdminToken = Arg("admin-token", Environment.GetEnvironmentVariable("METERING_ADMIN_TOKEN") ?? "dev-admin-token"),
+        Bootstrap = Bootstrap(),
+        Dist = Arg("dist", Path.Combine("console", "dist")),
+        Tenants = int.Parse(Arg("tenants", "10000"), CultureInfo.InvariantCulture),
+        Events = long.Parse(Arg("events", "1000000"), CultureInfo.InvariantCulture),
+        Days = int.Parse(Arg("days", "30"), CultureInfo.InvariantCulture),
+        Teams = int.Parse(Arg("teams", "50"), CultureInfo.InvariantCulture),
+        Runs = int.Parse(Arg("runs", "10"), CultureInfo.InvariantCulture),
+    }, tee, CancellationToken.None);
+    await WriteResultsAsync("console", tee);
     return exit;
 }
 
