@@ -111,7 +111,7 @@ async Task<int> RunForecastBenchmarkAsync()
     return exit;
 }
 
-// bench console [--tenants N] [--events N] [--days N] [--teams N] [--runs N] [--budgets URL] [--billing URL] [--console URL]
+// bench console [--tenants N] [--events N] [--days N] [--teams N] [--runs N] [--measure-only] [--budgets URL] [--billing URL] [--console URL]
 //   [--bootstrap SERVERS] [--dist FOLDER] [--results FOLDER]: see ConsoleBenchmark
 async Task<int> RunConsoleBenchmarkAsync()
 {
@@ -129,6 +129,7 @@ async Task<int> RunConsoleBenchmarkAsync()
         Days = int.Parse(Arg("days", "30"), CultureInfo.InvariantCulture),
         Teams = int.Parse(Arg("teams", "50"), CultureInfo.InvariantCulture),
         Runs = int.Parse(Arg("runs", "10"), CultureInfo.InvariantCulture),
+        MeasureOnly = arguments.ContainsKey("measure-only"),
     }, tee, CancellationToken.None);
     await WriteResultsAsync("console", tee);
     return exit;
