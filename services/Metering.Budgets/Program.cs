@@ -58,6 +58,7 @@ app.MapGetBudget();
 app.MapQuotas();
 app.MapAuthorize();
 app.MapListTenants();
+app.MapCountTenants();
 app.MapListAlerts();
 app.MapMemoryDiagnostics();
 app.Run();

@@ -22,6 +22,9 @@ public sealed class FleetProfile(int tenants, string tenantPrefix, int seed)
 
     private static readonly string[] Services = ["chat-api", "summarise", "code-assist", "rag-search", "batch-eval"];
 
+    /// <summary>The models the fleet serves and the GPU type each runs on: what a rate card must price.</summary>
+    public static IReadOnlyList<(string Model, string GpuType)> Items { get; } = Models.Select(m => (m.Name, m.GpuType)).ToArray();
+
     private readonly Random _random = new(seed);
     private readonly string[] _tenants = Enumerable.Range(1, tenants).Select(i => $"{tenantPrefix}{i:D3}").ToArray();
     private readonly double[] _cumulativeWeights = Cumulative(tenants);

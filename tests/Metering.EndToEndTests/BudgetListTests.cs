@@ -103,6 +103,35 @@ public sealed class BudgetListTests(MeteringSystem system)
     }
 
     [Fact]
+    public async Task The_tenant_counts_equal_what_paging_through_the_list_by_status_counts()
+    {
+        var tenants = Enumerable.Range(1, 6).Select(i => $"{_prefix}-{i}").ToArray();
+        foreach (var tenant in tenants)
+            await PutQuota(tenant, new { meter = "input_tokens", period = "day", limit = 100, soft_pct = 50, enforcement = "throttle" });
+        await Use(tenants[0], "c1", 100); // throttled
+        await Use(tenants[2], "c1", 60);  // warning: past the soft 50 %
+        await Use(tenants[4], "c1", 120); // throttled
+        await Use($"{_prefix}x-other", "c1", 1); // ok, and only under the longer prefix's sibling
+
+        var counts = await WaitFor(() => Get<TenantCountsView>($"/v1/tenants/counts?q={_prefix}-"), c => c is { Warning: 1, Throttled: 2 });
+        Assert.Equal(new TenantCountsView(6, 3, 1, 2), counts);
+        var listed = new TenantCountsView(
+            (await AllTenants($"q={_prefix}-", 4)).Count,
+            (await AllTenants($"q={_prefix}-&status=ok", 4)).Count,
+            (await AllTenants($"q={_prefix}-&status=warning", 4)).Count,
+            (await AllTenants($"q={_prefix}-&status=throttled", 4)).Count);
+        Assert.Equal(listed, counts);
+        await WaitFor(() => Get<TenantCountsView>($"/v1/tenants/counts?q={_prefix}"), c => c.Tenants == 7);
+        Assert.Equal(new TenantCountsView(7, 4, 1, 2), await Get<TenantCountsView>($"/v1/tenants/counts?q={_prefix}"));
+
+        // Without a prefix: every tenant the list knows, its statuses adding up to it.
+        var all = await Get<TenantCountsView>("/v1/tenants/counts");
+        Assert.True(all.Tenants >= 7 && all.Ok + all.Warning + all.Throttled <= all.Tenants, $"{all}");
+        using var response = await Send(HttpMethod.Get, system.Budgets, $"/v1/tenants/counts?q={_prefix}-");
+        Assert.Equal(["tenants", "ok", "warning", "throttled"], JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject().Select(p => p.Key));
+    }
+
+    [Fact]
     public async Task A_quota_crossed_shows_its_soft_and_limit_alerts_newest_first()
     {
         var tenant = $"{_prefix}-alerts";
@@ -165,6 +194,7 @@ public sealed class BudgetListTests(MeteringSystem system)
     [Theory]
     [InlineData("/v1/tenants")]
     [InlineData("/v1/alerts")]
+    [InlineData("/v1/tenants/counts")]
     public async Task Lists_are_for_admins_only(string path)
     {
         using (var anonymous = await Send(HttpMethod.Get, system.Budgets, path, token: null))
@@ -196,6 +226,8 @@ public sealed class BudgetListTests(MeteringSystem system)
     [InlineData("/v1/tenants?cursor=YToxOjI", "cursor")]
     // base64url of "t:Bad Tenant".
     [InlineData("/v1/tenants?cursor=dDpCYWQgVGVuYW50", "cursor")]
+    [InlineData("/v1/tenants/counts?q=Acme", "q")]
+    [InlineData("/v1/tenants/counts?q=a&q=b", "q")]
     [InlineData("/v1/alerts?tenant=Bad_Tenant", "tenant")]
     [InlineData("/v1/alerts?tenant=", "tenant")]
     [InlineData("/v1/alerts?since=yesterday", "since")]

@@ -225,6 +225,8 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         var page = await browser.NewPageAsync(system);
         await SignInAsync(page, MeteringSystem.AdminToken);
         await page.GotoAsync($"/tenants?q={Data.Chat}");
+        // The list is virtualised: a row is read once its per-row spend and forecast have loaded (no longer aria-busy).
+        await page.Locator("table[role=table] tbody tr[aria-rowindex]:not([aria-busy])").First.WaitForAsync();
         var list = await TableAsync(page, "Tenants");
         var listed = (await system.Api(system.Budgets, $"/v1/tenants?q={Data.Chat}"))["tenants"]!.AsArray().Single()!;
         var row = Assert.Single(list);
@@ -232,6 +234,8 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         var monthToDate = await system.Api(system.Billing, $"/v1/spend?from={MonthStart}&to={Today}&tenant={Data.Chat}");
         Assert.Equal("$2.47", Money(Decimal(monthToDate["total"])));
         Assert.Equal(Money(Decimal(monthToDate["total"])), row[3]);
+        var forecast = await system.Api(system.Billing, $"/v1/forecast/{Period}?tenant={Data.Chat}");
+        Assert.Equal(forecast["forecast"] is null ? "none yet" : Money(Decimal(forecast["forecast"])), row[4]);
         await OneH1Async(page);
         await ConsoleBrowser.ScreenshotAsync(page, "tenants");
 
@@ -251,6 +255,43 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         Assert.Contains($"Status: {budget["status"]!.GetValue<string>()}", await page.Locator("main").InnerTextAsync());
         await OneH1Async(page);
         await ConsoleBrowser.ScreenshotAsync(page, "tenant");
+        browser.AssertNoErrorsBut(_ => false);
+    }
+
+    [Fact]
+    public async Task The_tenant_list_reads_every_page_but_renders_only_the_rows_in_view_each_with_the_APIs_spend_and_forecast()
+    {
+        // More tenants than the first page (100) and one more page (1,000): three pages, read while the first is shown.
+        var prefix = $"cv-{Guid.NewGuid():N}"[..11];
+        var tenants = Enumerable.Range(0, 1_150).Select(i => $"{prefix}-{i:D4}").ToList();
+        await Parallel.ForEachAsync(tenants, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (tenant, _) =>
+            await system.Admin(system.Budgets, HttpMethod.Put, $"/v1/tenants/{tenant}/quota",
+                new { limits = new[] { new { meter = Meters.InputTokens, period = "day", limit = 1_000, enforcement = "alert" } } }));
+        var page = await browser.NewPageAsync(system);
+        await SignInAsync(page, MeteringSystem.AdminToken);
+        await page.GotoAsync($"/tenants?q={prefix}-");
+        await page.GetByRole(AriaRole.Status).Filter(new() { HasTextString = "1,150 tenants" }).WaitForAsync();
+        var counts = await system.Api(system.Budgets, $"/v1/tenants/counts?q={prefix}-");
+        Assert.Equal(1_150, counts["tenants"]!.GetValue<int>());
+
+        var table = page.Locator("table[role=table]");
+        Assert.Equal("1151", await table.GetAttributeAsync("aria-rowcount"));
+        var rendered = await table.Locator("tbody tr[aria-rowindex]").CountAsync();
+        Assert.InRange(rendered, 10, 80);
+        Assert.Equal(tenants[0], await table.Locator("tbody tr[aria-rowindex] td").First.InnerTextAsync());
+
+        // Scrolled to the end, the last tenants are rendered, their month loaded from the APIs.
+        await page.Locator(".virtual-table").EvaluateAsync("box => box.scrollTop = box.scrollHeight");
+        var last = table.Locator("tbody tr[aria-rowindex='1151']");
+        await last.WaitForAsync();
+        await table.Locator("tbody tr[aria-rowindex='1151']:not([aria-busy])").WaitForAsync();
+        var cells = await last.EvaluateAsync<string[]>("r => [...r.cells].map(c => c.textContent.trim())");
+        var spend = await system.Api(system.Billing, $"/v1/spend?from={MonthStart}&to={Today}&tenant={tenants[^1]}&group_by=tenant&granularity=month");
+        var forecast = await system.Api(system.Billing, $"/v1/forecast/{Period}?tenant={tenants[^1]}");
+        Assert.Equal([tenants[^1], "ok", "1", Money(Decimal(spend["total"])), forecast["forecast"] is null ? "none yet" : Money(Decimal(forecast["forecast"]))], cells[..5]);
+        Assert.InRange(await table.Locator("tbody tr[aria-rowindex]").CountAsync(), 10, 80);
+        Assert.Equal(0, await table.Locator($"tbody tr[aria-rowindex] >> text={tenants[0]}").CountAsync());
+        await OneH1Async(page);
         browser.AssertNoErrorsBut(_ => false);
     }
 

@@ -161,4 +161,28 @@ public sealed class SpendProjectionTests : IAsyncLifetime
         Assert.Equal([(Meters.OutputTokens, "2026-10-03", "2.40"), (Meters.OutputTokens, "2026-10-20", "2.00")], Points(days));
         Assert.Equal([1_000_000m, 1_000_000m], days.Series.Single().Points.Select(p => p.Quantity));
     }
+
+    [Fact]
+    public async Task By_tenant_over_whole_months_the_unpriced_quantity_of_those_months_comes_from_the_team_rollup_not_the_tenant_rows()
+    {
+        await Append(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.00m));
+        // Priced usage in September (a partial month of the range), unpriced usage (a model without a price) in October.
+        await Append(BillingPeriod.UsageStream(Tenant, "2026-09"), new UsageBatchRecorded(Tenant, "2026-09", [Tokens("s", -5, 1_000_000)]));
+        await Append(BillingPeriod.UsageStream(Tenant, Month), new UsageBatchRecorded(Tenant, Month,
+            [Tokens("a", 3, 1_000_000), Tokens("u1", 4, 700) with { Model = "unpriced-model" }]));
+        await Append(BillingPeriod.UsageStream("beta", Month), new UsageBatchRecorded("beta", Month, [Tokens("u2", 9, 300) with { Model = "unpriced-model" }]));
+        await CatchUpAsync();
+
+        var request = Request(SpendGroups.Tenant, SpendGranularity.Month, "2026-09-20", "2026-10-31");
+        var view = await Query.RunAsync(request, CancellationToken.None);
+        Assert.Equal([(Tenant, "2026-09", "2.00"), (Tenant, "2026-10", "2.00"), ("beta", "2026-10", "0.00")], Points(view));
+        Assert.Equal(1_000m, view.UnpricedQuantity);
+
+        // October's per-tenant rows are not read for this view: without them it is the same (September's still are).
+        await using (var delete = _dataSource.CreateCommand($"delete from {_store.Options.DatabaseSchemaName}.{SpendTables.Daily} where day >= '2026-10-01'"))
+            Assert.True(await delete.ExecuteNonQueryAsync() > 0);
+        var again = await Query.RunAsync(request, CancellationToken.None);
+        Assert.Equal(Points(view), Points(again));
+        Assert.Equal((view.UnpricedQuantity, view.Total), (again.UnpricedQuantity, again.Total));
+    }
 }

@@ -11,10 +11,15 @@ export function firstDayOf(period: string): string {
   return `${period}-01`;
 }
 
+/** The period's last calendar day: "2026-02" → "2026-02-28". */
+export function monthEndOf(period: string): string {
+  const [year, month] = period.split("-").map(Number);
+  return utcDate(new Date(Date.UTC(year, month, 0)));
+}
+
 /** The period's last day, or `today` when the period is the current month (month to date). */
 export function lastDayOf(period: string, today: string): string {
-  const [year, month] = period.split("-").map(Number);
-  const last = utcDate(new Date(Date.UTC(year, month, 0)));
+  const last = monthEndOf(period);
   return today.startsWith(period) && today < last ? today : last;
 }
 

@@ -15,23 +15,11 @@ import { teamScope } from "../lib/scope";
 import { groupName, rankedSeries, seriesTotal, spendPerDate, type Spend } from "../lib/spendView";
 import { readView, writeView } from "../lib/urlState";
 
-type TenantList = BudgetsSchemas["schemas"]["TenantListView"];
+type TenantCounts = BudgetsSchemas["schemas"]["TenantCountsView"];
 const statuses = ["ok", "warning", "throttled"] as const;
 
 function overviewSpec(now: Date) {
   return { period: { default: utcMonth(now), valid: isPeriod } };
-}
-
-/** How many tenants Budgets has in a status: the pages of GET /v1/tenants?status= counted through (1000 a page). */
-async function countTenants(status: string, signal: AbortSignal): Promise<number> {
-  let count = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await getJson<TenantList>("/api/budgets/v1/tenants", { status, limit: "1000", cursor }, signal);
-    count += page.tenants.length;
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  return count;
 }
 
 export function OverviewPage() {
@@ -54,12 +42,14 @@ export function OverviewPage() {
   const spend = (groupBy: "team" | "tenant" | "model", granularity: "day" | "month") => (signal: AbortSignal) =>
     unwrap(billing.GET("/v1/spend", { params: { query: { from, to, group_by: groupBy, granularity, team } }, signal }));
   const perDay = useApi(spend("team", "day"), [from, to, team]);
+  // Measured at 10,000 tenants (./metering bench console): by tenant over the whole calendar month (answered from the
+  // month's invoices) is no faster than month to date, so the page keeps the month-to-date spend.
   const tenants = useApi(spend("tenant", "month"), [from, to, team]);
   const teams = useApi(spend("team", "month"), [from, to, team]);
   const models = useApi(spend("model", "month"), [from, to, team]);
   const admin = isAdmin(session);
   const counts = useApi(
-    async (signal) => (admin ? Promise.all(statuses.map((s) => countTenants(s, signal))) : null),
+    async (signal) => (admin ? getJson<TenantCounts>("/api/budgets/v1/tenants/counts", {}, signal) : null),
     [admin],
   );
 
@@ -105,7 +95,7 @@ export function OverviewPage() {
             {(data) => (
               <DataTable
                 caption="Tenants Budgets knows, by status now"
-                rows={statuses.map((status, i) => ({ status, count: data?.[i] ?? 0 }))}
+                rows={statuses.map((status) => ({ status, count: data?.[status] ?? 0 }))}
                 rowKey={(r) => r.status}
                 columns={[
                   { header: "status", cell: (r) => <Link to={`/tenants?status=${r.status}`}>{r.status}</Link> },
@@ -140,14 +130,19 @@ function SpendPerDay({ spend }: { spend: Spend }) {
   );
 }
 
-function TopList({ title, loaded, link }: { title: string; loaded: Loaded<Spend>; link?: (key: string) => string }) {
+function TopList({ title, caption = `${title}, month to date`, loaded, link }: {
+  title: string;
+  caption?: string;
+  loaded: Loaded<Spend>;
+  link?: (key: string) => string;
+}) {
   return (
     <section>
       <h2>{title}</h2>
       <Loadable loaded={loaded} what={title.toLowerCase()}>
         {(spend) => (
           <DataTable
-            caption={`${title}, month to date`}
+            caption={caption}
             rows={rankedSeries(spend).slice(0, 5)}
             rowKey={(s) => groupName(s.key)}
             columns={[

@@ -1,59 +1,89 @@
-import { useMemo, type FormEvent } from "react";
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { billing, getJson, unwrap } from "../api/clients";
-import type { components } from "../api/generated/budgets";
-import { useApi } from "../api/useApi";
-import { DataTable } from "../components/DataTable";
+import type { components as BudgetsSchemas } from "../api/generated/budgets";
+import type { components as BillingSchemas } from "../api/generated/billing";
+import { ProblemError, type Problem } from "../api/problem";
 import { Loading, ProblemView } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
+import { VirtualTable } from "../components/VirtualTable";
 import { firstDayOf, utcDate, utcMoment } from "../lib/dates";
+import { readAllPages } from "../lib/keysetPages";
 import { formatMoney } from "../lib/money";
+import { RowLoads, type RowLoad } from "../lib/rowLoads";
 import { readView, writeView } from "../lib/urlState";
 
-type TenantList = components["schemas"]["TenantListView"];
-type Tenant = components["schemas"]["TenantSummary"];
+type TenantList = BudgetsSchemas["schemas"]["TenantListView"];
+type Tenant = BudgetsSchemas["schemas"]["TenantSummary"];
+type Forecast = BillingSchemas["schemas"]["ForecastView"];
+/** A tenant's month so far and month-end, each exactly as its API answered it. */
+type TenantMonth = { spend: string; currency: string; forecast: Forecast };
 
-const pageSize = "100";
+/** Tenants whose spend and forecast load at once: two requests each, so six in flight (a browser's per-host limit). */
+const rowConcurrency = 3;
 const spec = {
   status: { default: "", allowed: ["ok", "warning", "throttled"] },
   q: { default: "" },
-  cursor: { default: "" },
 };
 
-/** Every tenant Budgets knows, a page at a time (the API's cursor in the URL), with its month-to-date spend. */
+type Listing = { state: "loading" } | { state: "error"; problem: Problem; rows: readonly Tenant[] } | { state: "ok"; rows: readonly Tenant[]; complete: boolean };
+
+/**
+ * Every tenant Budgets knows, in one virtualised table: the first page of the list shows at once and the rest is read
+ * page by page while the user reads. Each tenant on screen gets its month-to-date spend (`GET /v1/spend?tenant=`) and
+ * month-end forecast (`GET /v1/forecast/{period}?tenant=`), loaded when its row is rendered and kept.
+ */
 export function TenantsPage() {
   usePageTitle("Tenants");
   const [params, setParams] = useSearchParams();
   const view = readView(spec, params);
   const today = utcDate(new Date());
+  const period = today.slice(0, 7);
 
-  const list = useApi(
-    (signal) => getJson<TenantList>("/api/budgets/v1/tenants", { status: view.status, q: view.q, cursor: view.cursor, limit: pageSize }, signal),
-    [view.status, view.q, view.cursor],
+  const [listing, setListing] = useState<Listing>({ state: "loading" });
+  useEffect(() => {
+    const abort = new AbortController();
+    setListing({ state: "loading" });
+    let rows: readonly Tenant[] = [];
+    const readPage = (cursor: string | undefined, limit: number, signal: AbortSignal) =>
+      getJson<TenantList>("/api/budgets/v1/tenants", { status: view.status, q: view.q, cursor, limit: String(limit) }, signal)
+        .then((page) => ({ rows: page.tenants, next: page.next_cursor }));
+    readAllPages(readPage, (all, complete) => {
+      rows = all;
+      setListing({ state: "ok", rows: all, complete });
+    }, abort.signal).catch((error: unknown) => {
+      if (abort.signal.aborted) return;
+      const problem = error instanceof ProblemError ? error.problem : { status: 0, title: String(error), errors: {} };
+      setListing({ state: "error", problem, rows });
+    });
+    return () => abort.abort();
+  }, [view.status, view.q]);
+
+  const months = useMemo(
+    () =>
+      new RowLoads<TenantMonth>(async (tenant, signal) => {
+        const [spend, forecast] = await Promise.all([
+          unwrap(billing.GET("/v1/spend", {
+            params: { query: { from: firstDayOf(period), to: today, tenant, group_by: "tenant", granularity: "month" } },
+            signal,
+          })),
+          unwrap(billing.GET("/v1/forecast/{period}", { params: { path: { period }, query: { tenant } }, signal })),
+        ]);
+        return { spend: spend.total, currency: spend.currency, forecast };
+      }, rowConcurrency),
+    [period, today],
   );
-  const spend = useApi(
-    (signal) =>
-      unwrap(billing.GET("/v1/spend", { params: { query: { from: firstDayOf(today.slice(0, 7)), to: today, group_by: "tenant", granularity: "month" } }, signal })),
-    [today],
-  );
-  const spendByTenant = useMemo(() => {
-    const map = new Map<string, string>();
-    if (spend.state === "ok") for (const s of spend.data.series) if (s.key !== null && s.points[0]) map.set(s.key, s.points[0].cost);
-    return map;
-  }, [spend]);
+  useEffect(() => () => months.close(), [months]);
+  useSyncExternalStore(months.subscribe, months.snapshot);
+  const onRowsShown = useCallback((keys: string[]) => months.want(keys), [months]);
 
   function filter(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const data = new FormData(event.currentTarget);
-    setParams(writeView(spec, { status: String(data.get("status") ?? ""), q: String(data.get("q") ?? "").trim(), cursor: "" }));
+    setParams(writeView(spec, { status: String(data.get("status") ?? ""), q: String(data.get("q") ?? "").trim() }));
   }
 
-  const mtd = (tenant: string) => {
-    if (spend.state === "loading") return "…";
-    if (spend.state === "error") return "unavailable";
-    return formatMoney(spendByTenant.get(tenant) ?? "0", spend.data.currency);
-  };
-
+  const rows = listing.state === "loading" ? [] : listing.rows;
   return (
     <>
       <h1>Tenants</h1>
@@ -73,29 +103,41 @@ export function TenantsPage() {
         </label>
         <button type="submit">Show</button>
       </form>
-      {spend.state === "error" && <ProblemView problem={spend.problem} />}
-      {list.state === "loading" && <Loading what="tenants" />}
-      {list.state === "error" && <ProblemView problem={list.problem} />}
-      {list.state === "ok" && (
+      {listing.state === "loading" && <Loading what="tenants" />}
+      {listing.state === "error" && <ProblemView problem={listing.problem} />}
+      {listing.state !== "loading" && (
         <>
-          <DataTable<Tenant>
-            caption={`Tenants${view.status ? ` with status ${view.status}` : ""}${view.q ? ` starting with "${view.q}"` : ""}; spend is month to date (UTC)`}
-            rows={list.data.tenants}
+          <p className="muted" role="status" aria-live="polite">
+            {rows.length.toLocaleString("en-US")} tenant{rows.length === 1 ? "" : "s"}
+            {listing.state === "ok" && !listing.complete && " so far; loading the rest…"}
+          </p>
+          <VirtualTable<Tenant>
+            caption={`Tenants${view.status ? ` with status ${view.status}` : ""}${view.q ? ` starting with "${view.q}"` : ""}; spend is month to date and the forecast month end, ${period} (UTC)`}
+            rows={rows}
             rowKey={(t) => t.tenant}
+            rowBusy={(t) => months.get(t.tenant).state === "loading"}
+            onRowsShown={onRowsShown}
             columns={[
               { header: "tenant", cell: (t) => <Link to={`/tenants/${encodeURIComponent(t.tenant)}`}>{t.tenant}</Link> },
               { header: "status", cell: (t) => <span className={`status status-${t.status}`}>{t.status}</span> },
               { header: "limits", cell: (t) => String(t.limits), numeric: true },
-              { header: "month-to-date spend", cell: (t) => mtd(t.tenant), numeric: true },
+              { header: "month-to-date spend", cell: (t) => monthCell(months.get(t.tenant), (m) => formatMoney(m.spend, m.currency)), numeric: true },
+              {
+                header: "month-end forecast",
+                cell: (t) => monthCell(months.get(t.tenant), (m) => (m.forecast.forecast == null ? "none yet" : formatMoney(m.forecast.forecast, m.currency))),
+                numeric: true,
+              },
               { header: "updated (UTC)", cell: (t) => utcMoment(t.updated_at) },
             ]}
           />
-          <nav className="pager" aria-label="Tenant pages">
-            {view.cursor && <Link to={`?${writeView(spec, { ...view, cursor: "" })}`}>First page</Link>}
-            {list.data.next_cursor && <Link to={`?${writeView(spec, { ...view, cursor: list.data.next_cursor })}`}>Next page</Link>}
-          </nav>
         </>
       )}
     </>
   );
+}
+
+function monthCell(load: RowLoad<TenantMonth>, show: (month: TenantMonth) => string) {
+  if (load.state === "loading") return "…";
+  if (load.state === "error") return <span title={load.title}>unavailable</span>;
+  return show(load.data);
 }

@@ -30,3 +30,9 @@ public static class AlertKinds
 
     public static IReadOnlyList<string> All { get; } = [Soft, Limit, Forecast];
 }
+
+/// <summary>
+/// Response of <c>GET /v1/tenants/counts</c>: how many tenants <c>GET /v1/tenants</c> lists (with the same <c>q</c>),
+/// in all and per status: what paging through the list with each <c>status</c> would count.
+/// </summary>
+public sealed record TenantCountsView(int Tenants, int Ok, int Warning, int Throttled);

@@ -16,7 +16,7 @@ namespace Metering.Budgets.Listing;
 public static class ListTenants
 {
     private const string CursorTag = "t";
-    private const string PrefixRule = "must be the start of a tenant id (^[a-z0-9][a-z0-9-]{0,62}$)";
+    internal const string PrefixRule = "must be the start of a tenant id (^[a-z0-9][a-z0-9-]{0,62}$)";
 
     /// <summary>What a page asks for: a status, an id prefix, the last id of the previous page and the page's size.</summary>
     public sealed record Query(string? Status, string? Prefix, string? After, int Limit);
@@ -104,5 +104,5 @@ public static class ListTenants
         return new TenantListView(tenants, ListPaging.Encode(CursorTag, tenants[^1].Tenant));
     }
 
-    private static string EscapeLike(string text) => text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
+    internal static string EscapeLike(string text) => text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
 }

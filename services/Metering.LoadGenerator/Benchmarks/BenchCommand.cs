@@ -10,6 +10,7 @@ public sealed class BenchCommand : Command
         Subcommands.Add(new IngestBenchmarkCommand());
         Subcommands.Add(new BudgetsBenchmarkCommand());
         Subcommands.Add(new ForecastBenchmarkCommand());
+        Subcommands.Add(new ConsoleBenchmarkCommand());
     }
 
     /// <summary>Runs a benchmark that writes to the console, then writes what it printed to FOLDER/NAME-&lt;UTC time&gt;.txt.</summary>

@@ -20,6 +20,8 @@ public static class CommandOptions
 
     public static Option<Uri> Billing() => Url("--billing", "http://127.0.0.1:5082", "Billing's base URL");
 
+    public static Option<Uri> Console() => Url("--console", "http://127.0.0.1:5083", "the console host's base URL");
+
     public static Option<string> EmitterToken() =>
         new("--token") { Description = $"the emitter's bearer token for Ingest (default: ${EmitterTokenVariable}, else dev-emitter-token)" };
 
