@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Metering.Contracts.Usage;
 using Microsoft.Playwright;
 using static Metering.EndToEndTests.ConsolePages;
 

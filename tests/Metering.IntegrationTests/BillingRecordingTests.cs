@@ -1,9 +1,7 @@
-using Marten;
 using Metering.Billing;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;
 using Metering.Billing.TenantMonths;
-using Metering.Contracts.Usage;
 using Metering.UsageTopic;
 
 namespace Metering.IntegrationTests;

@@ -6,12 +6,10 @@ using Metering.Budgets.Broadcast;
 using Metering.Budgets.Pricing;
 using Metering.Budgets.Quotas;
 using Metering.Budgets.Tracking;
-using Metering.Contracts;
 using Metering.Contracts.Budgets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 using Orleans;
 using Orleans.Hosting;
 

@@ -1,9 +1,7 @@
 using System.Text;
 using Confluent.Kafka;
-using Marten;
 using Metering.Billing;
 using Metering.Billing.Recording;
-using Metering.Contracts;
 using Metering.UsageTopic;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;

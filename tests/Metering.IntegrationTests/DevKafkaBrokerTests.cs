@@ -1,5 +1,4 @@
 using Confluent.Kafka;
-using Metering.Contracts;
 
 namespace Metering.IntegrationTests;
 

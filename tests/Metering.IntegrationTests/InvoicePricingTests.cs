@@ -1,10 +1,8 @@
-using Marten;
 using Metering.Billing;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.Billing.TenantMonths;
-using Metering.Contracts.Usage;
 
 namespace Metering.IntegrationTests;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Marten;
 using Metering.Billing.TenantMonths;
 using Metering.Billing;
 using Metering.Billing.Chargeback.Capacity;
@@ -8,7 +7,6 @@ using Statements = Metering.Billing.Chargeback.Statements;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
-using Metering.Contracts.Usage;
 
 namespace Metering.IntegrationTests;
 

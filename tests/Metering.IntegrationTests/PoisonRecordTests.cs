@@ -1,11 +1,8 @@
 using System.Text;
 using Confluent.Kafka;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
 using Metering.UsageTopic;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace Metering.IntegrationTests;
 

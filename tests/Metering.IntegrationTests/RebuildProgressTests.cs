@@ -1,9 +1,7 @@
-using Marten;
 using Metering.Billing;
 using Metering.Billing.Benchmarks;
 using Metering.Billing.Pricing;
 using Metering.Billing.Rebuilding;
-using Metering.Contracts.Usage;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Metering.IntegrationTests;

@@ -1,4 +1,3 @@
-using Marten;
 using Metering.Billing;
 using Metering.Billing.Chargeback.Capacity;
 using Metering.Billing.Chargeback.Reconciliation;
@@ -7,8 +6,6 @@ using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
 using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
-using Npgsql;
 
 namespace Metering.IntegrationTests;
 

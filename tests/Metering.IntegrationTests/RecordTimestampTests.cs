@@ -1,6 +1,4 @@
 using Confluent.Kafka;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
 using Metering.Emitter;
 using Metering.Ingest.Usage;
 using Microsoft.Extensions.Configuration;

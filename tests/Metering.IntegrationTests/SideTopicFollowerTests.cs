@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text;
 using Confluent.Kafka;
-using Metering.Contracts;
 using Metering.Kafka;
 using Metering.ServiceDefaults;
 using Metering.UsageTopic;

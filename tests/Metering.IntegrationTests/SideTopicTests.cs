@@ -1,10 +1,8 @@
 using System.Text.Json;
 using Confluent.Kafka;
 using Metering.Budgets.Pricing;
-using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 using Metering.Emitter;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

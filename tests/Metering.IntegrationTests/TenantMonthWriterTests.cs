@@ -1,9 +1,6 @@
-using Marten;
 using Metering.Billing;
 using Metering.Billing.Recording;
 using Metering.Billing.TenantMonths;
-using Metering.Contracts.Usage;
-using Npgsql;
 
 namespace Metering.IntegrationTests;
 
