@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Metering.Billing.Chargeback.Ledger;
 
 namespace Metering.Billing;

@@ -1,4 +1,3 @@
-using Metering.Billing;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Recording;
 using Metering.Billing.TenantMonths;

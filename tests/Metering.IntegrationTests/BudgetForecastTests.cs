@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Confluent.Kafka;
 using Metering.Budgets.Listing;
 using Metering.Budgets.Quotas;
 using Metering.Budgets.Tracking;

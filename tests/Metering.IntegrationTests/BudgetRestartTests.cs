@@ -3,7 +3,6 @@ using Metering.Budgets.Quotas;
 using Metering.Budgets.Tracking;
 using Metering.Contracts.Budgets;
 using Metering.Emitter;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Metering.IntegrationTests;

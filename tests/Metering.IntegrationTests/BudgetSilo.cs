@@ -1,13 +1,11 @@
 using System.Net;
 using System.Text.Json;
-using Confluent.Kafka;
 using System.Net.Sockets;
 using Metering.Budgets.Broadcast;
 using Metering.Budgets.Pricing;
 using Metering.Budgets.Quotas;
 using Metering.Budgets.Tracking;
 using Metering.Contracts.Budgets;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans;

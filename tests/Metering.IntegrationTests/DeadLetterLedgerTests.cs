@@ -1,10 +1,6 @@
 using System.Text;
-using Confluent.Kafka;
-using Metering.Billing;
 using Metering.Billing.Recording;
 using Metering.UsageTopic;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Metering.IntegrationTests;
 

@@ -1,5 +1,3 @@
-using Confluent.Kafka;
-
 namespace Metering.IntegrationTests;
 
 public class DevKafkaBrokerTests

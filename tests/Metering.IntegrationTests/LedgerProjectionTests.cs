@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Metering.Billing.TenantMonths;
-using Metering.Billing;
 using Metering.Billing.Chargeback.Capacity;
 using Metering.Billing.Chargeback.Ledger;
 using Statements = Metering.Billing.Chargeback.Statements;

@@ -1,8 +1,5 @@
 using System.Text;
-using Confluent.Kafka;
 using Metering.UsageTopic;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Metering.IntegrationTests;
 

@@ -1,8 +1,6 @@
-using Metering.Billing;
 using Metering.Billing.Benchmarks;
 using Metering.Billing.Pricing;
 using Metering.Billing.Rebuilding;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Metering.IntegrationTests;
 

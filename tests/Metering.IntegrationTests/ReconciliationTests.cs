@@ -1,4 +1,3 @@
-using Metering.Billing;
 using Metering.Billing.Chargeback.Capacity;
 using Metering.Billing.Chargeback.Reconciliation;
 using Metering.Billing.Invoicing;

@@ -1,8 +1,5 @@
-using Confluent.Kafka;
 using Metering.Emitter;
 using Metering.Ingest.Usage;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Metering.IntegrationTests;

@@ -1,4 +1,3 @@
-using Metering.Billing;
 using Metering.Billing.Benchmarks;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Forecast;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Metering.Billing;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;

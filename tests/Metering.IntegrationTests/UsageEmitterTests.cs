@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Confluent.Kafka;
 using Metering.Emitter;
 
 namespace Metering.IntegrationTests;

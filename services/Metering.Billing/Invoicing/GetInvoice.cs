@@ -1,5 +1,3 @@
-using System.Security.Claims;
-
 namespace Metering.Billing.Invoicing;
 
 /// <summary><c>GET /v1/invoices/{tenant}/{period}</c> (admin, viewer of its team): the tenant's invoice of one UTC month.</summary>

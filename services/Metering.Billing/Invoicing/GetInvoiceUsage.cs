@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Npgsql;
 using NpgsqlTypes;
 using Microsoft.AspNetCore.Mvc;

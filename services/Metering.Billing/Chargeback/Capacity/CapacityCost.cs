@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Json;
 
 namespace Metering.Billing.Chargeback.Capacity;

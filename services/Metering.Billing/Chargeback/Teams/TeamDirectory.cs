@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Marten.Events.Aggregation;
 
 namespace Metering.Billing.Chargeback.Teams;
