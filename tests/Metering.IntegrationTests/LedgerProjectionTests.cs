@@ -12,21 +12,17 @@ namespace Metering.IntegrationTests;
 /// <summary>The chargeback ledger on a real event store: repricing, a team change, finalize, idle capacity, and a rebuild.</summary>
 public sealed class LedgerProjectionTests : IAsyncLifetime
 {
-    private readonly DocumentStore _store = DocumentStore.For(o => BillingStore.Configure(o, TestInfrastructure.Postgres, "ledger_tests_" + Guid.NewGuid().ToString("N")[..8]));
+    private readonly BillingSchema _billing = new("ledger_tests");
     private static readonly DateTimeOffset At = new(2026, 10, 3, 12, 0, 0, TimeSpan.Zero);
     private const string Tenant = "acme", Month = "2026-10";
 
-    public Task InitializeAsync() => _store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+    public Task InitializeAsync() => _billing.CreateAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _store.Advanced.Clean.CompletelyRemoveAllAsync();
-        _store.Dispose();
-    }
+    public async Task DisposeAsync() => await _billing.DisposeAsync();
 
     private async Task Append(string stream, params object[] events)
     {
-        await using var session = _store.LightweightSession();
+        await using var session = _billing.Store.LightweightSession();
         session.Events.Append(stream, events);
         await session.SaveChangesAsync();
     }
@@ -38,13 +34,13 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
 
     private async Task<List<LedgerPosting>> CatchUpAndReadAsync()
     {
-        using (var daemon = await _store.BuildProjectionDaemonAsync())
+        using (var daemon = await _billing.Store.BuildProjectionDaemonAsync())
         {
             await daemon.StartAllAsync();
             await daemon.WaitForNonStaleData(TimeSpan.FromSeconds(30));
             await daemon.StopAllAsync();
         }
-        await using var session = _store.QuerySession();
+        await using var session = _billing.Store.QuerySession();
         return (await session.Query<LedgerPosting>().ToListAsync()).OrderBy(p => p.Sequence).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
     }
 
@@ -63,7 +59,7 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
         await Append(stream, new UsageBatchRecorded(Tenant, Month, [Usage("c", "llama", 1_004_166)]));
         await CatchUpAndReadAsync();
 
-        await using (var session = _store.QuerySession())
+        await using (var session = _billing.Store.QuerySession())
         {
             var usage = await session.LoadAsync<MonthlyUsage>(stream);
             var (lines, total) = InvoicePricing.Price(usage!, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
@@ -79,16 +75,16 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
         Assert.Equal(("nlp", 0.50m), (postings[1].Team, postings[1].Lines.Where(l => LedgerAccounts.IsExpense(l.Account)).Sum(l => l.Amount)));
         Assert.Equal(("vision", 2.41m), (postings[2].Team, postings[2].Lines.Where(l => LedgerAccounts.IsExpense(l.Account)).Sum(l => l.Amount)));
         Assert.Equal([new PostingLine("expense:unallocated", 10m, GpuType: "h100"), new PostingLine(LedgerAccounts.GpuCapacity, -10m)], postings[3].Lines);
-        await using (var session = _store.QuerySession())
+        await using (var session = _billing.Store.QuerySession())
         {
             var balance = await session.LoadAsync<LedgerBalance>(stream);
             Assert.Equal(5.32m, balance!.Lines.Sum(l => l.Amount));
         }
 
         var before = JsonSerializer.Serialize(postings);
-        using (var daemon = await _store.BuildProjectionDaemonAsync())
+        using (var daemon = await _billing.Store.BuildProjectionDaemonAsync())
             await daemon.RebuildProjectionAsync(LedgerProjection.Name, TimeSpan.FromMinutes(1), CancellationToken.None);
-        await using (var session = _store.QuerySession())
+        await using (var session = _billing.Store.QuerySession())
         {
             var rebuilt = (await session.Query<LedgerPosting>().ToListAsync()).OrderBy(p => p.Sequence).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
             Assert.Equal(before, JsonSerializer.Serialize(rebuilt));
@@ -98,7 +94,7 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
 
     private async Task FinalizeAsync(string stream, string month)
     {
-        await using var session = _store.QuerySession();
+        await using var session = _billing.Store.QuerySession();
         var usage = await session.LoadAsync<MonthlyUsage>(stream);
         var (lines, total) = InvoicePricing.Price(usage!, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
         await Append(stream, new InvoiceFinalized(Tenant, month, lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), At, "admin"));
@@ -126,7 +122,7 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
         Assert.Equal([("nlp", Month, -2.00m), ("vision", (string?)null, -2.00m)],
             voids.Select(p => (p.Team!, p.Corrects, p.Lines.Where(l => LedgerAccounts.IsExpense(l.Account)).Sum(l => l.Amount))));
         Assert.Equal("expense:nlp", voids[0].Lines[0].Account);
-        await using var session = _store.QuerySession();
+        await using var session = _billing.Store.QuerySession();
         var balance = await session.LoadAsync<LedgerBalance>(november);
         Assert.Equal([("nlp", -2.00m), ("vision", 0m)], balance!.Lines.GroupBy(l => l.Team).OrderBy(g => g.Key).Select(g => (g.Key, g.Sum(l => l.Amount))));
     }
@@ -151,7 +147,7 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
 
         // October used 2 + 3 - 2 = 3 of 10 hours (November's own hour is not October's): 7 idle hours, 70.00.
         Assert.Equal([new PostingLine("expense:nlp", 70m, GpuType: "h100"), new PostingLine(LedgerAccounts.GpuCapacity, -70m)], idle.Lines);
-        await using var session = _store.QuerySession();
+        await using var session = _billing.Store.QuerySession();
         var allocation = (await session.LoadAsync<CapacityAllocation>(Month))!.Items.Single();
         Assert.Equal((3m, 7m, "70.00"), (allocation.MeteredHours, allocation.IdleHours, allocation.IdleCost));
     }
@@ -171,9 +167,9 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
 
         Assert.Equal([("2026-10", "NLP", "CC-1"), ("2026-11", "Language", "CC-9")],
             postings.Where(p => p.Kind == PostingKinds.Usage).Select(p => (p.Period, p.TeamName!, p.CostCenter!)));
-        var past = await Statements.GetChargeback.LoadAsync(_store, Month, scope: null, CancellationToken.None);
+        var past = await Statements.GetChargeback.LoadAsync(_billing.Store, Month, scope: null, CancellationToken.None);
         Assert.Equal(("NLP", "CC-1"), past.ToView(ledgerCurrent: true).Teams.Where(t => t.Team == "nlp").Select(t => (t.Name, t.CostCenter!)).Single());
-        await using var query = _store.QuerySession();
+        await using var query = _billing.Store.QuerySession();
         var focus = Statements.FocusExport.Write(past, await query.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
         Assert.Contains("CC-1", focus);
         Assert.DoesNotContain("CC-9", focus);
@@ -181,7 +177,7 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
         var csv = Statements.StatementCsv.Write(past);
         Assert.Contains("CC-1", csv);
         Assert.DoesNotContain("CC-9", csv);
-        var now = await Statements.GetChargeback.LoadAsync(_store, "2026-11", scope: null, CancellationToken.None);
+        var now = await Statements.GetChargeback.LoadAsync(_billing.Store, "2026-11", scope: null, CancellationToken.None);
         Assert.Equal(("Language", "CC-9"), now.ToView(ledgerCurrent: true).Teams.Where(t => t.Team == "nlp").Select(t => (t.Name, t.CostCenter!)).Single());
     }
 }

@@ -11,23 +11,17 @@ namespace Metering.IntegrationTests;
 /// <summary>The reconciliation on a real event store, checking what it must be independent of.</summary>
 public sealed class ReconciliationTests : IAsyncLifetime
 {
-    private readonly DocumentStore _store = DocumentStore.For(o => BillingStore.Configure(o, TestInfrastructure.Postgres, "reconciliation_tests_" + Guid.NewGuid().ToString("N")[..8]));
-    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(TestInfrastructure.Postgres);
+    private readonly BillingSchema _billing = new("reconciliation_tests");
     private static readonly DateTimeOffset At = new(2026, 10, 3, 12, 0, 0, TimeSpan.Zero);
     private const string Tenant = "acme", Month = "2026-10", November = "2026-11";
 
-    public Task InitializeAsync() => _store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+    public Task InitializeAsync() => _billing.CreateAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _store.Advanced.Clean.CompletelyRemoveAllAsync();
-        _store.Dispose();
-        await _dataSource.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _billing.DisposeAsync();
 
     private async Task Append(string stream, params object[] events)
     {
-        await using var session = _store.LightweightSession();
+        await using var session = _billing.Store.LightweightSession();
         session.Events.Append(stream, events);
         await session.SaveChangesAsync();
     }
@@ -36,13 +30,13 @@ public sealed class ReconciliationTests : IAsyncLifetime
 
     private async Task<ReconciliationView> ReconcileAsync(GetReconciliation.InvoicePricer pricer, string month = Month)
     {
-        using (var daemon = await _store.BuildProjectionDaemonAsync())
+        using (var daemon = await _billing.Store.BuildProjectionDaemonAsync())
         {
             await daemon.StartAllAsync();
             await daemon.WaitForNonStaleData(TimeSpan.FromSeconds(30));
             await daemon.StopAllAsync();
         }
-        return await GetReconciliation.ReconcileAsync(month, _store, new BillingDatabase(_dataSource), pricer, CancellationToken.None);
+        return await GetReconciliation.ReconcileAsync(month, _billing.Store, _billing.Database, pricer, CancellationToken.None);
     }
 
     [Fact]
@@ -90,7 +84,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
     private async Task FinalizeAsync(string tenant)
     {
         var stream = BillingPeriod.UsageStream(tenant, Month);
-        await using var session = _store.QuerySession();
+        await using var session = _billing.Store.QuerySession();
         var usage = await session.LoadAsync<MonthlyUsage>(stream);
         var (lines, total) = InvoicePricing.Price(usage!, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
         await Append(stream, new InvoiceFinalized(tenant, Month, lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), At, "admin"));
@@ -133,7 +127,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
         await Append(Billing.Chargeback.Teams.TeamDirectory.StreamKey,
             new Billing.Chargeback.Teams.TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new Billing.Chargeback.Teams.TeamDefined("vision", "Vision", "CC-2", null, At, "admin"),
             new Billing.Chargeback.Teams.TenantTeamAssigned(Tenant, "nlp", At, "admin"), new Billing.Chargeback.Teams.TenantTeamAssigned(Beta, "vision", At, "admin"));
-        var recorder = new UsageRecorder(_store, new BillingDatabase(_dataSource));
+        var recorder = new UsageRecorder(_billing.Store, _billing.Database);
         var a = Event(Tenant, "a", Meters.OutputTokens, 1_000_000, At, model: "llama");
         await recorder.RecordAsync([a, Event(Tenant, "g1", Meters.GpuSeconds, 7_200, At.AddDays(1), gpu: "h100"),
             Event(Tenant, "u1", Meters.OutputTokens, 500, At.AddDays(2), model: "mystery"), Event(Beta, "b", Meters.OutputTokens, 500_000, At.AddDays(3), model: "llama")], default);
@@ -157,11 +151,11 @@ public sealed class ReconciliationTests : IAsyncLifetime
         Assert.Equal(("70.00", "70.00", "70.00"), (month.Capacity!.IdleCost, month.Capacity.Allocated, month.Capacity.Posted));
         Assert.Equal([(Tenant, "mystery", 500m)], month.Unpriced.Select(u => (u.Tenant, u.Model!, u.Quantity)));
 
-        var november = await GetReconciliation.ReconcileAsync(November, _store, new BillingDatabase(_dataSource), InvoicePricing.Price, CancellationToken.None);
+        var november = await GetReconciliation.ReconcileAsync(November, _billing.Store, _billing.Database, InvoicePricing.Price, CancellationToken.None);
         Assert.True(november.Balanced, string.Join("; ", november.Differences));
         // Late llama 2.00 + late GPU hour 4.00 − the voided 2.00, all for October.
         Assert.Equal(("4.00", "4.00"), (november.UsagePriced, november.Invoices));
-        var statement = await Billing.Chargeback.Statements.GetChargeback.LoadAsync(_store, November, scope: null, CancellationToken.None);
+        var statement = await Billing.Chargeback.Statements.GetChargeback.LoadAsync(_billing.Store, November, scope: null, CancellationToken.None);
         Assert.Equal([("nlp", "-2.00"), ("vision", "6.00")],
             statement.ToView(ledgerCurrent: true).Teams.Where(t => t.Team is "nlp" or "vision").Select(t => (t.Team, t.Own.Corrections)));
     }
