@@ -13,6 +13,22 @@ public sealed class BillingSchema(string prefix) : IAsyncDisposable
 
     public Task CreateAsync() => Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
 
+    public async Task AppendAsync(string stream, params object[] events)
+    {
+        await using var session = Store.LightweightSession();
+        session.Events.Append(stream, events);
+        await session.SaveChangesAsync();
+    }
+
+    /// <summary>Runs the asynchronous projections until they have caught up with every event appended so far.</summary>
+    public async Task CatchUpAsync()
+    {
+        using var daemon = await Store.BuildProjectionDaemonAsync();
+        await daemon.StartAllAsync();
+        await daemon.WaitForNonStaleData(TimeSpan.FromSeconds(30));
+        await daemon.StopAllAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Store.Advanced.Clean.CompletelyRemoveAllAsync();

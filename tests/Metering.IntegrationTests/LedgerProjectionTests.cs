@@ -20,13 +20,6 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _billing.DisposeAsync();
 
-    private async Task Append(string stream, params object[] events)
-    {
-        await using var session = _billing.Store.LightweightSession();
-        session.Events.Append(stream, events);
-        await session.SaveChangesAsync();
-    }
-
     private static RecordedUsage Usage(string id, string model, decimal quantity) => new(id, Meters.OutputTokens, quantity, At, model, null, null);
 
     private static RateCardVersionAdded Version(int number, params (string Model, decimal Price)[] prices) =>
@@ -34,12 +27,7 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
 
     private async Task<List<LedgerPosting>> CatchUpAndReadAsync()
     {
-        using (var daemon = await _billing.Store.BuildProjectionDaemonAsync())
-        {
-            await daemon.StartAllAsync();
-            await daemon.WaitForNonStaleData(TimeSpan.FromSeconds(30));
-            await daemon.StopAllAsync();
-        }
+        await _billing.CatchUpAsync();
         await using var session = _billing.Store.QuerySession();
         return (await session.Query<LedgerPosting>().ToListAsync()).OrderBy(p => p.Sequence).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
     }
@@ -47,26 +35,26 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
     [Fact]
     public async Task Postings_follow_the_invoice_through_repricing_a_team_change_and_finalize_and_a_rebuild_writes_them_again()
     {
-        await Append(RateCardHistory.StreamKey, Version(1, ("llama", 2.40m)));
-        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
+        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, ("llama", 2.40m)));
+        await _billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
         var stream = BillingPeriod.UsageStream(Tenant, Month);
-        await Append(stream, new UsageBatchRecorded(Tenant, Month, [Usage("a", "llama", 1_004_166), Usage("b", "mistral", 500_000)]));
+        await _billing.AppendAsync(stream, new UsageBatchRecorded(Tenant, Month, [Usage("a", "llama", 1_004_166), Usage("b", "mistral", 500_000)]));
         await CatchUpAndReadAsync();
 
         // A later version prices the model that had no price: the ledger reprices the open month.
-        await Append(RateCardHistory.StreamKey, Version(2, ("llama", 2.40m), ("mistral", 1.00m)));
-        await Append(TeamDirectory.StreamKey, new TeamDefined("vision", "Vision", "CC-2", null, At, "admin"), new TenantTeamAssigned(Tenant, "vision", At, "admin"));
-        await Append(stream, new UsageBatchRecorded(Tenant, Month, [Usage("c", "llama", 1_004_166)]));
+        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(2, ("llama", 2.40m), ("mistral", 1.00m)));
+        await _billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("vision", "Vision", "CC-2", null, At, "admin"), new TenantTeamAssigned(Tenant, "vision", At, "admin"));
+        await _billing.AppendAsync(stream, new UsageBatchRecorded(Tenant, Month, [Usage("c", "llama", 1_004_166)]));
         await CatchUpAndReadAsync();
 
         await using (var session = _billing.Store.QuerySession())
         {
             var usage = await session.LoadAsync<MonthlyUsage>(stream);
             var (lines, total) = InvoicePricing.Price(usage!, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
-            await Append(stream, new InvoiceFinalized(Tenant, Month, lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), At, "admin"));
+            await _billing.AppendAsync(stream, new InvoiceFinalized(Tenant, Month, lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), At, "admin"));
             Assert.Equal(4.82m + 0.50m, total);
         }
-        await Append(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 1, 10m)], At, "admin"));
+        await _billing.AppendAsync(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 1, 10m)], At, "admin"));
         var postings = await CatchUpAndReadAsync();
 
         Assert.Equal([PostingKinds.Usage, PostingKinds.Repricing, PostingKinds.Usage, PostingKinds.IdleAllocation], postings.Select(p => p.Kind));
@@ -97,24 +85,24 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
         await using var session = _billing.Store.QuerySession();
         var usage = await session.LoadAsync<MonthlyUsage>(stream);
         var (lines, total) = InvoicePricing.Price(usage!, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
-        await Append(stream, new InvoiceFinalized(Tenant, month, lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), At, "admin"));
+        await _billing.AppendAsync(stream, new InvoiceFinalized(Tenant, month, lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), At, "admin"));
     }
 
     [Fact]
     public async Task A_void_after_the_tenant_moved_teams_credits_the_team_that_was_charged()
     {
-        await Append(RateCardHistory.StreamKey, Version(1, ("llama", 2.00m)));
-        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
+        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, ("llama", 2.00m)));
+        await _billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
         var october = BillingPeriod.UsageStream(Tenant, Month);
         var november = BillingPeriod.UsageStream(Tenant, "2026-11");
-        await Append(october, new UsageBatchRecorded(Tenant, Month, [Usage("a", "llama", 1_000_000), Usage("b", "llama", 2_000_000)]));
+        await _billing.AppendAsync(october, new UsageBatchRecorded(Tenant, Month, [Usage("a", "llama", 1_000_000), Usage("b", "llama", 2_000_000)]));
         await CatchUpAndReadAsync();
         await FinalizeAsync(october, Month);
-        await Append(TeamDirectory.StreamKey, new TeamDefined("vision", "Vision", "CC-2", null, At, "admin"), new TenantTeamAssigned(Tenant, "vision", At, "admin"));
+        await _billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("vision", "Vision", "CC-2", null, At, "admin"), new TenantTeamAssigned(Tenant, "vision", At, "admin"));
         // The November usage is charged to the new team; voiding it credits that team, not the old one.
-        await Append(november, new UsageBatchRecorded(Tenant, "2026-11", [Usage("c", "llama", 1_000_000) with { Timestamp = At.AddMonths(1) }]));
+        await _billing.AppendAsync(november, new UsageBatchRecorded(Tenant, "2026-11", [Usage("c", "llama", 1_000_000) with { Timestamp = At.AddMonths(1) }]));
         // A void of the finalized October lands on November, correcting October.
-        await Append(november, new UsageVoidRecorded(Tenant, "2026-11", Usage("a", "llama", 1_000_000), Month, "test", At, "admin"),
+        await _billing.AppendAsync(november, new UsageVoidRecorded(Tenant, "2026-11", Usage("a", "llama", 1_000_000), Month, "test", At, "admin"),
             new UsageVoidRecorded(Tenant, "2026-11", Usage("c", "llama", 1_000_000) with { Timestamp = At.AddMonths(1) }, null, "test", At, "admin"));
 
         var voids = (await CatchUpAndReadAsync()).Where(p => p.Kind == PostingKinds.Void).ToList();
@@ -130,18 +118,18 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
     [Fact]
     public async Task Idle_capacity_counts_the_months_gpu_usage_that_arrived_after_finalize()
     {
-        await Append(RateCardHistory.StreamKey, Version(1, ("llama", 2.00m)));
-        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
+        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, ("llama", 2.00m)));
+        await _billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
         var october = BillingPeriod.UsageStream(Tenant, Month);
         var november = BillingPeriod.UsageStream(Tenant, "2026-11");
-        await Append(october, new UsageBatchRecorded(Tenant, Month, [Gpu("g1", 2 * 3_600)]));
+        await _billing.AppendAsync(october, new UsageBatchRecorded(Tenant, Month, [Gpu("g1", 2 * 3_600)]));
         await CatchUpAndReadAsync();
         await FinalizeAsync(october, Month);
         // Three more October GPU hours arrive after finalize, and one October hour is voided: November's stream, for October.
-        await Append(november, new UsageBatchRecorded(Tenant, "2026-11", [Gpu("g2", 3 * 3_600)], AdjustmentFor: Month));
-        await Append(november, new UsageVoidRecorded(Tenant, "2026-11", Gpu("g1", 2 * 3_600), Month, "test", At, "admin"),
+        await _billing.AppendAsync(november, new UsageBatchRecorded(Tenant, "2026-11", [Gpu("g2", 3 * 3_600)], AdjustmentFor: Month));
+        await _billing.AppendAsync(november, new UsageVoidRecorded(Tenant, "2026-11", Gpu("g1", 2 * 3_600), Month, "test", At, "admin"),
             new UsageBatchRecorded(Tenant, "2026-11", [Gpu("g3", 3_600) with { Timestamp = At.AddMonths(1) }]));
-        await Append(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 10, 100m)], At, "admin"));
+        await _billing.AppendAsync(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 10, 100m)], At, "admin"));
 
         var idle = (await CatchUpAndReadAsync()).Single(p => p.Kind == PostingKinds.IdleAllocation);
 
@@ -154,14 +142,14 @@ public sealed class LedgerProjectionTests : IAsyncLifetime
     [Fact]
     public async Task Statements_and_exports_keep_the_team_name_and_cost_centre_of_the_period_after_a_rename()
     {
-        await Append(RateCardHistory.StreamKey, Version(1, ("llama", 2.00m)));
-        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
+        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, ("llama", 2.00m)));
+        await _billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new TenantTeamAssigned(Tenant, "nlp", At, "admin"));
         var october = BillingPeriod.UsageStream(Tenant, Month);
-        await Append(october, new UsageBatchRecorded(Tenant, Month, [Usage("a", "llama", 1_000_000)]));
+        await _billing.AppendAsync(october, new UsageBatchRecorded(Tenant, Month, [Usage("a", "llama", 1_000_000)]));
         await CatchUpAndReadAsync();
         await FinalizeAsync(october, Month);
-        await Append(TeamDirectory.StreamKey, new TeamDefined("nlp", "Language", "CC-9", null, At, "admin"));
-        await Append(BillingPeriod.UsageStream(Tenant, "2026-11"), new UsageBatchRecorded(Tenant, "2026-11", [Usage("b", "llama", 1_000_000) with { Timestamp = At.AddMonths(1) }]));
+        await _billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("nlp", "Language", "CC-9", null, At, "admin"));
+        await _billing.AppendAsync(BillingPeriod.UsageStream(Tenant, "2026-11"), new UsageBatchRecorded(Tenant, "2026-11", [Usage("b", "llama", 1_000_000) with { Timestamp = At.AddMonths(1) }]));
 
         var postings = await CatchUpAndReadAsync();
 

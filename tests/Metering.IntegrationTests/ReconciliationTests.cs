@@ -19,33 +19,21 @@ public sealed class ReconciliationTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _billing.DisposeAsync();
 
-    private async Task Append(string stream, params object[] events)
-    {
-        await using var session = _billing.Store.LightweightSession();
-        session.Events.Append(stream, events);
-        await session.SaveChangesAsync();
-    }
-
     private static RateCardVersionAdded Version(int number, DateOnly from, params RateCardPrice[] prices) => new(number, "USD", from, prices, At, "test");
 
     private async Task<ReconciliationView> ReconcileAsync(GetReconciliation.InvoicePricer pricer, string month = Month)
     {
-        using (var daemon = await _billing.Store.BuildProjectionDaemonAsync())
-        {
-            await daemon.StartAllAsync();
-            await daemon.WaitForNonStaleData(TimeSpan.FromSeconds(30));
-            await daemon.StopAllAsync();
-        }
+        await _billing.CatchUpAsync();
         return await GetReconciliation.ReconcileAsync(month, _billing.Store, _billing.Database, pricer, CancellationToken.None);
     }
 
     [Fact]
     public async Task A_bug_in_the_invoice_pricing_shows_as_a_difference()
     {
-        await Append(RateCardHistory.StreamKey,
+        await _billing.AppendAsync(RateCardHistory.StreamKey,
             Version(1, new DateOnly(2026, 10, 1), new RateCardPrice(Meters.OutputTokens, "llama", null, 2.40m)),
             Version(2, new DateOnly(2026, 10, 15), new RateCardPrice(Meters.OutputTokens, "llama", null, 2.00m)));
-        await Append(BillingPeriod.UsageStream(Tenant, Month), new UsageBatchRecorded(Tenant, Month,
+        await _billing.AppendAsync(BillingPeriod.UsageStream(Tenant, Month), new UsageBatchRecorded(Tenant, Month,
             [new RecordedUsage("a", Meters.OutputTokens, 1_004_166, At, "llama", null, null), new RecordedUsage("b", Meters.OutputTokens, 1_000_000, At.AddDays(20), "llama", null, null)]));
 
         var right = await ReconcileAsync(InvoicePricing.Price);
@@ -65,12 +53,12 @@ public sealed class ReconciliationTests : IAsyncLifetime
     public async Task Metered_gpu_hours_count_usage_after_finalize_and_more_than_provisioned_is_a_difference()
     {
         var october = BillingPeriod.UsageStream(Tenant, Month);
-        await Append(october, new UsageBatchRecorded(Tenant, Month, [new RecordedUsage("g1", Meters.GpuSeconds, 3_600, At, null, "h100", null)]));
-        await Append(october, new InvoiceFinalized(Tenant, Month, [new InvoiceLineView(Meters.GpuSeconds, null, "h100", 3_600, null, null, null)], "0.00", At, "admin"));
+        await _billing.AppendAsync(october, new UsageBatchRecorded(Tenant, Month, [new RecordedUsage("g1", Meters.GpuSeconds, 3_600, At, null, "h100", null)]));
+        await _billing.AppendAsync(october, new InvoiceFinalized(Tenant, Month, [new InvoiceLineView(Meters.GpuSeconds, null, "h100", 3_600, null, null, null)], "0.00", At, "admin"));
         // An October GPU hour that arrived after finalize: November's stream, for October.
-        await Append(BillingPeriod.UsageStream(Tenant, November), new UsageBatchRecorded(Tenant, November,
+        await _billing.AppendAsync(BillingPeriod.UsageStream(Tenant, November), new UsageBatchRecorded(Tenant, November,
             [new RecordedUsage("g2", Meters.GpuSeconds, 3_600, At, null, "h100", null)], AdjustmentFor: Month));
-        await Append(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 1.5m, 30m)], At, "admin"));
+        await _billing.AppendAsync(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 1.5m, 30m)], At, "admin"));
 
         var reconciliation = await ReconcileAsync(InvoicePricing.Price);
 
@@ -87,7 +75,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
         await using var session = _billing.Store.QuerySession();
         var usage = await session.LoadAsync<MonthlyUsage>(stream);
         var (lines, total) = InvoicePricing.Price(usage!, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
-        await Append(stream, new InvoiceFinalized(tenant, Month, lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), At, "admin"));
+        await _billing.AppendAsync(stream, new InvoiceFinalized(tenant, Month, lines, total.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), At, "admin"));
     }
 
     /// <summary>
@@ -97,14 +85,14 @@ public sealed class ReconciliationTests : IAsyncLifetime
     [Fact]
     public async Task Unpriced_usage_carried_by_a_finalize_and_priced_by_a_later_version_reconciles_on_the_month_that_bills_it()
     {
-        await Append(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1), new RateCardPrice(Meters.OutputTokens, "llama", null, 2.40m)));
+        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1), new RateCardPrice(Meters.OutputTokens, "llama", null, 2.40m)));
         var october = BillingPeriod.UsageStream(Tenant, Month);
-        await Append(october, new UsageBatchRecorded(Tenant, Month,
+        await _billing.AppendAsync(october, new UsageBatchRecorded(Tenant, Month,
             [new RecordedUsage("a", Meters.OutputTokens, 1_000_000, At, "llama", null, null), new RecordedUsage("b", Meters.OutputTokens, 2_000_000, At, "mystery", null, null)]));
         await FinalizeAsync(Tenant);
-        await Append(BillingPeriod.UsageStream(Tenant, November), new UnpricedUsageCarried(Tenant, November, Month,
+        await _billing.AppendAsync(BillingPeriod.UsageStream(Tenant, November), new UnpricedUsageCarried(Tenant, November, Month,
             [new DailyUsage(Meters.OutputTokens, "mystery", null, DateOnly.FromDateTime(At.UtcDateTime), 2_000_000, Month, 1)]));
-        await Append(RateCardHistory.StreamKey, new RateCardVersionAdded(2, "USD", new DateOnly(2026, 10, 1),
+        await _billing.AppendAsync(RateCardHistory.StreamKey, new RateCardVersionAdded(2, "USD", new DateOnly(2026, 10, 1),
             [new RateCardPrice(Meters.OutputTokens, "llama", null, 2.40m), new RateCardPrice(Meters.OutputTokens, "mystery", null, 1.00m)], At.AddDays(40), "test"));
 
         var november = await ReconcileAsync(InvoicePricing.Price, November);
@@ -122,9 +110,9 @@ public sealed class ReconciliationTests : IAsyncLifetime
     public async Task A_month_mixing_late_usage_voids_a_team_move_idle_capacity_and_unpriced_usage_reconciles_to_zero()
     {
         const string Beta = "beta";
-        await Append(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1),
+        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1),
             new RateCardPrice(Meters.OutputTokens, "llama", null, 2.00m), new RateCardPrice(Meters.GpuSeconds, null, "h100", 4.00m)));
-        await Append(Billing.Chargeback.Teams.TeamDirectory.StreamKey,
+        await _billing.AppendAsync(Billing.Chargeback.Teams.TeamDirectory.StreamKey,
             new Billing.Chargeback.Teams.TeamDefined("nlp", "NLP", "CC-1", null, At, "admin"), new Billing.Chargeback.Teams.TeamDefined("vision", "Vision", "CC-2", null, At, "admin"),
             new Billing.Chargeback.Teams.TenantTeamAssigned(Tenant, "nlp", At, "admin"), new Billing.Chargeback.Teams.TenantTeamAssigned(Beta, "vision", At, "admin"));
         var recorder = new UsageRecorder(_billing.Store, _billing.Database);
@@ -135,12 +123,12 @@ public sealed class ReconciliationTests : IAsyncLifetime
         await ReconcileAsync(InvoicePricing.Price);
         await FinalizeAsync(Tenant);
         await FinalizeAsync(Beta);
-        await Append(Billing.Chargeback.Teams.TeamDirectory.StreamKey, new Billing.Chargeback.Teams.TenantTeamAssigned(Tenant, "vision", At, "admin"));
+        await _billing.AppendAsync(Billing.Chargeback.Teams.TeamDirectory.StreamKey, new Billing.Chargeback.Teams.TenantTeamAssigned(Tenant, "vision", At, "admin"));
         await recorder.RecordAsync([Event(Tenant, "late1", Meters.OutputTokens, 1_000_000, At.AddDays(17), model: "llama"),
             Event(Tenant, "g2", Meters.GpuSeconds, 3_600, At.AddDays(18), gpu: "h100")], default);
-        await Append(BillingPeriod.UsageStream(Tenant, November),
+        await _billing.AppendAsync(BillingPeriod.UsageStream(Tenant, November),
             new UsageVoidRecorded(Tenant, November, RecordedUsage.From(a), Month, "test", At, "admin"));
-        await Append(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 10, 100m)], At, "admin"));
+        await _billing.AppendAsync(CapacityCostRecorded.StreamKey(Month), new CapacityCostRecorded(Month, "chargeback", [new CapacityItem("h100", 10, 100m)], At, "admin"));
 
         var month = await ReconcileAsync(InvoicePricing.Price);
 
