@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
-using Marten;
 using Metering.Billing.Rebuilding;
-using Metering.ServiceDefaults;
 
 namespace Metering.Billing;
 

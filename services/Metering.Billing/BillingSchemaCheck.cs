@@ -1,6 +1,3 @@
-using Marten;
-using Metering.ServiceDefaults;
-
 namespace Metering.Billing;
 
 /// <summary>Not told to migrate: refuse to start, with what to do, when the schema differs from what this build needs.</summary>

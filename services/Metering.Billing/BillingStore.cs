@@ -1,7 +1,5 @@
 using JasperFx.Events;
 using JasperFx.Events.Projections;
-using Marten;
-using Metering.Billing.Pricing;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 

@@ -1,9 +1,4 @@
-using System.Security.Claims;
-using Marten;
 using Metering.Billing.Chargeback.Ledger;
-using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.TenantMonths;
-using Metering.ServiceDefaults;
 
 namespace Metering.Billing;
 

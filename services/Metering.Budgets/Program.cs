@@ -7,11 +7,8 @@ using Metering.Budgets.Listing;
 using Metering.Budgets.Pricing;
 using Metering.Budgets.Quotas;
 using Metering.Budgets.Reading;
-using Metering.Budgets.Tracking;
 using Metering.Budgets.Usage;
-using Metering.ServiceDefaults;
 using Metering.UsageTopic;
-using Npgsql;
 
 if (args is ["migrate", ..])
 {

@@ -2,7 +2,6 @@ using Metering.Console;
 using Metering.Console.Hosting;
 using Metering.Console.Proxy;
 using Metering.Console.Session;
-using Metering.ServiceDefaults;
 
 var builder = MeteringDefaults.CreateBuilder(args);
 builder.AddMeteringHostDefaults("metering-console", defaultPort: 5083, defaultManagementPort: 5093);

@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Threading.Channels;
-using Metering.Contracts.Usage;
 
 namespace Metering.LoadGenerator;
 

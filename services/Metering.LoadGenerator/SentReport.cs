@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
 
 namespace Metering.LoadGenerator;
 

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
 using Metering.Emitter;
 
 namespace Metering.LoadGenerator;

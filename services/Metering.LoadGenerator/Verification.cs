@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
-using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Budgets;
 

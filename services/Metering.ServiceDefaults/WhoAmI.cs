@@ -1,7 +1,5 @@
 using System.Security.Claims;
 using Metering.Contracts;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
 namespace Metering.ServiceDefaults;

@@ -1,10 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Confluent.Kafka;
-using Metering.Contracts;
-using Metering.Kafka;
-using Metering.ServiceDefaults;
-using Microsoft.Extensions.Configuration;
 
 namespace Metering.UsageTopic;
 

@@ -1,7 +1,4 @@
-using Metering.Contracts.Usage;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Metering.UsageTopic;
 

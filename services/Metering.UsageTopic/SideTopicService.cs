@@ -1,9 +1,3 @@
-using Metering.Kafka;
-using Metering.ServiceDefaults;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-
 namespace Metering.UsageTopic;
 
 /// <summary>

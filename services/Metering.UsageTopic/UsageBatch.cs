@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using Confluent.Kafka;
-using Metering.Contracts.Usage;
 
 namespace Metering.UsageTopic;
 

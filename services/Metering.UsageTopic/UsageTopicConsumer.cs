@@ -1,13 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Confluent.Kafka;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
-using Metering.Kafka;
-using Metering.ServiceDefaults;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Metering.UsageTopic;
 

@@ -1,5 +1,3 @@
-using Metering.DeploymentTests.Checks;
-
 namespace Metering.DeploymentTests;
 
 public sealed class ComposeTiltAndDashboardTests

@@ -1,5 +1,3 @@
-using Metering.DeploymentTests.Checks;
-
 namespace Metering.DeploymentTests;
 
 /// <summary>The checks fail when a deployment file drifts from the code: shown on a copy of the files with one change each.</summary>

@@ -1,5 +1,3 @@
-using Metering.DeploymentTests.Checks;
-
 namespace Metering.DeploymentTests;
 
 /// <summary>Every service in services/ (the three APIs and the console's host) has an image, manifests and a Tilt resource.</summary>

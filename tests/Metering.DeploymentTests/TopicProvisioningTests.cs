@@ -1,5 +1,4 @@
 using Metering.Contracts;
-using Metering.DeploymentTests.Checks;
 
 namespace Metering.DeploymentTests;
 

@@ -1,7 +1,4 @@
-using System.Net;
 using System.Text.Encodings.Web;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace Metering.EndToEndTests;
 

@@ -1,10 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>

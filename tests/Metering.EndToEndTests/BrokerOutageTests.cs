@@ -1,9 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
 using Metering.LoadGenerator;
 using Xunit.Abstractions;
 

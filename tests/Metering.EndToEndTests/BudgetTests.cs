@@ -1,11 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
 using Confluent.Kafka;
-using Metering.Contracts;
-using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 using Metering.Emitter;
 
 namespace Metering.EndToEndTests;

@@ -1,11 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Metering.Contracts;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
 using Npgsql;
 
 namespace Metering.EndToEndTests;

@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Metering.Contracts.Usage;
 using Microsoft.Playwright;
 using static Metering.EndToEndTests.ConsolePages;
 
@@ -19,25 +14,13 @@ public sealed class ConsoleAdminBrowserTests(ConsoleMeteringSystem system, Conso
 {
     private static readonly string MonthStart = DateTimeOffset.UtcNow.ToString("yyyy-MM-01", CultureInfo.InvariantCulture);
 
-    private static readonly SemaphoreSlim SeedGate = new(1, 1);
-    private static Seeded? _seeded;
-    private Seeded Data => _seeded!;
+    private static readonly SeededOnce<Seeded> Seed = new();
+    private Seeded Data => Seed.Data;
 
     /// <summary>The run's tenants (one with a quota to edit, one with alerts), three teams in a line, and the two rate-card versions it added.</summary>
     private sealed record Seeded(string Quota, string Alerted, string Platform, string Ml, string Nlp, int Before, int After);
 
-    public async Task InitializeAsync()
-    {
-        await SeedGate.WaitAsync();
-        try
-        {
-            _seeded ??= await SeedAsync();
-        }
-        finally
-        {
-            SeedGate.Release();
-        }
-    }
+    public Task InitializeAsync() => Seed.EnsureAsync(SeedAsync);
 
     public Task DisposeAsync() => Task.CompletedTask;
 

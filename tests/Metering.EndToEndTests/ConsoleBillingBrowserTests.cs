@@ -1,9 +1,4 @@
-using System.Globalization;
-using System.Net;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Metering.Contracts.Usage;
 using Microsoft.Playwright;
 using static Metering.EndToEndTests.ConsolePages;
 
@@ -26,9 +21,8 @@ public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, Con
     /// <summary>The 15th of the previous month at noon: at most 47 days ago, well inside the 62 days usage may be late.</summary>
     private static readonly DateTimeOffset LastMonth = PreviousMonth.AddDays(14).AddHours(12);
 
-    private static readonly SemaphoreSlim SeedGate = new(1, 1);
-    private static Seeded? _seeded;
-    private Seeded Data => _seeded!;
+    private static readonly SeededOnce<Seeded> Seed = new();
+    private Seeded Data => Seed.Data;
 
     /// <summary>
     /// Billed: a tenant whose previous month is finalized and whose current invoice has a priced line, an adjustment line
@@ -36,18 +30,7 @@ public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, Con
     /// </summary>
     private sealed record Seeded(string Billed, string CloseA, string CloseB, string Finance, string Payables, string Model, string Unpriced);
 
-    public async Task InitializeAsync()
-    {
-        await SeedGate.WaitAsync();
-        try
-        {
-            _seeded ??= await SeedAsync();
-        }
-        finally
-        {
-            SeedGate.Release();
-        }
-    }
+    public Task InitializeAsync() => Seed.EnsureAsync(SeedAsync);
 
     public Task DisposeAsync() => Task.CompletedTask;
 

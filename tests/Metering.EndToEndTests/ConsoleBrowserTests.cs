@@ -1,11 +1,4 @@
-using System.Globalization;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
 using Microsoft.Playwright;
 using static Metering.EndToEndTests.ConsolePages;
 
@@ -29,24 +22,12 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
     private static readonly string MonthStart = $"{Period}-01";
 
     /// <summary>The usage every test reads, recorded once per system (the first test to run seeds it).</summary>
-    private static readonly SemaphoreSlim SeedGate = new(1, 1);
-    private static Seeded? _seeded;
-    private Seeded Data => _seeded!;
+    private static readonly SeededOnce<Seeded> Seed = new();
+    private Seeded Data => Seed.Data;
 
     private sealed record Seeded(string Chat, string Camera, string Model);
 
-    public async Task InitializeAsync()
-    {
-        await SeedGate.WaitAsync();
-        try
-        {
-            _seeded ??= await SeedAsync();
-        }
-        finally
-        {
-            SeedGate.Release();
-        }
-    }
+    public Task InitializeAsync() => Seed.EnsureAsync(SeedAsync);
 
     public Task DisposeAsync() => Task.CompletedTask;
 

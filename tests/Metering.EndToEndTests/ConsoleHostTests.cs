@@ -1,10 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Metering.Contracts;
-using Metering.Contracts.Budgets;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>

@@ -1,11 +1,4 @@
-using System.Globalization;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
 using Microsoft.Playwright;
 
 namespace Metering.EndToEndTests;

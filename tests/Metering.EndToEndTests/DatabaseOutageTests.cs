@@ -1,12 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Metering.Contracts;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using Metering.Contracts;
-using Metering.Contracts.Budgets;
 using Metering.LoadGenerator;
 
 namespace Metering.EndToEndTests;

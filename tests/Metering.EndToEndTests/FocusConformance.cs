@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Numerics;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Metering.EndToEndTests;

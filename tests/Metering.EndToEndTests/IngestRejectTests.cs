@@ -1,9 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using Metering.Contracts;
-using Metering.Contracts.Billing;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>

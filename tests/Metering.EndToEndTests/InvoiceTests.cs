@@ -1,12 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Metering.Contracts;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>Finalizing invoices and what happens to usage that arrives for a finalized month.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Net;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>The TCP sockets a process listens on, read from Linux's /proc: its socket inodes matched against /proc/net/tcp(6).</summary>

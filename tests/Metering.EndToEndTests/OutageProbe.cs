@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>What one request got while a dependency was down: its status and whether it said when to come back.</summary>

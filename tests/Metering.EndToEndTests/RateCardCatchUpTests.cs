@@ -1,11 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Metering.Contracts;
-using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 
 namespace Metering.EndToEndTests;
 

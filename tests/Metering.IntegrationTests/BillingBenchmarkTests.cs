@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Metering.Billing.Benchmarks;
-using Npgsql;
 
 namespace Metering.IntegrationTests;
 

@@ -1,14 +1,10 @@
 using System.Text.Json;
-using Confluent.Kafka;
 using Metering.Budgets.Listing;
 using Metering.Budgets.Quotas;
 using Metering.Budgets.Tracking;
-using Metering.Contracts;
 using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Npgsql;
 using Orleans;
 
 namespace Metering.IntegrationTests;

@@ -1,6 +1,5 @@
 using Metering.Budgets.Tracking;
 using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 using Microsoft.Extensions.Time.Testing;
 using Orleans;
 

@@ -2,9 +2,7 @@ using Metering.Budgets.Listing;
 using Metering.Budgets.Quotas;
 using Metering.Budgets.Tracking;
 using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 using Microsoft.Extensions.Time.Testing;
-using Npgsql;
 using Orleans;
 
 namespace Metering.IntegrationTests;

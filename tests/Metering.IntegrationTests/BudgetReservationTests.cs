@@ -1,9 +1,7 @@
 using Metering.Budgets.Tracking;
 using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
 using Microsoft.Extensions.Time.Testing;
-using Npgsql;
 using Orleans;
 
 namespace Metering.IntegrationTests;

@@ -2,11 +2,8 @@ using Metering.Budgets.Broadcast;
 using Metering.Budgets.Quotas;
 using Metering.Budgets.Tracking;
 using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 using Metering.Emitter;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
-using Npgsql;
 
 namespace Metering.IntegrationTests;
 

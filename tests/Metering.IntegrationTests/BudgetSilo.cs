@@ -1,17 +1,13 @@
 using System.Net;
 using System.Text.Json;
-using Confluent.Kafka;
 using System.Net.Sockets;
 using Metering.Budgets.Broadcast;
 using Metering.Budgets.Pricing;
 using Metering.Budgets.Quotas;
 using Metering.Budgets.Tracking;
-using Metering.Contracts;
 using Metering.Contracts.Budgets;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 using Orleans;
 using Orleans.Hosting;
 

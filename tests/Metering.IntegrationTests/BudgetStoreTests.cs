@@ -1,6 +1,4 @@
 using Metering.Budgets.Tracking;
-using Metering.Contracts.Usage;
-using Npgsql;
 
 namespace Metering.IntegrationTests;
 

@@ -1,12 +1,6 @@
 using System.Text;
-using Confluent.Kafka;
-using Marten;
-using Metering.Billing;
 using Metering.Billing.Recording;
-using Metering.Contracts;
 using Metering.UsageTopic;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Metering.IntegrationTests;
 
@@ -16,15 +10,14 @@ namespace Metering.IntegrationTests;
 /// </summary>
 public sealed class DeadLetterLedgerTests : IAsyncLifetime
 {
-    private readonly DocumentStore _store = DocumentStore.For(o => BillingStore.Configure(o, TestInfrastructure.Postgres, "dead_letter_tests_" + Guid.NewGuid().ToString("N")[..8]));
-    private readonly BillingDatabase _database = new(Npgsql.NpgsqlDataSource.Create(TestInfrastructure.Postgres));
+    private readonly BillingSchema _billing = new("dead_letter_tests");
     private readonly string _tenant = TestInfrastructure.UniqueTenant("dead");
     private DevKafkaProcess _kafka = null!;
     private IConfiguration _configuration = null!;
 
     public async Task InitializeAsync()
     {
-        await _store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        await _billing.CreateAsync();
         _kafka = await DevKafkaProcess.StartAsync();
         _configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -36,9 +29,7 @@ public sealed class DeadLetterLedgerTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _kafka.DisposeAsync();
-        await _store.Advanced.Clean.CompletelyRemoveAllAsync();
-        _store.Dispose();
-        await _database.DataSource.DisposeAsync();
+        await _billing.DisposeAsync();
     }
 
     private RejectedRecord Record(long offset, string reason, DeadLetterCause cause = DeadLetterCause.Invalid, string? key = null) =>
@@ -46,8 +37,8 @@ public sealed class DeadLetterLedgerTests : IAsyncLifetime
 
     private async Task<List<(string Origin, string? Key, string Reason, string Cause, string[] Groups)>> RowsAsync()
     {
-        await using var command = _database.DataSource.CreateCommand(
-            $"select origin, record_key, reason, cause, groups from {_store.Options.DatabaseSchemaName}.{BillingStore.DeadLetters} order by origin");
+        await using var command = _billing.Database.DataSource.CreateCommand(
+            $"select origin, record_key, reason, cause, groups from {_billing.Store.Options.DatabaseSchemaName}.{BillingStore.DeadLetters} order by origin");
         var rows = new List<(string, string?, string, string, string[])>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
@@ -88,7 +79,7 @@ public sealed class DeadLetterLedgerTests : IAsyncLifetime
             });
         }
 
-        using var ledger = new DeadLetterLedger(_configuration, _store, _database, NullLogger<DeadLetterLedger>.Instance);
+        using var ledger = new DeadLetterLedger(_configuration, _billing.Store, _billing.Database, NullLogger<DeadLetterLedger>.Instance);
         await ledger.StartAsync(CancellationToken.None);
         var rows = await RowsAsync();
         try

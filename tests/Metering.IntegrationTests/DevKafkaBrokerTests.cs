@@ -1,6 +1,3 @@
-using Confluent.Kafka;
-using Metering.Contracts;
-
 namespace Metering.IntegrationTests;
 
 public class DevKafkaBrokerTests

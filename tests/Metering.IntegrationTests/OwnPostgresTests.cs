@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace Metering.IntegrationTests;
 
 /// <summary>The fault tests' own PostgreSQL does what they rely on: a hard stop drops every connection, a restart keeps what was committed.</summary>

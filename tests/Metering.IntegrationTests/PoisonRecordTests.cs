@@ -1,11 +1,5 @@
 using System.Text;
-using Confluent.Kafka;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
 using Metering.UsageTopic;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 
 namespace Metering.IntegrationTests;
 

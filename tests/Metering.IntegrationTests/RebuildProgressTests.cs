@@ -1,10 +1,6 @@
-using Marten;
-using Metering.Billing;
 using Metering.Billing.Benchmarks;
 using Metering.Billing.Pricing;
 using Metering.Billing.Rebuilding;
-using Metering.Contracts.Usage;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Metering.IntegrationTests;
 
@@ -15,33 +11,29 @@ namespace Metering.IntegrationTests;
 public sealed class RebuildProgressTests : IAsyncLifetime
 {
     private const int Events = 3_000;
-    private readonly DocumentStore _store = DocumentStore.For(o => BillingStore.Configure(o, TestInfrastructure.Postgres, "rebuild_progress_" + Guid.NewGuid().ToString("N")[..8]));
+    private readonly BillingSchema _billing = new("rebuild_progress");
 
     public async Task InitializeAsync()
     {
-        await _store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        await _billing.CreateAsync();
         foreach (var chunk in Enumerable.Range(1, Events).Chunk(500))
         {
-            await using var session = _store.LightweightSession();
+            await using var session = _billing.Store.LightweightSession();
             session.Events.Append(RateCardHistory.StreamKey, chunk.Select(v => (object)new RateCardVersionAdded(v, "USD", new DateOnly(2026, 1, 1).AddDays(v),
                 [new(Meters.InputTokens, "llama-4-70b", null, 0.60m)], DateTimeOffset.UnixEpoch, "test")).ToArray());
             await session.SaveChangesAsync();
         }
     }
 
-    public async Task DisposeAsync()
-    {
-        await _store.Advanced.Clean.CompletelyRemoveAllAsync();
-        _store.Dispose();
-    }
+    public async Task DisposeAsync() => await _billing.DisposeAsync();
 
     [Fact]
     public async Task A_rebuild_logs_how_far_it_has_got_while_it_runs_and_nothing_after()
     {
         var output = new StringWriter();
-        using var daemon = await _store.BuildProjectionDaemonAsync(logger: NullLogger.Instance);
+        using var daemon = await _billing.Store.BuildProjectionDaemonAsync(logger: NullLogger.Instance);
 
-        await using (await RebuildProgress.StartAsync(_store, "rate cards", new ProgressLogger(output), CancellationToken.None, every: TimeSpan.FromMilliseconds(20)))
+        await using (await RebuildProgress.StartAsync(_billing.Store, "rate cards", new ProgressLogger(output), CancellationToken.None, every: TimeSpan.FromMilliseconds(20)))
         {
             await daemon.RebuildProjectionAsync(typeof(RateCardHistoryProjection), TimeSpan.FromMinutes(1), CancellationToken.None);
             // A few more reports once it is done: they show the shard at the store's last event.

@@ -1,10 +1,5 @@
-using Confluent.Kafka;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
 using Metering.Emitter;
 using Metering.Ingest.Usage;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Metering.IntegrationTests;

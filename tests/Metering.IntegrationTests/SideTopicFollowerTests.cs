@@ -1,13 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text;
-using Confluent.Kafka;
-using Metering.Contracts;
 using Metering.Kafka;
 using Metering.ServiceDefaults;
 using Metering.UsageTopic;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Metering.IntegrationTests;
 

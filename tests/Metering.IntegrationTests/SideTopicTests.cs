@@ -1,14 +1,9 @@
 using System.Text.Json;
-using Confluent.Kafka;
 using Metering.Budgets.Pricing;
-using Metering.Contracts;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 using Metering.Emitter;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Metering.IntegrationTests;
 

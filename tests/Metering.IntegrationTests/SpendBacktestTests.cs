@@ -1,14 +1,10 @@
-using Marten;
-using Metering.Billing;
 using Metering.Billing.Benchmarks;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Forecast;
 using Metering.Billing.Pricing;
 using Metering.Billing.Spend;
 using Metering.Billing.TenantMonths;
-using Metering.Contracts.Usage;
 using Metering.Forecasting;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace Metering.IntegrationTests;

@@ -1,13 +1,9 @@
 using System.Globalization;
-using Marten;
-using Metering.Billing;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Spend;
 using Metering.Billing.TenantMonths;
-using Metering.Contracts.Usage;
-using Npgsql;
 
 namespace Metering.IntegrationTests;
 

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Confluent.Kafka;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
 using Metering.Emitter;
 
 namespace Metering.IntegrationTests;

@@ -2,7 +2,6 @@ using Metering.Billing.Chargeback.Capacity;
 using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
 using Metering.ServiceDefaults;
 
 namespace Metering.UnitTests;

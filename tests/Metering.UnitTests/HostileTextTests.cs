@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Metering.Contracts.Usage;
 
 namespace Metering.UnitTests;
 

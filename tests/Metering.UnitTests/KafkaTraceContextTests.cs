@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using Metering.Contracts;
-using Metering.Contracts.Usage;
 using Metering.Kafka;
 
 namespace Metering.UnitTests;

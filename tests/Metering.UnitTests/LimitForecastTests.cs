@@ -1,7 +1,6 @@
 using System.Globalization;
 using Metering.Budgets.Tracking;
 using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 using Metering.Forecasting;
 
 namespace Metering.UnitTests;

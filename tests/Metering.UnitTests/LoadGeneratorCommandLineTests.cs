@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
-using Metering.Contracts.Usage;
 using Metering.LoadGenerator;
 using Metering.LoadGenerator.Benchmarks;
 using Metering.LoadGenerator.CommandLine;

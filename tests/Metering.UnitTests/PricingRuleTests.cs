@@ -1,7 +1,6 @@
 using Metering.Billing.Pricing;
 using Metering.Budgets.Pricing;
 using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
 using Metering.Pricing;
 
 namespace Metering.UnitTests;

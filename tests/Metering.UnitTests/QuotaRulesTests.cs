@@ -2,7 +2,6 @@ using System.Text.Json;
 using Metering.Budgets.Authorizing;
 using Metering.Budgets.Quotas;
 using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 
 namespace Metering.UnitTests;
 

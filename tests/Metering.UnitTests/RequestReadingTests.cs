@@ -3,7 +3,6 @@ using System.Text.Json;
 using Metering.Billing.Pricing;
 using Metering.Budgets.Authorizing;
 using Metering.Budgets.Quotas;
-using Metering.Contracts.Usage;
 
 namespace Metering.UnitTests;
 

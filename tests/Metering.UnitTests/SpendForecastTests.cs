@@ -1,7 +1,6 @@
 using Metering.Billing.Forecast;
 using Metering.Billing.Pricing;
 using Metering.Billing.Spend;
-using Metering.Contracts.Usage;
 using Metering.Forecasting;
 
 namespace Metering.UnitTests;

@@ -1,7 +1,6 @@
 using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Spend;
-using Metering.Contracts.Usage;
 
 namespace Metering.UnitTests;
 

@@ -1,7 +1,6 @@
 using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Chargeback.Statements;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Contracts.Usage;
 
 namespace Metering.UnitTests;
 

@@ -1,6 +1,5 @@
 using Metering.Budgets.Tracking;
 using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 
 namespace Metering.UnitTests;
 

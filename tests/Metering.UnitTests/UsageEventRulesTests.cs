@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Metering.Contracts;
-using Metering.Contracts.Usage;
 
 namespace Metering.UnitTests;
 

@@ -1,7 +1,6 @@
 using Metering.Billing.Invoicing;
 using Metering.Billing.TenantMonths;
 using Metering.Budgets.Tracking;
-using Metering.Contracts.Usage;
 
 namespace Metering.UnitTests;
 

@@ -1,9 +1,4 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Http.Features;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
 using Wolverine.Marten;
 
 namespace Metering.Billing.Corrections;

@@ -1,12 +1,6 @@
-using System.Security.Claims;
-using Marten;
 using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Spend;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
 using Metering.Forecasting;
-using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Forecast;
 

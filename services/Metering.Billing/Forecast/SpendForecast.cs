@@ -1,9 +1,5 @@
-using System.Globalization;
-using Metering.Billing.Pricing;
 using Metering.Billing.Spend;
-using Metering.Contracts.Billing;
 using Metering.Forecasting;
-using Metering.Pricing;
 
 namespace Metering.Billing.Forecast;
 

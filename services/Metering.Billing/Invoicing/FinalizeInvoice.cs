@@ -1,13 +1,3 @@
-using System.Globalization;
-using System.Security.Claims;
-using Marten;
-using Metering.Billing.Pricing;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
-using Metering.Pricing;
-using Metering.ServiceDefaults;
-
 namespace Metering.Billing.Invoicing;
 
 /// <summary>

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Metering.Billing.Invoicing;

@@ -1,12 +1,3 @@
-using System.Security.Claims;
-using Marten;
-using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Pricing;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
-using Metering.Pricing;
-using Metering.ServiceDefaults;
-
 namespace Metering.Billing.Invoicing;
 
 /// <summary><c>GET /v1/invoices/{tenant}/{period}</c> (admin, viewer of its team): the tenant's invoice of one UTC month.</summary>

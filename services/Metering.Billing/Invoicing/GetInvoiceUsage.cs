@@ -1,10 +1,3 @@
-using System.Globalization;
-using System.Security.Claims;
-using Marten;
-using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
 using Npgsql;
 using NpgsqlTypes;
 using Microsoft.AspNetCore.Mvc;

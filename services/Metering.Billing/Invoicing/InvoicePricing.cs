@@ -1,10 +1,3 @@
-using System.Globalization;
-using Metering.Billing.Pricing;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
-using Metering.Pricing;
-
 namespace Metering.Billing.Invoicing;
 
 /// <summary>

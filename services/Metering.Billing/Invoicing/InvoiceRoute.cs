@@ -1,6 +1,3 @@
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Usage;
-
 namespace Metering.Billing.Invoicing;
 
 /// <summary>The <c>{tenant}/{period}</c> of the invoice endpoints: checked alike, and the same 404 when there is no usage.</summary>

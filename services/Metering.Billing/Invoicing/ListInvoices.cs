@@ -1,11 +1,3 @@
-using System.Security.Claims;
-using Marten;
-using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
-using Metering.Pricing;
-using Metering.ServiceDefaults;
-
 namespace Metering.Billing.Invoicing;
 
 /// <summary>

@@ -1,9 +1,3 @@
-using System.Globalization;
-using Marten;
-using Metering.Billing.Pricing;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
-
 namespace Metering.Billing.Invoicing;
 
 /// <summary>An invoice's total: a draft's priced now by <see cref="InvoicePricing"/>, a finalized one's as it was frozen.</summary>

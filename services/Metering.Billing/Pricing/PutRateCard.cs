@@ -1,8 +1,3 @@
-using System.Security.Claims;
-using Marten;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
 using Wolverine;
 
 namespace Metering.Billing.Pricing;

@@ -1,6 +1,4 @@
 using Marten.Events.Aggregation;
-using Metering.Contracts.Billing;
-using Metering.Pricing;
 
 namespace Metering.Billing.Pricing;
 

@@ -1,7 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using Metering.Contracts.Usage;
-using Metering.Pricing;
 
 namespace Metering.Billing.Pricing;
 

@@ -1,10 +1,6 @@
 using System.Diagnostics;
-using Marten;
 using Metering.Billing.Chargeback.Ledger;
-using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Invoicing;
-using Metering.Billing.Pricing;
-using Metering.Billing.TenantMonths;
 
 namespace Metering.Billing.Rebuilding;
 

@@ -1,5 +1,3 @@
-using Marten;
-
 namespace Metering.Billing.Rebuilding;
 
 /// <summary>

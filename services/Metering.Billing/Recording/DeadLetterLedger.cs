@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
-using Marten;
 using Metering.Contracts;
 using Metering.Kafka;
 using Metering.UsageTopic;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Metering.ServiceDefaults;
 using Metering.UsageTopic;
 
 namespace Metering.Billing.Recording;

@@ -1,8 +1,4 @@
 using System.Diagnostics.Metrics;
-using Marten;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
 using Metering.UsageTopic;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,5 +1,4 @@
 using Marten.Events.Aggregation;
-using Metering.Contracts.Usage;
 
 namespace Metering.Billing.TenantMonths;
 

@@ -1,8 +1,4 @@
-using System.Globalization;
 using Metering.Billing.Invoicing;
-using Metering.Billing.Pricing;
-using Metering.Contracts.Billing;
-using Metering.Pricing;
 
 namespace Metering.Billing.TenantMonths;
 

@@ -1,4 +1,3 @@
-using Marten;
 using Metering.UsageTopic;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,5 +1,3 @@
-using Metering.Contracts.Usage;
-
 namespace Metering.Billing.TenantMonths;
 
 /// <summary>

@@ -1,9 +1,5 @@
 using System.Text.Json;
 using Metering.Budgets.Reading;
-using Metering.Budgets.Tracking;
-using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
 
 namespace Metering.Budgets.Authorizing;
 

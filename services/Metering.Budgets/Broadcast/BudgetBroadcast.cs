@@ -1,8 +1,6 @@
 using System.Text.Json;
 using Confluent.Kafka;
 using Metering.Contracts;
-using Metering.Contracts.Budgets;
-using Metering.ServiceDefaults;
 
 namespace Metering.Budgets.Broadcast;
 

@@ -1,6 +1,3 @@
-using Metering.Budgets.Tracking;
-using Npgsql;
-
 namespace Metering.Budgets.Clustering;
 
 /// <summary>

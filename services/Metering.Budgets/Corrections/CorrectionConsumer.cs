@@ -1,8 +1,6 @@
 using System.Text.Json;
-using Metering.Budgets.Tracking;
 using Metering.Contracts;
 using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
 using Metering.Kafka;
 using Metering.UsageTopic;
 

@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using Metering.Contracts.Budgets;
-using Metering.ServiceDefaults;
 
 namespace Metering.Budgets.Diagnostics;
 

@@ -1,6 +1,3 @@
-using Metering.Budgets.Tracking;
-using Metering.ServiceDefaults;
-
 namespace Metering.Budgets.Diagnostics;
 
 /// <summary>

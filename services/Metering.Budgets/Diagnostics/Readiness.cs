@@ -1,6 +1,4 @@
-using Metering.ServiceDefaults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
 
 namespace Metering.Budgets.Diagnostics;
 

@@ -1,9 +1,4 @@
 using Metering.Budgets.Reading;
-using Metering.Budgets.Tracking;
-using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
-using Npgsql;
 
 namespace Metering.Budgets.Listing;
 

@@ -1,11 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Metering.Budgets.Reading;
-using Metering.Budgets.Tracking;
-using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
-using Npgsql;
 
 namespace Metering.Budgets.Listing;
 

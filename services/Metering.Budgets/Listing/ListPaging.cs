@@ -1,8 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
 
 namespace Metering.Budgets.Listing;
 

@@ -1,10 +1,5 @@
 using System.Text;
 using Metering.Budgets.Reading;
-using Metering.Budgets.Tracking;
-using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
-using Npgsql;
 
 namespace Metering.Budgets.Listing;
 

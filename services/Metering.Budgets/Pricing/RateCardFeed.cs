@@ -3,9 +3,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Metering.Contracts;
 using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
 using Metering.Kafka;
-using Metering.ServiceDefaults;
 using Metering.UsageTopic;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 

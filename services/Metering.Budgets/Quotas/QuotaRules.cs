@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 
 namespace Metering.Budgets.Quotas;
 

@@ -1,8 +1,5 @@
 using System.Text.Json;
-using Metering.Budgets.Tracking;
 using Metering.Contracts;
-using Metering.Contracts.Budgets;
-using Npgsql;
 using NpgsqlTypes;
 
 namespace Metering.Budgets.Quotas;

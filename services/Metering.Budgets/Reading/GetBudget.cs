@@ -1,8 +1,3 @@
-using Metering.Budgets.Tracking;
-using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
-
 namespace Metering.Budgets.Reading;
 
 /// <summary><c>GET /v1/tenants/{tenant}/budget</c>: usage of the current UTC day and month, limits and status.</summary>

@@ -1,4 +1,3 @@
-using Metering.ServiceDefaults;
 using Orleans.Serialization;
 
 namespace Metering.Budgets.Tracking;

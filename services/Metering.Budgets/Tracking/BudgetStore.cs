@@ -1,6 +1,4 @@
-using Npgsql;
 using NpgsqlTypes;
-using Metering.Contracts.Budgets;
 using Metering.UsageTopic;
 
 namespace Metering.Budgets.Tracking;

@@ -1,4 +1,3 @@
-using Metering.Contracts.Budgets;
 using Orleans.Concurrency;
 
 namespace Metering.Budgets.Tracking;

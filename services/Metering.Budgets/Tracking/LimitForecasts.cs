@@ -1,5 +1,3 @@
-using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 using Metering.Forecasting;
 
 namespace Metering.Budgets.Tracking;

@@ -1,5 +1,3 @@
-using Metering.Contracts.Budgets;
-
 namespace Metering.Budgets.Tracking;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Metering.ServiceDefaults;
-
 namespace Metering.Budgets.Tracking;
 
 /// <summary>How many reservations one tenant may hold at once (<see cref="MeteringSettings.MaxOpenReservationsVariable"/>).</summary>

@@ -1,4 +1,3 @@
-using Metering.Contracts.Budgets;
 using Metering.Forecasting;
 
 namespace Metering.Budgets.Tracking;

@@ -1,7 +1,6 @@
 using Metering.Budgets.Broadcast;
 using Metering.Budgets.Pricing;
 using Metering.Budgets.Quotas;
-using Metering.Contracts.Budgets;
 using Microsoft.Extensions.Options;
 
 namespace Metering.Budgets.Tracking;

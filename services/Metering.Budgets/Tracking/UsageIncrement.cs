@@ -1,6 +1,3 @@
-using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
-
 namespace Metering.Budgets.Tracking;
 
 /// <summary>

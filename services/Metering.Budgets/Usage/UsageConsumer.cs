@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Metering.Budgets.Pricing;
-using Metering.Budgets.Tracking;
-using Metering.Contracts.Usage;
 using Metering.Pricing;
-using Metering.ServiceDefaults;
 using Metering.UsageTopic;
 
 namespace Metering.Budgets.Usage;

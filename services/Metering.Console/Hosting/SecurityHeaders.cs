@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-
 namespace Metering.Console.Hosting;
 
 /// <summary>

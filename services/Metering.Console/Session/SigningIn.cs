@@ -1,11 +1,7 @@
 using Metering.Contracts;
 using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace Metering.Console.Session;
 

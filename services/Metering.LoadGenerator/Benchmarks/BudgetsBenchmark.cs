@@ -1,11 +1,7 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Metering.Contracts;
 using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 using Metering.Emitter;
 
 namespace Metering.LoadGenerator.Benchmarks;

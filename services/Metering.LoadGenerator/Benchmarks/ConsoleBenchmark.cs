@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
@@ -7,8 +5,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Metering.Contracts;
-using Metering.Contracts.Usage;
 using Metering.Emitter;
 using Microsoft.Playwright;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Metering.Forecasting;
 
 namespace Metering.LoadGenerator.Benchmarks;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Metering.LoadGenerator.CommandLine;
 
 namespace Metering.LoadGenerator.Benchmarks;

@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Metering.Contracts;
 using Metering.Contracts.Budgets;
-using Metering.Contracts.Usage;
 
 namespace Metering.LoadGenerator.Benchmarks;
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
-using System.Globalization;
 using System.Numerics;
 
 namespace Metering.LoadGenerator.CommandLine;

@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Text.RegularExpressions;
 using Metering.Budgets.Clustering;
 using Metering.ServiceDefaults;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using k8s.Models;
 using Metering.Budgets.Clustering;
 using Metering.ServiceDefaults;

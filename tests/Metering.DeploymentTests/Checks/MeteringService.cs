@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Metering.ServiceDefaults;
 
 namespace Metering.DeploymentTests.Checks;

@@ -1,12 +1,4 @@
-using System.Globalization;
-using System.Security.Claims;
 using System.Text.Json;
-using Marten;
-using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Chargeback.Capacity;
 

@@ -1,10 +1,4 @@
-using System.Globalization;
 using Metering.Billing.Chargeback.Capacity;
-using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
-using Metering.Pricing;
 
 namespace Metering.Billing.Chargeback.Ledger;
 

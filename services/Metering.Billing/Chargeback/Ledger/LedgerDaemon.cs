@@ -1,4 +1,3 @@
-using Marten;
 using Npgsql;
 
 namespace Metering.Billing.Chargeback.Ledger;

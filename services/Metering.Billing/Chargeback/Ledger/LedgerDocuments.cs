@@ -1,8 +1,3 @@
-using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Pricing;
-using Metering.Contracts.Billing;
-using Metering.Pricing;
-
 namespace Metering.Billing.Chargeback.Ledger;
 
 /// <summary>The accounts of the chargeback ledger. Debits are positive amounts, credits negative; every posting sums to zero.</summary>

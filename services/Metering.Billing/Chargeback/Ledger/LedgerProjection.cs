@@ -1,13 +1,7 @@
 using JasperFx.Events;
-using Marten;
 using Marten.Events.Projections;
 using Metering.Billing.Chargeback.Capacity;
-using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Invoicing;
-using Metering.Billing.Pricing;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
 
 namespace Metering.Billing.Chargeback.Ledger;
 

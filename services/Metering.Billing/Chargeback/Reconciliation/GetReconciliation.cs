@@ -1,16 +1,8 @@
-using System.Globalization;
-using Marten;
 using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Chargeback.Statements;
 using Metering.Billing.Invoicing;
-using Metering.Billing.Pricing;
 using Metering.Billing.Recording;
-using Metering.Billing.TenantMonths;
 using Metering.Contracts;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
-using Metering.Pricing;
-using Metering.ServiceDefaults;
 using Metering.UsageTopic;
 using Npgsql;
 

@@ -1,8 +1,4 @@
-using System.Globalization;
 using Metering.Billing.Chargeback.Ledger;
-using Metering.Billing.Chargeback.Teams;
-using Metering.Contracts.Billing;
-using Metering.Pricing;
 
 namespace Metering.Billing.Chargeback.Statements;
 

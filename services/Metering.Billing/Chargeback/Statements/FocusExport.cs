@@ -1,13 +1,7 @@
-using System.Globalization;
 using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using Metering.Billing.Chargeback.Ledger;
-using Metering.Billing.Pricing;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
-using Metering.Pricing;
 
 namespace Metering.Billing.Chargeback.Statements;
 

@@ -1,11 +1,4 @@
-using System.Security.Claims;
-using Marten;
 using Metering.Billing.Chargeback.Ledger;
-using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Pricing;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
-using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Chargeback.Statements;
 

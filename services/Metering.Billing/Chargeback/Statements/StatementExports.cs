@@ -1,10 +1,5 @@
-using System.Globalization;
 using System.Text;
 using Metering.Billing.Chargeback.Ledger;
-using Metering.Billing.Chargeback.Teams;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
-using Metering.Pricing;
 
 namespace Metering.Billing.Chargeback.Statements;
 

@@ -1,8 +1,4 @@
-using System.Security.Claims;
-using Marten;
 using Marten.Events.Aggregation;
-using Metering.Contracts.Billing;
-using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Chargeback.Teams;
 

@@ -1,10 +1,5 @@
-using System.Security.Claims;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Marten;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Usage;
-using Metering.ServiceDefaults;
 
 namespace Metering.Billing.Chargeback.Teams;
 
