@@ -39,7 +39,7 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
     /// team rollup summed over teams (some 1,000 rows a month, not over a million at 10,000 tenants). A month read from
     /// its first day to at least its last day with usage, all priced by one rate-card version, is read from the tenant
     /// month rollup (one row per tenant, team and item): with one price Σ quantity × price = price × Σ quantity, so its
-    /// points are the daily rows' exactly. Any other month (one starting inside the range's first day, usage after the
+    /// points are the daily rows' exactly. Any other month (the range starting after its first day, usage after the
     /// range's last day, a version taking effect inside it) is read per tenant and day.
     /// </summary>
     private async Task ReadTenantMonthsAsync(SpendRequest request, IReadOnlyList<string>? teams, RateCardHistory? rateCards,
