@@ -49,14 +49,14 @@ public static class SpendBenchmark
                        + $"rate card v2 from {SpendFleet.SecondVersionFrom:yyyy-MM-dd}; biggest tenant {fleet.Biggest.Tenant} ({fleet.Biggest.Team})");
 
             var expected = await LoadAsync(store, fleet, events, report, progress, ct);
-            await using (var analyze = dataSource.CreateCommand($"vacuum analyze {schema}.{SpendTables.Daily}, {schema}.{SpendTables.TeamDaily}"))
+            await using (var analyze = dataSource.CreateCommand($"vacuum analyze {schema}.{SpendTables.Daily}, {schema}.{SpendTables.TeamDaily}, {schema}.{SpendTables.TenantMonthly}"))
                 await analyze.ExecuteNonQueryAsync(ct);
-            report.Add("(both tables vacuumed and analyzed after the load, as autovacuum does after a bulk change)");
-            foreach (var table in new[] { SpendTables.Daily, SpendTables.TeamDaily }) report.Add(await SizeAsync(dataSource, schema, table, ct));
+            report.Add("(the tables vacuumed and analyzed after the load, as autovacuum does after a bulk change)");
+            foreach (var table in new[] { SpendTables.Daily, SpendTables.TeamDaily, SpendTables.TenantMonthly }) report.Add(await SizeAsync(dataSource, schema, table, ct));
 
             var query = new SpendQuery(store, new BillingDatabase(dataSource));
             await CheckAsync(query, dataSource, schema, expected, ct);
-            report.Add("check: the quantities per meter in both tables and in spend by meter equal the generated ones");
+            report.Add("check: the quantities per meter in the three tables and in spend by meter equal the generated ones");
 
             var division = fleet.Teams.First(t => t.Parent is null).Team;
             var month = (From: SpendFleet.First, To: SpendFleet.Last);
@@ -70,6 +70,13 @@ public static class SpendBenchmark
             report.Add(await TimeAsync(progress, runs, $"by feature, day, tenant={fleet.Biggest.Tenant} (the biggest)",
                 () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Feature, Tenant = fleet.Biggest.Tenant }, ct)));
             report.Add(await TimeAsync(progress, runs, "by team, month", () => query.RunAsync(byTeam with { Granularity = SpendGranularity.Month }, ct)));
+            // The fleet's second version takes effect mid-month, so a month to date by tenant is read per tenant and day;
+            // a month one version prices reads the tenant month rollup instead, timed here on the same data.
+            var tenantMonths = byTeam with { GroupBy = SpendGroups.Tenant, Granularity = SpendGranularity.Month, To = SpendFleet.Last.AddDays(-1) };
+            report.Add(await TimeAsync(progress, runs, "by tenant, month to date, 29 days (every tenant; two versions in the month: daily rows)",
+                () => query.RunAsync(tenantMonths, ct)));
+            report.Add(await TimeAsync(progress, runs, "by tenant, month (every tenant): the tenant month rollup read and priced, the path of a month one version prices",
+                () => PriceTenantMonthsAsync(store, query, tenantMonths, ct)));
             report.Add("raw ceiling, the same SELECT as by team, day, read to the end, no pricing:");
             report.Add(await TimeAsync(progress, runs, "by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
             var teamRows = new List<SpendRow>();
@@ -158,7 +165,7 @@ public static class SpendBenchmark
     {
         var byMeter = await query.RunAsync(new SpendRequest(SpendFleet.First, SpendFleet.Last, SpendGroups.Meter, SpendGranularity.Month), ct);
         var viewed = byMeter.Series.ToDictionary(s => s.Key!, s => s.Points.Sum(p => p.Quantity ?? 0), StringComparer.Ordinal);
-        foreach (var table in new[] { SpendTables.Daily, SpendTables.TeamDaily })
+        foreach (var table in new[] { SpendTables.Daily, SpendTables.TeamDaily, SpendTables.TenantMonthly })
         {
             await using var command = dataSource.CreateCommand($"select meter, sum(quantity) from {schema}.{table} group by meter");
             var stored = new Dictionary<string, decimal>(StringComparer.Ordinal);
@@ -171,6 +178,15 @@ public static class SpendBenchmark
 
     private static bool SameQuantities(Dictionary<string, decimal> actual, Dictionary<string, decimal> expected) =>
         actual.Count == expected.Count && expected.All(e => actual.GetValueOrDefault(e.Key) == e.Value);
+
+    private static async Task<SpendView> PriceTenantMonthsAsync(DocumentStore store, SpendQuery query, SpendRequest request, CancellationToken ct)
+    {
+        RateCardHistory? rateCards;
+        await using (var session = store.QuerySession()) rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
+        var pricer = new SpendPricer(request, rateCards);
+        await query.ReadRowsAsync(request, null, pricer.Add, ct, fromTenantMonths: true);
+        return pricer.View();
+    }
 
     private static async Task<int> ReadToEndAsync(SpendQuery query, SpendRequest request, CancellationToken ct)
     {

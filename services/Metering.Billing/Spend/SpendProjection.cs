@@ -30,6 +30,7 @@ public sealed class SpendProjection : IProjection
             options.DeleteViewTypeOnTeardown<SpendBook>();
             options.DeleteDataInTableOnTeardown($"{schema}.{SpendTables.Daily}");
             options.DeleteDataInTableOnTeardown($"{schema}.{SpendTables.TeamDaily}");
+            options.DeleteDataInTableOnTeardown($"{schema}.{SpendTables.TenantMonthly}");
         });
     }
 
@@ -127,6 +128,17 @@ internal sealed class SpendQuantities
             """,
             rollup.Select(r => r.Key.Day).ToArray(), rollup.Select(r => r.Key.Team).ToArray(), rollup.Select(r => r.Key.Meter).ToArray(),
             rollup.Select(r => r.Key.Model).ToArray(), rollup.Select(r => r.Key.GpuType).ToArray(), rollup.Select(r => r.Quantity).ToArray());
+
+        var months = rows.GroupBy(r => (Month: SpendTables.MonthOf(r.Key.Day), r.Key.Tenant, r.Key.Team, r.Key.Meter, r.Key.Model, r.Key.GpuType))
+            .Select(g => (g.Key, Quantity: g.Sum(r => r.Value))).ToList();
+        operations.QueueSqlCommand($"""
+            insert into {schema}.{SpendTables.TenantMonthly} as s (month, tenant, team, meter, model, gpu_type, quantity)
+            select * from unnest(?::date[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::numeric[])
+            on conflict (month, tenant, team, meter, model, gpu_type) do update set quantity = s.quantity + excluded.quantity
+            """,
+            months.Select(r => r.Key.Month).ToArray(), months.Select(r => r.Key.Tenant).ToArray(), months.Select(r => r.Key.Team).ToArray(),
+            months.Select(r => r.Key.Meter).ToArray(), months.Select(r => r.Key.Model).ToArray(), months.Select(r => r.Key.GpuType).ToArray(),
+            months.Select(r => r.Quantity).ToArray());
     }
 
     private sealed record SpendRowKey(DateOnly Day, string Tenant, string Team, string Meter, string Model, string GpuType, string Service, string Feature);
@@ -136,12 +148,17 @@ internal sealed class SpendQuantities
 /// The spend tables, migrated with Billing's schema: <see cref="Daily"/> by (UTC day, tenant, team, meter, model,
 /// GPU type, service, feature), indexed by (tenant, day) too, and the small rollup <see cref="TeamDaily"/> by (UTC day,
 /// team, meter, model, GPU type) that answers the queries without a tenant, service or feature. A missing model, GPU
-/// type, service or feature is stored as '' (key columns cannot be null) and read back as null.
+/// type, service or feature is stored as '' (key columns cannot be null) and read back as null. <see cref="TenantMonthly"/>
+/// sums the fine rows per (month, dated its first day, tenant, team, meter, model, GPU type): spend by tenant and month
+/// over all tenants reads it where one rate-card version prices the whole month so far (<see cref="SpendQuery"/>).
 /// </summary>
 public static class SpendTables
 {
     public const string Daily = "spend_daily";
     public const string TeamDaily = "spend_team_daily";
+    public const string TenantMonthly = "spend_tenant_monthly";
+
+    public static DateOnly MonthOf(DateOnly day) => new(day.Year, day.Month, 1);
 
     public static string Stored(string? value) => value ?? "";
 
@@ -163,5 +180,28 @@ public static class SpendTables
         foreach (var column in new[] { "team", "meter", "model", "gpu_type" }) teamDaily.AddColumn<string>(column).AsPrimaryKey();
         teamDaily.AddColumn("quantity", "numeric").NotNull();
         opts.Storage.ExtendedSchemaObjects.Add(teamDaily);
+
+        var tenantMonthly = new BackfilledTable(new PostgresqlObjectName(schema, TenantMonthly, SchemaUtils.IdentifierUsage.General), $"""
+            insert into {schema}.{TenantMonthly} (month, tenant, team, meter, model, gpu_type, quantity)
+            select date_trunc('month', day)::date, tenant, team, meter, model, gpu_type, sum(quantity) from {schema}.{Daily}
+            group by 1, 2, 3, 4, 5, 6;
+            """);
+        tenantMonthly.AddColumn("month", "date").AsPrimaryKey();
+        foreach (var column in new[] { "tenant", "team", "meter", "model", "gpu_type" }) tenantMonthly.AddColumn<string>(column).AsPrimaryKey();
+        tenantMonthly.AddColumn("quantity", "numeric").NotNull();
+        opts.Storage.ExtendedSchemaObjects.Add(tenantMonthly);
+    }
+
+    /// <summary>
+    /// A table filled from the tables before it when it is created, so a store whose spend was projected before the
+    /// table existed has it complete after <c>migrate</c>, without a rebuild.
+    /// </summary>
+    private sealed class BackfilledTable(PostgresqlObjectName name, string backfill) : Table(name)
+    {
+        public override void WriteCreateStatement(Weasel.Core.Migrator migrator, TextWriter writer)
+        {
+            base.WriteCreateStatement(migrator, writer);
+            writer.WriteLine(backfill);
+        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
@@ -29,28 +28,61 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
         var rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
         var invoices = request.ShowsInvoiceTotals ? await InvoiceMonthsAsync(session, request, ct) : null;
         var pricer = new SpendPricer(request, rateCards, invoices);
-        if (invoices is { Count: > 0 } && request.Tenant is null) await ReadAroundInvoiceMonthsAsync(request, teams, invoices.Keys, pricer.Add, ct);
+        if (request is { GroupBy: SpendGroups.Tenant, Granularity: SpendGranularity.Month }) await ReadTenantMonthsAsync(request, teams, rateCards, invoices, pricer.Add, ct);
         else await ReadRowsAsync(request, teams, pricer.Add, ct);
         return pricer.View();
     }
 
     /// <summary>
-    /// By tenant over whole months, the months' points are their invoice totals: of their days only the unpriced quantity
-    /// is needed, which depends on the day and priced item alone, so those days are read from the team rollup summed over
-    /// teams (some 1,000 rows a month) rather than per tenant (over a million at 10,000 tenants). The days of the range
-    /// outside those months are read per tenant as usual.
+    /// By tenant and month, each month of the range from the cheapest source that gives its exact numbers. A month shown
+    /// by invoice totals needs only its unpriced quantity, which depends on the day and priced item alone: read from the
+    /// team rollup summed over teams (some 1,000 rows a month, not over a million at 10,000 tenants). A month read from
+    /// its first day to at least its last day with usage, all priced by one rate-card version, is read from the tenant
+    /// month rollup (one row per tenant, team and item): with one price Σ quantity × price = price × Σ quantity, so its
+    /// points are the daily rows' exactly. Any other month (the range starting after its first day, usage after the
+    /// range's last day, a version taking effect inside it) is read per tenant and day.
     /// </summary>
-    private async Task ReadAroundInvoiceMonthsAsync(SpendRequest request, IReadOnlyList<string>? teams, IEnumerable<string> wholeMonths, Action<SpendRow> row,
-        CancellationToken ct)
+    private async Task ReadTenantMonthsAsync(SpendRequest request, IReadOnlyList<string>? teams, RateCardHistory? rateCards,
+        IReadOnlyDictionary<string, IReadOnlyList<InvoiceTotal>>? invoices, Action<SpendRow> row, CancellationToken ct)
     {
-        var months = wholeMonths.Order(StringComparer.Ordinal).ToList();
-        var first = DateOnly.ParseExact(months[0] + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var last = DateOnly.ParseExact(months[^1] + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture).AddMonths(1).AddDays(-1);
-        if (request.From < first) await ReadRowsAsync(request with { To = first.AddDays(-1) }, teams, row, ct);
-        // Grouped by meter, the rows come from the rollup per day and item; their key is never shown (the pricer keeps
-        // only the unpriced quantity of an invoice month's rows).
-        await ReadRowsAsync(request with { From = first, To = last, GroupBy = SpendGroups.Meter }, teams, row, ct);
-        if (last < request.To) await ReadRowsAsync(request with { From = last.AddDays(1) }, teams, row, ct);
+        for (var month = SpendTables.MonthOf(request.From); month <= request.To; month = month.AddMonths(1))
+        {
+            var (from, to) = (Max(month, request.From), Min(month.AddMonths(1).AddDays(-1), request.To));
+            var span = request with { From = from, To = to };
+            // Grouped by meter, the rows come from the team rollup; their key is never shown (the pricer keeps only the
+            // unpriced quantity of an invoice month's rows).
+            if (request.Tenant is null && invoices?.ContainsKey(SpendPricing.BucketOf(month, SpendGranularity.Month)) == true)
+                await ReadRowsAsync(span with { GroupBy = SpendGroups.Meter }, teams, row, ct);
+            else if (from == month && OneVersionPrices(rateCards, from, to) && !await AnyUsageAfterAsync(to, ct))
+                await ReadRowsAsync(span, teams, row, ct, fromTenantMonths: true);
+            else await ReadRowsAsync(span, teams, row, ct);
+        }
+    }
+
+    private static DateOnly Max(DateOnly a, DateOnly b) => a > b ? a : b;
+
+    private static DateOnly Min(DateOnly a, DateOnly b) => a < b ? a : b;
+
+    /// <summary>Whether the rate-card version in effect on <paramref name="from"/> (or none) is in effect on every day up to <paramref name="to"/>.</summary>
+    private static bool OneVersionPrices(RateCardHistory? rateCards, DateOnly from, DateOnly to)
+    {
+        var first = rateCards?.InEffectOn(from);
+        for (var day = from.AddDays(1); day <= to; day = day.AddDays(1))
+            if (!ReferenceEquals(rateCards?.InEffectOn(day), first)) return false;
+        return true;
+    }
+
+    /// <summary>Whether any usage is recorded after <paramref name="day"/> in its month (that month's rollup then holds more than the range).</summary>
+    private async Task<bool> AnyUsageAfterAsync(DateOnly day, CancellationToken ct)
+    {
+        var monthEnd = SpendTables.MonthOf(day).AddMonths(1).AddDays(-1);
+        if (day >= monthEnd) return false;
+        await using var command = database.DataSource.CreateCommand($"""
+            select exists (select 1 from {Schema}.{SpendTables.TeamDaily} where day > @day and day <= @end)
+            """);
+        command.Parameters.AddWithValue("day", day);
+        command.Parameters.AddWithValue("end", monthEnd);
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
     }
 
     /// <summary>
@@ -99,9 +131,10 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
         await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
 
     /// <summary>Each row of the request to <paramref name="row"/> as it is read (none is kept: a month by team has some 30,000).</summary>
-    internal async Task ReadRowsAsync(SpendRequest request, IReadOnlyList<string>? teams, Action<SpendRow> row, CancellationToken ct)
+    /// <param name="fromTenantMonths">Read the tenant month rollup: one row per group value, month (dated its first day) and item.</param>
+    internal async Task ReadRowsAsync(SpendRequest request, IReadOnlyList<string>? teams, Action<SpendRow> row, CancellationToken ct, bool fromTenantMonths = false)
     {
-        await using var command = RowsCommand(request, teams);
+        await using var command = RowsCommand(request, teams, fromTenantMonths);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
             row(new SpendRow(SpendTables.Read(reader.GetString(0)), reader.GetFieldValue<DateOnly>(1), reader.GetString(2),
@@ -109,19 +142,22 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
     }
 
     /// <summary>The SELECT that reads a request's rows (the spend benchmark times it bare, as the database's share).</summary>
-    internal NpgsqlCommand RowsCommand(SpendRequest request, IReadOnlyList<string>? teams)
+    internal NpgsqlCommand RowsCommand(SpendRequest request, IReadOnlyList<string>? teams, bool fromTenantMonths = false)
     {
         var fine = request.Tenant is not null || request.GroupBy is SpendGroups.Tenant or SpendGroups.Service or SpendGroups.Feature;
+        if (fromTenantMonths && request.GroupBy is SpendGroups.Service or SpendGroups.Feature)
+            throw new ArgumentException($"The tenant month rollup has no {request.GroupBy}", nameof(request));
         // By team the rollup's key is the rows' key: each row is its own sum, so PostgreSQL has nothing to aggregate (on
         // a month of 50 teams that aggregation was most of the query's time, spilling to disk at the default work_mem).
         var rowPerKey = !fine && request.GroupBy == SpendGroups.Team;
+        var (table, day) = fromTenantMonths ? (SpendTables.TenantMonthly, "month") : (fine ? SpendTables.Daily : SpendTables.TeamDaily, "day");
         var sql = new StringBuilder($"""
-            select {request.GroupBy}, day, meter, model, gpu_type, {(rowPerKey ? "quantity" : "sum(quantity)")}
-            from {Schema}.{(fine ? SpendTables.Daily : SpendTables.TeamDaily)}
-            where day between @from and @to
+            select {request.GroupBy}, {day}, meter, model, gpu_type, {(rowPerKey ? "quantity" : "sum(quantity)")}
+            from {Schema}.{table}
+            where {day} between @from and @to
             """);
         var command = database.DataSource.CreateCommand();
-        command.Parameters.AddWithValue("from", request.From);
+        command.Parameters.AddWithValue("from", fromTenantMonths ? SpendTables.MonthOf(request.From) : request.From);
         command.Parameters.AddWithValue("to", request.To);
         void Filter(string column, string? value)
         {
