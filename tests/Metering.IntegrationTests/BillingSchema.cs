@@ -1,7 +1,7 @@
 namespace Metering.IntegrationTests;
 
 /// <summary>
-/// Billing's event store in a schema of its own on the test server (made by <see cref="CreateAsync"/>, removed when
+/// Billing's event store in a schema of its own on the test server (made by <see cref="CreateAsync"/>, dropped when
 /// disposed) and Billing's database on the same server: where each test class of Billing's storage starts.
 /// </summary>
 public sealed class BillingSchema(string prefix) : IAsyncDisposable
@@ -32,6 +32,9 @@ public sealed class BillingSchema(string prefix) : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Store.Advanced.Clean.CompletelyRemoveAllAsync();
+        // The schema also holds Billing's plain tables (receipts, spend), which Marten's clean-up does not know.
+        await using (var drop = Database.DataSource.CreateCommand($"drop schema if exists {Store.Options.DatabaseSchemaName} cascade"))
+            await drop.ExecuteNonQueryAsync();
         Store.Dispose();
         await Database.DataSource.DisposeAsync();
     }

@@ -15,21 +15,13 @@ namespace Metering.IntegrationTests;
 /// </summary>
 public sealed class SpendBacktestTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly DocumentStore _store = DocumentStore.For(o => BillingStore.Configure(o, TestInfrastructure.Postgres, "spend_backtest_" + Guid.NewGuid().ToString("N")[..8]));
-    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(TestInfrastructure.Postgres);
+    private readonly BillingSchema _billing = new("spend_backtest");
     private static readonly DateOnly July = new(2026, 7, 1);
     private static readonly DateTimeOffset Now = new(2026, 10, 5, 8, 0, 0, TimeSpan.Zero);
 
-    public Task InitializeAsync() => _store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+    public Task InitializeAsync() => _billing.CreateAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _store.Advanced.Clean.CompletelyRemoveAllAsync();
-        await using (var drop = _dataSource.CreateCommand($"drop schema if exists {_store.Options.DatabaseSchemaName} cascade"))
-            await drop.ExecuteNonQueryAsync();
-        _store.Dispose();
-        await _dataSource.DisposeAsync();
-    }
+    public Task DisposeAsync() => _billing.DisposeAsync().AsTask();
 
     /// <summary>A million output tokens a day; from the 15th of each month three million.</summary>
     private static decimal Jumping(DateOnly day) => day.Day < 15 ? 1_000_000 : 3_000_000;
@@ -37,11 +29,11 @@ public sealed class SpendBacktestTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task The_backtest_of_the_stores_spend_is_the_librarys_for_each_tenants_daily_spend()
     {
-        var query = new SpendQuery(_store, new BillingDatabase(_dataSource));
+        var query = new SpendQuery(_billing.Store, _billing.Database);
         Assert.Equal("forecast backtest over the store's spend 2026-10-05 08:00:00Z: no complete month of spend recorded",
-            await SpendBacktest.RunAsync(_store, query, Now, CancellationToken.None));
+            await SpendBacktest.RunAsync(_billing.Store, query, Now, CancellationToken.None));
 
-        await using (var session = _store.LightweightSession())
+        await using (var session = _billing.Store.LightweightSession())
         {
             session.Events.Append(RateCardHistory.StreamKey, new RateCardVersionAdded(1, "USD", July, [new RateCardPrice(Meters.OutputTokens, "llama", null, 2.00m)], Now, "test"));
             session.Events.Append(TeamDirectory.StreamKey, new TeamDefined("steady", "Steady", "CC-1", null, Now, "admin"), new TenantTeamAssigned("flat", "steady", Now, "admin"));
@@ -54,14 +46,14 @@ public sealed class SpendBacktestTests(ITestOutputHelper output) : IAsyncLifetim
             }
             await session.SaveChangesAsync();
         }
-        using (var daemon = await _store.BuildProjectionDaemonAsync())
+        using (var daemon = await _billing.Store.BuildProjectionDaemonAsync())
         {
             await daemon.StartAllAsync();
             await daemon.WaitForNonStaleData(TimeSpan.FromSeconds(60));
             await daemon.StopAllAsync();
         }
 
-        var text = await SpendBacktest.RunAsync(_store, query, Now, CancellationToken.None);
+        var text = await SpendBacktest.RunAsync(_billing.Store, query, Now, CancellationToken.None);
         output.WriteLine(text);
         var report = text.Split(Environment.NewLine);
 
