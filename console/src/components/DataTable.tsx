@@ -2,6 +2,21 @@ import { useState, type ReactNode } from "react";
 
 export type Column<T> = { header: string; cell: (row: T) => ReactNode; numeric?: boolean };
 
+/** The header row of a table of columns (the virtualised table numbers it as the first row). */
+export function TableHead<T>({ columns, rowIndex }: { columns: readonly Column<T>[]; rowIndex?: number }) {
+  return (
+    <thead>
+      <tr aria-rowindex={rowIndex}>
+        {columns.map((column) => (
+          <th key={column.header} scope="col" className={column.numeric ? "num" : undefined}>
+            {column.header}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 /**
  * The table under every chart (same numbers) and every list: a real table, with its caption. A long view shows its
  * first rows and offers the rest a batch at a time, so a month of 10,000 tenants does not build 300,000 rows at once.
@@ -20,15 +35,7 @@ export function DataTable<T>({ caption, columns, rows, rowKey, empty = "Nothing 
     <div className="table-wrap">
       <table role="table">
         <caption>{caption}</caption>
-        <thead>
-          <tr>
-            {columns.map((column) => (
-              <th key={column.header} scope="col" className={column.numeric ? "num" : undefined}>
-                {column.header}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead columns={columns} />
         <tbody>
           {rows.length === 0 ? (
             <tr>

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import type { Column } from "./DataTable";
+import { TableHead, type Column } from "./DataTable";
 
 /** Every body row's height in pixels; the stylesheet gives `.virtual-table tbody tr` the same. */
 const rowHeight = 33;
@@ -42,15 +42,7 @@ export function VirtualTable<T>({ caption, columns, rows, rowKey, rowBusy, onRow
     <div className="table-wrap virtual-table" ref={scroller}>
       <table role="table" aria-rowcount={rows.length + 1}>
         <caption>{caption}</caption>
-        <thead>
-          <tr aria-rowindex={1}>
-            {columns.map((column) => (
-              <th key={column.header} scope="col" className={column.numeric ? "num" : undefined}>
-                {column.header}
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead columns={columns} rowIndex={1} />
         <tbody>
           {rows.length === 0 ? (
             <tr>

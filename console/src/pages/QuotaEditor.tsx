@@ -40,46 +40,44 @@ export function QuotaEditor({ tenant, limits, onSaved }: { tenant: string; limit
     }
   }
 
-  const input = (row: number, field: LimitField, label: string, props: Record<string, string> = {}) => {
-    const key = inputKey(row, field);
+  /** What an input and a select share: its name, value and change, and the API's error for it (aria-invalid, message beside it). */
+  const field = (row: number, name: LimitField) => {
+    const key = inputKey(row, name);
     const messages = placed.byInput.get(key);
-    const id = `quota-${row}-${field}`;
+    const id = `quota-${row}-${name}`;
+    return {
+      props: {
+        id,
+        name: key,
+        value: drafts[row][name],
+        onChange: (e: { target: { value: string } }) => change(row, name, e.target.value),
+        "aria-invalid": messages ? true : undefined,
+        "aria-describedby": messages ? `${id}-error` : undefined,
+      },
+      error: messages && <span id={`${id}-error`} className="field-error">{messages.join("; ")}</span>,
+    };
+  };
+
+  const input = (row: number, name: LimitField, label: string, props: Record<string, string> = {}) => {
+    const { props: wired, error } = field(row, name);
     return (
       <label>
         {label}
-        <input
-          id={id}
-          name={key}
-          value={drafts[row][field]}
-          onChange={(e) => change(row, field, e.target.value)}
-          spellCheck={false}
-          aria-invalid={messages ? true : undefined}
-          aria-describedby={messages ? `${id}-error` : undefined}
-          {...props}
-        />
-        {messages && <span id={`${id}-error`} className="field-error">{messages.join("; ")}</span>}
+        <input {...wired} spellCheck={false} {...props} />
+        {error}
       </label>
     );
   };
 
-  const select = (row: number, field: LimitField, label: string, options: string[]) => {
-    const key = inputKey(row, field);
-    const messages = placed.byInput.get(key);
-    const id = `quota-${row}-${field}`;
+  const select = (row: number, name: LimitField, label: string, options: string[]) => {
+    const { props: wired, error } = field(row, name);
     return (
       <label>
         {label}
-        <select
-          id={id}
-          name={key}
-          value={drafts[row][field]}
-          onChange={(e) => change(row, field, e.target.value)}
-          aria-invalid={messages ? true : undefined}
-          aria-describedby={messages ? `${id}-error` : undefined}
-        >
+        <select {...wired}>
           {options.map((o) => <option key={o} value={o}>{o}</option>)}
         </select>
-        {messages && <span id={`${id}-error`} className="field-error">{messages.join("; ")}</span>}
+        {error}
       </label>
     );
   };
