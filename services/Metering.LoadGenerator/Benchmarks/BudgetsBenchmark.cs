@@ -119,8 +119,8 @@ public static class BudgetsBenchmark
         var late = lateness[(int)measuredFrom..].Order().ToList();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"authorize over HTTP: {measured.Count} at {options.AuthorizeRate:F0}/s open loop (after {warmUp.TotalSeconds:F0} s of warm-up) while ingesting {ingested:F0} events/s " +
-            $"via {options.LoadVia}: p50 {Percentile(measured, 50):F2} ms, p99 {Percentile(measured, 99):F2} ms, p99.9 {Percentile(measured, 99.9):F2} ms, " +
-            $"max {measured[^1]:F2} ms ({failures} not 200; sent behind schedule: p99 {Percentile(late, 99):F2} ms)"));
+            $"via {options.LoadVia}: p50 {Percentile.Of(measured, 50):F2} ms, p99 {Percentile.Of(measured, 99):F2} ms, p99.9 {Percentile.Of(measured, 99.9):F2} ms, " +
+            $"max {measured[^1]:F2} ms ({failures} not 200; sent behind schedule: p99 {Percentile.Of(late, 99):F2} ms)"));
     }
 
     /// <summary>
@@ -153,7 +153,7 @@ public static class BudgetsBenchmark
         reactions.Sort();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"throttle reaction (produce of the crossing event -> first 429), {reactions.Count} trials while ingesting {ingested:F0} events/s via {options.LoadVia}: " +
-            $"p50 {Percentile(reactions, 50):F0} ms, p99 {Percentile(reactions, 99):F0} ms, max {reactions[^1]:F0} ms"));
+            $"p50 {Percentile.Of(reactions, 50):F0} ms, p99 {Percentile.Of(reactions, 99):F0} ms, max {reactions[^1]:F0} ms"));
     }
 
     /// <summary>Starts the background usage and gives the system time to reach its steady state (new tenants' grains and rows, compiled paths).</summary>
@@ -254,7 +254,4 @@ public static class BudgetsBenchmark
     private static long ResidentBytes(int pid) =>
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024).Single();
-
-    private static double Percentile(IReadOnlyList<double> sorted, double p) =>
-        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
 }

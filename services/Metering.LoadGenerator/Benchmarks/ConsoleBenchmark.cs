@@ -365,8 +365,7 @@ public static class ConsoleBenchmark
     private static string Stats(List<double> values)
     {
         var sorted = values.Order().ToList();
-        double P(double p) => sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
-        return sorted.Count == 0 ? "no runs" : $"p50 {P(50),7:F0}  p95 {P(95),7:F0}  max {sorted[^1],7:F0}";
+        return sorted.Count == 0 ? "no runs" : $"p50 {Percentile.Of(sorted, 50),7:F0}  p95 {Percentile.Of(sorted, 95),7:F0}  max {sorted[^1],7:F0}";
     }
 
     // ---- the browser ----
