@@ -76,6 +76,7 @@ public sealed class DevKafkaBoundTests : IAsyncLifetime
     {
         // 140,000 records of ~210 bytes of JSON each: 29 MB as JSON, more than five times the bound. Uncompressed, the
         // partition kept about 20,000 of them; with lz4 (Ingest's and the emitter's setting before) about 110,000.
+        Assert.Contains("bound: each partition keeps at most 5 MB or 100,000 message sets", _kafka.ReadyLine);
         const int count = 140_000;
         var messages = Usage(count, Guid.NewGuid().ToString("N")[..8]);
         Assert.True(messages.Sum(m => (long)m.Value.Length) > 5 * 5 * 1024 * 1024);
