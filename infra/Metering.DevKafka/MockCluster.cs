@@ -12,6 +12,13 @@ internal sealed partial class MockCluster : IDisposable
     private const string Lib = "librdkafka";
     private const int ProducerType = 0;
 
+    /// <summary>
+    /// What each partition keeps: librdkafka's <c>rd_kafka_mock_partition_init</c> sets 5 MB and 100,000 message sets,
+    /// and every append past either drops the oldest message set, read or not. No function of librdkafka 2.16.0 (the
+    /// newest served here) sets them; the struct is private, so they are not changed here.
+    /// </summary>
+    public const string PartitionBound = "each partition keeps at most 5 MB or 100,000 message sets (batches) as produced and drops its oldest past that, read or not";
+
     private readonly IntPtr _handle;
     private readonly IntPtr _cluster;
 

@@ -22,7 +22,8 @@ if (bootstrapFile is not null)
     File.WriteAllText(temp, cluster.BootstrapServers);
     File.Move(temp, bootstrapFile, overwrite: true);
 }
-Console.WriteLine($"dev kafka broker ready: bootstrap={cluster.BootstrapServers} topics={string.Join(",", topics.Select(t => $"{t.Name}:{t.Partitions}"))}");
+// One line (tests read the next one as the answer to their first fault command); ./metering prints the bound from it.
+Console.WriteLine($"dev kafka broker ready: bootstrap={cluster.BootstrapServers} topics={string.Join(",", topics.Select(t => $"{t.Name}:{t.Partitions}"))} bound: {MockCluster.PartitionBound}");
 
 _ = Task.Run(() => FaultCommands.Run(cluster, Console.In, Console.Out));
 

@@ -26,7 +26,8 @@ public sealed record UsageEmitterOptions
     public BufferFullBehavior WhenBufferFull { get; init; } = BufferFullBehavior.Block;
     public string ClientId { get; init; } = "metering-emitter";
     public int LingerMs { get; init; } = 20;
-    public CompressionType Compression { get; init; } = CompressionType.Lz4;
+    /// <summary>zstd unless set, as every producer of Metering (see <c>IdempotentProducerOptions.Compression</c>).</summary>
+    public CompressionType Compression { get; init; } = CompressionType.Zstd;
 
     /// <summary>
     /// How long librdkafka keeps trying to deliver one produce attempt. When it gives up, the emitter produces the

@@ -23,6 +23,8 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
         "metering.usage.dead_lettered", description: "Usage-topic records a consumer group did not count and sent to the dead-letter topic, by cause (invalid, refused)");
     private static readonly Counter<long> Splits = MeteringTelemetry.Meter.CreateCounter<long>(
         "metering.usage.batch.splits", description: "Batches split in two to find a record the store refused");
+    private static readonly Counter<long> Lost = MeteringTelemetry.Meter.CreateCounter<long>(
+        "metering.usage.lost", description: "Usage-topic records a consumer group never read because the broker no longer had them when it got there (retention, or the development broker's bound): never counted");
 
     /// <summary>True once the consumer has subscribed; read by the readiness check.</summary>
     public bool IsRunning { get; private set; }
@@ -118,11 +120,20 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
             SessionTimeoutMs = 10_000,
             HeartbeatIntervalMs = 2_000,
         };
+        var gaps = new OffsetGaps();
         using var consumer = new ConsumerBuilder<string?, byte[]?>(config)
             .SetLogHandler((_, m) => logger.LogInformation("kafka: {Facility} {Message}", m.Facility, m.Message))
             .SetPartitionsAssignedHandler((_, partitions) => logger.LogInformation("{Group} assigned {Partitions}", GroupId, string.Join(",", partitions.Select(p => p.Partition.Value))))
-            .SetPartitionsRevokedHandler((_, partitions) => logger.LogInformation("{Group} revoked {Partitions}", GroupId, string.Join(",", partitions.Select(p => p.Partition.Value))))
-            .SetPartitionsLostHandler((_, partitions) => logger.LogWarning("{Group} lost {Partitions}", GroupId, string.Join(",", partitions.Select(p => p.Partition.Value))))
+            .SetPartitionsRevokedHandler((_, partitions) =>
+            {
+                gaps.Forget(partitions.Select(p => p.TopicPartition));
+                logger.LogInformation("{Group} revoked {Partitions}", GroupId, string.Join(",", partitions.Select(p => p.Partition.Value)));
+            })
+            .SetPartitionsLostHandler((_, partitions) =>
+            {
+                gaps.Forget(partitions.Select(p => p.TopicPartition));
+                logger.LogWarning("{Group} lost {Partitions}", GroupId, string.Join(",", partitions.Select(p => p.Partition.Value)));
+            })
             .Build();
         consumer.Subscribe(KafkaTopics.Usage.Name);
         IsRunning = true;
@@ -138,7 +149,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
                 if (consumer.Assignment.Count > 0 || inFlight is not null) unassignedSince = Stopwatch.GetTimestamp();
                 else if (Stopwatch.GetElapsedTime(unassignedSince) > IdleRejoin)
                     throw new UnassignedTooLongException($"No partition assigned for {IdleRejoin.TotalSeconds:F0} s");
-                inFlight = Advance(consumer, inFlight, stoppingToken);
+                inFlight = Advance(consumer, gaps, inFlight, stoppingToken);
             }
             if (inFlight is { } last)
             {
@@ -165,9 +176,9 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
     /// temporaries of a turn stayed live roots and kept the last batch (up to <see cref="MaxBatch"/> records) in memory
     /// while the topic was idle (found with a heap snapshot).
     /// </summary>
-    private InFlight? Advance(IConsumer<string?, byte[]?> consumer, InFlight? inFlight, CancellationToken stoppingToken)
+    private InFlight? Advance(IConsumer<string?, byte[]?> consumer, OffsetGaps gaps, InFlight? inFlight, CancellationToken stoppingToken)
     {
-        var (records, batch) = NextBatch(consumer, inFlight?.Storing, stoppingToken);
+        var (records, batch) = NextBatch(consumer, gaps, inFlight?.Storing, stoppingToken);
         if (inFlight is not null)
         {
             inFlight.Storing.GetAwaiter().GetResult();
@@ -272,7 +283,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
     /// Gathers records for at least <see cref="BatchWindow"/> after the first one, and for as long as the previous
     /// batch is still being stored, up to <see cref="MaxBatch"/>; parses each one as it arrives.
     /// </summary>
-    private (List<ConsumeResult<string?, byte[]?>> Records, UsageBatch Batch) NextBatch(IConsumer<string?, byte[]?> consumer, Task? storing, CancellationToken ct)
+    private (List<ConsumeResult<string?, byte[]?>> Records, UsageBatch Batch) NextBatch(IConsumer<string?, byte[]?> consumer, OffsetGaps gaps, Task? storing, CancellationToken ct)
     {
         var records = new List<ConsumeResult<string?, byte[]?>>();
         var usage = new List<UsageRecord>();
@@ -308,6 +319,8 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
 
         void Add(ConsumeResult<string?, byte[]?> record)
         {
+            if (!gaps.Knows(record.TopicPartition)) ExpectCommitted(consumer, gaps);
+            if (gaps.Observe(record.TopicPartitionOffset) is { } gap) ReportLost(gap);
             records.Add(record);
             // Late events are judged against the time they were produced, not the time they are consumed.
             var producedAt = record.Message.Timestamp.Type == TimestampType.NotAvailable ? clock.GetUtcNow() : new DateTimeOffset(record.Message.Timestamp.UtcDateTime);
@@ -331,6 +344,35 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
             if (record.Message.Value is null) errors.Add(new("$", "the record has no value"));
             rejected.Add(new RejectedRecord(record.Message.Key, record.Message.Value ?? [], FieldError.Describe(errors), record.TopicPartitionOffset, producedAt));
         }
+    }
+
+    /// <summary>
+    /// Learns the committed offsets of the assigned partitions not yet seen, where librdkafka started fetching them;
+    /// asked on the first record of a partition rather than in the assignment callback, which must not wait on the broker.
+    /// </summary>
+    private void ExpectCommitted(IConsumer<string?, byte[]?> consumer, OffsetGaps gaps)
+    {
+        var unknown = consumer.Assignment.Where(p => !gaps.Knows(p)).ToList();
+        if (unknown.Count == 0) return;
+        try
+        {
+            foreach (var committed in consumer.Committed(unknown, TimeSpan.FromSeconds(10))) gaps.Expect(committed);
+        }
+        catch (KafkaException ex)
+        {
+            // Only this check is lost: the records themselves are read and stored as usual.
+            logger.LogWarning("Group {Group} could not read its committed offsets ({Reason}); records the broker dropped before this point go unnoticed",
+                GroupId, ex.Error.Reason);
+        }
+    }
+
+    private void ReportLost(OffsetGap gap)
+    {
+        Lost.Add(gap.Count, new KeyValuePair<string, object?>("messaging.consumer.group.name", GroupId),
+            new KeyValuePair<string, object?>("messaging.destination.partition.id", gap.Partition.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        logger.LogError("Group {Group} never read {Count} records of {Topic} partition {Partition} (offsets {First} to {Last}): the broker no longer had them " +
+            "when the group got there and reset its offset past them. Their usage is not counted; produce it again from its source",
+            GroupId, gap.Count, gap.Partition.Topic, gap.Partition.Partition.Value, gap.First, gap.Last);
     }
 
     private static ActivityContext ParentOf(ConsumeResult<string?, byte[]?> record) => KafkaTraceContext.ParentOf(record.Message.Headers);

@@ -15,11 +15,12 @@ public sealed class ComposeTiltAndDashboardTests
         Assert.Empty(DashboardChecks.Check(RepositoryPaths.Root));
 
     [Fact]
-    public void The_dashboard_covers_ingestion_rejections_dead_letters_lag_throttling_authorize_latency_spend_and_freshness()
+    public void The_dashboard_covers_ingestion_rejections_dead_letters_lost_records_lag_throttling_authorize_latency_spend_and_freshness()
     {
         var queries = string.Join("\n", DashboardChecks.Queries(RepositoryPaths.Root));
         Assert.All(
             ["metering_ingest_events_accepted_total", "metering_ingest_requests_rejected_total", "metering_usage_dead_lettered_total",
+             "metering_usage_lost_total",
              "kafka_consumer_group_lag_sum", "metering_budgets_tenants_throttled", "/v1/tenants/{tenant}/authorize", "metering_budgets_usage_cost_usd_total",
              "metering_usage_stored_after_milliseconds_bucket", "metering_usage_batch_store_duration_milliseconds_bucket"],
             metric => Assert.Contains(metric, queries));

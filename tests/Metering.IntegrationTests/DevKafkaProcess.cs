@@ -11,14 +11,18 @@ public sealed class DevKafkaProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly string _bootstrapFile;
 
-    private DevKafkaProcess(Process process, string bootstrapFile, string bootstrapServers)
+    private DevKafkaProcess(Process process, string bootstrapFile, string bootstrapServers, string readyLine)
     {
         _process = process;
         _bootstrapFile = bootstrapFile;
         BootstrapServers = bootstrapServers;
+        ReadyLine = readyLine;
     }
 
     public string BootstrapServers { get; }
+
+    /// <summary>What the broker printed once it was ready: its address, topics and bound.</summary>
+    public string ReadyLine { get; }
 
     public static async Task<DevKafkaProcess> StartAsync()
     {
@@ -36,7 +40,7 @@ public sealed class DevKafkaProcess : IAsyncDisposable
         var ready = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
         if (ready is null || !ready.StartsWith("dev kafka broker ready", StringComparison.Ordinal))
             throw new InvalidOperationException($"the development broker did not start: {ready}");
-        return new DevKafkaProcess(process, bootstrapFile, await File.ReadAllTextAsync(bootstrapFile));
+        return new DevKafkaProcess(process, bootstrapFile, await File.ReadAllTextAsync(bootstrapFile), ready);
     }
 
     /// <summary>Sends one fault command (see infra/Metering.DevKafka/FaultCommands.cs) and waits for its answer.</summary>

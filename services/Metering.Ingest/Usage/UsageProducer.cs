@@ -23,7 +23,6 @@ public sealed class UsageProducer : IHealthCheck, IDisposable
             BootstrapServers = MeteringSettings.KafkaBootstrapServers(configuration),
             ClientId = "metering-ingest",
             LingerMs = 2,
-            Compression = CompressionType.Lz4,
             FlushOnDispose = TimeSpan.FromSeconds(10),
             Logger = logger,
         });

@@ -53,7 +53,7 @@ public static class RawCeiling
             EnableIdempotence = true,
             Acks = Acks.All,
             LingerMs = 2,
-            CompressionType = CompressionType.Lz4,
+            CompressionType = CompressionType.Zstd,
         }).Build();
 
         var clock = Stopwatch.StartNew();
