@@ -6,6 +6,8 @@ import type { components } from "../api/generated/billing";
 import { useApi } from "../api/useApi";
 import { isAdmin, useSession } from "../auth/SessionContext";
 import { DataTable } from "../components/DataTable";
+import { fieldErrors } from "../components/fieldErrors";
+import { Figures } from "../components/Figures";
 import { Loadable, ProblemView } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
 import { utcMoment } from "../lib/dates";
@@ -137,18 +139,12 @@ function InvoiceLines({ invoice }: { invoice: Invoice }) {
   return (
     <section aria-labelledby="lines-heading">
       <h2 id="lines-heading">Lines</h2>
-      <dl className="figures">
-        <div>
-          <dt>Status</dt>
-          <dd>
-            <span className={`status status-${invoice.status}`}>{invoice.status}</span>
-          </dd>
-        </div>
-        <div>
-          <dt>Total</dt>
-          <dd>{formatMoney(invoice.total, invoice.currency)}</dd>
-        </div>
-      </dl>
+      <Figures
+        figures={[
+          { label: "Status", value: <span className={`status status-${invoice.status}`}>{invoice.status}</span> },
+          { label: "Total", value: formatMoney(invoice.total, invoice.currency) },
+        ]}
+      />
       {unpriced && <p className="warning">This invoice holds unpriced usage: no rate-card price covers the lines marked "unpriced".</p>}
       <DataTable<InvoiceLine>
         caption={`The invoice's lines (${invoice.currency}); adjustment lines carry usage of an already finalized month`}
@@ -219,7 +215,7 @@ function VoidForm({ tenant, usageId, onUsageId, onVoided }: { tenant: string; us
     if (answer.ok) onVoided();
   }
 
-  const errors = result && !result.ok ? result.problem.errors : {};
+  const { input } = fieldErrors(result && !result.ok ? result.problem.errors : {});
   return (
     <section aria-labelledby="void-heading">
       <h2 id="void-heading">Void a usage</h2>
@@ -228,11 +224,7 @@ function VoidForm({ tenant, usageId, onUsageId, onVoided }: { tenant: string; us
           Usage id
           <input type="text" name="id" value={usageId} onChange={(e) => onUsageId(e.target.value)} required spellCheck={false} />
         </label>
-        <label>
-          Reason
-          <input type="text" name="reason" required {...(errors.reason ? { "aria-invalid": true as const, "aria-describedby": "reason-error" } : {})} />
-          {errors.reason && <span id="reason-error" className="field-error">{errors.reason.join("; ")}</span>}
-        </label>
+        {input("Reason", "reason", { type: "text", required: true })}
         <button type="submit" disabled={busy || usageId === ""}>
           Void
         </button>

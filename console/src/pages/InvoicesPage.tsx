@@ -3,6 +3,7 @@ import { billing, unwrap } from "../api/clients";
 import type { components } from "../api/generated/billing";
 import { useApi } from "../api/useApi";
 import { DataTable } from "../components/DataTable";
+import { Figures } from "../components/Figures";
 import { PeriodForm } from "../components/PeriodForm";
 import { Loadable } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
@@ -34,24 +35,14 @@ export function InvoicesPage() {
           return (
             <section aria-labelledby="invoices-heading">
               <h2 id="invoices-heading">Invoices of {data.period} (UTC)</h2>
-              <dl className="figures">
-                <div>
-                  <dt>Total</dt>
-                  <dd>{formatMoney(data.total)}</dd>
-                </div>
-                <div>
-                  <dt>Invoices</dt>
-                  <dd>{data.invoices.length.toLocaleString("en-US")}</dd>
-                </div>
-                <div>
-                  <dt>Draft</dt>
-                  <dd>{drafts.toLocaleString("en-US")}</dd>
-                </div>
-                <div>
-                  <dt>Finalized</dt>
-                  <dd>{(data.invoices.length - drafts).toLocaleString("en-US")}</dd>
-                </div>
-              </dl>
+              <Figures
+                figures={[
+                  { label: "Total", value: formatMoney(data.total) },
+                  { label: "Invoices", value: data.invoices.length.toLocaleString("en-US") },
+                  { label: "Draft", value: drafts.toLocaleString("en-US") },
+                  { label: "Finalized", value: (data.invoices.length - drafts).toLocaleString("en-US") },
+                ]}
+              />
               <DataTable<Summary>
                 caption={`Every invoice of ${data.period}, by tenant`}
                 rows={data.invoices}

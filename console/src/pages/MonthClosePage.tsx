@@ -5,6 +5,7 @@ import { billing, unwrap } from "../api/clients";
 import type { components } from "../api/generated/billing";
 import { useApi } from "../api/useApi";
 import { DataTable } from "../components/DataTable";
+import { Figures } from "../components/Figures";
 import { PeriodForm } from "../components/PeriodForm";
 import { Loadable } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
@@ -88,28 +89,15 @@ function ReconciliationView({ reconciliation: r }: { reconciliation: Reconciliat
           { header: "detail", cell: (i) => i.detail },
         ]}
       />
-      <dl className="figures">
-        <div>
-          <dt>Usage × rates</dt>
-          <dd>{formatMoney(r.usage_priced, r.currency)}</dd>
-        </div>
-        <div>
-          <dt>Invoices</dt>
-          <dd>{formatMoney(r.invoices, r.currency)}</dd>
-        </div>
-        <div>
-          <dt>Ledger debits</dt>
-          <dd>{formatMoney(r.ledger_debits, r.currency)}</dd>
-        </div>
-        <div>
-          <dt>Ledger credits</dt>
-          <dd>{formatMoney(r.ledger_credits, r.currency)}</dd>
-        </div>
-        <div>
-          <dt>Statements</dt>
-          <dd>{formatMoney(r.statements, r.currency)}</dd>
-        </div>
-      </dl>
+      <Figures
+        figures={[
+          { label: "Usage × rates", value: formatMoney(r.usage_priced, r.currency) },
+          { label: "Invoices", value: formatMoney(r.invoices, r.currency) },
+          { label: "Ledger debits", value: formatMoney(r.ledger_debits, r.currency) },
+          { label: "Ledger credits", value: formatMoney(r.ledger_credits, r.currency) },
+          { label: "Statements", value: formatMoney(r.statements, r.currency) },
+        ]}
+      />
       <DataTable<Difference>
         caption="Every difference"
         rows={r.differences}
@@ -146,24 +134,14 @@ function ReconciliationView({ reconciliation: r }: { reconciliation: Reconciliat
         />
       )}
       {r.capacity && (
-        <dl className="figures">
-          <div>
-            <dt>Capacity ({r.capacity.mode})</dt>
-            <dd>{formatMoney(r.capacity.cost, r.currency)}</dd>
-          </div>
-          <div>
-            <dt>Idle cost</dt>
-            <dd>{formatMoney(r.capacity.idle_cost, r.currency)}</dd>
-          </div>
-          <div>
-            <dt>Allocated</dt>
-            <dd>{formatMoney(r.capacity.allocated, r.currency)}</dd>
-          </div>
-          <div>
-            <dt>Posted</dt>
-            <dd>{formatMoney(r.capacity.posted, r.currency)}</dd>
-          </div>
-        </dl>
+        <Figures
+          figures={[
+            { label: `Capacity (${r.capacity.mode})`, value: formatMoney(r.capacity.cost, r.currency) },
+            { label: "Idle cost", value: formatMoney(r.capacity.idle_cost, r.currency) },
+            { label: "Allocated", value: formatMoney(r.capacity.allocated, r.currency) },
+            { label: "Posted", value: formatMoney(r.capacity.posted, r.currency) },
+          ]}
+        />
       )}
     </section>
   );
