@@ -8,6 +8,7 @@ import { isAdmin, useSession } from "../auth/SessionContext";
 import { DataTable } from "../components/DataTable";
 import { fieldErrors } from "../components/fieldErrors";
 import { Figures } from "../components/Figures";
+import { FinalizeOptions, finalizeBody } from "../components/FinalizeOptions";
 import { Loadable, ProblemView } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
 import { utcMoment } from "../lib/dates";
@@ -174,7 +175,7 @@ function FinalizeForm({ invoice, onAnswer }: { invoice: Invoice; onAnswer: (answ
     const answer = await attempt(
       billing.POST("/v1/invoices/{tenant}/{period}/finalize", {
         params: { path: { tenant: invoice.tenant, period: invoice.period } },
-        body: { force: data.get("force") === "on", allow_unpriced: data.get("allow_unpriced") === "on" },
+        body: finalizeBody(data),
       }),
     );
     setBusy(false);
@@ -183,12 +184,7 @@ function FinalizeForm({ invoice, onAnswer }: { invoice: Invoice; onAnswer: (answ
 
   return (
     <form className="view-form" onSubmit={submit} aria-label="Finalize">
-      <label className="check">
-        <input type="checkbox" name="force" /> force (the month has not ended)
-      </label>
-      <label className="check">
-        <input type="checkbox" name="allow_unpriced" /> allow unpriced usage
-      </label>
+      <FinalizeOptions />
       <button type="submit" disabled={busy}>
         Finalize {invoice.period}
       </button>

@@ -1,4 +1,4 @@
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
 import { billing, unwrap } from "../api/clients";
 import type { components } from "../api/generated/billing";
 import { useApi } from "../api/useApi";
@@ -8,17 +8,14 @@ import { PeriodForm } from "../components/PeriodForm";
 import { Loadable } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
 import { formatMoney } from "../lib/money";
-import { readView, writeView } from "../lib/urlState";
-import { currentPeriod, periodViewSpec } from "./periodView";
+import { currentPeriod, usePeriod } from "./periodView";
 
 type Summary = components["schemas"]["InvoiceSummaryView"];
 
 /** A period's invoices (a viewer's: of its scope, narrowed by the API) with their status and total. */
 export function InvoicesPage() {
   usePageTitle("Invoices");
-  const [params, setParams] = useSearchParams();
-  const spec = periodViewSpec(currentPeriod());
-  const { period } = readView(spec, params);
+  const [period, setPeriod] = usePeriod(currentPeriod());
   const loaded = useApi((signal) => unwrap(billing.GET("/v1/invoices", { params: { query: { period } }, signal })), [period]);
 
   return (
@@ -26,7 +23,7 @@ export function InvoicesPage() {
       <h1>Invoices</h1>
       <PeriodForm
         period={period}
-        onPeriod={(next) => setParams(writeView(spec, { period: next }))}
+        onPeriod={setPeriod}
         error={loaded.state === "error" ? loaded.problem.errors.period : undefined}
       />
       <Loadable loaded={loaded} what="the invoices">
