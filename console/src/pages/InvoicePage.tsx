@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { attempt, type Attempt } from "../api/attempt";
 import { billing, unwrap } from "../api/clients";
@@ -11,6 +11,7 @@ import { Figures } from "../components/Figures";
 import { FinalizeOptions, finalizeBody } from "../components/FinalizeOptions";
 import { Loadable, ProblemView } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
+import { useSubmit } from "../components/useSubmit";
 import { utcMoment } from "../lib/dates";
 import { hasUnpriced, lineItem, lineKinds, lineLabel, type InvoiceLine } from "../lib/invoiceLines";
 import { formatMoney, formatQuantity } from "../lib/money";
@@ -166,21 +167,16 @@ function InvoiceLines({ invoice }: { invoice: Invoice }) {
 
 /** Finalize's form; its answer is kept by the page, so it stays shown while the finalized invoice is read again. */
 function FinalizeForm({ invoice, onAnswer }: { invoice: Invoice; onAnswer: (answer: Attempt<Invoice>) => void }) {
-  const [busy, setBusy] = useState(false);
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    setBusy(true);
-    const answer = await attempt(
-      billing.POST("/v1/invoices/{tenant}/{period}/finalize", {
-        params: { path: { tenant: invoice.tenant, period: invoice.period } },
-        body: finalizeBody(data),
-      }),
-    );
-    setBusy(false);
-    onAnswer(answer);
-  }
+  const [busy, submit] = useSubmit(async (data) =>
+    onAnswer(
+      await attempt(
+        billing.POST("/v1/invoices/{tenant}/{period}/finalize", {
+          params: { path: { tenant: invoice.tenant, period: invoice.period } },
+          body: finalizeBody(data),
+        }),
+      ),
+    ),
+  );
 
   return (
     <form className="view-form" onSubmit={submit} aria-label="Finalize">
@@ -193,23 +189,17 @@ function FinalizeForm({ invoice, onAnswer }: { invoice: Invoice; onAnswer: (answ
 }
 
 function VoidForm({ tenant, usageId, onUsageId, onVoided }: { tenant: string; usageId: string; onUsageId: (id: string) => void; onVoided: () => void }) {
-  const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<Attempt<VoidView> | null>(null);
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    setBusy(true);
+  const [busy, submit] = useSubmit(async (data) => {
     const answer = await attempt(
       billing.POST("/v1/usage/{tenant}/{id}/void", {
         params: { path: { tenant, id: usageId } },
         body: { reason: String(data.get("reason") ?? "") },
       }),
     );
-    setBusy(false);
     setResult(answer);
     if (answer.ok) onVoided();
-  }
+  });
 
   const { input } = fieldErrors(result && !result.ok ? result.problem.errors : {});
   return (

@@ -1,18 +1,18 @@
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
+import { attempt } from "../api/attempt";
 import { billing, unwrap } from "../api/clients";
-import { ProblemError, type Problem } from "../api/problem";
+import type { Problem } from "../api/problem";
 import { useApi } from "../api/useApi";
 import { DataTable } from "../components/DataTable";
 import { fieldErrors } from "../components/fieldErrors";
 import { Loadable, Loading, ProblemView } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
+import { useSubmit } from "../components/useSubmit";
 import { teamTree, type Team, type TeamRow } from "../lib/teamTree";
 import { readView, writeView } from "../lib/urlState";
 
 const spec = { team: { default: "" } };
-
-const problemFrom = (error: unknown): Problem => (error instanceof ProblemError ? error.problem : { status: 0, title: String(error), errors: {} });
 
 /**
  * The team tree (parent, cost centre, tenants), editing a team (PUT /v1/teams/{team}) and a tenant's team
@@ -95,30 +95,20 @@ const editInputs = ["name", "cost_center", "parent"] as const;
 
 function TeamForm({ teams, editing, onSaved }: { teams: Team[]; editing?: Team; onSaved: (team: Team) => void }) {
   const [problem, setProblem] = useState<Problem | null>(null);
-  const [saving, setSaving] = useState(false);
   const { input, summary } = formProblem(problem, editing ? editInputs : teamInputs, "team-form");
 
-  async function save(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
+  const [saving, save] = useSubmit(async (data) => {
     const text = (name: string) => String(data.get(name) ?? "").trim();
     const team = editing?.team ?? text("team");
-    setSaving(true);
-    try {
-      const saved = await unwrap(
-        billing.PUT("/v1/teams/{team}", {
-          params: { path: { team } },
-          body: { name: text("name"), cost_center: text("cost_center"), parent: text("parent") || null },
-        }),
-      );
-      setProblem(null);
-      onSaved(saved);
-    } catch (failure) {
-      setProblem(problemFrom(failure));
-    } finally {
-      setSaving(false);
-    }
-  }
+    const answer = await attempt(
+      billing.PUT("/v1/teams/{team}", {
+        params: { path: { team } },
+        body: { name: text("name"), cost_center: text("cost_center"), parent: text("parent") || null },
+      }),
+    );
+    setProblem(answer.ok ? null : answer.problem);
+    if (answer.ok) onSaved(answer.data);
+  });
 
   return (
     <section aria-labelledby="team-form-heading">
@@ -142,27 +132,18 @@ const tenantInputs = ["tenant", "team"] as const;
 function TenantTeamForm({ onSaved }: { onSaved: () => void }) {
   const [problem, setProblem] = useState<Problem | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
   const { input, summary } = formProblem(problem, tenantInputs, "tenant-team");
 
-  async function save(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
+  const [saving, save] = useSubmit(async (data) => {
     const tenant = String(data.get("tenant") ?? "").trim();
     const team = String(data.get("team") ?? "").trim();
-    setSaving(true);
     setDone(null);
-    try {
-      const saved = await unwrap(billing.PUT("/v1/tenants/{tenant}/team", { params: { path: { tenant } }, body: { team } }));
-      setProblem(null);
-      setDone(`Tenant ${saved.tenant} is now charged to team ${saved.team}.`);
-      onSaved();
-    } catch (failure) {
-      setProblem(problemFrom(failure));
-    } finally {
-      setSaving(false);
-    }
-  }
+    const answer = await attempt(billing.PUT("/v1/tenants/{tenant}/team", { params: { path: { tenant } }, body: { team } }));
+    setProblem(answer.ok ? null : answer.problem);
+    if (!answer.ok) return;
+    setDone(`Tenant ${answer.data.tenant} is now charged to team ${answer.data.team}.`);
+    onSaved();
+  });
 
   return (
     <section aria-labelledby="tenant-team-heading">
