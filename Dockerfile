@@ -38,33 +38,17 @@ COPY .tilt/publish/ /app/
 
 FROM app-${APP_SOURCE} AS app
 
-# The web console's single-page app: npm ci, then npm run build, which generates the app's API types from the
-# services' OpenAPI documents (docs/openapi) before vite builds dist/.
-FROM node:20-bookworm-slim AS console-app-container
-WORKDIR /src/console
-COPY console/package.json console/package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY docs/openapi/ /src/docs/openapi/
-COPY console/ ./
-RUN npm run build
-
-FROM scratch AS console-app-host
-COPY .tilt/publish/metering-console-app/ /src/console/dist/
-
-FROM console-app-${APP_SOURCE} AS console-app
-
-# What every image shares: the ASP.NET runtime, the health check, the non-root user. Each target below adds its
-# service's files, its ports (each service's defaults in its Program.cs, on every interface of the container: the
-# services default to 127.0.0.1 outside containers) and its entry point. The metrics are on a port of their own
-# (METERING_MANAGEMENT_URL), never on the API's.
+# What every image shares: the ASP.NET runtime, the health check, the non-root user. Each target below adds only its
+# service's own five lines: its files, its ports (each service's defaults in its Program.cs, on every interface of the
+# container: the services default to 127.0.0.1 outside containers) and its entry point. The metrics are on a port of
+# their own (METERING_MANAGEMENT_URL), never on the API's.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble AS runtime
 WORKDIR /app
 COPY --chmod=0755 infra/docker/healthcheck.sh /usr/local/bin/metering-healthcheck
 ENV ASPNETCORE_HTTP_PORTS=
 USER 1654
 # GET /healthz/ready on the port of ASPNETCORE_URLS, which each target sets.
-HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
-    CMD ["metering-healthcheck", "/healthz/ready"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 CMD ["metering-healthcheck", "/healthz/ready"]
 
 # The files are owned by the image's non-root user (1654, "app" in the .NET images) so that Tilt's live update can sync
 # into /app; production pods mount the root filesystem read-only.
@@ -86,6 +70,21 @@ COPY --from=app --chown=1654:1654 /app/metering-billing/ ./
 ENV ASPNETCORE_URLS=http://+:5082 METERING_MANAGEMENT_URL=http://+:5092
 EXPOSE 5082 5092
 ENTRYPOINT ["dotnet", "Metering.Billing.dll"]
+
+# The web console's single-page app, beside the one target that copies it: npm ci, then npm run build, which
+# generates the app's API types from the services' OpenAPI documents (docs/openapi) before vite builds dist/.
+FROM node:20-bookworm-slim AS console-app-container
+WORKDIR /src/console
+COPY console/package.json console/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY docs/openapi/ /src/docs/openapi/
+COPY console/ ./
+RUN npm run build
+
+FROM scratch AS console-app-host
+COPY .tilt/publish/metering-console-app/ /src/console/dist/
+
+FROM console-app-${APP_SOURCE} AS console-app
 
 # The console's host serves the built app from /app/dist (METERING_CONSOLE_DIST).
 FROM runtime AS console

@@ -32,43 +32,73 @@ public sealed class BillingBenchmarkCommands : RootCommand
         return result;
     }
 
+    /// <summary>
+    /// What every command of the tool shares: <c>--postgres</c> (required, or $METERING_POSTGRES) and <c>--results</c>,
+    /// and the report printed and written there.
+    /// </summary>
+    public abstract class ReportCommand : Command
+    {
+        private readonly Option<string> _postgres = new("--postgres") { Description = $"the Npgsql connection string (default: ${PostgresVariable})" };
+        private readonly Option<string> _results = new("--results") { Description = "folder the report is written to", DefaultValueFactory = _ => Path.Combine(".metering", "bench") };
+
+        protected ReportCommand(string name, string description) : base(name, description)
+        {
+            Options.Add(_postgres);
+            Options.Add(_results);
+            Validators.Add(command =>
+            {
+                var given = command.GetResult(_postgres)?.Tokens is [{ Value.Length: > 0 }];
+                if (!given && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(PostgresVariable)))
+                    command.AddError($"No PostgreSQL: set {PostgresVariable} or pass --postgres.");
+            });
+        }
+
+        /// <summary>The connection string; the validator made sure there is one.</summary>
+        protected string PostgresOf(ParseResult result) =>
+            result.GetValue(_postgres) is { Length: > 0 } given ? given : Environment.GetEnvironmentVariable(PostgresVariable)!;
+
+        /// <summary>Prints the report and writes it to FOLDER/NAME-&lt;UTC time&gt;.txt.</summary>
+        protected async Task<int> ReportAsync(ParseResult result, string name, Task<string> running)
+        {
+            var report = await running;
+            var output = result.InvocationConfiguration.Output;
+            output.WriteLine(report);
+            var folder = result.GetValue(_results)!;
+            Directory.CreateDirectory(folder);
+            var file = Path.Combine(folder, $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
+            await File.WriteAllTextAsync(file, report + Environment.NewLine);
+            output.WriteLine($"results written to {file}");
+            return 0;
+        }
+    }
+
     /// <summary><c>billing [EVENTS]</c>: see <see cref="BillingBenchmark"/>.</summary>
-    public sealed class BillingCommand : Command
+    public sealed class BillingCommand : ReportCommand
     {
         private readonly Argument<int> _events = Count("EVENTS", 1_000_000, "usage events recorded in one tenant's month");
-        private readonly Option<string> _postgres = Postgres();
-        private readonly Option<string> _results = Results();
 
         public BillingCommand() : base("billing", "Billing's storage rate, invoice read time and rebuild rate on EVENTS usage events.")
         {
             Arguments.Add(_events);
-            Options.Add(_postgres);
-            Options.Add(_results);
-            Validators.Add(RequirePostgres(_postgres));
-            SetAction((result, ct) => ReportAsync(result, "billing", _results,
-                BillingBenchmark.RunAsync(PostgresOf(result, _postgres), result.GetValue(_events), ct, result.InvocationConfiguration.Error)));
+            SetAction((result, ct) => ReportAsync(result, "billing",
+                BillingBenchmark.RunAsync(PostgresOf(result), result.GetValue(_events), ct, result.InvocationConfiguration.Error)));
         }
     }
 
     /// <summary><c>spend [TENANTS] [EVENTS] [--keep]</c>: see <see cref="SpendBenchmark"/>.</summary>
-    public sealed class SpendCommand : Command
+    public sealed class SpendCommand : ReportCommand
     {
         private readonly Argument<int> _tenants = Count("TENANTS", 10_000, "tenants of the synthetic fleet");
         private readonly Argument<int> _events = Count("EVENTS", 10_000_000, "usage events over the 30 days");
         private readonly Option<bool> _keep = new("--keep") { Description = "leave the benchmark's schema in the database, to try query plans on" };
-        private readonly Option<string> _postgres = Postgres();
-        private readonly Option<string> _results = Results();
 
         public SpendCommand() : base("spend", "GET /v1/spend's query times over TENANTS tenants' EVENTS usage events.")
         {
             Arguments.Add(_tenants);
             Arguments.Add(_events);
             Options.Add(_keep);
-            Options.Add(_postgres);
-            Options.Add(_results);
-            Validators.Add(RequirePostgres(_postgres));
-            SetAction((result, ct) => ReportAsync(result, "spend", _results,
-                SpendBenchmark.RunAsync(PostgresOf(result, _postgres), BenchmarkOptions(result), ct, result.InvocationConfiguration.Error)));
+            SetAction((result, ct) => ReportAsync(result, "spend",
+                SpendBenchmark.RunAsync(PostgresOf(result), BenchmarkOptions(result), ct, result.InvocationConfiguration.Error)));
         }
 
         public SpendBenchmarkOptions BenchmarkOptions(ParseResult result) =>
@@ -76,22 +106,14 @@ public sealed class BillingBenchmarkCommands : RootCommand
     }
 
     /// <summary><c>backtest</c>: see <see cref="SpendBacktest"/>, over the spend a store Billing has run on recorded.</summary>
-    public sealed class BacktestCommand : Command
+    public sealed class BacktestCommand : ReportCommand
     {
-        private readonly Option<string> _postgres = Postgres();
-        private readonly Option<string> _results = Results();
-
-        public BacktestCommand() : base("backtest", "The spend forecast's backtest over the spend a store Billing has run on recorded.")
-        {
-            Options.Add(_postgres);
-            Options.Add(_results);
-            Validators.Add(RequirePostgres(_postgres));
+        public BacktestCommand() : base("backtest", "The spend forecast's backtest over the spend a store Billing has run on recorded.") =>
             SetAction(RunAsync);
-        }
 
         private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
         {
-            var connection = PostgresOf(result, _postgres);
+            var connection = PostgresOf(result);
             using var store = DocumentStore.For(opts => BillingStore.Configure(opts, connection));
             await using var dataSource = NpgsqlDataSource.Create(connection);
             string report;
@@ -104,7 +126,7 @@ public sealed class BillingBenchmarkCommands : RootCommand
                 result.InvocationConfiguration.Error.WriteLine($"This database has no Billing schema with spend tables ({e.MessageText}): run `Metering.Billing migrate` and Billing first.");
                 return 1;
             }
-            return await ReportAsync(result, "forecast-store", _results, Task.FromResult(report));
+            return await ReportAsync(result, "forecast-store", Task.FromResult(report));
         }
     }
 
@@ -121,35 +143,4 @@ public sealed class BillingBenchmarkCommands : RootCommand
             return fallback;
         },
     };
-
-    private static Option<string> Postgres() =>
-        new("--postgres") { Description = $"the Npgsql connection string (default: ${PostgresVariable})" };
-
-    private static Option<string> Results() =>
-        new("--results") { Description = "folder the report is written to", DefaultValueFactory = _ => Path.Combine(".metering", "bench") };
-
-    /// <summary>The connection string; <see cref="RequirePostgres"/> made sure there is one.</summary>
-    private static string PostgresOf(ParseResult result, Option<string> postgres) =>
-        result.GetValue(postgres) is { Length: > 0 } given ? given : Environment.GetEnvironmentVariable(PostgresVariable)!;
-
-    private static Action<System.CommandLine.Parsing.CommandResult> RequirePostgres(Option<string> postgres) => command =>
-    {
-        var given = command.GetResult(postgres)?.Tokens is [{ Value.Length: > 0 }];
-        if (!given && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(PostgresVariable)))
-            command.AddError($"No PostgreSQL: set {PostgresVariable} or pass --postgres.");
-    };
-
-    /// <summary>Prints the report and writes it to FOLDER/NAME-&lt;UTC time&gt;.txt.</summary>
-    private static async Task<int> ReportAsync(ParseResult result, string name, Option<string> results, Task<string> running)
-    {
-        var report = await running;
-        var output = result.InvocationConfiguration.Output;
-        output.WriteLine(report);
-        var folder = result.GetValue(results)!;
-        Directory.CreateDirectory(folder);
-        var file = Path.Combine(folder, $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
-        await File.WriteAllTextAsync(file, report + Environment.NewLine);
-        output.WriteLine($"results written to {file}");
-        return 0;
-    }
 }

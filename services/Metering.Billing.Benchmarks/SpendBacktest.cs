@@ -17,6 +17,8 @@ namespace Metering.Billing.Benchmarks;
 /// </summary>
 public static class SpendBacktest
 {
+    private static readonly BacktestTable Table = new("team", 24);
+
     public static async Task<string> RunAsync(IDocumentStore store, SpendQuery query, DateTimeOffset now, CancellationToken ct)
     {
         var header = string.Create(CultureInfo.InvariantCulture, $"forecast backtest over the store's spend {now.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z");
@@ -34,11 +36,11 @@ public static class SpendBacktest
         {
             $"{header}: {points.Select(p => p.Tenant).Distinct().Count()} tenants, {firstMonth} to {lastMonth}; forecasts made after day "
                 + string.Join(" and ", Backtest.DefaultDays) + " of each month, grouped by the tenant's team now",
-            $"{"team",-24} {"months",7} {"MAPE@day10",11} {"MAPE@day20",11} {"in 80 %@day10",14} {"in 80 %@day20",14}",
+            Table.Header,
         };
         foreach (var team in points.GroupBy(p => directory.TeamOf(p.Tenant)).OrderBy(g => g.Key, StringComparer.Ordinal))
-            report.Add(Row(team.Key, BacktestSummary.Of(team.Select(p => p.Point))));
-        report.Add(Row("all", BacktestSummary.Of(points.Select(p => p.Point))));
+            report.Add(Table.Row(team.Key, BacktestSummary.Of(team.Select(p => p.Point))));
+        report.Add(Table.Row("all", BacktestSummary.Of(points.Select(p => p.Point))));
         report.Add("MAPE: mean |forecast − actual| / actual of the month's spend; a month without a forecast (under 3 days with usage) counts in neither column.");
         return string.Join(Environment.NewLine, report);
     }
@@ -67,15 +69,4 @@ public static class SpendBacktest
         }
         return points;
     }
-
-    private static string Row(string name, IReadOnlyList<BacktestSummary> summaries)
-    {
-        var day10 = summaries.Single(s => s.MadeAfterDay == 10);
-        var day20 = summaries.Single(s => s.MadeAfterDay == 20);
-        return $"{name,-24} {day10.Months,7} {Percent(day10.MeanAbsolutePercentageError),11} {Percent(day20.MeanAbsolutePercentageError),11} "
-            + $"{Percent(day10.IntervalCoverage),14} {Percent(day20.IntervalCoverage),14}";
-    }
-
-    private static string Percent(decimal? share) =>
-        share is { } s ? (s * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %" : "-";
 }

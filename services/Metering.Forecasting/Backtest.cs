@@ -56,3 +56,24 @@ public sealed record BacktestSummary(int MadeAfterDay, int Months, int Forecasts
                 covered.Length == 0 ? null : (decimal)covered.Count(c => c) / covered.Length);
         }).ToArray();
 }
+
+/// <summary>
+/// The table a backtest prints: a row per group of tenants (a usage profile, a team) with its months, the mean
+/// absolute percentage error and the share of months inside the 80 % interval of the forecasts made after day 10 and day 20.
+/// </summary>
+public sealed record BacktestTable(string GroupColumn, int GroupWidth)
+{
+    public string Header =>
+        $"{GroupColumn.PadRight(GroupWidth)} {"months",7} {"MAPE@day10",11} {"MAPE@day20",11} {"in 80 %@day10",14} {"in 80 %@day20",14}";
+
+    public string Row(string group, IReadOnlyList<BacktestSummary> summaries)
+    {
+        var day10 = summaries.Single(s => s.MadeAfterDay == 10);
+        var day20 = summaries.Single(s => s.MadeAfterDay == 20);
+        return $"{group.PadRight(GroupWidth)} {day10.Months,7} {Percent(day10.MeanAbsolutePercentageError),11} {Percent(day20.MeanAbsolutePercentageError),11} "
+            + $"{Percent(day10.IntervalCoverage),14} {Percent(day20.IntervalCoverage),14}";
+    }
+
+    private static string Percent(decimal? share) =>
+        share is { } s ? (s * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " %" : "-";
+}

@@ -34,9 +34,9 @@ public sealed record IdempotentProducerOptions
 }
 
 /// <summary>
-/// The one way Metering produces to Kafka (Ingest, the emitter, the dead letters of every consumer group): one
-/// long-lived producer per use, idempotent with acks=all, so a retried send neither duplicates nor reorders a key's
-/// records. Billing's integration messages are the exception by design: they leave through Wolverine's Marten outbox
+/// The one way Metering produces to Kafka (Ingest, the emitter, the dead letters of every consumer group, Budgets'
+/// broadcast): one long-lived producer per use, idempotent with acks=all, so a retried send neither duplicates nor
+/// reorders a key's records. Billing's integration messages are the exception by design: they leave through Wolverine's Marten outbox
 /// in the transaction that caused them.
 /// </summary>
 public sealed class IdempotentProducer : IDisposable

@@ -35,10 +35,13 @@ public static class MeteringSettings
 
     public static string KafkaBootstrapServers(IConfiguration configuration) => Required(configuration, KafkaVariable);
 
-    public static bool Migrate(IConfiguration configuration, bool isDevelopment) =>
-        configuration[MigrateVariable] is { Length: > 0 } value
-            ? bool.TryParse(value, out var migrate) ? migrate : throw new InvalidOperationException($"{MigrateVariable} must be true or false.")
-            : isDevelopment;
+    public static bool Migrate(IConfiguration configuration, bool isDevelopment) => Flag(configuration, MigrateVariable, isDevelopment);
+
+    /// <summary>A <c>true</c> or <c>false</c> variable, <paramref name="unset"/> when it is not set; any other value refuses to start.</summary>
+    public static bool Flag(IConfiguration configuration, string variable, bool unset) =>
+        configuration[variable] is { Length: > 0 } value
+            ? bool.TryParse(value, out var flag) ? flag : throw new InvalidOperationException($"{variable} must be true or false.")
+            : unset;
 
     public static int MaxOpenReservations(IConfiguration configuration) =>
         configuration[MaxOpenReservationsVariable] is { Length: > 0 } value

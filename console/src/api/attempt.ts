@@ -1,5 +1,5 @@
 import { unwrap } from "./clients";
-import { ProblemError, type Problem } from "./problem";
+import { problemFrom, type Problem } from "./problem";
 
 /** A state-changing call's outcome as the page shows it: the API's answer or its problem (a 409 with its reason). */
 export type Attempt<T> = { ok: true; data: T } | { ok: false; problem: Problem };
@@ -8,6 +8,6 @@ export async function attempt<T>(call: Parameters<typeof unwrap<T>>[0]): Promise
   try {
     return { ok: true, data: await unwrap(call) };
   } catch (error) {
-    return { ok: false, problem: error instanceof ProblemError ? error.problem : { status: 0, title: String(error), errors: {} } };
+    return { ok: false, problem: problemFrom(error) };
   }
 }

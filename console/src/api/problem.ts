@@ -26,5 +26,8 @@ export function problemOf(status: number, body: unknown, statusText = ""): Probl
   };
 }
 
+/** What a failed call threw, as a problem: the API's (a {@link ProblemError}), or the error's text. */
+export const problemFrom = (error: unknown): Problem => (error instanceof ProblemError ? error.problem : { status: 0, title: String(error), errors: {} });
+
 /** A fetch that failed before any answer (network down, host stopped). */
 export const unreachable = (): Problem => problemOf(0, undefined);

@@ -1,5 +1,5 @@
 import { useEffect, useState, type DependencyList } from "react";
-import { ProblemError, type Problem } from "./problem";
+import { problemFrom, type Problem } from "./problem";
 
 export type Loaded<T> = { state: "loading" } | { state: "error"; problem: Problem } | { state: "ok"; data: T };
 
@@ -13,8 +13,7 @@ export function useApi<T>(load: (signal: AbortSignal) => Promise<T>, deps: Depen
       (data) => abort.signal.aborted || setLoaded({ state: "ok", data }),
       (error: unknown) => {
         if (abort.signal.aborted) return;
-        const problem = error instanceof ProblemError ? error.problem : { status: 0, title: String(error), errors: {} };
-        setLoaded({ state: "error", problem });
+        setLoaded({ state: "error", problem: problemFrom(error) });
       },
     );
     return () => abort.abort();

@@ -5,6 +5,7 @@ import { formatMoney } from "../lib/money";
 import { utcMoment } from "../lib/dates";
 import { Chart } from "./Chart";
 import { DataTable } from "./DataTable";
+import { Figures } from "./Figures";
 
 export type Forecast = components["schemas"]["ForecastView"];
 type Day = Forecast["days"][number];
@@ -26,24 +27,19 @@ export function ForecastPanel({ forecast, currency = "USD", caption }: { forecas
   return (
     <section aria-labelledby="forecast-heading">
       <h2 id="forecast-heading">Spend and month-end forecast</h2>
-      <dl className="figures">
-        <div>
-          <dt>Month to date</dt>
-          <dd>{formatMoney(forecast.actual, currency)}</dd>
-        </div>
-        <div>
-          <dt>Month-end forecast</dt>
-          <dd>{forecast.forecast === null ? "none yet" : formatMoney(forecast.forecast, currency)}</dd>
-        </div>
-        <div>
-          <dt>{interval} interval</dt>
-          <dd>
-            {forecast.low === null || forecast.high === null
-              ? "—"
-              : `${formatMoney(forecast.low, currency)} – ${formatMoney(forecast.high, currency)}`}
-          </dd>
-        </div>
-      </dl>
+      <Figures
+        figures={[
+          { label: "Month to date", value: formatMoney(forecast.actual, currency) },
+          { label: "Month-end forecast", value: forecast.forecast === null ? "none yet" : formatMoney(forecast.forecast, currency) },
+          {
+            label: `${interval} interval`,
+            value:
+              forecast.low === null || forecast.high === null
+                ? "—"
+                : `${formatMoney(forecast.low, currency)} – ${formatMoney(forecast.high, currency)}`,
+          },
+        ]}
+      />
       <p className="explanation">
         {forecast.explanation} <span className="muted">(as of {utcMoment(forecast.as_of)})</span>
       </p>

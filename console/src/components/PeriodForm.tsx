@@ -1,7 +1,9 @@
 import type { FormEvent } from "react";
+import { fieldErrors } from "./fieldErrors";
 
 /** The month a page shows, as a form: submitting writes `?period=` into the URL. */
 export function PeriodForm({ period, onPeriod, error }: { period: string; onPeriod: (period: string) => void; error?: string[] }) {
+  const { invalid, error: message } = fieldErrors(error ? { period: error } : {});
   function apply(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     onPeriod(String(new FormData(event.currentTarget).get("period") ?? "").trim());
@@ -16,9 +18,9 @@ export function PeriodForm({ period, onPeriod, error }: { period: string; onPeri
           defaultValue={period}
           required
           pattern="\d{4}-\d{2}"
-          {...(error ? { "aria-invalid": true as const, "aria-describedby": "period-error" } : {})}
+          {...invalid("period")}
         />
-        {error && <span id="period-error" className="field-error">{error.join("; ")}</span>}
+        {message("period")}
       </label>
       <button type="submit">Show</button>
     </form>

@@ -4,6 +4,7 @@ import { budgets, unwrap } from "../api/clients";
 import type { components } from "../api/generated/budgets";
 import { useApi } from "../api/useApi";
 import { DataTable } from "../components/DataTable";
+import { fieldErrors } from "../components/fieldErrors";
 import { Loading, ProblemView } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
 import { utcMoment } from "../lib/dates";
@@ -48,24 +49,14 @@ export function AlertsPage() {
     setParams(writeView(spec, { tenant: String(data.get("tenant") ?? "").trim(), since: String(data.get("since") ?? "").trim(), cursor: "" }));
   }
 
-  const fieldErrors = loaded.state === "error" ? loaded.problem.errors : {};
-  const invalid = (name: string) => (fieldErrors[name] ? { "aria-invalid": true as const, "aria-describedby": `${name}-error` } : {});
-  const error = (name: string) => fieldErrors[name] && <span id={`${name}-error`} className="field-error">{fieldErrors[name].join("; ")}</span>;
+  const { input } = fieldErrors(loaded.state === "error" ? loaded.problem.errors : {});
 
   return (
     <>
       <h1>Alerts</h1>
       <form className="view-form" onSubmit={filter} key={params.toString()}>
-        <label>
-          Tenant
-          <input type="text" name="tenant" defaultValue={view.tenant} spellCheck={false} {...invalid("tenant")} />
-          {error("tenant")}
-        </label>
-        <label>
-          Since (RFC 3339, e.g. 2026-11-01T00:00:00Z)
-          <input type="text" name="since" defaultValue={view.since} spellCheck={false} {...invalid("since")} />
-          {error("since")}
-        </label>
+        {input("Tenant", "tenant", { type: "text", defaultValue: view.tenant, spellCheck: false })}
+        {input("Since (RFC 3339, e.g. 2026-11-01T00:00:00Z)", "since", { type: "text", defaultValue: view.since, spellCheck: false })}
         <button type="submit">Show</button>
       </form>
       {loaded.state === "loading" && <Loading what="alerts" />}

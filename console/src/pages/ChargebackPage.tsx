@@ -1,5 +1,4 @@
 import { useMemo, useState, type MouseEvent } from "react";
-import { useSearchParams } from "react-router";
 import { getJson } from "../api/clients";
 import type { components } from "../api/generated/billing";
 import { problemOf, unreachable, type Problem } from "../api/problem";
@@ -13,8 +12,7 @@ import { chargebackTree, exportPath, type ExportFormat, type TeamNode } from "..
 import { downloadCsv } from "../lib/csv";
 import { formatMoney } from "../lib/money";
 import { teamScope } from "../lib/scope";
-import { readView, writeView } from "../lib/urlState";
-import { currentPeriod, periodViewSpec } from "./periodView";
+import { currentPeriod, usePeriod } from "./periodView";
 
 type Statement = components["schemas"]["ChargebackStatementView"];
 
@@ -23,9 +21,7 @@ export function ChargebackPage() {
   usePageTitle("Chargeback");
   const { session } = useSession();
   const team = teamScope(session);
-  const [params, setParams] = useSearchParams();
-  const spec = periodViewSpec(currentPeriod());
-  const { period } = readView(spec, params);
+  const [period, setPeriod] = usePeriod(currentPeriod());
   const loaded = useApi(
     // getJson: the 200 is JSON or CSV by ?format=, so openapi-fetch types its data as either; the page asks for the JSON.
     (signal) => getJson<Statement>(`/api/billing/v1/chargeback/${encodeURIComponent(period)}`, { team }, signal),
@@ -37,7 +33,7 @@ export function ChargebackPage() {
       <h1>Chargeback</h1>
       <PeriodForm
         period={period}
-        onPeriod={(next) => setParams(writeView(spec, { period: next }))}
+        onPeriod={setPeriod}
         error={loaded.state === "error" ? loaded.problem.errors.period : undefined}
       />
       <Downloads period={period} team={team} />

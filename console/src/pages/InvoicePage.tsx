@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { attempt, type Attempt } from "../api/attempt";
 import { billing, unwrap } from "../api/clients";
@@ -6,8 +6,12 @@ import type { components } from "../api/generated/billing";
 import { useApi } from "../api/useApi";
 import { isAdmin, useSession } from "../auth/SessionContext";
 import { DataTable } from "../components/DataTable";
+import { fieldErrors } from "../components/fieldErrors";
+import { Figures } from "../components/Figures";
+import { FinalizeOptions, finalizeBody } from "../components/FinalizeOptions";
 import { Loadable, ProblemView } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
+import { useSubmit } from "../components/useSubmit";
 import { utcMoment } from "../lib/dates";
 import { hasUnpriced, lineItem, lineKinds, lineLabel, type InvoiceLine } from "../lib/invoiceLines";
 import { formatMoney, formatQuantity } from "../lib/money";
@@ -137,18 +141,12 @@ function InvoiceLines({ invoice }: { invoice: Invoice }) {
   return (
     <section aria-labelledby="lines-heading">
       <h2 id="lines-heading">Lines</h2>
-      <dl className="figures">
-        <div>
-          <dt>Status</dt>
-          <dd>
-            <span className={`status status-${invoice.status}`}>{invoice.status}</span>
-          </dd>
-        </div>
-        <div>
-          <dt>Total</dt>
-          <dd>{formatMoney(invoice.total, invoice.currency)}</dd>
-        </div>
-      </dl>
+      <Figures
+        figures={[
+          { label: "Status", value: <span className={`status status-${invoice.status}`}>{invoice.status}</span> },
+          { label: "Total", value: formatMoney(invoice.total, invoice.currency) },
+        ]}
+      />
       {unpriced && <p className="warning">This invoice holds unpriced usage: no rate-card price covers the lines marked "unpriced".</p>}
       <DataTable<InvoiceLine>
         caption={`The invoice's lines (${invoice.currency}); adjustment lines carry usage of an already finalized month`}
@@ -169,30 +167,20 @@ function InvoiceLines({ invoice }: { invoice: Invoice }) {
 
 /** Finalize's form; its answer is kept by the page, so it stays shown while the finalized invoice is read again. */
 function FinalizeForm({ invoice, onAnswer }: { invoice: Invoice; onAnswer: (answer: Attempt<Invoice>) => void }) {
-  const [busy, setBusy] = useState(false);
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    setBusy(true);
-    const answer = await attempt(
-      billing.POST("/v1/invoices/{tenant}/{period}/finalize", {
-        params: { path: { tenant: invoice.tenant, period: invoice.period } },
-        body: { force: data.get("force") === "on", allow_unpriced: data.get("allow_unpriced") === "on" },
-      }),
-    );
-    setBusy(false);
-    onAnswer(answer);
-  }
+  const [busy, submit] = useSubmit(async (data) =>
+    onAnswer(
+      await attempt(
+        billing.POST("/v1/invoices/{tenant}/{period}/finalize", {
+          params: { path: { tenant: invoice.tenant, period: invoice.period } },
+          body: finalizeBody(data),
+        }),
+      ),
+    ),
+  );
 
   return (
     <form className="view-form" onSubmit={submit} aria-label="Finalize">
-      <label className="check">
-        <input type="checkbox" name="force" /> force (the month has not ended)
-      </label>
-      <label className="check">
-        <input type="checkbox" name="allow_unpriced" /> allow unpriced usage
-      </label>
+      <FinalizeOptions />
       <button type="submit" disabled={busy}>
         Finalize {invoice.period}
       </button>
@@ -201,25 +189,19 @@ function FinalizeForm({ invoice, onAnswer }: { invoice: Invoice; onAnswer: (answ
 }
 
 function VoidForm({ tenant, usageId, onUsageId, onVoided }: { tenant: string; usageId: string; onUsageId: (id: string) => void; onVoided: () => void }) {
-  const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<Attempt<VoidView> | null>(null);
-
-  async function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    setBusy(true);
+  const [busy, submit] = useSubmit(async (data) => {
     const answer = await attempt(
       billing.POST("/v1/usage/{tenant}/{id}/void", {
         params: { path: { tenant, id: usageId } },
         body: { reason: String(data.get("reason") ?? "") },
       }),
     );
-    setBusy(false);
     setResult(answer);
     if (answer.ok) onVoided();
-  }
+  });
 
-  const errors = result && !result.ok ? result.problem.errors : {};
+  const { input } = fieldErrors(result && !result.ok ? result.problem.errors : {});
   return (
     <section aria-labelledby="void-heading">
       <h2 id="void-heading">Void a usage</h2>
@@ -228,11 +210,7 @@ function VoidForm({ tenant, usageId, onUsageId, onVoided }: { tenant: string; us
           Usage id
           <input type="text" name="id" value={usageId} onChange={(e) => onUsageId(e.target.value)} required spellCheck={false} />
         </label>
-        <label>
-          Reason
-          <input type="text" name="reason" required {...(errors.reason ? { "aria-invalid": true as const, "aria-describedby": "reason-error" } : {})} />
-          {errors.reason && <span id="reason-error" className="field-error">{errors.reason.join("; ")}</span>}
-        </label>
+        {input("Reason", "reason", { type: "text", required: true })}
         <button type="submit" disabled={busy || usageId === ""}>
           Void
         </button>

@@ -1,23 +1,21 @@
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
 import { billing, unwrap } from "../api/clients";
 import type { components } from "../api/generated/billing";
 import { useApi } from "../api/useApi";
 import { DataTable } from "../components/DataTable";
+import { Figures } from "../components/Figures";
 import { PeriodForm } from "../components/PeriodForm";
 import { Loadable } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
 import { formatMoney } from "../lib/money";
-import { readView, writeView } from "../lib/urlState";
-import { currentPeriod, periodViewSpec } from "./periodView";
+import { currentPeriod, usePeriod } from "./periodView";
 
 type Summary = components["schemas"]["InvoiceSummaryView"];
 
 /** A period's invoices (a viewer's: of its scope, narrowed by the API) with their status and total. */
 export function InvoicesPage() {
   usePageTitle("Invoices");
-  const [params, setParams] = useSearchParams();
-  const spec = periodViewSpec(currentPeriod());
-  const { period } = readView(spec, params);
+  const [period, setPeriod] = usePeriod(currentPeriod());
   const loaded = useApi((signal) => unwrap(billing.GET("/v1/invoices", { params: { query: { period } }, signal })), [period]);
 
   return (
@@ -25,7 +23,7 @@ export function InvoicesPage() {
       <h1>Invoices</h1>
       <PeriodForm
         period={period}
-        onPeriod={(next) => setParams(writeView(spec, { period: next }))}
+        onPeriod={setPeriod}
         error={loaded.state === "error" ? loaded.problem.errors.period : undefined}
       />
       <Loadable loaded={loaded} what="the invoices">
@@ -34,24 +32,14 @@ export function InvoicesPage() {
           return (
             <section aria-labelledby="invoices-heading">
               <h2 id="invoices-heading">Invoices of {data.period} (UTC)</h2>
-              <dl className="figures">
-                <div>
-                  <dt>Total</dt>
-                  <dd>{formatMoney(data.total)}</dd>
-                </div>
-                <div>
-                  <dt>Invoices</dt>
-                  <dd>{data.invoices.length.toLocaleString("en-US")}</dd>
-                </div>
-                <div>
-                  <dt>Draft</dt>
-                  <dd>{drafts.toLocaleString("en-US")}</dd>
-                </div>
-                <div>
-                  <dt>Finalized</dt>
-                  <dd>{(data.invoices.length - drafts).toLocaleString("en-US")}</dd>
-                </div>
-              </dl>
+              <Figures
+                figures={[
+                  { label: "Total", value: formatMoney(data.total) },
+                  { label: "Invoices", value: data.invoices.length.toLocaleString("en-US") },
+                  { label: "Draft", value: drafts.toLocaleString("en-US") },
+                  { label: "Finalized", value: (data.invoices.length - drafts).toLocaleString("en-US") },
+                ]}
+              />
               <DataTable<Summary>
                 caption={`Every invoice of ${data.period}, by tenant`}
                 rows={data.invoices}

@@ -1,10 +1,12 @@
 import { useMemo, useState, type FormEvent } from "react";
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
 import { attempt } from "../api/attempt";
 import { billing, unwrap } from "../api/clients";
 import type { components } from "../api/generated/billing";
 import { useApi } from "../api/useApi";
 import { DataTable } from "../components/DataTable";
+import { Figures } from "../components/Figures";
+import { FinalizeOptions, finalizeBody } from "../components/FinalizeOptions";
 import { PeriodForm } from "../components/PeriodForm";
 import { Loadable } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
@@ -19,8 +21,7 @@ import {
   type FinalizeStep,
   type Reconciliation,
 } from "../lib/monthClose";
-import { readView, writeView } from "../lib/urlState";
-import { periodViewSpec, previousPeriod } from "./periodView";
+import { previousPeriod, usePeriod } from "./periodView";
 
 type Difference = components["schemas"]["ReconciliationDifference"];
 type Unpriced = components["schemas"]["UnpricedUsageView"];
@@ -31,9 +32,7 @@ const statusText: Record<CheckItem["status"], string> = { ok: "✓ ok", attentio
 /** The month close (admin): the period's reconciliation as a checklist, then "finalize all" over its draft invoices. */
 export function MonthClosePage() {
   usePageTitle("Month close");
-  const [params, setParams] = useSearchParams();
-  const spec = periodViewSpec(previousPeriod());
-  const { period } = readView(spec, params);
+  const [period, setPeriod] = usePeriod(previousPeriod());
   const [version, setVersion] = useState(0);
 
   const reconciliation = useApi(
@@ -47,7 +46,7 @@ export function MonthClosePage() {
       <h1>Month close</h1>
       <PeriodForm
         period={period}
-        onPeriod={(next) => setParams(writeView(spec, { period: next }))}
+        onPeriod={setPeriod}
         error={reconciliation.state === "error" ? reconciliation.problem.errors.period : undefined}
       />
       <Loadable loaded={reconciliation} what="the reconciliation">
@@ -88,28 +87,15 @@ function ReconciliationView({ reconciliation: r }: { reconciliation: Reconciliat
           { header: "detail", cell: (i) => i.detail },
         ]}
       />
-      <dl className="figures">
-        <div>
-          <dt>Usage × rates</dt>
-          <dd>{formatMoney(r.usage_priced, r.currency)}</dd>
-        </div>
-        <div>
-          <dt>Invoices</dt>
-          <dd>{formatMoney(r.invoices, r.currency)}</dd>
-        </div>
-        <div>
-          <dt>Ledger debits</dt>
-          <dd>{formatMoney(r.ledger_debits, r.currency)}</dd>
-        </div>
-        <div>
-          <dt>Ledger credits</dt>
-          <dd>{formatMoney(r.ledger_credits, r.currency)}</dd>
-        </div>
-        <div>
-          <dt>Statements</dt>
-          <dd>{formatMoney(r.statements, r.currency)}</dd>
-        </div>
-      </dl>
+      <Figures
+        figures={[
+          { label: "Usage × rates", value: formatMoney(r.usage_priced, r.currency) },
+          { label: "Invoices", value: formatMoney(r.invoices, r.currency) },
+          { label: "Ledger debits", value: formatMoney(r.ledger_debits, r.currency) },
+          { label: "Ledger credits", value: formatMoney(r.ledger_credits, r.currency) },
+          { label: "Statements", value: formatMoney(r.statements, r.currency) },
+        ]}
+      />
       <DataTable<Difference>
         caption="Every difference"
         rows={r.differences}
@@ -146,24 +132,14 @@ function ReconciliationView({ reconciliation: r }: { reconciliation: Reconciliat
         />
       )}
       {r.capacity && (
-        <dl className="figures">
-          <div>
-            <dt>Capacity ({r.capacity.mode})</dt>
-            <dd>{formatMoney(r.capacity.cost, r.currency)}</dd>
-          </div>
-          <div>
-            <dt>Idle cost</dt>
-            <dd>{formatMoney(r.capacity.idle_cost, r.currency)}</dd>
-          </div>
-          <div>
-            <dt>Allocated</dt>
-            <dd>{formatMoney(r.capacity.allocated, r.currency)}</dd>
-          </div>
-          <div>
-            <dt>Posted</dt>
-            <dd>{formatMoney(r.capacity.posted, r.currency)}</dd>
-          </div>
-        </dl>
+        <Figures
+          figures={[
+            { label: `Capacity (${r.capacity.mode})`, value: formatMoney(r.capacity.cost, r.currency) },
+            { label: "Idle cost", value: formatMoney(r.capacity.idle_cost, r.currency) },
+            { label: "Allocated", value: formatMoney(r.capacity.allocated, r.currency) },
+            { label: "Posted", value: formatMoney(r.capacity.posted, r.currency) },
+          ]}
+        />
       )}
     </section>
   );
@@ -177,7 +153,7 @@ function FinalizeAll({ period, drafts, onDone }: { period: string; drafts: strin
   async function run(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const data = new FormData(event.currentTarget);
-    const body = { force: data.get("force") === "on", allow_unpriced: data.get("allow_unpriced") === "on" };
+    const body = finalizeBody(data);
     let current: FinalizeStep[] = drafts.map((tenant) => ({ tenant, state: "pending" }));
     setSteps(current);
     setRunning(true);
@@ -197,12 +173,7 @@ function FinalizeAll({ period, drafts, onDone }: { period: string; drafts: strin
         <p>No draft invoices in {period}: nothing to finalize.</p>
       ) : (
         <form className="view-form" onSubmit={run}>
-          <label className="check">
-            <input type="checkbox" name="force" /> force (the month has not ended)
-          </label>
-          <label className="check">
-            <input type="checkbox" name="allow_unpriced" /> allow unpriced usage
-          </label>
+          <FinalizeOptions />
           <button type="submit" disabled={running || drafts.length === 0 || steps !== null}>
             Finalize all {drafts.length.toLocaleString("en-US")} draft invoices of {period}
           </button>

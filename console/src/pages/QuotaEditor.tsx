@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { budgets, unwrap } from "../api/clients";
 import type { components } from "../api/generated/budgets";
-import { ProblemError, type Problem } from "../api/problem";
+import { problemFrom, type Problem } from "../api/problem";
 import { ProblemView } from "../components/Status";
 import { inputKey, newLimit, placeErrors, toDrafts, toRequest, type LimitDraft, type LimitField } from "../lib/quotaForm";
 
@@ -34,7 +34,7 @@ export function QuotaEditor({ tenant, limits, onSaved }: { tenant: string; limit
       setSaved(true);
       onSaved(budget);
     } catch (error) {
-      setProblem(error instanceof ProblemError ? error.problem : { status: 0, title: String(error), errors: {} });
+      setProblem(problemFrom(error));
     } finally {
       setSaving(false);
     }

@@ -3,7 +3,7 @@ import { Link, useSearchParams } from "react-router";
 import { getJson } from "../api/clients";
 import type { components } from "../api/generated/billing";
 import { useApi } from "../api/useApi";
-import { DataTable } from "../components/DataTable";
+import { DataTable, type Column } from "../components/DataTable";
 import { Loadable } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
 import { utcMoment } from "../lib/dates";
@@ -20,6 +20,24 @@ const spec = { version: { default: "", valid: whole }, compare: { default: "", v
 
 /** What a price is for, as one cell: its meter and its model or GPU type. */
 const priceFor = (p: PriceFor) => p.model ?? p.gpu_type ?? "—";
+/** The columns that say which price a row is: its meter, and its model or GPU type. */
+const itemColumns: Column<PriceFor>[] = [
+  { header: "meter", cell: (p) => p.meter },
+  { header: "model or GPU type", cell: priceFor },
+];
+
+/** Prices of one version (added or removed by a change), in that version's currency. */
+function PriceList({ caption, rows, empty, currency }: { caption: string; rows: Price[]; empty: string; currency: string }) {
+  return (
+    <DataTable<Price>
+      caption={caption}
+      rows={rows}
+      rowKey={priceKey}
+      empty={empty}
+      columns={[...itemColumns, { header: "price", cell: (p) => formatMoney(p.price, currency), numeric: true }]}
+    />
+  );
+}
 
 /** Every rate-card version, one version's prices, and what changed between two versions (view state in the URL). */
 export function RateCardsPage() {
@@ -82,8 +100,7 @@ function RateCards({ versions, view, onView }: {
           rowKey={priceKey}
           empty="This version has no prices."
           columns={[
-            { header: "meter", cell: (p) => p.meter },
-            { header: "model or GPU type", cell: priceFor },
+            ...itemColumns,
             { header: "price", cell: (p) => formatMoney(p.price, shown.currency), numeric: true },
             { header: "unit", cell: (p) => priceUnit(p.meter) },
           ]}
@@ -115,27 +132,17 @@ function RateCards({ versions, view, onView }: {
               From version {against.version} to version {shown.version}: {diff.added.length} added, {diff.removed.length} removed,{" "}
               {diff.changed.length} changed, {diff.unchanged} unchanged.
             </p>
-            <DataTable<Price>
+            <PriceList
               caption={`Prices in version ${shown.version} and not in version ${against.version} (added)`}
               rows={diff.added}
-              rowKey={priceKey}
               empty="None added."
-              columns={[
-                { header: "meter", cell: (p) => p.meter },
-                { header: "model or GPU type", cell: priceFor },
-                { header: "price", cell: (p) => formatMoney(p.price, shown.currency), numeric: true },
-              ]}
+              currency={shown.currency}
             />
-            <DataTable<Price>
+            <PriceList
               caption={`Prices in version ${against.version} and not in version ${shown.version} (removed)`}
               rows={diff.removed}
-              rowKey={priceKey}
               empty="None removed."
-              columns={[
-                { header: "meter", cell: (p) => p.meter },
-                { header: "model or GPU type", cell: priceFor },
-                { header: "price", cell: (p) => formatMoney(p.price, against.currency), numeric: true },
-              ]}
+              currency={against.currency}
             />
             <DataTable<PriceChange>
               caption={`Prices changed from version ${against.version} to version ${shown.version}`}
@@ -143,8 +150,7 @@ function RateCards({ versions, view, onView }: {
               rowKey={priceKey}
               empty="None changed."
               columns={[
-                { header: "meter", cell: (c) => c.meter },
-                { header: "model or GPU type", cell: priceFor },
+                ...itemColumns,
                 { header: `version ${against.version}`, cell: (c) => formatMoney(c.before, against.currency), numeric: true },
                 { header: `version ${shown.version}`, cell: (c) => formatMoney(c.after, shown.currency), numeric: true },
               ]}

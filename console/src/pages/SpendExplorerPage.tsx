@@ -1,10 +1,11 @@
-import { useMemo, type FormEvent } from "react";
+import { Fragment, useMemo, type FormEvent } from "react";
 import { useSearchParams } from "react-router";
 import { billing, unwrap } from "../api/clients";
 import { useApi } from "../api/useApi";
 import { useSession } from "../auth/SessionContext";
 import { Chart } from "../components/Chart";
 import { DataTable } from "../components/DataTable";
+import { fieldErrors } from "../components/fieldErrors";
 import { Loading, ProblemView } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
 import { downloadCsv, toCsv } from "../lib/csv";
@@ -59,9 +60,7 @@ export function SpendExplorerPage() {
     setParams(writeView(spec, next));
   }
 
-  const fieldErrors = loaded.state === "error" ? loaded.problem.errors : {};
-  const invalid = (name: string) => (fieldErrors[name] ? { "aria-invalid": true as const, "aria-describedby": `${name}-error` } : {});
-  const error = (name: string) => fieldErrors[name] && <span id={`${name}-error`} className="field-error">{fieldErrors[name].join("; ")}</span>;
+  const { invalid, error, input } = fieldErrors(loaded.state === "error" ? loaded.problem.errors : {});
 
   return (
     <>
@@ -81,22 +80,10 @@ export function SpendExplorerPage() {
           </select>
           {error("granularity")}
         </label>
-        <label>
-          From (UTC)
-          <input type="date" name="from" defaultValue={view.from} required {...invalid("from")} />
-          {error("from")}
-        </label>
-        <label>
-          To (UTC, inclusive)
-          <input type="date" name="to" defaultValue={view.to} required {...invalid("to")} />
-          {error("to")}
-        </label>
+        {input("From (UTC)", "from", { type: "date", defaultValue: view.from, required: true })}
+        {input("To (UTC, inclusive)", "to", { type: "date", defaultValue: view.to, required: true })}
         {filters.map((name) => (
-          <label key={name}>
-            {name}
-            <input type="text" name={name} defaultValue={name === "team" ? team : view[name]} spellCheck={false} {...invalid(name)} />
-            {error(name)}
-          </label>
+          <Fragment key={name}>{input(name, name, { type: "text", defaultValue: name === "team" ? team : view[name], spellCheck: false })}</Fragment>
         ))}
         <button type="submit">Show</button>
       </form>

@@ -1,17 +1,18 @@
-import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
+import { attempt } from "../api/attempt";
 import { billing, unwrap } from "../api/clients";
-import { ProblemError, type Problem } from "../api/problem";
+import type { Problem } from "../api/problem";
 import { useApi } from "../api/useApi";
 import { DataTable } from "../components/DataTable";
+import { fieldErrors } from "../components/fieldErrors";
 import { Loadable, Loading, ProblemView } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
+import { useSubmit } from "../components/useSubmit";
 import { teamTree, type Team, type TeamRow } from "../lib/teamTree";
 import { readView, writeView } from "../lib/urlState";
 
 const spec = { team: { default: "" } };
-
-const problemFrom = (error: unknown): Problem => (error instanceof ProblemError ? error.problem : { status: 0, title: String(error), errors: {} });
 
 /**
  * The team tree (parent, cost centre, tenants), editing a team (PUT /v1/teams/{team}) and a tenant's team
@@ -82,13 +83,11 @@ function TeamTable({ teams, editing }: { teams: Team[]; editing: string }) {
 }
 
 /** The API's errors by field: on an input when one shows that field, else in the problem above the form. */
-function fieldErrors(problem: Problem | null, inputs: readonly string[], form: string) {
+function formProblem(problem: Problem | null, inputs: readonly string[], form: string) {
   const errors = problem?.errors ?? {};
   const general = Object.fromEntries(Object.entries(errors).filter(([field]) => !inputs.includes(field)));
-  const invalid = (name: string) => (errors[name] ? { "aria-invalid": true as const, "aria-describedby": `${form}-${name}-error` } : {});
-  const error = (name: string) => errors[name] && <span id={`${form}-${name}-error`} className="field-error">{errors[name].join("; ")}</span>;
   const summary = problem && <ProblemView problem={{ ...problem, errors: general }} />;
-  return { invalid, error, summary };
+  return { ...fieldErrors(errors, form), summary };
 }
 
 const teamInputs = ["team", "name", "cost_center", "parent"] as const;
@@ -96,30 +95,20 @@ const editInputs = ["name", "cost_center", "parent"] as const;
 
 function TeamForm({ teams, editing, onSaved }: { teams: Team[]; editing?: Team; onSaved: (team: Team) => void }) {
   const [problem, setProblem] = useState<Problem | null>(null);
-  const [saving, setSaving] = useState(false);
-  const { invalid, error, summary } = fieldErrors(problem, editing ? editInputs : teamInputs, "team-form");
+  const { input, summary } = formProblem(problem, editing ? editInputs : teamInputs, "team-form");
 
-  async function save(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
+  const [saving, save] = useSubmit(async (data) => {
     const text = (name: string) => String(data.get(name) ?? "").trim();
     const team = editing?.team ?? text("team");
-    setSaving(true);
-    try {
-      const saved = await unwrap(
-        billing.PUT("/v1/teams/{team}", {
-          params: { path: { team } },
-          body: { name: text("name"), cost_center: text("cost_center"), parent: text("parent") || null },
-        }),
-      );
-      setProblem(null);
-      onSaved(saved);
-    } catch (failure) {
-      setProblem(problemFrom(failure));
-    } finally {
-      setSaving(false);
-    }
-  }
+    const answer = await attempt(
+      billing.PUT("/v1/teams/{team}", {
+        params: { path: { team } },
+        body: { name: text("name"), cost_center: text("cost_center"), parent: text("parent") || null },
+      }),
+    );
+    setProblem(answer.ok ? null : answer.problem);
+    if (answer.ok) onSaved(answer.data);
+  });
 
   return (
     <section aria-labelledby="team-form-heading">
@@ -127,28 +116,10 @@ function TeamForm({ teams, editing, onSaved }: { teams: Team[]; editing?: Team; 
       {editing && <p className="hint"><Link to="?">Define a new team instead</Link></p>}
       {summary}
       <form className="view-form" onSubmit={save} noValidate>
-        {!editing && (
-          <label>
-            Team id
-            <input name="team" required spellCheck={false} {...invalid("team")} />
-            {error("team")}
-          </label>
-        )}
-        <label>
-          Name
-          <input name="name" defaultValue={editing?.name} required {...invalid("name")} />
-          {error("name")}
-        </label>
-        <label>
-          Cost centre
-          <input name="cost_center" defaultValue={editing?.cost_center} required spellCheck={false} {...invalid("cost_center")} />
-          {error("cost_center")}
-        </label>
-        <label>
-          Parent team (empty: a root)
-          <input name="parent" list="team-ids" defaultValue={editing?.parent ?? ""} spellCheck={false} {...invalid("parent")} />
-          {error("parent")}
-        </label>
+        {!editing && input("Team id", "team", { required: true, spellCheck: false })}
+        {input("Name", "name", { defaultValue: editing?.name, required: true })}
+        {input("Cost centre", "cost_center", { defaultValue: editing?.cost_center, required: true, spellCheck: false })}
+        {input("Parent team (empty: a root)", "parent", { list: "team-ids", defaultValue: editing?.parent ?? "", spellCheck: false })}
         <TeamIds teams={teams} />
         <button type="submit" disabled={saving}>{saving ? "Saving…" : "Save team"}</button>
       </form>
@@ -161,27 +132,18 @@ const tenantInputs = ["tenant", "team"] as const;
 function TenantTeamForm({ onSaved }: { onSaved: () => void }) {
   const [problem, setProblem] = useState<Problem | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
-  const { invalid, error, summary } = fieldErrors(problem, tenantInputs, "tenant-team");
+  const { input, summary } = formProblem(problem, tenantInputs, "tenant-team");
 
-  async function save(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget);
+  const [saving, save] = useSubmit(async (data) => {
     const tenant = String(data.get("tenant") ?? "").trim();
     const team = String(data.get("team") ?? "").trim();
-    setSaving(true);
     setDone(null);
-    try {
-      const saved = await unwrap(billing.PUT("/v1/tenants/{tenant}/team", { params: { path: { tenant } }, body: { team } }));
-      setProblem(null);
-      setDone(`Tenant ${saved.tenant} is now charged to team ${saved.team}.`);
-      onSaved();
-    } catch (failure) {
-      setProblem(problemFrom(failure));
-    } finally {
-      setSaving(false);
-    }
-  }
+    const answer = await attempt(billing.PUT("/v1/tenants/{tenant}/team", { params: { path: { tenant } }, body: { team } }));
+    setProblem(answer.ok ? null : answer.problem);
+    if (!answer.ok) return;
+    setDone(`Tenant ${answer.data.tenant} is now charged to team ${answer.data.team}.`);
+    onSaved();
+  });
 
   return (
     <section aria-labelledby="tenant-team-heading">
@@ -189,16 +151,8 @@ function TenantTeamForm({ onSaved }: { onSaved: () => void }) {
       <p className="hint">A tenant's cost is charged to one team from now on; earlier months keep the team they had.</p>
       {summary}
       <form className="view-form" onSubmit={save} noValidate>
-        <label>
-          Tenant
-          <input name="tenant" required spellCheck={false} {...invalid("tenant")} />
-          {error("tenant")}
-        </label>
-        <label>
-          Team
-          <input name="team" list="team-ids" required spellCheck={false} {...invalid("team")} />
-          {error("team")}
-        </label>
+        {input("Tenant", "tenant", { required: true, spellCheck: false })}
+        {input("Team", "team", { list: "team-ids", required: true, spellCheck: false })}
         <button type="submit" disabled={saving}>{saving ? "Saving…" : "Set the tenant's team"}</button>
         {done && <span role="status">{done}</span>}
       </form>

@@ -62,60 +62,57 @@ public sealed class PostgresMembershipTable(NpgsqlDataSource dataSource, IOption
     public Task<MembershipTableData> ReadAllAsync(CancellationToken cancellationToken) =>
         ReadAsync(null, cancellationToken);
 
-    public async Task<bool> InsertRowAsync(MembershipEntry entry, TableVersion tableVersion, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-
-        // A cluster without a version row is at the initial version, as ReadAll reports it.
-        await using (var initial = new NpgsqlCommand(InsertInitialVersion, connection, transaction))
-        {
-            initial.Parameters.AddWithValue("cluster", _clusterId);
-            await initial.ExecuteNonQueryAsync(cancellationToken);
-        }
-        if (!await LockVersionAsync(connection, transaction, tableVersion, cancellationToken)) return false;
-
-        await using (var insert = new NpgsqlCommand($"""
+    public Task<bool> InsertRowAsync(MembershipEntry entry, TableVersion tableVersion, CancellationToken cancellationToken) =>
+        WriteAsync(tableVersion, firstOfCluster: true, $"""
             insert into {MembershipSchema.Silos} (cluster_id, {Columns})
             values (@cluster, @silo, @status, @suspecting_silos, @suspect_times, @proxy_port, @host_name, @silo_name, @role_name,
                     @update_zone, @fault_zone, @start_time, @i_am_alive_time, @etag)
             on conflict do nothing
-            """, connection, transaction))
-        {
-            insert.Parameters.AddWithValue("cluster", _clusterId);
-            MembershipRow.AddParameters(insert, entry, NewEtag());
-            if (await insert.ExecuteNonQueryAsync(cancellationToken) == 0) return false;
-        }
+            """, insert => MembershipRow.AddParameters(insert, entry, NewEtag()), cancellationToken);
 
-        await StoreVersionAsync(connection, transaction, tableVersion, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return true;
-    }
-
-    public async Task<bool> UpdateRowAsync(MembershipEntry entry, string etag, TableVersion tableVersion, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (!await LockVersionAsync(connection, transaction, tableVersion, cancellationToken)) return false;
-
-        // A silo owns its heartbeat: an update written from another silo's older read must not move it backwards.
-        await using (var update = new NpgsqlCommand($"""
+    // A silo owns its heartbeat: an update written from another silo's older read must not move it backwards.
+    public Task<bool> UpdateRowAsync(MembershipEntry entry, string etag, TableVersion tableVersion, CancellationToken cancellationToken) =>
+        WriteAsync(tableVersion, firstOfCluster: false, $"""
             update {MembershipSchema.Silos} set
                 status = @status, suspecting_silos = @suspecting_silos, suspect_times = @suspect_times, proxy_port = @proxy_port,
                 host_name = @host_name, silo_name = @silo_name, role_name = @role_name, update_zone = @update_zone,
                 fault_zone = @fault_zone, start_time = @start_time, i_am_alive_time = greatest(i_am_alive_time, @i_am_alive_time),
                 etag = @etag
             where cluster_id = @cluster and silo = @silo and etag = @expected_etag
-            """, connection, transaction))
+            """, update =>
+            {
+                update.Parameters.AddWithValue("expected_etag", etag);
+                MembershipRow.AddParameters(update, entry, NewEtag());
+            }, cancellationToken);
+
+    /// <summary>
+    /// A row written as Orleans' membership protocol asks: in one transaction, the cluster's version locked and checked
+    /// against the one the silo read, the row written (<paramref name="sql"/> over <c>@cluster</c> and the parameters
+    /// <paramref name="parameters"/> adds), the new version stored. False, with nothing written, when the version or the
+    /// row does not match. <paramref name="firstOfCluster"/>: a cluster without a version row is at the initial version,
+    /// as ReadAll reports it.
+    /// </summary>
+    private async Task<bool> WriteAsync(TableVersion tableVersion, bool firstOfCluster, string sql, Action<NpgsqlCommand> parameters, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (firstOfCluster)
         {
-            update.Parameters.AddWithValue("cluster", _clusterId);
-            update.Parameters.AddWithValue("expected_etag", etag);
-            MembershipRow.AddParameters(update, entry, NewEtag());
-            if (await update.ExecuteNonQueryAsync(cancellationToken) == 0) return false;
+            await using var initial = new NpgsqlCommand(InsertInitialVersion, connection, transaction);
+            initial.Parameters.AddWithValue("cluster", _clusterId);
+            await initial.ExecuteNonQueryAsync(ct);
+        }
+        if (!await LockVersionAsync(connection, transaction, tableVersion, ct)) return false;
+
+        await using (var write = new NpgsqlCommand(sql, connection, transaction))
+        {
+            write.Parameters.AddWithValue("cluster", _clusterId);
+            parameters(write);
+            if (await write.ExecuteNonQueryAsync(ct) == 0) return false;
         }
 
-        await StoreVersionAsync(connection, transaction, tableVersion, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await StoreVersionAsync(connection, transaction, tableVersion, ct);
+        await transaction.CommitAsync(ct);
         return true;
     }
 

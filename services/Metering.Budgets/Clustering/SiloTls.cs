@@ -19,9 +19,7 @@ public static class SiloTls
     public const string CaVariable = "METERING_ORLEANS_TLS_CA";
 
     public static bool Enabled(IConfiguration configuration, bool isDevelopment) =>
-        configuration[EnabledVariable] is { Length: > 0 } value
-            ? bool.TryParse(value, out var enabled) ? enabled : throw new InvalidOperationException($"{EnabledVariable} must be true or false.")
-            : !isDevelopment;
+        MeteringSettings.Flag(configuration, EnabledVariable, unset: !isDevelopment);
 
     /// <summary>Refuses to start (before the silo opens its port) when TLS is on and the certificate cannot be read.</summary>
     public static ISiloBuilder UseSiloTls(this ISiloBuilder silo, IConfiguration configuration, bool isDevelopment)

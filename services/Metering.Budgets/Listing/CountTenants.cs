@@ -11,17 +11,16 @@ public static class CountTenants
     public static void MapCountTenants(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/tenants/counts", HandleAsync).RequireAuthorization(Policies.Admin)
             .WithName("CountTenants").WithSummary("How many tenants the tenant list holds, in all and per status")
-            .WithQueryParameter("q", "Only tenants whose id starts with this")
+            .WithQueryParameter(TenantPrefix.Parameter, "Only tenants whose id starts with this")
             .Produces<TenantCountsView>()
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
 
     private static async Task<IResult> HandleAsync(HttpRequest request, NpgsqlDataSource dataSource, CancellationToken ct)
     {
         var errors = new List<FieldError>();
-        var prefix = ListPaging.Single(request.Query, "q", errors);
-        if (prefix is { Length: > 0 } && !UsageEventRules.IsValidTenant(prefix)) errors.Add(new("q", ListTenants.PrefixRule));
+        var prefix = TenantPrefix.Read(request.Query, errors);
         if (errors.Count > 0) return BudgetProblems.Invalid(errors);
-        return Results.Ok(await ReadAsync(dataSource, prefix is "" ? null : prefix, ct));
+        return Results.Ok(await ReadAsync(dataSource, prefix, ct));
     }
 
     /// <summary>
@@ -31,7 +30,7 @@ public static class CountTenants
     public static async Task<TenantCountsView> ReadAsync(NpgsqlDataSource dataSource, string? prefix, CancellationToken ct)
     {
         const string schema = BudgetStore.Schema;
-        var where = prefix is null ? "" : """ where x.tenant collate "C" >= @prefix and x.tenant collate "C" < @prefix_end and x.tenant like @pattern""";
+        var where = prefix is null ? "" : " where " + TenantPrefix.Condition("x.tenant");
         await using var command = dataSource.CreateCommand($"""
             with known as (
                 select x.tenant from {schema}.quotas x{where}
@@ -46,12 +45,7 @@ public static class CountTenants
         command.Parameters.AddWithValue("ok", BudgetStatuses.Ok);
         command.Parameters.AddWithValue("warning", BudgetStatuses.Warning);
         command.Parameters.AddWithValue("throttled", BudgetStatuses.Throttled);
-        if (prefix is not null)
-        {
-            command.Parameters.AddWithValue("prefix", prefix);
-            command.Parameters.AddWithValue("prefix_end", prefix + "{");
-            command.Parameters.AddWithValue("pattern", ListTenants.EscapeLike(prefix) + "%");
-        }
+        if (prefix is not null) TenantPrefix.AddParameters(command, prefix);
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         return new TenantCountsView(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3));

@@ -35,10 +35,7 @@ public static class ListAlerts
             if (UsageEventJson.TryParseTimestamp(sinceText, out var parsed)) since = parsed;
             else errors.Add(new("since", "must be an RFC 3339 date-time such as 2026-11-23T10:00:00Z"));
         }
-        var limit = ListPaging.Limit(request.Query, errors);
-        (DateTimeOffset, long)? before = null;
-        if (ListPaging.Single(request.Query, "cursor", errors) is { } cursor && (before = Before(cursor)) is null)
-            errors.Add(new("cursor", ListPaging.CursorRule));
+        var (limit, before) = ListPaging.Page(request.Query, errors, Before);
         if (errors.Count > 0) return BudgetProblems.Invalid(errors);
         return Results.Ok(await ReadAsync(dataSource, new Query(tenant, since, before, limit), ct));
     }

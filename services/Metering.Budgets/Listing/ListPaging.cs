@@ -43,6 +43,19 @@ public static class ListPaging
         return DefaultLimit;
     }
 
+    /// <summary>
+    /// <c>limit</c> and <c>cursor</c>: the page's size and the key of the previous page's last row that the cursor carries
+    /// (<paramref name="keyOf"/>; default when there is no cursor), with an error naming either that is wrong.
+    /// </summary>
+    public static (int Limit, TKey? After) Page<TKey>(IQueryCollection query, ICollection<FieldError> errors, Func<string, TKey?> keyOf)
+    {
+        var limit = Limit(query, errors);
+        var after = default(TKey);
+        if (Single(query, "cursor", errors) is { } cursor && (after = keyOf(cursor)) is null)
+            errors.Add(new("cursor", CursorRule));
+        return (limit, after);
+    }
+
     /// <summary>The key a cursor of this list (<paramref name="tag"/>) carries; null when it is not one.</summary>
     public static string? KeyOf(string cursor, string tag)
     {

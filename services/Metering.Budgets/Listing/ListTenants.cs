@@ -11,7 +11,6 @@ namespace Metering.Budgets.Listing;
 public static class ListTenants
 {
     private const string CursorTag = "t";
-    internal const string PrefixRule = "must be the start of a tenant id (^[a-z0-9][a-z0-9-]{0,62}$)";
 
     /// <summary>What a page asks for: a status, an id prefix, the last id of the previous page and the page's size.</summary>
     public sealed record Query(string? Status, string? Prefix, string? After, int Limit);
@@ -20,7 +19,7 @@ public static class ListTenants
         app.MapGet("/v1/tenants", HandleAsync).RequireAuthorization(Policies.Admin)
             .WithName("ListTenants").WithSummary("Every tenant Budgets knows, with its status, in id order")
             .WithQueryParameter("status", "ok, warning or throttled: only tenants with that status")
-            .WithQueryParameter("q", "Only tenants whose id starts with this")
+            .WithQueryParameter(TenantPrefix.Parameter, "Only tenants whose id starts with this")
             .WithPaging("Tenants")
             .Produces<TenantListView>();
 
@@ -30,14 +29,10 @@ public static class ListTenants
         var status = ListPaging.Single(request.Query, "status", errors);
         if (status is not (null or BudgetStatuses.Ok or BudgetStatuses.Warning or BudgetStatuses.Throttled))
             errors.Add(new("status", $"must be one of {BudgetStatuses.Ok}, {BudgetStatuses.Warning}, {BudgetStatuses.Throttled}"));
-        var prefix = ListPaging.Single(request.Query, "q", errors);
-        if (prefix is { Length: > 0 } && !UsageEventRules.IsValidTenant(prefix)) errors.Add(new("q", PrefixRule));
-        var limit = ListPaging.Limit(request.Query, errors);
-        string? after = null;
-        if (ListPaging.Single(request.Query, "cursor", errors) is { } cursor && (after = After(cursor)) is null)
-            errors.Add(new("cursor", ListPaging.CursorRule));
+        var prefix = TenantPrefix.Read(request.Query, errors);
+        var (limit, after) = ListPaging.Page(request.Query, errors, After);
         if (errors.Count > 0) return BudgetProblems.Invalid(errors);
-        return Results.Ok(await ReadAsync(dataSource, new Query(status, prefix is "" ? null : prefix, after, limit), ct));
+        return Results.Ok(await ReadAsync(dataSource, new Query(status, prefix, after, limit), ct));
     }
 
     /// <summary>The last tenant of the page a <c>next_cursor</c> of this list ends; null when it is not one.</summary>
@@ -58,8 +53,7 @@ public static class ListTenants
         {
             var where = new StringBuilder("true");
             if (query.After is not null) where.Append(""" and x.tenant collate "C" > @after""");
-            // The range makes the prefix an index condition under any plan; the pattern (wildcards escaped) states it exactly.
-            if (query.Prefix is not null) where.Append(""" and x.tenant collate "C" >= @prefix and x.tenant collate "C" < @prefix_end and x.tenant like @pattern""");
+            if (query.Prefix is not null) where.Append(" and ").Append(TenantPrefix.Condition("x.tenant"));
             if (table == "statuses" && query.Status is not null) where.Append(" and x.status = @status");
             else if (query.Status == BudgetStatuses.Ok)
                 where.Append($" and not exists (select 1 from {schema}.statuses st where st.tenant = x.tenant and st.status <> @status)");
@@ -83,13 +77,7 @@ public static class ListTenants
         command.Parameters.AddWithValue("ok", BudgetStatuses.Ok);
         if (query.Status is not null) command.Parameters.AddWithValue("status", query.Status);
         if (query.After is not null) command.Parameters.AddWithValue("after", query.After);
-        if (query.Prefix is not null)
-        {
-            command.Parameters.AddWithValue("prefix", query.Prefix);
-            // Every character of an id sorts below '{' in byte order.
-            command.Parameters.AddWithValue("prefix_end", query.Prefix + "{");
-            command.Parameters.AddWithValue("pattern", EscapeLike(query.Prefix) + "%");
-        }
+        if (query.Prefix is not null) TenantPrefix.AddParameters(command, query.Prefix);
         var tenants = new List<TenantSummary>();
         await using (var reader = await command.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct))
@@ -98,6 +86,4 @@ public static class ListTenants
         tenants.RemoveAt(query.Limit);
         return new TenantListView(tenants, ListPaging.Encode(CursorTag, tenants[^1].Tenant));
     }
-
-    internal static string EscapeLike(string text) => text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Metering.LoadGenerator.CommandLine;
 
 namespace Metering.LoadGenerator.Benchmarks;
 
@@ -23,5 +24,19 @@ public sealed class BenchCommand : Command
         await File.WriteAllTextAsync(file, tee.Copy.ToString());
         result.InvocationConfiguration.Output.WriteLine($"results written to {file}");
         return exit;
+    }
+}
+
+/// <summary>One benchmark's command: its options and <c>--results</c>; its report is printed and written there.</summary>
+public abstract class BenchmarkCommand(string name, string description) : Command(name, description)
+{
+    private readonly Option<string> _results = CommandOptions.Results();
+
+    /// <summary>Adds the benchmark's options, then <c>--results</c>, and runs <paramref name="run"/> for the command.</summary>
+    protected void Measure(IEnumerable<Option> options, Func<ParseResult, TextWriter, CancellationToken, Task<int>> run)
+    {
+        foreach (var option in options) Options.Add(option);
+        Options.Add(_results);
+        SetAction((result, ct) => BenchCommand.RunWithResultsAsync(result, Name, result.GetValue(_results)!, output => run(result, output, ct)));
     }
 }

@@ -4,7 +4,7 @@ using Metering.LoadGenerator.CommandLine;
 namespace Metering.LoadGenerator.Benchmarks;
 
 /// <summary><c>bench budgets</c>: see <see cref="BudgetsBenchmark"/>.</summary>
-public sealed class BudgetsBenchmarkCommand : Command
+public sealed class BudgetsBenchmarkCommand : BenchmarkCommand
 {
     private readonly Option<double> _authorizeRate = CommandOptions.Number("--authorize-rate", 2000d, 1d, "authorize requests per second, open loop");
     private readonly Option<double> _ingestRate = CommandOptions.Number("--ingest-rate", 5000d, 1d, "background usage events per second meanwhile");
@@ -20,13 +20,11 @@ public sealed class BudgetsBenchmarkCommand : Command
     private readonly Option<string> _adminToken = CommandOptions.AdminToken();
     private readonly Option<string> _token = CommandOptions.EmitterToken();
     private readonly Option<string> _bootstrap = CommandOptions.Bootstrap();
-    private readonly Option<string> _results = CommandOptions.Results();
 
     public BudgetsBenchmarkCommand() : base("budgets", "Authorize latency, throttle reaction, overshoot of concurrent reservations, memory per tenant.")
     {
-        foreach (var option in new Option[] { _authorizeRate, _ingestRate, _reactionIngestRate, _duration, _trials, _clients, _activeTenants, _loadVia, _budgetsPid, _ingest, _budgets, _adminToken, _token, _bootstrap, _results })
-            Options.Add(option);
-        SetAction((result, ct) => BenchCommand.RunWithResultsAsync(result, "budgets", result.GetValue(_results)!, output => BudgetsBenchmark.RunAsync(BenchmarkOptions(result), output, ct)));
+        Measure([_authorizeRate, _ingestRate, _reactionIngestRate, _duration, _trials, _clients, _activeTenants, _loadVia, _budgetsPid, _ingest, _budgets, _adminToken, _token, _bootstrap],
+            (result, output, ct) => BudgetsBenchmark.RunAsync(BenchmarkOptions(result), output, ct));
     }
 
     public BudgetsBenchmarkOptions BenchmarkOptions(ParseResult result) => new()

@@ -4,7 +4,7 @@ using Metering.LoadGenerator.CommandLine;
 namespace Metering.LoadGenerator.Benchmarks;
 
 /// <summary><c>bench console</c>: see <see cref="ConsoleBenchmark"/>. Needs the stack and the console's host running (./metering bench console starts them).</summary>
-public sealed class ConsoleBenchmarkCommand : Command
+public sealed class ConsoleBenchmarkCommand : BenchmarkCommand
 {
     private readonly Option<int> _tenants = CommandOptions.Number("--tenants", 10_000, 1, "tenants seeded");
     private readonly Option<long> _events = CommandOptions.Number("--events", 1_000_000L, 1L, "usage events seeded over the days");
@@ -18,13 +18,11 @@ public sealed class ConsoleBenchmarkCommand : Command
     private readonly Option<string> _adminToken = CommandOptions.AdminToken();
     private readonly Option<string> _bootstrap = CommandOptions.Bootstrap();
     private readonly Option<string> _dist = new("--dist") { Description = "the console's build (index.html and assets)", DefaultValueFactory = _ => Path.Combine("console", "dist") };
-    private readonly Option<string> _results = CommandOptions.Results();
 
     public ConsoleBenchmarkCommand() : base("console", "Time to interactive of the console's Overview and Tenants in headless Chromium, beside the same API calls without a browser.")
     {
-        foreach (var option in new Option[] { _tenants, _events, _days, _teams, _runs, _measureOnly, _budgets, _billing, _console, _adminToken, _bootstrap, _dist, _results })
-            Options.Add(option);
-        SetAction((result, ct) => BenchCommand.RunWithResultsAsync(result, "console", result.GetValue(_results)!, output => ConsoleBenchmark.RunAsync(BenchmarkOptions(result), output, ct)));
+        Measure([_tenants, _events, _days, _teams, _runs, _measureOnly, _budgets, _billing, _console, _adminToken, _bootstrap, _dist],
+            (result, output, ct) => ConsoleBenchmark.RunAsync(BenchmarkOptions(result), output, ct));
     }
 
     public ConsoleBenchmarkOptions BenchmarkOptions(ParseResult result) => new()

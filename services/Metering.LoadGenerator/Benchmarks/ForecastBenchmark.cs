@@ -19,6 +19,8 @@ public sealed record ForecastBenchmarkOptions
 /// </summary>
 public static class ForecastBenchmark
 {
+    private static readonly BacktestTable Table = new("profile", 8);
+
     public static int Run(ForecastBenchmarkOptions options, TextWriter output)
     {
         var lastMonth = options.LastMonth;
@@ -27,7 +29,7 @@ public static class ForecastBenchmark
         output.WriteLine($"forecast backtest {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z: {SyntheticUsage.Profiles.Count} profiles × {options.TenantsPerProfile} tenants × "
             + $"{options.Months} months ({ForecastPeriod.Of(first)} to {lastMonth}), seed {options.Seed}; forecasts made after day "
             + string.Join(" and ", Backtest.DefaultDays) + " of each month");
-        output.WriteLine($"{"profile",-8} {"months",7} {"MAPE@day10",11} {"MAPE@day20",11} {"in 80 %@day10",14} {"in 80 %@day20",14}");
+        output.WriteLine(Table.Header);
 
         var random = new Random(options.Seed);
         var all = new List<BacktestPoint>();
@@ -39,24 +41,14 @@ public static class ForecastBenchmark
                 var usage = profile.NewTenant(random, first, days);
                 points.AddRange(Backtest.Of(new DailySeries(first, usage), Backtest.DefaultDays));
             }
-            output.WriteLine(Row(profile.Name, BacktestSummary.Of(points)));
+            output.WriteLine(Table.Row(profile.Name, BacktestSummary.Of(points)));
             all.AddRange(points);
         }
-        output.WriteLine(Row("all", BacktestSummary.Of(all)));
+        output.WriteLine(Table.Row("all", BacktestSummary.Of(all)));
         output.WriteLine("MAPE: mean |forecast − actual| / actual of the month's total; a month without a forecast (under 3 days with usage) counts in neither column.");
         return 0;
     }
 
-    private static string Row(string name, IReadOnlyList<BacktestSummary> summaries)
-    {
-        var day10 = summaries.Single(s => s.MadeAfterDay == 10);
-        var day20 = summaries.Single(s => s.MadeAfterDay == 20);
-        return $"{name,-8} {day10.Months,7} {Percent(day10.MeanAbsolutePercentageError),11} {Percent(day20.MeanAbsolutePercentageError),11} "
-            + $"{Percent(day10.IntervalCoverage),14} {Percent(day20.IntervalCoverage),14}";
-    }
-
-    private static string Percent(decimal? share) =>
-        share is { } s ? (s * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %" : "-";
 }
 
 /// <summary>A kind of tenant: how its daily usage is drawn, for <paramref name="Days"/> days from a first day.</summary>

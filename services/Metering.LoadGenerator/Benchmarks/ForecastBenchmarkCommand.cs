@@ -4,18 +4,16 @@ using Metering.LoadGenerator.CommandLine;
 namespace Metering.LoadGenerator.Benchmarks;
 
 /// <summary><c>bench forecast</c>: see <see cref="ForecastBenchmark"/>. Pure computation: no PostgreSQL, broker or service.</summary>
-public sealed class ForecastBenchmarkCommand : Command
+public sealed class ForecastBenchmarkCommand : BenchmarkCommand
 {
     private readonly Option<int> _seed = new("--seed") { Description = "the synthetic fleets' random seed", DefaultValueFactory = _ => 42 };
     private readonly Option<int> _tenants = CommandOptions.Number("--tenants", 50, 1, "tenants per usage profile");
     private readonly Option<int> _months = CommandOptions.Number("--months", 13, 1, "months of synthetic usage per tenant");
-    private readonly Option<string> _results = CommandOptions.Results();
 
     public ForecastBenchmarkCommand() : base("forecast", "The month-end forecast's backtest error and interval coverage on synthetic fleets.")
     {
-        foreach (var option in new Option[] { _seed, _tenants, _months, _results })
-            Options.Add(option);
-        SetAction(result => BenchCommand.RunWithResultsAsync(result, "forecast", result.GetValue(_results)!, output => Task.FromResult(ForecastBenchmark.Run(BenchmarkOptions(result), output))));
+        Measure([_seed, _tenants, _months],
+            (result, output, _) => Task.FromResult(ForecastBenchmark.Run(BenchmarkOptions(result), output)));
     }
 
     public ForecastBenchmarkOptions BenchmarkOptions(ParseResult result) => new()

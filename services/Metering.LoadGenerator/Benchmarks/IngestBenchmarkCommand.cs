@@ -4,7 +4,7 @@ using Metering.LoadGenerator.CommandLine;
 namespace Metering.LoadGenerator.Benchmarks;
 
 /// <summary><c>bench ingest</c>: see <see cref="IngestBenchmark"/>.</summary>
-public sealed class IngestBenchmarkCommand : Command
+public sealed class IngestBenchmarkCommand : BenchmarkCommand
 {
     private readonly Option<IReadOnlyList<double>> _rates = new("--rates")
     {
@@ -21,13 +21,11 @@ public sealed class IngestBenchmarkCommand : Command
     private readonly Option<string> _token = CommandOptions.EmitterToken();
     private readonly Option<string> _bootstrap = CommandOptions.Bootstrap();
     private readonly Option<string> _postgres = new("--postgres") { Description = "the Npgsql connection string of the raw ceiling's COPY (default: $METERING_POSTGRES)" };
-    private readonly Option<string> _results = CommandOptions.Results();
 
     public IngestBenchmarkCommand() : base("ingest", "The whole system at increasing rates against the raw Kafka and PostgreSQL ceiling.")
     {
-        foreach (var option in new Option[] { _rates, _duration, _tenants, _rawEvents, _via, _ingest, _budgets, _token, _bootstrap, _postgres, _results })
-            Options.Add(option);
-        SetAction((result, ct) => BenchCommand.RunWithResultsAsync(result, "ingest", result.GetValue(_results)!, output => IngestBenchmark.RunAsync(BenchmarkOptions(result), output, ct, result.InvocationConfiguration.Error)));
+        Measure([_rates, _duration, _tenants, _rawEvents, _via, _ingest, _budgets, _token, _bootstrap, _postgres],
+            (result, output, ct) => IngestBenchmark.RunAsync(BenchmarkOptions(result), output, ct, result.InvocationConfiguration.Error));
     }
 
     public IngestBenchmarkOptions BenchmarkOptions(ParseResult result)

@@ -22,8 +22,7 @@ public sealed class VisibilityProbe(IUsageSink sink, Uri budgets, string token, 
     public sealed record Result(IReadOnlyList<TimeSpan> Latencies, long Sent)
     {
         public long Missing => Sent - Latencies.Count;
-        public TimeSpan Percentile(double p) =>
-            Latencies.Count == 0 ? TimeSpan.Zero : Latencies.Order().ElementAt(Math.Min(Latencies.Count - 1, (int)Math.Ceiling(p / 100 * Latencies.Count) - 1));
+        public TimeSpan Percentile(double p) => Benchmarks.Percentile.Of(Latencies.Order().ToList(), p, none: TimeSpan.Zero);
     }
 
     /// <summary>Probes until <paramref name="stopSending"/> fires, then waits up to <paramref name="patience"/> for the last ones.</summary>
