@@ -25,6 +25,17 @@ public static class MeteringResilience
         options.CircuitBreaker.ShouldHandle = args => ValueTask.FromResult(IsFailure(args.Outcome));
     }
 
+    /// <summary>
+    /// For a caller that is its own retry loop (a poll until a state is reached, a sink that sends until accepted): the
+    /// client then repeats nothing and never opens its circuit, so each of the caller's attempts is one request and
+    /// its failure comes back at once.
+    /// </summary>
+    public static void RepeatNothing(HttpStandardResilienceOptions options)
+    {
+        options.Retry.ShouldHandle = _ => ValueTask.FromResult(false);
+        options.CircuitBreaker.ShouldHandle = _ => ValueTask.FromResult(false);
+    }
+
     public static bool IsRepeatable(HttpRequestMessage? request) => request is not null && request.Options.TryGetValue(Repeatable, out var repeatable) && repeatable;
 
     private static bool IsFailure(Outcome<HttpResponseMessage> outcome) =>
