@@ -1,7 +1,6 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
+using Metering.Client;
 using Metering.Emitter;
+using Microsoft.Extensions.Http.Resilience;
 
 namespace Metering.LoadGenerator;
 
@@ -12,17 +11,18 @@ public interface IUsageSink : IAsyncDisposable
 }
 
 /// <summary>
-/// <c>POST /v1/usage</c> on Ingest. A request that fails or times out is sent again, unchanged: the events keep their
-/// ids, so whatever of the first attempt reached Kafka is not counted twice.
+/// <c>POST /v1/usage</c> on Ingest through <see cref="IngestClient"/>. A request that fails or times out is sent again,
+/// unchanged, until Ingest accepts it: the events keep their ids, so whatever of the first attempt reached Kafka is not
+/// counted twice. This loop is the sink's whole retry policy (a load run must deliver every event, however long Ingest
+/// is away), so its client repeats nothing itself and never opens its circuit; 30 s per attempt.
 /// </summary>
 public sealed class HttpSink(Uri ingest, string token) : IUsageSink
 {
-    private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
+    private readonly MeteringClient _client = MeteringClient.Create(o =>
     {
-        BaseAddress = ingest,
-        Timeout = TimeSpan.FromSeconds(30),
-        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", token) },
-    };
+        (o.Ingest, o.Token, o.MaxConnectionsPerServer) = (ingest, token, 64);
+        o.Resilience = SendAgainHere;
+    });
 
     public long Retries;
 
@@ -32,23 +32,32 @@ public sealed class HttpSink(Uri ingest, string token) : IUsageSink
         {
             try
             {
-                using var response = await _http.PostAsJsonAsync("/v1/usage", new { events = batch }, MeteringJson.Options, ct);
-                if (response.StatusCode == HttpStatusCode.Accepted) return;
-                if ((int)response.StatusCode is >= 400 and < 500 and not 408 and not 429)
-                    throw new InvalidOperationException($"Ingest refused a batch: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+                await _client.Ingest.SendUsageAsync(batch, ct);
+                return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            catch (MeteringApiException refused) when ((int)refused.StatusCode is >= 400 and < 500 and not 408 and not 429)
             {
-                // Ingest unreachable or slow: send the same batch again.
+                throw new InvalidOperationException($"Ingest refused a batch: {refused.Message}", refused);
+            }
+            catch (Exception ex) when (ex is MeteringApiException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                // Ingest unreachable, slow or unavailable: send the same batch again.
             }
             Interlocked.Increment(ref Retries);
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 * attempt)), ct);
         }
     }
 
+    private static void SendAgainHere(HttpStandardResilienceOptions resilience)
+    {
+        MeteringResilience.RepeatNothing(resilience);
+        resilience.AttemptTimeout.Timeout = resilience.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(30);
+        resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(60);
+    }
+
     public ValueTask DisposeAsync()
     {
-        _http.Dispose();
+        _client.Dispose();
         return ValueTask.CompletedTask;
     }
 }

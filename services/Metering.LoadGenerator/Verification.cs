@@ -1,8 +1,5 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
-using Metering.Contracts.Billing;
+using Metering.Client;
 using Metering.Contracts.Budgets;
 
 namespace Metering.LoadGenerator;
@@ -13,7 +10,12 @@ namespace Metering.LoadGenerator;
 /// </summary>
 public sealed class Verification(Uri budgets, Uri billing, string adminToken) : IDisposable
 {
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30), DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", adminToken) } };
+    /// <summary><see cref="WaitForMatchAsync"/> is the retry loop: each comparison asks once.</summary>
+    private readonly MeteringClient _client = MeteringClient.Create(o =>
+    {
+        (o.Budgets, o.Billing, o.Token) = (budgets, billing, adminToken);
+        o.Resilience = MeteringResilience.RepeatNothing;
+    });
 
     public sealed record Line(string Tenant, string Meter, decimal Sent, decimal Budgets, decimal Billing)
     {
@@ -26,13 +28,11 @@ public sealed class Verification(Uri budgets, Uri billing, string adminToken) : 
         var month = DateTime.UtcNow.ToString("yyyy-MM", CultureInfo.InvariantCulture);
         foreach (var tenant in sent.Totals.Select(t => t.Tenant).Distinct())
         {
-            var budget = await _http.GetFromJsonAsync<BudgetView>(new Uri(budgets, $"/v1/tenants/{tenant}/budget"), MeteringJson.Options, ct);
-            using var invoiceResponse = await _http.GetAsync(new Uri(billing, $"/v1/invoices/{tenant}/{month}"), ct);
-            var invoice = invoiceResponse.StatusCode == HttpStatusCode.NotFound ? null
-                : await invoiceResponse.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<InvoiceView>(MeteringJson.Options, ct);
+            var budget = await _client.Budgets.GetBudgetAsync(tenant, ct);
+            var invoice = await _client.Billing.GetInvoiceAsync(tenant, month, ct);
             foreach (var total in sent.Totals.Where(t => t.Tenant == tenant))
             {
-                var inBudgets = budget?.Usage.Where(u => u.Meter == total.Meter && u.Period == Periods.Month).Sum(u => u.Used) ?? 0;
+                var inBudgets = budget.Usage.Where(u => u.Meter == total.Meter && u.Period == Periods.Month).Sum(u => u.Used);
                 var inBilling = invoice?.Lines.Where(l => l.Meter == total.Meter && l.AdjustmentFor is null).Sum(l => l.Quantity) ?? 0;
                 lines.Add(new Line(tenant, total.Meter, total.Quantity, inBudgets, inBilling));
             }
@@ -58,7 +58,7 @@ public sealed class Verification(Uri budgets, Uri billing, string adminToken) : 
                 if (lines.All(l => l.Matches) || DateTime.UtcNow >= deadline) return lines;
                 state = $"{lines.Count(l => l.Matches)} of {lines.Count} totals match";
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested && DateTime.UtcNow < deadline)
+            catch (Exception ex) when (ex is MeteringApiException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested && DateTime.UtcNow < deadline)
             {
                 // A service restarting or a silo being replaced: not an answer yet.
                 state = $"no answer yet ({ex.GetType().Name})";
@@ -83,5 +83,5 @@ public sealed class Verification(Uri budgets, Uri billing, string adminToken) : 
         return text.ToString();
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _client.Dispose();
 }

@@ -29,12 +29,11 @@ public sealed class BillingRequests(MeteringSystem system)
     /// <summary>Adds a version on <paramref name="day"/> with the prices in effect that day and <paramref name="model"/>'s, so no other test's price changes.</summary>
     public async Task AddPrice(string model, string day, string price)
     {
-        var (status, current) = await Send(HttpMethod.Get, $"/v1/rate-card?on={day}", MeteringSystem.AdminToken);
-        var prices = status == HttpStatusCode.OK ? JsonNode.Parse(current)!["prices"]!.AsArray().Where(p => (string?)p!["model"] != model).Select(p => p!.DeepClone()).ToList() : [];
-        prices.Add(new JsonObject { ["meter"] = Meters.OutputTokens, ["model"] = model, ["price"] = price });
-        var body = new JsonObject { ["currency"] = "USD", ["effective_from"] = day, ["prices"] = new JsonArray([.. prices]) };
-        var (put, text) = await Send(HttpMethod.Put, "/v1/rate-card", MeteringSystem.AdminToken, body);
-        Assert.True(put == HttpStatusCode.OK, text);
+        var billing = system.BillingApi();
+        var on = DateOnly.ParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var current = await billing.GetRateCardOnAsync(on);
+        var prices = (current?.Prices ?? []).Where(p => p.Model != model).Append(new RateCardPriceView(Meters.OutputTokens, model, null, price)).ToList();
+        await billing.PutRateCardAsync(new RateCardRequest("USD", on, prices));
     }
 
     public static async Task WaitFor(Func<Task<bool>> condition)

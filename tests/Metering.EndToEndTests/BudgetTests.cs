@@ -19,20 +19,15 @@ public sealed class BudgetTests(MeteringSystem system)
         return await system.Http.SendAsync(request);
     }
 
-    private async Task<BudgetView> PutQuota(string actor, params object[] limits)
-    {
-        using var response = await Send(HttpMethod.Put, system.Budgets, $"/v1/tenants/{_tenant}/quota", new { limits }, actor: actor);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<BudgetView>(MeteringJson.Options))!;
-    }
+    private Task<BudgetView> PutQuota(string actor, params QuotaLimit[] limits) => system.BudgetsApi().PutQuotaAsync(_tenant, new QuotaRequest(limits), actor);
 
-    private async Task Use(string id, string meter, decimal quantity, DateTimeOffset? at = null)
-    {
-        var usage = new UsageEvent(id, _tenant, meter, quantity, at ?? DateTimeOffset.UtcNow.AddSeconds(-1), Meters.IsTokenMeter(meter) ? "m" : null,
-            Meters.IsTokenMeter(meter) ? null : "h100");
-        using var response = await Send(HttpMethod.Post, system.Ingest, "/v1/usage", new { events = new[] { usage } }, MeteringSystem.EmitterToken);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-    }
+    private static QuotaLimit Limit(string meter, string period, decimal limit, string enforcement, int softPct = 80) => new(meter, period, limit, softPct, enforcement);
+
+    private Task Use(string id, string meter, decimal quantity, DateTimeOffset? at = null) =>
+        Use(new UsageEvent(id, _tenant, meter, quantity, at ?? DateTimeOffset.UtcNow.AddSeconds(-1), Meters.IsTokenMeter(meter) ? "m" : null,
+            Meters.IsTokenMeter(meter) ? null : "h100"));
+
+    private async Task Use(UsageEvent usage) => Assert.Equal(1, (await system.IngestApi().SendUsageAsync([usage])).Accepted);
 
     private async Task<BudgetView> WaitForBudget(Func<BudgetView, bool> done)
     {
@@ -40,9 +35,8 @@ public sealed class BudgetTests(MeteringSystem system)
         var deadline = DateTime.UtcNow + Patience;
         while (DateTime.UtcNow < deadline)
         {
-            using var response = await Send(HttpMethod.Get, system.Budgets, $"/v1/tenants/{_tenant}/budget", null);
-            budget = await response.Content.ReadFromJsonAsync<BudgetView>(MeteringJson.Options);
-            if (budget is not null && done(budget)) return budget;
+            budget = await system.BudgetsApi().GetBudgetAsync(_tenant);
+            if (done(budget)) return budget;
             await Task.Delay(100);
         }
         Assert.Fail($"budget never reached the expected state; last: {JsonSerializer.Serialize(budget, MeteringJson.Options)}");
@@ -89,7 +83,7 @@ public sealed class BudgetTests(MeteringSystem system)
     {
         await using var emitter = new UsageEmitter(new UsageEmitterOptions { BootstrapServers = system.KafkaBootstrapServers });
         await emitter.ThrottlesCaughtUp.WaitAsync(Patience);
-        var set = await PutQuota("alice", new { meter = "input_tokens", period = "day", limit = 1000, enforcement = "throttle" });
+        var set = await PutQuota("alice", Limit(Meters.InputTokens, Periods.Day, 1000, Enforcements.Throttle));
         Assert.Equal(BudgetStatuses.Ok, set.Status);
 
         await Use("u1", Meters.InputTokens, 600);
@@ -107,7 +101,7 @@ public sealed class BudgetTests(MeteringSystem system)
         // A meter without a limit is not throttled.
         Assert.Equal(HttpStatusCode.OK, (await Authorize(Meters.OutputTokens, 1_000_000)).Status);
 
-        var raised = await PutQuota("bob", new { meter = "input_tokens", period = "day", limit = 5000, enforcement = "throttle" });
+        var raised = await PutQuota("bob", Limit(Meters.InputTokens, Periods.Day, 5000, Enforcements.Throttle));
         Assert.Equal(BudgetStatuses.Ok, raised.Status);
         await WaitUntil(() => !emitter.IsThrottled(_tenant));
         Assert.Equal(HttpStatusCode.OK, (await Authorize(Meters.InputTokens, 3900)).Status);
@@ -121,9 +115,17 @@ public sealed class BudgetTests(MeteringSystem system)
     [Fact]
     public async Task Quota_history_records_every_change_with_its_author_and_bad_or_unauthorised_changes_change_nothing()
     {
-        await PutQuota("alice", new { meter = "gpu_seconds", period = "month", limit = 36000, soft_pct = 90, enforcement = "alert" });
-        await PutQuota("bob", new { meter = "gpu_seconds", period = "month", limit = "72000.5", enforcement = "throttle" },
-            new { meter = "cost_usd", period = "day", limit = "250.00", enforcement = "alert" });
+        await PutQuota("alice", Limit(Meters.GpuSeconds, Periods.Month, 36000, Enforcements.Alert, softPct: 90));
+        // Limits written as strings, soft_pct left to its default: the body as a client that is not this library may send it.
+        using (var second = await Send(HttpMethod.Put, system.Budgets, $"/v1/tenants/{_tenant}/quota", new
+               {
+                   limits = new object[]
+                   {
+                       new { meter = "gpu_seconds", period = "month", limit = "72000.5", enforcement = "throttle" },
+                       new { meter = "cost_usd", period = "day", limit = "250.00", enforcement = "alert" },
+                   },
+               }, actor: "bob"))
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
 
         using (var bad = await Send(HttpMethod.Put, system.Budgets, $"/v1/tenants/{_tenant}/quota",
                    new { limits = new[] { new { meter = "gpu_seconds", period = "year", limit = 1, enforcement = "throttle" } } }))
@@ -137,9 +139,7 @@ public sealed class BudgetTests(MeteringSystem system)
         using (var anonymous = await Send(HttpMethod.Put, system.Budgets, $"/v1/tenants/{_tenant}/quota", new { limits = Array.Empty<object>() }, token: null))
             Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
 
-        using var response = await Send(HttpMethod.Get, system.Budgets, $"/v1/tenants/{_tenant}/quota/history", null);
-        var history = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("changes")
-            .Deserialize<List<QuotaChange>>(MeteringJson.Options)!;
+        var history = (await system.BudgetsApi().GetQuotaHistoryAsync(_tenant)).Changes;
         Assert.Equal(["admin/alice", "admin/bob"], history.Select(h => h.ChangedBy));
         Assert.Empty(history[0].Before);
         Assert.Equal(new QuotaLimit("gpu_seconds", "month", 36000, 90, "alert"), Assert.Single(history[0].After));
@@ -150,8 +150,8 @@ public sealed class BudgetTests(MeteringSystem system)
     [Fact]
     public async Task A_month_limit_shows_its_month_end_forecast_and_a_day_limit_none()
     {
-        await PutQuota("alice", new { meter = "gpu_seconds", period = "month", limit = 1_000_000_000, enforcement = "alert" },
-            new { meter = "gpu_seconds", period = "day", limit = 1_000_000_000, enforcement = "alert" });
+        await PutQuota("alice", Limit(Meters.GpuSeconds, Periods.Month, 1_000_000_000, Enforcements.Alert),
+            Limit(Meters.GpuSeconds, Periods.Day, 1_000_000_000, Enforcements.Alert));
         // 1,000.5 today and on each of the two days before: from the 3rd of a month on, usage on 3 days of the month, which
         // is what a forecast needs; on the 1st or 2nd fewer (the dated cases are the fake-clock tests' BudgetForecastTests).
         var now = DateTimeOffset.UtcNow.AddSeconds(-1);
@@ -182,7 +182,7 @@ public sealed class BudgetTests(MeteringSystem system)
     [Fact]
     public async Task A_soft_threshold_alerts_once_not_once_per_event()
     {
-        await PutQuota("alice", new { meter = "output_tokens", period = "month", limit = 1000, soft_pct = 50, enforcement = "alert" });
+        await PutQuota("alice", Limit(Meters.OutputTokens, Periods.Month, 1000, Enforcements.Alert, softPct: 50));
         for (var i = 0; i < 8; i++) await Use($"o{i}", Meters.OutputTokens, 100);
         var warned = await WaitForBudget(b => b.Usage.Any(u => u.Meter == Meters.OutputTokens && u.Period == Periods.Month && u.Used == 800));
         Assert.Equal(BudgetStatuses.Warning, warned.Status);
@@ -195,7 +195,7 @@ public sealed class BudgetTests(MeteringSystem system)
     [Fact]
     public async Task Two_hundred_concurrent_reservations_never_hold_more_than_the_limit()
     {
-        await PutQuota("alice", new { meter = "output_tokens", period = "day", limit = 1000, enforcement = "throttle" });
+        await PutQuota("alice", Limit(Meters.OutputTokens, Periods.Day, 1000, Enforcements.Throttle));
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() => Authorize(Meters.OutputTokens, 10, reserve: true))));
 
@@ -208,8 +208,7 @@ public sealed class BudgetTests(MeteringSystem system)
         var settled = allowed[0].Answer.ReservationId!;
         var usage = new UsageEvent("settle-1", _tenant, Meters.OutputTokens, 4, DateTimeOffset.UtcNow.AddSeconds(-1), "m",
             Attributes: new Dictionary<string, string> { ["reservation_id"] = settled });
-        using (var post = await Send(HttpMethod.Post, system.Ingest, "/v1/usage", new { events = new[] { usage } }, MeteringSystem.EmitterToken))
-            Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        await Use(usage);
         await WaitForBudget(b => b.Limits.Any(l => l.Used == 4));
         Assert.Equal(HttpStatusCode.OK, (await Authorize(Meters.OutputTokens, 6)).Status);
         Assert.Equal(HttpStatusCode.TooManyRequests, (await Authorize(Meters.OutputTokens, 7)).Status);
@@ -219,13 +218,9 @@ public sealed class BudgetTests(MeteringSystem system)
     public async Task A_cost_limit_prices_usage_and_requests_with_the_rate_card_Billing_publishes()
     {
         var model = $"e2e-{Guid.NewGuid():N}"[..20];
-        await PutQuota("alice", new { meter = "cost_usd", period = "day", limit = "1.00", enforcement = "throttle" });
-        using (var card = await Send(HttpMethod.Put, system.Billing, "/v1/rate-card", new
-               {
-                   currency = "USD", effective_from = DateTime.UtcNow.ToString("yyyy-MM-dd"), replace = true,
-                   prices = new object[] { new { meter = "input_tokens", model, price = "0.60" }, new { meter = "gpu_seconds", gpu_type = "h100", price = "3.60" } },
-               }))
-            Assert.Equal(HttpStatusCode.OK, card.StatusCode);
+        await PutQuota("alice", Limit(CostMeter.CostUsd, Periods.Day, 1.00m, Enforcements.Throttle));
+        await system.BillingApi().PutRateCardAsync(new RateCardRequest("USD", DateOnly.FromDateTime(DateTime.UtcNow),
+            [new RateCardPriceView(Meters.InputTokens, model, null, "0.60"), new RateCardPriceView(Meters.GpuSeconds, null, "h100", "3.60")], Replace: true));
 
         // Budgets learns the rate card from Kafka: 2,000,000 tokens of the model cost 1.20 > 1.00 once it has.
         async Task<HttpStatusCode> Ask(decimal tokens)
@@ -236,9 +231,7 @@ public sealed class BudgetTests(MeteringSystem system)
         }
         await WaitUntilAsync(async () => await Ask(2_000_000) == HttpStatusCode.TooManyRequests);
 
-        var usage = new UsageEvent("c1", _tenant, Meters.InputTokens, 1_000_000, DateTimeOffset.UtcNow.AddSeconds(-1), model);
-        using (var post = await Send(HttpMethod.Post, system.Ingest, "/v1/usage", new { events = new[] { usage } }, MeteringSystem.EmitterToken))
-            Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        await Use(new UsageEvent("c1", _tenant, Meters.InputTokens, 1_000_000, DateTimeOffset.UtcNow.AddSeconds(-1), model));
         var budget = await WaitForBudget(b => b.Limits.Single().Used == 0.60m);
         Assert.Contains(budget.Usage, u => u.Meter == "cost_usd" && u.Period == "day" && u.Used == 0.60m);
 
@@ -275,9 +268,7 @@ public sealed class BudgetTests(MeteringSystem system)
         var before = await ActiveGrains();
         for (var i = 0; i < 200; i++)
         {
-            using var response = await Send(HttpMethod.Get, system.Budgets, $"/v1/tenants/e2e-unknown-{i}-{Guid.NewGuid():N}/budget", null, MeteringSystem.EmitterToken);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var budget = (await response.Content.ReadFromJsonAsync<BudgetView>(MeteringJson.Options))!;
+            var budget = await system.BudgetsApi(MeteringSystem.EmitterToken).GetBudgetAsync($"e2e-unknown-{i}-{Guid.NewGuid():N}");
             Assert.Equal(BudgetStatuses.Ok, budget.Status);
             Assert.Empty(budget.Usage);
             Assert.Empty(budget.Limits);
@@ -286,7 +277,7 @@ public sealed class BudgetTests(MeteringSystem system)
         Assert.InRange(await ActiveGrains(), 0, before);
 
         // A tenant it has seen (a quota) is read from its grain, as before.
-        await PutQuota("alice", new { meter = "input_tokens", period = "day", limit = 10, enforcement = "throttle" });
+        await PutQuota("alice", Limit(Meters.InputTokens, Periods.Day, 10, Enforcements.Throttle));
         var known = await WaitForBudget(b => b.Limits.Count == 1);
         Assert.Equal(10m, known.Limits.Single().Limit);
     }

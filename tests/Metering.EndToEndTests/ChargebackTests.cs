@@ -14,6 +14,7 @@ public sealed class ChargebackTests(ChargebackMeteringSystem system)
     private const string Research = "e2e-research", Nlp = "e2e-nlp", Vision = "e2e-vision", Unallocated = "unallocated";
     private const string Chat = "cb-chat", Search = "cb-search", Camera = "cb-camera", Lab = "cb-lab", Orphan = "cb-orphan";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
+    private readonly Metering.Client.BillingClient _billing = system.BillingApi();
 
     private static readonly DateOnly MonthStart = new(DateTime.UtcNow.AddMonths(-1).Year, DateTime.UtcNow.AddMonths(-1).Month, 1);
     private static readonly string Period = MonthStart.ToString("yyyy-MM", CultureInfo.InvariantCulture);
@@ -38,14 +39,14 @@ public sealed class ChargebackTests(ChargebackMeteringSystem system)
     {
         await PutRateCard(MonthStart, Version1);
         await PutRateCard(SecondVersion, Version2);
-        await Admin(HttpMethod.Put, $"/v1/teams/{Research}", new { name = "Research", cost_center = "CC-100" });
-        await Admin(HttpMethod.Put, $"/v1/teams/{Nlp}", new { name = "Language", cost_center = "CC-110", parent = Research });
-        await Admin(HttpMethod.Put, $"/v1/teams/{Vision}", new { name = "Vision", cost_center = "CC-120", parent = Research });
+        await _billing.PutTeamAsync(Research, new TeamRequest("Research", "CC-100"));
+        await _billing.PutTeamAsync(Nlp, new TeamRequest("Language", "CC-110", Research));
+        await _billing.PutTeamAsync(Vision, new TeamRequest("Vision", "CC-120", Research));
         var cycle = await Send(HttpMethod.Put, $"/v1/teams/{Research}", MeteringSystem.AdminToken, new { name = "Research", cost_center = "CC-100", parent = Nlp });
         Assert.Equal(HttpStatusCode.BadRequest, cycle.Status);
         Assert.Contains("cycle", cycle.Body);
         foreach (var (tenant, team) in new[] { (Chat, Nlp), (Search, Nlp), (Camera, Vision), (Lab, Research) })
-            await Admin(HttpMethod.Put, $"/v1/tenants/{tenant}/team", new { team });
+            await _billing.PutTenantTeamAsync(tenant, team);
 
         // Part one; one request sent twice (its events count once). Then the camera tenant moves to the language team:
         // what was posted stays with vision, what comes after goes to language.
@@ -54,12 +55,12 @@ public sealed class ChargebackTests(ChargebackMeteringSystem system)
         await Emit(first);
         await Emit(first.Take(40).ToList());
         await WaitForInvoices(first);
-        await Admin(HttpMethod.Put, $"/v1/tenants/{Camera}/team", new { team = Nlp });
+        await _billing.PutTenantTeamAsync(Camera, Nlp);
         var second = Generate(random, "two", 120);
         await Emit(second);
         await WaitForInvoices([.. first, .. second]);
         var voided = second.First(e => e.Tenant == Chat);
-        await Admin(HttpMethod.Post, $"/v1/usage/{Chat}/{voided.Id}/void", new { reason = "test traffic" });
+        await _billing.VoidUsageAsync(Chat, voided.Id, "test traffic");
         var counted = first.Concat(second).Where(e => e != voided).ToList();
         await WaitForInvoices(counted);
 
@@ -69,7 +70,7 @@ public sealed class ChargebackTests(ChargebackMeteringSystem system)
             items = new object[] { new { gpu_type = "h200", gpu_hours = 10, cost = "100.00" }, new { gpu_type = "a100", gpu_hours = "5.5", cost = "20.00" } },
         });
         foreach (var tenant in new[] { Chat, Search, Camera, Lab, Orphan })
-            await Admin(HttpMethod.Post, $"/v1/invoices/{tenant}/{Period}/finalize", new { allow_unpriced = true });
+            await _billing.FinalizeAsync(tenant, Period, allowUnpriced: true);
         var late = new UsageEvent("late-1", Lab, Meters.OutputTokens, 700_000, Day(20), "cb-llama");
         await Emit([late]);
         // Finalized with allow_unpriced, the month's unpriced usage is carried to this month too (unbilled until priced).
@@ -146,7 +147,7 @@ public sealed class ChargebackTests(ChargebackMeteringSystem system)
 
         // A void of the finalized month is a correction on this month: this month's file conforms too, with every invoice's total.
         var refunded = first.First(e => e.Tenant == Search && e.Model == "cb-llama");
-        await Admin(HttpMethod.Post, $"/v1/usage/{Search}/{refunded.Id}/void", new { reason = "refund after finalize" });
+        await _billing.VoidUsageAsync(Search, refunded.Id, "refund after finalize");
         // This month's invoice also carries Search's unpriced usage of the month finalized with allow_unpriced.
         var searchCarried = counted.Where(e => e.Tenant == Search && e.Model == "cb-unpriced");
         await WaitForInvoices([refunded with { Quantity = -refunded.Quantity }, .. searchCarried], ThisMonth);
@@ -370,24 +371,16 @@ public sealed class ChargebackTests(ChargebackMeteringSystem system)
 
     private static string Money(decimal amount) => amount.ToString("0.00", CultureInfo.InvariantCulture);
 
-    private async Task PutRateCard(DateOnly effectiveFrom, Dictionary<(string Meter, string Item), decimal> prices) =>
-        await Admin(HttpMethod.Put, "/v1/rate-card", new
-        {
-            currency = "USD",
-            effective_from = effectiveFrom.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            replace = true,
-            prices = prices.Select(p => p.Key.Meter == Meters.GpuSeconds
-                ? (object)new { meter = p.Key.Meter, gpu_type = p.Key.Item, price = p.Value.ToString(CultureInfo.InvariantCulture) }
-                : new { meter = p.Key.Meter, model = p.Key.Item, price = p.Value.ToString(CultureInfo.InvariantCulture) }),
-        });
+    private Task PutRateCard(DateOnly effectiveFrom, Dictionary<(string Meter, string Item), decimal> prices) =>
+        _billing.PutRateCardAsync(new RateCardRequest("USD", effectiveFrom,
+            [.. prices.Select(p => p.Key.Meter == Meters.GpuSeconds
+                ? new RateCardPriceView(p.Key.Meter, null, p.Key.Item, p.Value.ToString(CultureInfo.InvariantCulture))
+                : new RateCardPriceView(p.Key.Meter, p.Key.Item, null, p.Value.ToString(CultureInfo.InvariantCulture)))], Replace: true));
 
     private async Task Emit(IReadOnlyList<UsageEvent> events)
     {
-        foreach (var chunk in events.Chunk(100))
-        {
-            using var response = await system.Http.SendAsync(system.Request(HttpMethod.Post, system.Ingest, "/v1/usage", MeteringSystem.EmitterToken, Json(new { events = chunk })));
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        }
+        var ingest = system.IngestApi();
+        foreach (var chunk in events.Chunk(100)) Assert.Equal(chunk.Length, (await ingest.SendUsageAsync(chunk)).Accepted);
     }
 
     /// <summary>Waits until every tenant's invoice of the month holds exactly the quantities of <paramref name="usage"/>.</summary>
@@ -399,16 +392,15 @@ public sealed class ChargebackTests(ChargebackMeteringSystem system)
             var expected = usage.Where(e => e.Tenant == tenant).Sum(e => e.Quantity);
             while (true)
             {
-                var (status, body) = await Send(HttpMethod.Get, $"/v1/invoices/{tenant}/{month ?? Period}", MeteringSystem.AdminToken);
-                if (status == HttpStatusCode.OK && JsonSerializer.Deserialize<InvoiceView>(body, MeteringJson.Options)!.Lines.Sum(l => l.Quantity) == expected) break;
-                Assert.True(DateTime.UtcNow < deadline, $"the invoice of {tenant} never reached {expected}: {body}");
+                var invoice = await _billing.GetInvoiceAsync(tenant, month ?? Period);
+                if (invoice is not null && invoice.Lines.Sum(l => l.Quantity) == expected) break;
+                Assert.True(DateTime.UtcNow < deadline, $"the invoice of {tenant} never reached {expected}: {JsonSerializer.Serialize(invoice, MeteringJson.Options)}");
                 await Task.Delay(100);
             }
         }
     }
 
-    private async Task<InvoiceView> Invoice(string tenant, string period) =>
-        JsonSerializer.Deserialize<InvoiceView>((await Send(HttpMethod.Get, $"/v1/invoices/{tenant}/{period}", MeteringSystem.AdminToken)).Body, MeteringJson.Options)!;
+    private async Task<InvoiceView> Invoice(string tenant, string period) => (await _billing.GetInvoiceAsync(tenant, period))!;
 
     /// <summary>The statement once the ledger has posted everything recorded before it was asked for.</summary>
     private async Task<ChargebackStatementView> Statement(string period, string token = MeteringSystem.AdminToken)
@@ -416,20 +408,13 @@ public sealed class ChargebackTests(ChargebackMeteringSystem system)
         var deadline = DateTime.UtcNow + Patience;
         while (true)
         {
-            var (status, body) = await Send(HttpMethod.Get, $"/v1/chargeback/{period}", token);
-            Assert.Equal(HttpStatusCode.OK, status);
-            var statement = JsonSerializer.Deserialize<ChargebackStatementView>(body, MeteringJson.Options)!;
+            var statement = await system.BillingApi(token).GetChargebackAsync(period);
             if (statement.LedgerCurrent) return statement;
             Assert.True(DateTime.UtcNow < deadline, "the ledger never caught up");
         }
     }
 
-    private async Task<ReconciliationView> Reconciliation(string period)
-    {
-        var (status, body) = await Send(HttpMethod.Get, $"/v1/reconciliation/{period}", MeteringSystem.AdminToken);
-        Assert.Equal(HttpStatusCode.OK, status);
-        return JsonSerializer.Deserialize<ReconciliationView>(body, MeteringJson.Options)!;
-    }
+    private Task<ReconciliationView> Reconciliation(string period) => _billing.GetReconciliationAsync(period);
 
     /// <summary>The FOCUS file parsed, once it conforms to <see cref="FocusConformance"/>.</summary>
     private async Task<List<Dictionary<string, string>>> FocusRows(string period, string token = MeteringSystem.AdminToken)

@@ -11,13 +11,10 @@ public sealed class InvoiceTests(MeteringSystem system)
 
     private Task Use(string id, decimal quantity) => Use(id, quantity, "m", DateTimeOffset.UtcNow.AddSeconds(-1));
 
-    private async Task Use(string id, decimal quantity, string model, DateTimeOffset timestamp)
-    {
-        var usage = new UsageEvent(id, _tenant, Meters.OutputTokens, quantity, timestamp, model);
-        using var response = await system.Http.SendAsync(system.Request(HttpMethod.Post, system.Ingest, "/v1/usage", MeteringSystem.EmitterToken,
-            new StringContent(JsonSerializer.Serialize(new { events = new[] { usage } }, MeteringJson.Options), Encoding.UTF8, "application/json")));
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-    }
+    private async Task Use(string id, decimal quantity, string model, DateTimeOffset timestamp) =>
+        Assert.Equal(1, (await system.IngestApi().SendUsageAsync([new UsageEvent(id, _tenant, Meters.OutputTokens, quantity, timestamp, model)])).Accepted);
+
+    private Task<InvoiceView?> Invoice(string month) => system.BillingApi().GetInvoiceAsync(_tenant, month);
 
     /// <summary>What a finalize of the current month with usage no test prices needs.</summary>
     private static readonly object Anyway = new { force = true, allow_unpriced = true };
@@ -39,7 +36,7 @@ public sealed class InvoiceTests(MeteringSystem system)
         var deadline = DateTime.UtcNow + Patience;
         while (DateTime.UtcNow < deadline)
         {
-            invoice = (await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{month}")).Invoice;
+            invoice = await Invoice(month);
             if (invoice is not null && done(invoice)) return invoice;
             await Task.Delay(100);
         }
@@ -57,9 +54,8 @@ public sealed class InvoiceTests(MeteringSystem system)
         await Use("before", 1000, model, now);
         await WaitForInvoice(Month, i => i.Lines.Sum(l => l.Quantity) == 1000);
 
-        var (status, finalized) = await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: new { force = true });
-        Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(InvoiceStatuses.Finalized, finalized!.Status);
+        var finalized = await system.BillingApi().FinalizeAsync(_tenant, Month, force: true);
+        Assert.Equal(InvoiceStatuses.Finalized, finalized.Status);
         Assert.Equal(HttpStatusCode.Conflict, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: Anyway)).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}-none/{Month}/finalize", body: Anyway)).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", MeteringSystem.EmitterToken, Anyway)).Status);
@@ -73,7 +69,7 @@ public sealed class InvoiceTests(MeteringSystem system)
         Assert.Equal((Meters.OutputTokens, model, 250m, Month), (adjustment.Meter, adjustment.Model, adjustment.Quantity, adjustment.AdjustmentFor));
         Assert.Equal(InvoiceStatuses.Draft, next.Status);
 
-        var frozen = (await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{Month}")).Invoice!;
+        var frozen = (await Invoice(Month))!;
         Assert.Equal(InvoiceStatuses.Finalized, frozen.Status);
         Assert.Equal(JsonSerializer.Serialize(finalized, MeteringJson.Options), JsonSerializer.Serialize(frozen, MeteringJson.Options));
     }
@@ -117,12 +113,11 @@ public sealed class InvoiceTests(MeteringSystem system)
             Assert.Equal((Meters.OutputTokens, model, quantity),
                 (unpriced.GetProperty("meter").GetString(), unpriced.GetProperty("model").GetString(), unpriced.GetProperty("quantity").GetDecimal()));
         }
-        Assert.Equal(InvoiceStatuses.Draft, (await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{Month}")).Invoice!.Status);
-        Assert.Equal(InvoiceStatuses.Draft, (await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{lastMonth}")).Invoice!.Status);
+        Assert.Equal(InvoiceStatuses.Draft, (await Invoice(Month))!.Status);
+        Assert.Equal(InvoiceStatuses.Draft, (await Invoice(lastMonth))!.Status);
 
-        var (status, frozen) = await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{lastMonth}/finalize", body: new { allow_unpriced = true });
-        Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal((InvoiceStatuses.Finalized, "0.00"), (frozen!.Status, frozen.Total));
+        var frozen = await system.BillingApi().FinalizeAsync(_tenant, lastMonth, allowUnpriced: true);
+        Assert.Equal((InvoiceStatuses.Finalized, "0.00"), (frozen.Status, frozen.Total));
 
         // Frozen unbilled, the usage is carried to the next open month, where a version that prices its day bills it, once.
         var carried = Assert.Single((await WaitForInvoice(Month, i => i.Lines.Any(l => l.AdjustmentFor == lastMonth))).Lines, l => l.AdjustmentFor == lastMonth);
@@ -133,28 +128,16 @@ public sealed class InvoiceTests(MeteringSystem system)
         var billed = Assert.Single((await WaitForInvoice(Month, i => i.Lines.Any(l => l.AdjustmentFor == lastMonth && l.UnitPrice is not null))).Lines,
             l => l.AdjustmentFor == lastMonth);
         Assert.Equal((3_000_000m, "2.00", "6.00"), (billed.Quantity, billed.UnitPrice, billed.Amount));
-        Assert.Equal(frozen.Total, (await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{lastMonth}")).Invoice!.Total);
+        Assert.Equal(frozen.Total, (await Invoice(lastMonth))!.Total);
 
         // This month freezes it billed: it is not carried on again to the next month (whatever of this month's own is).
-        var (thisStatus, thisMonth) = await Send(HttpMethod.Post, $"/v1/invoices/{_tenant}/{Month}/finalize", body: Anyway);
-        Assert.Equal(HttpStatusCode.OK, thisStatus);
-        Assert.Single(thisMonth!.Lines, l => l.AdjustmentFor == lastMonth && l.Amount == "6.00");
+        var thisMonth = await system.BillingApi().FinalizeAsync(_tenant, Month, force: true, allowUnpriced: true);
+        Assert.Single(thisMonth.Lines, l => l.AdjustmentFor == lastMonth && l.Amount == "6.00");
         var (nextStatus, next) = await Send(HttpMethod.Get, $"/v1/invoices/{_tenant}/{NextMonth}");
         Assert.True(nextStatus == HttpStatusCode.NotFound || next!.Lines.All(l => l.AdjustmentFor == Month), $"{nextStatus}");
     }
 
-    /// <summary>Adds a version on <paramref name="day"/> with the prices in effect that day and one more, so no other test's price changes.</summary>
-    private async Task AddPrice(string day, string model, string price)
-    {
-        using var current = await SendRaw(HttpMethod.Get, $"/v1/rate-card?on={day}");
-        var prices = current.StatusCode == HttpStatusCode.OK
-            ? JsonNode.Parse(await current.Content.ReadAsStringAsync())!["prices"]!.AsArray().Where(p => (string?)p!["model"] != model).Select(p => p!.DeepClone()).ToList()
-            : [];
-        prices.Add(new JsonObject { ["meter"] = Meters.OutputTokens, ["model"] = model, ["price"] = price });
-        var body = new JsonObject { ["currency"] = "USD", ["effective_from"] = day, ["prices"] = new JsonArray([.. prices]) };
-        using var response = await SendRaw(HttpMethod.Put, "/v1/rate-card", body: body.ToJsonString());
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
+    private Task AddPrice(string day, string model, string price) => new BillingRequests(system).AddPrice(model, day, price);
 
     private async Task<HttpStatusCode> Void(string id, object body, string? token = MeteringSystem.AdminToken)
     {
@@ -165,9 +148,8 @@ public sealed class InvoiceTests(MeteringSystem system)
 
     private async Task<decimal> BudgetMonthUsed()
     {
-        using var response = await system.Http.SendAsync(system.Request(HttpMethod.Get, system.Budgets, $"/v1/tenants/{_tenant}/budget", MeteringSystem.AdminToken));
-        var budget = await response.Content.ReadFromJsonAsync<Metering.Contracts.Budgets.BudgetView>(MeteringJson.Options);
-        return budget!.Usage.Where(u => u.Meter == Meters.OutputTokens && u.Period == "month").Sum(u => u.Used);
+        var budget = await system.BudgetsApi().GetBudgetAsync(_tenant);
+        return budget.Usage.Where(u => u.Meter == Meters.OutputTokens && u.Period == "month").Sum(u => u.Used);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Metering.Client;
 using Metering.Contracts.Budgets;
 using Metering.Emitter;
 
@@ -38,37 +38,37 @@ public static class BudgetsBenchmark
     {
         var run = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
         using var admin = Client(options.Budgets, options.AdminToken);
-        using var emitterHttp = Client(options.Budgets, options.EmitterToken);
+        using var emitter = Client(options.Budgets, options.EmitterToken);
         output.WriteLine($"budgets benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores");
 
-        await AuthorizeLatencyAsync(options, admin, emitterHttp, $"bb-{run}-auth", output, ct);
-        await ThrottleReactionAsync(options, admin, emitterHttp, $"bb-{run}-react", output, ct);
-        await OvershootAsync(options, admin, emitterHttp, $"bb-{run}-over", output, ct);
-        await MemoryPerTenantAsync(options, $"bb-{run}-mem", output, ct);
+        await AuthorizeLatencyAsync(options, admin.Budgets, emitter.Budgets, $"bb-{run}-auth", output, ct);
+        await ThrottleReactionAsync(options, admin.Budgets, emitter.Budgets, $"bb-{run}-react", output, ct);
+        await OvershootAsync(options, admin.Budgets, emitter.Budgets, $"bb-{run}-over", output, ct);
+        await MemoryPerTenantAsync(options, admin.Budgets, $"bb-{run}-mem", output, ct);
         return 0;
     }
 
-    private static HttpClient Client(Uri baseAddress, string token) => new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 })
-    {
-        BaseAddress = baseAddress,
-        Timeout = TimeSpan.FromSeconds(30),
-        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", token) },
-    };
+    /// <summary>One client per token for the whole run: its connections (up to 256) are reused by every request.</summary>
+    private static MeteringClient Client(Uri budgets, string token) =>
+        MeteringClient.Create(o => (o.Budgets, o.Token, o.MaxConnectionsPerServer) = (budgets, token, 256));
 
-    private static async Task PutQuotaAsync(HttpClient admin, string tenant, decimal limit, CancellationToken ct)
-    {
-        using var response = await admin.PutAsJsonAsync($"/v1/tenants/{tenant}/quota",
-            new { limits = new[] { new { meter = Meters.InputTokens, period = Periods.Day, limit, enforcement = Enforcements.Throttle } } }, MeteringJson.Options, ct);
-        response.EnsureSuccessStatusCode();
-    }
+    private static Task PutQuotaAsync(BudgetsClient admin, string tenant, decimal limit, CancellationToken ct) =>
+        admin.PutQuotaAsync(tenant, new QuotaRequest([new QuotaLimit(Meters.InputTokens, Periods.Day, limit, 80, Enforcements.Throttle)]), ct: ct);
 
-    private static async Task<HttpStatusCode> AuthorizeAsync(HttpClient client, string tenant, decimal quantity, bool reserve, CancellationToken ct,
-        Action<AuthorizeResponse>? answer = null)
+    private static Task<AuthorizeResponse> AuthorizeAsync(BudgetsClient client, string tenant, decimal quantity, bool reserve, CancellationToken ct) =>
+        AnswerAsync(client, tenant, new AuthorizeRequest(Meters.InputTokens, quantity, "m", Reserve: reserve), ct);
+
+    /// <summary>The answer; a refusal of the service (a 503 while a grain moves) counts as not allowed, as any answer but 200 always has here.</summary>
+    private static async Task<AuthorizeResponse> AnswerAsync(BudgetsClient client, string tenant, AuthorizeRequest request, CancellationToken ct)
     {
-        using var response = await client.PostAsJsonAsync($"/v1/tenants/{tenant}/authorize",
-            new { meter = Meters.InputTokens, quantity, model = "m", reserve }, MeteringJson.Options, ct);
-        if (answer is not null) answer((await response.Content.ReadFromJsonAsync<AuthorizeResponse>(MeteringJson.Options, ct))!);
-        return response.StatusCode;
+        try
+        {
+            return await client.AuthorizeAsync(tenant, request, ct);
+        }
+        catch (MeteringApiException refused)
+        {
+            return new AuthorizeResponse(false, refused.Message);
+        }
     }
 
     /// <summary>
@@ -77,7 +77,7 @@ public static class BudgetsBenchmark
     /// Each latency is from sending the request to the whole answer; how late requests went out is reported too, so a
     /// client that could not keep its schedule shows.
     /// </summary>
-    private static async Task AuthorizeLatencyAsync(BudgetsBenchmarkOptions options, HttpClient admin, HttpClient client, string prefix, TextWriter output, CancellationToken ct)
+    private static async Task AuthorizeLatencyAsync(BudgetsBenchmarkOptions options, BudgetsClient admin, BudgetsClient client, string prefix, TextWriter output, CancellationToken ct)
     {
         var tenants = Enumerable.Range(0, 100).Select(i => $"{prefix}-{i:D3}").ToArray();
         foreach (var tenant in tenants) await PutQuotaAsync(admin, tenant, 1e15m, ct);
@@ -86,7 +86,7 @@ public static class BudgetsBenchmark
         await using var fleet = options.IngestRate > 0 ? await StartFleetAsync(options, prefix + "-u", options.IngestRate, ct) : null;
         // The first seconds open the client's connections and compile the paths; only the steady state is measured.
         var warmUp = TimeSpan.FromSeconds(3);
-        var body = System.Text.Encoding.UTF8.GetBytes($"{{\"meter\":\"{Meters.InputTokens}\",\"quantity\":1,\"model\":\"m\"}}");
+        var question = new AuthorizeRequest(Meters.InputTokens, 1, "m");
         var total = (long)(options.AuthorizeRate * (warmUp + options.Duration).TotalSeconds);
         var measuredFrom = (long)(options.AuthorizeRate * warmUp.TotalSeconds);
         var latencies = new double[total];
@@ -102,14 +102,10 @@ public static class BudgetsBenchmark
                 var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
                 var sent = Stopwatch.GetTimestamp();
-                using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/tenants/{tenants[i % tenants.Length]}/authorize")
-                {
-                    Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } },
-                };
-                using var response = await client.SendAsync(request, ct);
+                var allowed = (await AnswerAsync(client, tenants[i % tenants.Length], question, ct)).Allowed;
                 latencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
                 lateness[i] = Stopwatch.GetElapsedTime(due, sent).TotalMilliseconds;
-                if (response.StatusCode != HttpStatusCode.OK && i >= measuredFrom) Interlocked.Increment(ref failures);
+                if (!allowed && i >= measuredFrom) Interlocked.Increment(ref failures);
             }
         }, ct)).ToArray();
         await Task.WhenAll(workers);
@@ -127,7 +123,7 @@ public static class BudgetsBenchmark
     /// Per trial a tenant one unit below its hard limit; a client authorizes 1 unit in a loop; the event that reaches the
     /// limit is produced through the emitter library; the time until the first 429 is the reaction time.
     /// </summary>
-    private static async Task ThrottleReactionAsync(BudgetsBenchmarkOptions options, HttpClient admin, HttpClient client, string prefix, TextWriter output, CancellationToken ct)
+    private static async Task ThrottleReactionAsync(BudgetsBenchmarkOptions options, BudgetsClient admin, BudgetsClient client, string prefix, TextWriter output, CancellationToken ct)
     {
         await using var emitter = new UsageEmitter(new UsageEmitterOptions { BootstrapServers = options.Bootstrap, LingerMs = 0, WatchThrottles = false });
         await using var fleet = options.ReactionIngestRate > 0 ? await StartFleetAsync(options, prefix + "-load", options.ReactionIngestRate, ct) : null;
@@ -141,12 +137,12 @@ public static class BudgetsBenchmark
             await emitter.FlushAsync(ct);
             // Wait until the 999 are counted: then 1 more unit is still allowed.
             var deadline = Stopwatch.StartNew();
-            while (await AuthorizeAsync(client, tenant, 2, false, ct) == HttpStatusCode.OK && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5, ct);
+            while ((await AuthorizeAsync(client, tenant, 2, false, ct)).Allowed && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(5, ct);
 
             var produced = Stopwatch.GetTimestamp();
             await emitter.EmitAsync(new UsageEvent($"{tenant}-cross", tenant, Meters.InputTokens, 1, DateTimeOffset.UtcNow, "m"), ct);
             _ = emitter.FlushAsync(ct);
-            while (await AuthorizeAsync(client, tenant, 1, false, ct) == HttpStatusCode.OK && Stopwatch.GetElapsedTime(produced) < TimeSpan.FromSeconds(30)) { }
+            while ((await AuthorizeAsync(client, tenant, 1, false, ct)).Allowed && Stopwatch.GetElapsedTime(produced) < TimeSpan.FromSeconds(30)) { }
             reactions.Add(Stopwatch.GetElapsedTime(produced).TotalMilliseconds);
         }
         var ingested = fleet is null ? 0 : await fleet.StopAsync();
@@ -173,14 +169,14 @@ public static class BudgetsBenchmark
     }
 
     /// <summary>Concurrent clients reserve, then emit the usage that settles the reservation, until they are refused.</summary>
-    private static async Task OvershootAsync(BudgetsBenchmarkOptions options, HttpClient admin, HttpClient client, string prefix, TextWriter output, CancellationToken ct)
+    private static async Task OvershootAsync(BudgetsBenchmarkOptions options, BudgetsClient admin, BudgetsClient client, string prefix, TextWriter output, CancellationToken ct)
     {
         const decimal limit = 100_000;
         var tenant = prefix;
         await PutQuotaAsync(admin, tenant, limit, ct);
         await using var sink = new HttpSink(options.Ingest, options.EmitterToken);
         await sink.SendAsync([new UsageEvent($"{tenant}-base", tenant, Meters.InputTokens, limit - 5_000, DateTimeOffset.UtcNow, "m")], ct);
-        while (await AuthorizeAsync(client, tenant, 5_001, false, ct) == HttpStatusCode.OK) await Task.Delay(10, ct);
+        while ((await AuthorizeAsync(client, tenant, 5_001, false, ct)).Allowed) await Task.Delay(10, ct);
 
         long granted = 0, emitted = 0;
         var clients = Enumerable.Range(0, options.Clients).Select(c => Task.Run(async () =>
@@ -189,11 +185,11 @@ public static class BudgetsBenchmark
             for (var n = 0; ; n++)
             {
                 var quantity = random.Next(1, 40);
-                string? reservation = null;
-                if (await AuthorizeAsync(client, tenant, quantity, true, ct, a => reservation = a.ReservationId) != HttpStatusCode.OK) return;
+                var reservation = (await AuthorizeAsync(client, tenant, quantity, true, ct)).ReservationId;
+                if (reservation is null) return;
                 Interlocked.Increment(ref granted);
                 await sink.SendAsync([new UsageEvent($"{tenant}-{c}-{n}", tenant, Meters.InputTokens, quantity, DateTimeOffset.UtcNow, "m",
-                    Attributes: new Dictionary<string, string> { ["reservation_id"] = reservation! })], ct);
+                    Attributes: new Dictionary<string, string> { ["reservation_id"] = reservation })], ct);
                 Interlocked.Add(ref emitted, quantity);
             }
         }, ct)).ToArray();
@@ -203,8 +199,8 @@ public static class BudgetsBenchmark
         BudgetView? budget = null;
         for (var i = 0; i < 600; i++)
         {
-            budget = await client.GetFromJsonAsync<BudgetView>($"/v1/tenants/{tenant}/budget", MeteringJson.Options, ct);
-            if (budget!.Limits.Single().Used == expected) break;
+            budget = await client.GetBudgetAsync(tenant, ct);
+            if (budget.Limits.Single().Used == expected) break;
             await Task.Delay(100, ct);
         }
         var used = budget!.Limits.Single().Used;
@@ -217,10 +213,11 @@ public static class BudgetsBenchmark
     /// The silo's managed heap (after a full collection, <c>GET /v1/diagnostics/memory</c>) before and after one usage event
     /// and a limit each for many new tenants; resident memory too, which also counts the runtime's own headroom.
     /// </summary>
-    private static async Task MemoryPerTenantAsync(BudgetsBenchmarkOptions options, string prefix, TextWriter output, CancellationToken ct)
+    private static async Task MemoryPerTenantAsync(BudgetsBenchmarkOptions options, BudgetsClient admin, string prefix, TextWriter output, CancellationToken ct)
     {
-        using var admin = Client(options.Budgets, options.AdminToken);
-        var before = await admin.GetFromJsonAsync<MemoryReport>("/v1/diagnostics/memory", MeteringJson.Options, ct);
+        // A diagnostics endpoint, not the public API the client covers.
+        using var diagnostics = new HttpClient { BaseAddress = options.Budgets, DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", options.AdminToken) } };
+        var before = await diagnostics.GetFromJsonAsync<MemoryReport>("/v1/diagnostics/memory", MeteringJson.Options, ct);
         var rssBefore = options.BudgetsPid == 0 ? 0 : ResidentBytes(options.BudgetsPid);
         await using var sink = new HttpSink(options.Ingest, options.EmitterToken);
         var tenants = Enumerable.Range(0, options.ActiveTenants).Select(i => $"{prefix}-{i:D5}").ToArray();
@@ -233,14 +230,14 @@ public static class BudgetsBenchmark
         {
             for (var attempt = 0; attempt < 600; attempt++)
             {
-                var budget = await admin.GetFromJsonAsync<BudgetView>($"/v1/tenants/{t}/budget", MeteringJson.Options, token);
-                if (budget!.Limits.Single().Used == 1) return;
+                var budget = await admin.GetBudgetAsync(t, token);
+                if (budget.Limits.Single().Used == 1) return;
                 await Task.Delay(100, token);
             }
             throw new InvalidOperationException($"{t}'s usage was not counted within a minute");
         });
         await Task.Delay(TimeSpan.FromSeconds(2), ct);
-        var after = await admin.GetFromJsonAsync<MemoryReport>("/v1/diagnostics/memory", MeteringJson.Options, ct);
+        var after = await diagnostics.GetFromJsonAsync<MemoryReport>("/v1/diagnostics/memory", MeteringJson.Options, ct);
         var rssAfter = options.BudgetsPid == 0 ? 0 : ResidentBytes(options.BudgetsPid);
         var grains = after!.ActiveTenantGrains - before!.ActiveTenantGrains;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,

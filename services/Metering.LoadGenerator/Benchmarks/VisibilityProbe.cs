@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
+using Metering.Client;
 using Metering.Contracts.Budgets;
 
 namespace Metering.LoadGenerator.Benchmarks;
@@ -13,7 +12,12 @@ namespace Metering.LoadGenerator.Benchmarks;
 /// </summary>
 public sealed class VisibilityProbe(IUsageSink sink, Uri budgets, string token, string tenant) : IDisposable
 {
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10), DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", token) } };
+    private readonly MeteringClient _client = MeteringClient.Create(o =>
+    {
+        (o.Budgets, o.Token) = (budgets, token);
+        // The poll is the retry loop: a slow or failed read is followed by the next one, not repeated.
+        o.Resilience = MeteringResilience.RepeatNothing;
+    });
     private readonly ConcurrentDictionary<long, long> _sentAt = new();
     private readonly List<TimeSpan> _latencies = [];
     private long _sent;
@@ -59,9 +63,9 @@ public sealed class VisibilityProbe(IUsageSink sink, Uri budgets, string token, 
         {
             try
             {
-                var budget = await _http.GetFromJsonAsync<BudgetView>(new Uri(budgets, $"/v1/tenants/{tenant}/budget"), MeteringJson.Options, ct);
+                var budget = await _client.Budgets.GetBudgetAsync(tenant, ct);
                 var now = Stopwatch.GetTimestamp();
-                var used = (long)(budget?.Usage.Where(u => u.Meter == Meters.InputTokens && u.Period == Periods.Month).Sum(u => u.Used) ?? 0);
+                var used = (long)(budget.Usage.Where(u => u.Meter == Meters.InputTokens && u.Period == Periods.Month).Sum(u => u.Used));
                 for (var k = _seen + 1; k <= used; k++)
                     if (_sentAt.TryGetValue(k, out var sentAt))
                         lock (_latencies) _latencies.Add(Stopwatch.GetElapsedTime(sentAt, now));
@@ -72,12 +76,12 @@ public sealed class VisibilityProbe(IUsageSink sink, Uri budgets, string token, 
             {
                 return;
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or MeteringApiException)
             {
                 // Budgets busy or a silo moving: poll again.
             }
         }
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose() => _client.Dispose();
 }
