@@ -44,7 +44,7 @@ if (migrate)
     builder.Services.AddHostedService<UsageRecordingsBackfill>();
 }
 else builder.Services.AddHostedService<BillingSchemaCheck>();
-builder.Services.AddSingleton<TenantMonthWriter>();
+builder.Services.AddSingleton<BillingWriter>();
 builder.Services.AddSingleton<UsageRecorder>();
 builder.Services.AddSingleton<SpendQuery>();
 if (!migrateOnly)

@@ -1,4 +1,4 @@
-using Wolverine;
+using Wolverine.Marten;
 
 namespace Metering.Billing.Pricing;
 
@@ -26,15 +26,29 @@ public static class PutRateCard
             .Produces<RateCardOnView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesRetryLater();
     }
 
-    private static async Task<IResult> PutAsync(HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken ct)
+    private static async Task<IResult> PutAsync(HttpRequest request, ClaimsPrincipal user, BillingWriter writer, IMartenOutbox outbox, TimeProvider clock,
+        CancellationToken ct)
     {
         using var body = await JsonBody.ReadAsync(request, ct);
         if (body.Error is { } unread) return Invalid([unread], body.StatusCode);
         var errors = new List<FieldError>();
         if (RateCardRules.Read(body.Root, errors) is not { } version) return Invalid(errors);
-        return await bus.InvokeAsync<RateCardOutcome>(new AddRateCardVersion(version, user.Identity!.Name!), ct) switch
+
+        // Under the rate card's lock two admins adding versions at once get consecutive numbers, not the same one (nor judge
+        // drops against a stale list); the version and its message to Budgets commit together, so Budgets hears of every
+        // version exactly as stored.
+        await using var write = await writer.BeginAsync([BillingLock.RateCard], ct, outbox);
+        var outcome = RateCardRules.Add(await write.Session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct), version, user.Identity!.Name!,
+            clock.GetUtcNow());
+        if (outcome is RateCardOutcome.Added { Event: var stored })
         {
-            RateCardOutcome.Added added => Results.Ok(added.View),
+            write.Append(RateCardHistory.StreamKey, stored);
+            await write.PublishAsync(new RateCardPublished(stored.ToView()));
+            await write.CommitAsync(ct);
+        }
+        return outcome switch
+        {
+            RateCardOutcome.Added added => Results.Ok(added.Event.ToView()),
             RateCardOutcome.WouldUnprice refused => Results.ValidationProblem(
                 new Dictionary<string, string[]>
                 {
@@ -67,40 +81,5 @@ public static class PutRateCard
             return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No rate card", detail: $"No rate-card version is in effect on {day:yyyy-MM-dd}.");
         var view = version.ToView();
         return Results.Ok(new RateCardOnView(view.Currency, view.EffectiveFrom, view.Version, view.Prices));
-    }
-}
-
-/// <summary>Command: add a rate-card version.</summary>
-public sealed record AddRateCardVersion(NewRateCardVersion Version, string AddedBy);
-
-public abstract record RateCardOutcome
-{
-    public sealed record Added(RateCardVersionView View) : RateCardOutcome;
-
-    /// <summary>Refused: the version drops these prices of version <see cref="Previous"/>, in effect on its day, without <c>replace</c>.</summary>
-    public sealed record WouldUnprice(int Previous, IReadOnlyList<RateCardPrice> Dropped) : RateCardOutcome;
-}
-
-/// <summary>
-/// Appends the version to the <c>rate-card</c> stream and publishes it to Kafka through Wolverine's outbox: the event
-/// and the outgoing message commit in one PostgreSQL transaction, so Budgets hears of every version exactly as stored.
-/// </summary>
-public static class AddRateCardVersionHandler
-{
-    public static async Task<(RateCardOutcome, OutgoingMessages)> Handle(AddRateCardVersion command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
-    {
-        // Exclusive: two admins adding versions at once get consecutive numbers, not the same one (nor judge drops against a stale list).
-        var stream = await session.Events.FetchForExclusiveWriting<RateCardHistory>(RateCardHistory.StreamKey, ct);
-        if (!command.Version.Replace && stream.Aggregate?.InEffectOn(command.Version.EffectiveFrom) is { } previous)
-        {
-            var kept = command.Version.Prices.Select(p => p.Key).ToHashSet();
-            var dropped = previous.Prices.Where(p => !kept.Contains(p.Key)).ToList();
-            if (dropped.Count > 0) return (new RateCardOutcome.WouldUnprice(previous.Version, dropped), []);
-        }
-        var number = (stream.Aggregate?.Versions.Count ?? 0) + 1;
-        var added = new RateCardVersionAdded(number, command.Version.Currency, command.Version.EffectiveFrom, command.Version.Prices, clock.GetUtcNow(), command.AddedBy);
-        stream.AppendOne(added);
-        var view = added.ToView();
-        return (new RateCardOutcome.Added(view), [new RateCardPublished(view)]);
     }
 }

@@ -4,7 +4,7 @@ namespace Metering.Billing.TenantMonths;
 
 /// <summary>
 /// The decisions of a tenant-month, pure: given what is recorded (the finalized months, the month's usage, the rate
-/// cards) and <c>now</c>, they return the events to append and what to answer. <see cref="TenantMonthWriter"/> loads the
+/// cards) and <c>now</c>, they return the events to append and what to answer. <see cref="BillingWriter"/> loads the
 /// state and appends the events; usage recording, finalize and void are thin edges over the two.
 /// </summary>
 public static class TenantMonth

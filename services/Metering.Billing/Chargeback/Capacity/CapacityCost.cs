@@ -24,7 +24,7 @@ public static class CapacityCostEndpoint
             .WithName("PutCapacityCost").WithTags("Chargeback").WithSummary("Record what the month's GPU capacity cost; its idle part is allocated to teams")
             .AcceptsJson<CapacityCostRequest>().Produces<CapacityCostRecordedView>().ProducesRetryLater();
 
-    private static async Task<IResult> PutAsync(string period, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
+    private static async Task<IResult> PutAsync(string period, HttpRequest request, ClaimsPrincipal user, BillingWriter writer, TimeProvider clock,
         CancellationToken ct)
     {
         var errors = new List<FieldError>();
@@ -38,9 +38,10 @@ public static class CapacityCostEndpoint
         if (errors.Count > 0 || body is null) return TeamEndpoints.Invalid(errors, invalid);
 
         var recorded = new CapacityCostRecorded(period, body.Value.Mode, body.Value.Items, now, user.Identity!.Name!);
-        await using var session = store.LightweightSession();
-        session.Events.Append(CapacityCostRecorded.StreamKey(period), recorded);
-        await session.SaveChangesAsync(ct);
+        // Under the month's lock two records of one month are stored one after the other, the latest last.
+        await using var write = await writer.BeginAsync([BillingLock.CapacityCost(period)], ct);
+        write.Append(CapacityCostRecorded.StreamKey(period), recorded);
+        await write.CommitAsync(ct);
         return Results.Ok(new CapacityCostRecordedView(period, recorded.Mode,
             recorded.Items.Select(i => new CapacityCostItemView(i.GpuType, i.GpuHours, i.Cost.ToString(CultureInfo.InvariantCulture))).ToList(), now));
     }

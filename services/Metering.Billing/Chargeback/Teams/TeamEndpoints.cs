@@ -5,13 +5,11 @@ namespace Metering.Billing.Chargeback.Teams;
 
 /// <summary>
 /// <c>PUT /v1/teams/{team}</c>, <c>GET /v1/teams</c>, <c>PUT</c> and <c>GET /v1/tenants/{tenant}/team</c> (admin).
-/// Every change is an event on the <c>teams</c> stream, written exclusively so two admins cannot together build a cycle.
+/// Every change is an event on the <c>teams</c> stream, written through the <see cref="BillingWriter"/> under the team
+/// tree's lock, so two admins cannot together build a cycle; <see cref="TeamRules"/> decides.
 /// </summary>
 public static partial class TeamEndpoints
 {
-    /// <summary>A <see cref="TeamRequest"/> body's fields as read, before they are checked.</summary>
-    private sealed record TeamFields(string? Name, string? CostCenter, string? Parent);
-
     private sealed record TenantTeamFields(string? Team);
 
     public const int MaxNameLength = 200;
@@ -33,7 +31,7 @@ public static partial class TeamEndpoints
             .Produces<TenantTeamView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesRetryLater();
     }
 
-    private static async Task<IResult> PutTeamAsync(string team, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
+    private static async Task<IResult> PutTeamAsync(string team, HttpRequest request, ClaimsPrincipal user, BillingWriter writer, TimeProvider clock,
         CancellationToken ct)
     {
         const string invalid = "The team is invalid; nothing was changed.";
@@ -45,20 +43,11 @@ public static partial class TeamEndpoints
         var body = ReadTeam(json.Root, errors);
         if (errors.Count > 0 || body is null) return Invalid(errors, invalid);
 
-        await using var session = store.LightweightSession();
-        var stream = await session.Events.FetchForExclusiveWriting<TeamDirectory>(TeamDirectory.StreamKey, ct);
-        var directory = stream.Aggregate ?? TeamDirectory.Empty;
-        if (body.Parent is { } parent)
-        {
-            if (!directory.Teams.ContainsKey(parent)) errors.Add(new("parent", $"is not a team: define '{parent}' first"));
-            else if (directory.WouldCycle(team, parent))
-                errors.Add(new("parent", $"would make a cycle: {string.Join(" → ", new[] { team, parent }.Concat(directory.AncestorsOf(parent).TakeWhile(a => a != team)).Append(team))}"));
-        }
-        if (errors.Count > 0) return Invalid(errors, "The team is invalid; nothing was changed.");
-
-        var defined = new TeamDefined(team, body.Name!.Trim(), body.CostCenter!, body.Parent, clock.GetUtcNow(), user.Identity!.Name!);
-        stream.AppendOne(defined);
-        await session.SaveChangesAsync(ct);
+        await using var write = await writer.BeginAsync([BillingLock.TeamTree], ct);
+        var directory = await write.Session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        if (TeamRules.Define(directory, team, body, user.Identity!.Name!, clock.GetUtcNow(), errors) is not { } defined) return Invalid(errors, invalid);
+        write.Append(TeamDirectory.StreamKey, defined);
+        await write.CommitAsync(ct);
         return Results.Ok(directory.Apply(defined).ToView(team));
     }
 
@@ -68,7 +57,7 @@ public static partial class TeamEndpoints
         return Results.Ok(new TeamsView(directory.Teams.Keys.Order(StringComparer.Ordinal).Select(directory.ToView).ToList()));
     }
 
-    private static async Task<IResult> PutTenantTeamAsync(string tenant, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
+    private static async Task<IResult> PutTenantTeamAsync(string tenant, HttpRequest request, ClaimsPrincipal user, BillingWriter writer, TimeProvider clock,
         CancellationToken ct)
     {
         const string invalid = "The mapping is invalid; nothing was changed.";
@@ -80,15 +69,12 @@ public static partial class TeamEndpoints
         if (body is not null && !UsageEventRules.IsValidTenant(body.Team)) errors.Add(new("team", UsageEventRules.TenantRule));
         if (errors.Count > 0 || body is null) return Invalid(errors, invalid);
 
-        await using var session = store.LightweightSession();
-        var stream = await session.Events.FetchForExclusiveWriting<TeamDirectory>(TeamDirectory.StreamKey, ct);
-        var directory = stream.Aggregate ?? TeamDirectory.Empty;
-        if (!directory.Teams.ContainsKey(body.Team!))
-            return Invalid([new("team", $"is not a team: define it with PUT /v1/teams/{body.Team} first")], "The mapping is invalid; nothing was changed.");
-
-        var assigned = new TenantTeamAssigned(tenant, body.Team!, clock.GetUtcNow(), user.Identity!.Name!);
-        stream.AppendOne(assigned);
-        await session.SaveChangesAsync(ct);
+        await using var write = await writer.BeginAsync([BillingLock.TeamTree], ct);
+        var directory = await write.Session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        if (TeamRules.Assign(directory.Teams, tenant, body.Team!, user.Identity!.Name!, clock.GetUtcNow(), errors) is not { } assigned)
+            return Invalid(errors, invalid);
+        write.Append(TeamDirectory.StreamKey, assigned);
+        await write.CommitAsync(ct);
         var after = directory.Apply(assigned);
         return Results.Ok(new TenantTeamView(tenant, after.TeamOf(tenant), after.Tenants[tenant]));
     }
