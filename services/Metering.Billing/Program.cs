@@ -42,6 +42,7 @@ if (migrate)
 {
     marten.ApplyAllDatabaseChangesOnStartup();
     builder.Services.AddHostedService<UsageRecordingsBackfill>();
+    builder.Services.AddHostedService<Metering.Billing.Chargeback.Teams.StoredTeamsProjection>();
 }
 else builder.Services.AddHostedService<BillingSchemaCheck>();
 builder.Services.AddSingleton<BillingWriter>();

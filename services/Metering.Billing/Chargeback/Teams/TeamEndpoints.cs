@@ -5,8 +5,7 @@ namespace Metering.Billing.Chargeback.Teams;
 
 /// <summary>
 /// <c>PUT /v1/teams/{team}</c>, <c>GET /v1/teams</c>, <c>PUT</c> and <c>GET /v1/tenants/{tenant}/team</c> (admin).
-/// Every change is an event on the <c>teams</c> stream, written through the <see cref="BillingWriter"/> under the team
-/// tree's lock, so two admins cannot together build a cycle; <see cref="TeamRules"/> decides.
+/// Every change is an event on the <c>teams</c> stream, written by <see cref="TeamWrites"/>.
 /// </summary>
 public static partial class TeamEndpoints
 {
@@ -43,17 +42,14 @@ public static partial class TeamEndpoints
         var body = ReadTeam(json.Root, errors);
         if (errors.Count > 0 || body is null) return Invalid(errors, invalid);
 
-        await using var write = await writer.BeginAsync([BillingLock.TeamTree], ct);
-        var directory = await write.Session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
-        if (TeamRules.Define(directory, team, body, user.Identity!.Name!, clock.GetUtcNow(), errors) is not { } defined) return Invalid(errors, invalid);
-        write.Append(TeamDirectory.StreamKey, defined);
-        await write.CommitAsync(ct);
-        return Results.Ok(directory.Apply(defined).ToView(team));
+        return await TeamWrites.DefineAsync(writer, team, body, user.Identity!.Name!, clock.GetUtcNow(), errors, ct) is { } view
+            ? Results.Ok(view)
+            : Invalid(errors, invalid);
     }
 
     private static async Task<IResult> GetTeamsAsync(IQuerySession session, CancellationToken ct)
     {
-        var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        var directory = await TeamDirectory.LoadAsync(session, ct);
         return Results.Ok(new TeamsView(directory.Teams.Keys.Order(StringComparer.Ordinal).Select(directory.ToView).ToList()));
     }
 
@@ -69,22 +65,16 @@ public static partial class TeamEndpoints
         if (body is not null && !UsageEventRules.IsValidTenant(body.Team)) errors.Add(new("team", UsageEventRules.TenantRule));
         if (errors.Count > 0 || body is null) return Invalid(errors, invalid);
 
-        await using var write = await writer.BeginAsync([BillingLock.TeamTree], ct);
-        var directory = await write.Session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
-        if (TeamRules.Assign(directory.Teams, tenant, body.Team!, user.Identity!.Name!, clock.GetUtcNow(), errors) is not { } assigned)
-            return Invalid(errors, invalid);
-        write.Append(TeamDirectory.StreamKey, assigned);
-        await write.CommitAsync(ct);
-        var after = directory.Apply(assigned);
-        return Results.Ok(new TenantTeamView(tenant, after.TeamOf(tenant), after.Tenants[tenant]));
+        return await TeamWrites.AssignAsync(writer, tenant, body.Team!, user.Identity!.Name!, clock.GetUtcNow(), errors, ct) is { } view
+            ? Results.Ok(view)
+            : Invalid(errors, invalid);
     }
 
     private static async Task<IResult> GetTenantTeamAsync(string tenant, IQuerySession session, CancellationToken ct)
     {
         if (!UsageEventRules.IsValidTenant(tenant)) return Invalid([new("tenant", UsageEventRules.TenantRule)], "The tenant is invalid.");
-        var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
-        return directory.Tenants.TryGetValue(tenant, out var history)
-            ? Results.Ok(new TenantTeamView(tenant, directory.TeamOf(tenant), history))
+        return await session.LoadAsync<TenantTeamHistory>(tenant, ct) is { } history
+            ? Results.Ok(history.ToView())
             : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No team",
                 detail: $"Tenant '{tenant}' is mapped to no team; its cost is posted to '{TeamDirectory.Unallocated}'.");
     }
