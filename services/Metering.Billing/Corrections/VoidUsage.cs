@@ -10,7 +10,7 @@ namespace Metering.Billing.Corrections;
 /// compensation is a correction line on the next open invoice. 404 for usage Billing never recorded, 409 when already
 /// voided. <see cref="TenantMonth.Void"/> decides; the <see cref="BillingWriter"/> reads and writes.
 /// </summary>
-public static class VoidUsageEndpoint
+public static class VoidUsage
 {
     public const int MaxReasonLength = 500;
     public const long MaxBodyBytes = 16 * 1024;
@@ -44,7 +44,7 @@ public static class VoidUsageEndpoint
         await using var write = await writer.BeginTenantMonthsAsync([tenant], ct, outbox);
         var recording = await write.RecordingOfAsync(tenant, id, ct);
         var finalized = recording is null ? FinalizedMonths.None : await write.FinalizedFromAsync([(tenant, recording.Month)], ct);
-        var outcome = TenantMonth.Void(new VoidUsage(tenant, id, reason!, user.Identity!.Name!), recording, await write.IsVoidedAsync(tenant, id, ct),
+        var outcome = TenantMonth.Void(new VoidUsageCommand(tenant, id, reason!, user.Identity!.Name!), recording, await write.IsVoidedAsync(tenant, id, ct),
             finalized, clock.GetUtcNow());
         if (outcome is VoidOutcome.Voided voided)
         {
