@@ -8,7 +8,7 @@ using Npgsql;
 namespace Metering.Billing.Benchmarks;
 
 /// <summary>
-/// The tool's commands: <c>billing</c>, <c>spend</c> (what <c>./metering bench billing|spend</c> run) and
+/// The tool's commands: <c>billing</c>, <c>spend</c>, <c>teams</c> (what <c>./metering bench billing|spend|teams</c> run) and
 /// <c>backtest</c>. Each prints its report and writes it to <c>--results</c> as NAME-&lt;UTC time&gt;.txt (the benchmarks'
 /// progress goes to stderr meanwhile, every few seconds); all run on the
 /// PostgreSQL of <c>--postgres</c> (default: $METERING_POSTGRES), the first two on a schema of their own that they drop.
@@ -21,6 +21,7 @@ public sealed class BillingBenchmarkCommands : RootCommand
     {
         Subcommands.Add(new BillingCommand());
         Subcommands.Add(new SpendCommand());
+        Subcommands.Add(new TeamsCommand());
         Subcommands.Add(new BacktestCommand());
     }
 
@@ -103,6 +104,24 @@ public sealed class BillingBenchmarkCommands : RootCommand
 
         public SpendBenchmarkOptions BenchmarkOptions(ParseResult result) =>
             new(result.GetValue(_tenants), result.GetValue(_events), KeepSchema: result.GetValue(_keep));
+    }
+
+    /// <summary><c>teams [TENANTS]</c>: see <see cref="TeamMappingBenchmark"/>.</summary>
+    public sealed class TeamsCommand : Command
+    {
+        private readonly Argument<int> _tenants = Count("TENANTS", 10_000, "mapped tenants at the last level (the first is 1,000)");
+        private readonly Option<string> _postgres = Postgres();
+        private readonly Option<string> _results = Results();
+
+        public TeamsCommand() : base("teams", "The time of one PUT /v1/tenants/{tenant}/team mapping at 1,000 and TENANTS mapped tenants.")
+        {
+            Arguments.Add(_tenants);
+            Options.Add(_postgres);
+            Options.Add(_results);
+            Validators.Add(RequirePostgres(_postgres));
+            SetAction((result, ct) => ReportAsync(result, "teams", _results,
+                TeamMappingBenchmark.RunAsync(PostgresOf(result, _postgres), result.GetValue(_tenants), ct, result.InvocationConfiguration.Error)));
+        }
     }
 
     /// <summary><c>backtest</c>: see <see cref="SpendBacktest"/>, over the spend a store Billing has run on recorded.</summary>

@@ -29,7 +29,7 @@ public static class SpendBacktest
         var (rows, rateCards) = await query.ReadAsync(new SpendRequest(firstMonth.FirstDay.AddDays(-ForecastInput.HistoryDays), lastMonth.LastDay,
             SpendGroups.Tenant, SpendGranularity.Day), ct);
         await using var session = store.QuerySession();
-        var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        var directory = await TeamDirectory.LoadAsync(session, ct);
         var points = Points(rows, rateCards, lastMonth, now);
 
         var report = new List<string>

@@ -27,8 +27,7 @@ public static class BillingStore
         TenantMonths.TenantMonthStore.Register(opts, schema);
         opts.Schema.For<RateCardHistory>().Identity(h => h.Id);
         opts.Projections.Add<RateCardHistoryProjection>(ProjectionLifecycle.Inline);
-        opts.Schema.For<Chargeback.Teams.TeamDirectory>().Identity(d => d.Id);
-        opts.Projections.Add<Chargeback.Teams.TeamDirectoryProjection>(ProjectionLifecycle.Inline);
+        Chargeback.Teams.TeamStore.Register(opts);
         Chargeback.Ledger.LedgerProjection.Register(opts);
         Spend.SpendProjection.Register(opts, schema);
         // Projections fail loudly: an event that cannot be applied stops the projection instead of vanishing.

@@ -42,9 +42,10 @@ if (migrate)
 {
     marten.ApplyAllDatabaseChangesOnStartup();
     builder.Services.AddHostedService<UsageRecordingsBackfill>();
+    builder.Services.AddHostedService<Metering.Billing.Chargeback.Teams.StoredTeamsProjection>();
 }
 else builder.Services.AddHostedService<BillingSchemaCheck>();
-builder.Services.AddSingleton<TenantMonthWriter>();
+builder.Services.AddSingleton<BillingWriter>();
 builder.Services.AddSingleton<UsageRecorder>();
 builder.Services.AddSingleton<SpendQuery>();
 if (!migrateOnly)
@@ -90,9 +91,13 @@ app.MapListInvoices();
 app.MapFinalizeInvoice();
 app.MapGetInvoiceUsage();
 app.MapVoidUsage();
-app.MapRateCard();
-app.MapTeams();
-app.MapCapacityCost();
+app.MapPutRateCard();
+app.MapGetRateCard();
+app.MapPutTeam();
+app.MapGetTeams();
+app.MapPutTenantTeam();
+app.MapGetTenantTeam();
+app.MapPutCapacityCost();
 app.MapGetChargeback();
 app.MapGetReconciliation();
 app.MapGetSpend();

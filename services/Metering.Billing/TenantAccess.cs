@@ -11,7 +11,7 @@ public static class TenantAccess
     public static async Task<bool> MayReadAsync(ClaimsPrincipal user, string tenant, string period, IQuerySession session, CancellationToken ct)
     {
         if (user.ViewerTeam() is not { } scope) return user.IsInRole(Roles.Admin);
-        var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        var directory = await TeamDirectory.LoadAsync(session, ct, [tenant]);
         if (directory.Covers(scope, directory.TeamOf(tenant))) return true;
         return Charged(scope, directory, await session.LoadAsync<LedgerBalance>(BillingPeriod.UsageStream(tenant, period), ct));
     }
@@ -19,7 +19,7 @@ public static class TenantAccess
     /// <summary>Of <paramref name="tenants"/>, those a viewer of <paramref name="scope"/> may read in the period: the same rule, in two queries.</summary>
     public static async Task<IReadOnlySet<string>> ReadableAsync(string scope, string period, IEnumerable<string> tenants, IQuerySession session, CancellationToken ct)
     {
-        var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        var directory = await TeamDirectory.LoadAsync(session, ct);
         var charged = (await session.Query<LedgerBalance>().Where(b => b.Month == period).ToListAsync(ct))
             .Where(b => Charged(scope, directory, b)).Select(b => b.Tenant).ToHashSet(StringComparer.Ordinal);
         return tenants.Where(t => directory.Covers(scope, directory.TeamOf(t)) || charged.Contains(t)).ToHashSet(StringComparer.Ordinal);

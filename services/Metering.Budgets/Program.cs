@@ -52,12 +52,13 @@ builder.Services.AddBudgetsReadiness();
 var app = builder.Build();
 app.MapMeteringDefaults();
 app.MapGetBudget();
-app.MapQuotas();
+app.MapPutQuota();
+app.MapGetQuotaHistory();
 app.MapAuthorize();
 app.MapListTenants();
 app.MapCountTenants();
 app.MapListAlerts();
-app.MapMemoryDiagnostics();
+app.MapGetMemoryDiagnostics();
 app.Run();
 
 /// <summary>Creates the budgets schema before the silo and the consumer start.</summary>

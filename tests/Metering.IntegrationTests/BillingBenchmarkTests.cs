@@ -25,7 +25,7 @@ public sealed class BillingBenchmarkTests
         Assert.Matches(@"^rebuild of every projection: [\d.]+ s = \d+ usage events/s$", lines[3]);
         Assert.Equal(4, lines.Length);
         var logged = progress.ToString();
-        foreach (var projection in new[] { "MonthlyUsageProjection", "RateCardHistoryProjection", "TeamDirectoryProjection", "chargeback-ledger", "spend" })
+        foreach (var projection in new[] { "MonthlyUsageProjection", "RateCardHistoryProjection", "TeamTreeProjection", "TenantTeamHistoryProjection", "chargeback-ledger", "spend" })
             Assert.Matches($@"(?m)^Rebuilt {Regex.Escape(projection)} in [\d.]+ s$", logged);
         Assert.All(logged.Split(Environment.NewLine).Where(l => l.StartsWith("recorded ", StringComparison.Ordinal)),
             l => Assert.Matches(@"^recorded [\d,]+ of 20,000 events in \d+ s$", l));

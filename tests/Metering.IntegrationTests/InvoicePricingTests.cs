@@ -165,10 +165,10 @@ public sealed class InvoicePricingTests : IAsyncLifetime
         }
 
         // Voided as the endpoint does (without its outbox message).
-        await using (var write = await new TenantMonthWriter(_billing.Store, _billing.Database).BeginAsync([_tenant], CancellationToken.None))
+        await using (var write = await new BillingWriter(_billing.Store, _billing.Database).BeginTenantMonthsAsync([_tenant], CancellationToken.None))
         {
             var recording = await write.RecordingOfAsync(_tenant, "early", CancellationToken.None);
-            var outcome = TenantMonth.Void(new VoidUsage(_tenant, "early", "test", "test"), recording, false,
+            var outcome = TenantMonth.Void(new VoidUsageCommand(_tenant, "early", "test", "test"), recording, false,
                 await write.FinalizedFromAsync([(_tenant, recording!.Month)], CancellationToken.None), DateTimeOffset.UtcNow);
             write.Append(Assert.IsType<VoidOutcome.Voided>(outcome).Event);
             await write.CommitAsync(CancellationToken.None);

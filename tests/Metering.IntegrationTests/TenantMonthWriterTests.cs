@@ -20,7 +20,7 @@ public sealed class TenantMonthWriterTests : IAsyncLifetime
 
     private async Task<UsageBatchRecorded?> RecordingOf(string id)
     {
-        await using var write = await new TenantMonthWriter(_billing.Store, _billing.Database).BeginAsync([_tenant], CancellationToken.None);
+        await using var write = await new BillingWriter(_billing.Store, _billing.Database).BeginTenantMonthsAsync([_tenant], CancellationToken.None);
         return await write.RecordingOfAsync(_tenant, id, CancellationToken.None);
     }
 

@@ -97,7 +97,7 @@ public class TenantMonthTests
     {
         var recording = new UsageBatchRecorded(Tenant, "2026-10", [Tokens("a", 5), Tokens("b", 9)]);
 
-        var voided = Assert.IsType<VoidOutcome.Voided>(TenantMonth.Void(new VoidUsage(Tenant, "b", "mistake", "admin"), recording, false, FinalizedMonths.None, AfterOctober));
+        var voided = Assert.IsType<VoidOutcome.Voided>(TenantMonth.Void(new VoidUsageCommand(Tenant, "b", "mistake", "admin"), recording, false, FinalizedMonths.None, AfterOctober));
 
         Assert.Equal(new UsageVoidRecorded(Tenant, "2026-10", Tokens("b", 9), null, "mistake", AfterOctober, "admin"), voided.Event);
         Assert.Equal(("2026-10", (string?)null), (voided.View.Month, voided.View.CorrectionOn));
@@ -110,7 +110,7 @@ public class TenantMonthTests
         var recording = new UsageBatchRecorded(Tenant, "2026-10", [Tokens("a", 5)]);
         var finalized = new FinalizedMonths([Frozen("2026-10", versions: 2), Frozen("2026-11", versions: 5)]);
 
-        var voided = Assert.IsType<VoidOutcome.Voided>(TenantMonth.Void(new VoidUsage(Tenant, "a", "mistake", "admin"), recording, false, finalized, AfterOctober));
+        var voided = Assert.IsType<VoidOutcome.Voided>(TenantMonth.Void(new VoidUsageCommand(Tenant, "a", "mistake", "admin"), recording, false, finalized, AfterOctober));
 
         Assert.Equal(("2026-12", "2026-10", (int?)2), (voided.Event.Month, voided.Event.AdjustmentFor, voided.Event.FrozenRateCards));
         Assert.Equal(("2026-10", "2026-12"), (voided.View.Month, voided.View.CorrectionOn));
@@ -122,7 +122,7 @@ public class TenantMonthTests
         // Late usage of September, recorded on October at September's 1 version; October is finalized since.
         var recording = new UsageBatchRecorded(Tenant, "2026-10", [Tokens("late", 5)], "2026-09", 1);
 
-        var voided = Assert.IsType<VoidOutcome.Voided>(TenantMonth.Void(new VoidUsage(Tenant, "late", "mistake", "admin"), recording, false,
+        var voided = Assert.IsType<VoidOutcome.Voided>(TenantMonth.Void(new VoidUsageCommand(Tenant, "late", "mistake", "admin"), recording, false,
             new FinalizedMonths([Frozen("2026-10", versions: 4)]), AfterOctober));
 
         Assert.Equal(("2026-11", "2026-09", (int?)1), (voided.Event.Month, voided.Event.AdjustmentFor, voided.Event.FrozenRateCards));
@@ -133,7 +133,7 @@ public class TenantMonthTests
     public void A_void_of_unknown_usage_is_not_found_and_a_second_void_is_refused()
     {
         var recording = new UsageBatchRecorded(Tenant, "2026-10", [Tokens("a", 5)]);
-        var command = new VoidUsage(Tenant, "a", "mistake", "admin");
+        var command = new VoidUsageCommand(Tenant, "a", "mistake", "admin");
 
         Assert.IsType<VoidOutcome.NotFound>(TenantMonth.Void(command, null, false, FinalizedMonths.None, AfterOctober));
         Assert.IsType<VoidOutcome.NotFound>(TenantMonth.Void(command with { UsageId = "other" }, recording, false, FinalizedMonths.None, AfterOctober));

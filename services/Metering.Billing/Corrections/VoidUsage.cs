@@ -8,9 +8,9 @@ namespace Metering.Billing.Corrections;
 /// <see cref="UsageVoidRecorded"/> event, so the usage stops counting on invoices, and publishes <see cref="UsageVoided"/>
 /// so Budgets gives it back (through Wolverine's Marten outbox, in the same transaction). For a finalized month the
 /// compensation is a correction line on the next open invoice. 404 for usage Billing never recorded, 409 when already
-/// voided. <see cref="TenantMonth.Void"/> decides; the <see cref="TenantMonthWriter"/> reads and writes.
+/// voided. <see cref="TenantMonth.Void"/> decides; the <see cref="BillingWriter"/> reads and writes.
 /// </summary>
-public static class VoidUsageEndpoint
+public static class VoidUsage
 {
     public const int MaxReasonLength = 500;
     public const long MaxBodyBytes = 16 * 1024;
@@ -24,7 +24,7 @@ public static class VoidUsageEndpoint
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesRetryLater();
 
-    private static async Task<IResult> HandleAsync(string tenant, string id, HttpRequest request, ClaimsPrincipal user, TenantMonthWriter writer,
+    private static async Task<IResult> HandleAsync(string tenant, string id, HttpRequest request, ClaimsPrincipal user, BillingWriter writer,
         IMartenOutbox outbox, TimeProvider clock, CancellationToken ct)
     {
         var errors = new List<FieldError>();
@@ -41,10 +41,10 @@ public static class VoidUsageEndpoint
 
         // Under the tenant's lock a void serializes with a finalize (it never lands on an invoice that just froze) and with
         // another void of the same usage (which then finds the receipt).
-        await using var write = await writer.BeginAsync([tenant], ct, outbox);
+        await using var write = await writer.BeginTenantMonthsAsync([tenant], ct, outbox);
         var recording = await write.RecordingOfAsync(tenant, id, ct);
         var finalized = recording is null ? FinalizedMonths.None : await write.FinalizedFromAsync([(tenant, recording.Month)], ct);
-        var outcome = TenantMonth.Void(new VoidUsage(tenant, id, reason!, user.Identity!.Name!), recording, await write.IsVoidedAsync(tenant, id, ct),
+        var outcome = TenantMonth.Void(new VoidUsageCommand(tenant, id, reason!, user.Identity!.Name!), recording, await write.IsVoidedAsync(tenant, id, ct),
             finalized, clock.GetUtcNow());
         if (outcome is VoidOutcome.Voided voided)
         {

@@ -6,7 +6,7 @@ namespace Metering.Billing.Invoicing;
 /// recorded on the next open month as adjustment lines. 404 without usage, 409 when already finalized, and 409 naming
 /// the reason when the month has not ended (UTC, by the injected clock) or holds unpriced usage, unless the body says
 /// <c>{"force":true}</c> / <c>{"allow_unpriced":true}</c> (<see cref="FinalizeRequest"/>). <see cref="TenantMonth.Finalize"/>
-/// decides; the <see cref="TenantMonthWriter"/> reads and writes.
+/// decides; the <see cref="BillingWriter"/> reads and writes.
 /// </summary>
 public static class FinalizeInvoice
 {
@@ -20,7 +20,7 @@ public static class FinalizeInvoice
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesRetryLater();
 
-    private static async Task<IResult> HandleAsync(string tenant, string period, HttpRequest request, ClaimsPrincipal user, TenantMonthWriter writer,
+    private static async Task<IResult> HandleAsync(string tenant, string period, HttpRequest request, ClaimsPrincipal user, BillingWriter writer,
         TimeProvider clock, CancellationToken ct)
     {
         var errors = InvoiceRoute.Errors(tenant, period);
@@ -32,7 +32,7 @@ public static class FinalizeInvoice
                 title: "The finalize request is invalid; nothing was changed.");
 
         // Under the tenant's lock no usage or void lands on the month between pricing it and freezing it.
-        await using var write = await writer.BeginAsync([tenant], ct);
+        await using var write = await writer.BeginTenantMonthsAsync([tenant], ct);
         var usage = await write.MonthAsync(tenant, period, ct);
         var rateCards = await write.Session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
         var later = await write.FinalizedFromAsync([(tenant, BillingPeriod.Next(period))], ct);

@@ -26,7 +26,7 @@ public static class ListInvoices
             var readable = await TenantAccess.ReadableAsync(scope, period, invoices.Select(i => i.Tenant), session, ct);
             invoices = invoices.Where(i => readable.Contains(i.Tenant));
         }
-        var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        var directory = await TeamDirectory.LoadAsync(session, ct);
         var list = invoices.ToList();
         return Results.Ok(new InvoiceListView(period,
             list.Select(i => new InvoiceSummaryView(i.Tenant, directory.Tenants.ContainsKey(i.Tenant) ? directory.TeamOf(i.Tenant) : null, i.Status, Money.Format(i.Total))).ToList(),

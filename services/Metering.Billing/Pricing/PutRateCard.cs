@@ -1,40 +1,45 @@
-using Wolverine;
+using Wolverine.Marten;
 
 namespace Metering.Billing.Pricing;
 
 /// <summary>
 /// <c>PUT /v1/rate-card</c> (admin): adds a version, which replaces the whole price list from its <c>effective_from</c>;
 /// 200 with it, 400 naming each price of the version it follows that it drops, unless <c>"replace":true</c>.
-/// <c>GET /v1/rate-card?on=YYYY-MM-DD</c> (admin, viewer): the price list in effect that day (default: today, UTC), 404
-/// when none is; <c>GET /v1/rate-card</c> without <c>on</c> by an admin: every version.
+/// <see cref="RateCardRules"/> reads and decides; the <see cref="BillingWriter"/> stores and publishes.
 /// </summary>
 public static class PutRateCard
 {
     /// <summary>Room for <see cref="RateCardRules.MaxPrices"/> prices of the longest model names.</summary>
     public const long MaxBodyBytes = 4 * 1024 * 1024;
 
-    public static void MapRateCard(this IEndpointRouteBuilder app)
-    {
-        app.MapPut("/v1/rate-card", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
+    public static void MapPutRateCard(this IEndpointRouteBuilder app) =>
+        app.MapPut("/v1/rate-card", HandleAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
             .WithName("PutRateCard").WithTags("Rate card").WithSummary("Add a rate-card version, which replaces the price list from its effective_from")
             .AcceptsJson<RateCardRequest>().Produces<RateCardVersionView>().ProducesRetryLater();
-        app.MapGet("/v1/rate-card", GetAsync).RequireAuthorization(Policies.Reader)
-            .WithName("GetRateCard").WithTags("Rate card")
-            .WithSummary("The price list in effect on ?on=YYYY-MM-DD (default today, UTC)")
-            .WithDescription("Without `on`, an admin gets every version instead: `{\"versions\":[...]}` (RateCardVersionsView).")
-            .WithQueryParameter("on", "A UTC day as YYYY-MM-DD; default today")
-            .Produces<RateCardOnView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesRetryLater();
-    }
 
-    private static async Task<IResult> PutAsync(HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(HttpRequest request, ClaimsPrincipal user, BillingWriter writer, IMartenOutbox outbox, TimeProvider clock,
+        CancellationToken ct)
     {
         using var body = await JsonBody.ReadAsync(request, ct);
         if (body.Error is { } unread) return Invalid([unread], body.StatusCode);
         var errors = new List<FieldError>();
         if (RateCardRules.Read(body.Root, errors) is not { } version) return Invalid(errors);
-        return await bus.InvokeAsync<RateCardOutcome>(new AddRateCardVersion(version, user.Identity!.Name!), ct) switch
+
+        // Under the rate card's lock two admins adding versions at once get consecutive numbers, not the same one (nor judge
+        // drops against a stale list); the version and its message to Budgets commit together, so Budgets hears of every
+        // version exactly as stored.
+        await using var write = await writer.BeginAsync([BillingLock.RateCard], ct, outbox);
+        var outcome = RateCardRules.Add(await write.Session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct), version, user.Identity!.Name!,
+            clock.GetUtcNow());
+        if (outcome is RateCardOutcome.Added { Event: var stored })
         {
-            RateCardOutcome.Added added => Results.Ok(added.View),
+            write.Append(RateCardHistory.StreamKey, stored);
+            await write.PublishAsync(new RateCardPublished(stored.ToView()));
+            await write.CommitAsync(ct);
+        }
+        return outcome switch
+        {
+            RateCardOutcome.Added added => Results.Ok(added.Event.ToView()),
             RateCardOutcome.WouldUnprice refused => Results.ValidationProblem(
                 new Dictionary<string, string[]>
                 {
@@ -52,55 +57,4 @@ public static class PutRateCard
 
     private static IResult Invalid(IEnumerable<FieldError> errors, int statusCode = StatusCodes.Status400BadRequest) =>
         Results.ValidationProblem(FieldError.ByField(errors), statusCode: statusCode, title: "The rate card is invalid; nothing was added.");
-
-    private static async Task<IResult> GetAsync(HttpRequest request, ClaimsPrincipal user, IQuerySession session, TimeProvider clock, CancellationToken ct)
-    {
-        var day = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var asOf = request.Query.TryGetValue("on", out var on);
-        if (asOf && (on.Count != 1 || !DateOnly.TryParseExact(on[0], "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,
-                System.Globalization.DateTimeStyles.None, out day)))
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["on"] = ["must be one date as YYYY-MM-DD"] });
-        var history = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
-        if (!asOf && user.IsInRole(Roles.Admin))
-            return Results.Ok(new RateCardVersionsView(history?.Versions.Select(v => v.ToView()).ToList() ?? []));
-        if (history?.InEffectOn(day) is not { } version)
-            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No rate card", detail: $"No rate-card version is in effect on {day:yyyy-MM-dd}.");
-        var view = version.ToView();
-        return Results.Ok(new RateCardOnView(view.Currency, view.EffectiveFrom, view.Version, view.Prices));
-    }
-}
-
-/// <summary>Command: add a rate-card version.</summary>
-public sealed record AddRateCardVersion(NewRateCardVersion Version, string AddedBy);
-
-public abstract record RateCardOutcome
-{
-    public sealed record Added(RateCardVersionView View) : RateCardOutcome;
-
-    /// <summary>Refused: the version drops these prices of version <see cref="Previous"/>, in effect on its day, without <c>replace</c>.</summary>
-    public sealed record WouldUnprice(int Previous, IReadOnlyList<RateCardPrice> Dropped) : RateCardOutcome;
-}
-
-/// <summary>
-/// Appends the version to the <c>rate-card</c> stream and publishes it to Kafka through Wolverine's outbox: the event
-/// and the outgoing message commit in one PostgreSQL transaction, so Budgets hears of every version exactly as stored.
-/// </summary>
-public static class AddRateCardVersionHandler
-{
-    public static async Task<(RateCardOutcome, OutgoingMessages)> Handle(AddRateCardVersion command, IDocumentSession session, TimeProvider clock, CancellationToken ct)
-    {
-        // Exclusive: two admins adding versions at once get consecutive numbers, not the same one (nor judge drops against a stale list).
-        var stream = await session.Events.FetchForExclusiveWriting<RateCardHistory>(RateCardHistory.StreamKey, ct);
-        if (!command.Version.Replace && stream.Aggregate?.InEffectOn(command.Version.EffectiveFrom) is { } previous)
-        {
-            var kept = command.Version.Prices.Select(p => p.Key).ToHashSet();
-            var dropped = previous.Prices.Where(p => !kept.Contains(p.Key)).ToList();
-            if (dropped.Count > 0) return (new RateCardOutcome.WouldUnprice(previous.Version, dropped), []);
-        }
-        var number = (stream.Aggregate?.Versions.Count ?? 0) + 1;
-        var added = new RateCardVersionAdded(number, command.Version.Currency, command.Version.EffectiveFrom, command.Version.Prices, clock.GetUtcNow(), command.AddedBy);
-        stream.AppendOne(added);
-        var view = added.ToView();
-        return (new RateCardOutcome.Added(view), [new RateCardPublished(view)]);
-    }
 }

@@ -8,6 +8,16 @@ namespace Metering.Billing.Pricing;
 /// </summary>
 public sealed record NewRateCardVersion(string Currency, DateOnly EffectiveFrom, IReadOnlyList<RateCardPrice> Prices, bool Replace = false);
 
+/// <summary>What adding a version came to (<see cref="RateCardRules.Add"/>).</summary>
+public abstract record RateCardOutcome
+{
+    /// <summary>The version is added: this event goes on the <c>rate-card</c> stream.</summary>
+    public sealed record Added(RateCardVersionAdded Event) : RateCardOutcome;
+
+    /// <summary>Refused: the version drops these prices of version <see cref="Previous"/>, in effect on its day, without <c>replace</c>.</summary>
+    public sealed record WouldUnprice(int Previous, IReadOnlyList<RateCardPrice> Dropped) : RateCardOutcome;
+}
+
 /// <summary>Reads a rate card field by field: every broken rule as <c>prices[i].field</c>, nothing stored unless all hold.</summary>
 public static class RateCardRules
 {
@@ -51,6 +61,22 @@ public static class RateCardRules
             }
         }
         return errors.Count > before ? null : new NewRateCardVersion(Money.Currency, effectiveFrom, prices, replace);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="version"/> to the versions so far: numbered next, unless it drops prices of the version in
+    /// effect on its day without <c>replace</c> (that usage would become unpriced).
+    /// </summary>
+    public static RateCardOutcome Add(RateCardHistory? history, NewRateCardVersion version, string addedBy, DateTimeOffset now)
+    {
+        if (!version.Replace && history?.InEffectOn(version.EffectiveFrom) is { } previous)
+        {
+            var kept = version.Prices.Select(p => p.Key).ToHashSet();
+            var dropped = previous.Prices.Where(p => !kept.Contains(p.Key)).ToList();
+            if (dropped.Count > 0) return new RateCardOutcome.WouldUnprice(previous.Version, dropped);
+        }
+        var number = (history?.Versions.Count ?? 0) + 1;
+        return new RateCardOutcome.Added(new RateCardVersionAdded(number, version.Currency, version.EffectiveFrom, version.Prices, now, addedBy));
     }
 
     private static RateCardPrice? ReadPrice(JsonElement element, string prefix, ICollection<FieldError> errors)

@@ -10,7 +10,7 @@ namespace Metering.Billing.Rebuilding;
 /// </summary>
 public static class ProjectionRebuild
 {
-    public static readonly Type[] Inline = [typeof(MonthlyUsageProjection), typeof(RateCardHistoryProjection), typeof(TeamDirectoryProjection)];
+    public static readonly Type[] Inline = [typeof(MonthlyUsageProjection), typeof(RateCardHistoryProjection), typeof(TeamTreeProjection), typeof(TenantTeamHistoryProjection)];
     public static readonly string[] Asynchronous = [LedgerProjection.Name, Spend.SpendProjection.Name];
 
     public static async Task RunAsync(IDocumentStore store, ILogger logger, CancellationToken ct)

@@ -6,7 +6,7 @@ using NpgsqlTypes;
 namespace Metering.Billing.Recording;
 
 /// <summary>
-/// Records a batch of usage in one tenant-month transaction (<see cref="TenantMonthWriter"/>): a receipt per (tenant, id),
+/// Records a batch of usage in one tenant-month transaction (<see cref="BillingWriter"/>): a receipt per (tenant, id),
 /// one event per tenant-month holding only the usage whose receipt is new (where <see cref="TenantMonth.Record"/> puts it),
 /// and the inline projections. All of it commits or none of it does, so a redelivered or re-sent event is recorded once.
 /// Receipts are dated by the UTC day of <paramref name="clock"/>, not by the database session's time zone.
@@ -14,7 +14,7 @@ namespace Metering.Billing.Recording;
 public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database, TimeProvider? clock = null) : IReceiptStore
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
-    private readonly TenantMonthWriter _writer = new(store, database);
+    private readonly BillingWriter _writer = new(store, database);
 
     private static readonly Counter<long> Recorded = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.recorded", description: "Usage events recorded for billing");
     private static readonly Counter<long> Duplicates = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.duplicates", description: "Usage events already recorded");
@@ -25,7 +25,7 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         var schema = store.Options.DatabaseSchemaName;
         var unique = batch.DistinctBy(e => (e.Tenant, e.Id)).ToList();
 
-        await using var write = await _writer.BeginAsync(unique.Select(e => e.Tenant), ct);
+        await using var write = await _writer.BeginTenantMonthsAsync(unique.Select(e => e.Tenant), ct);
         var (connection, transaction) = (write.Connection, write.Transaction);
 
         var keys = unique.Select(e => UsageKey.Of(e.Tenant, e.Id)).ToArray();

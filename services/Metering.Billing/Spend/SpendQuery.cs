@@ -128,7 +128,7 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
     }
 
     private static async Task<TeamDirectory> DirectoryAsync(IQuerySession session, CancellationToken ct) =>
-        await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        await TeamDirectory.LoadAsync(session, ct);
 
     /// <summary>Each row of the request to <paramref name="row"/> as it is read (none is kept: a month by team has some 30,000).</summary>
     /// <param name="fromTenantMonths">Read the tenant month rollup: one row per group value, month (dated its first day) and item.</param>

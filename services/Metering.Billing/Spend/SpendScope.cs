@@ -18,7 +18,7 @@ public static class SpendScope
     {
         if (user.ViewerTeam() is not { } viewer) return (false, team);
         await using var session = store.QuerySession();
-        var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+        var directory = await TeamDirectory.LoadAsync(session, ct);
         if (team is not null && !directory.Covers(viewer, team)) return (true, null);
         if (tenant is not null && !directory.Covers(viewer, directory.TeamOf(tenant))
             && !await query.ChargedToAnyAsync(tenant, SpendQuery.TeamsBelow(directory, viewer), from, to, ct))

@@ -2,7 +2,7 @@ namespace Metering.Billing.TenantMonths;
 
 /// <summary>
 /// The finalized months of tenants that a decision looks at: each month it starts from and the ones after it, through
-/// the first that is still open (<see cref="TenantMonthTransaction.FinalizedFromAsync"/> loads exactly those). A month
+/// the first that is still open (<see cref="TenantMonthWrites.FinalizedFromAsync"/> loads exactly those). A month
 /// not in here is open.
 /// </summary>
 public sealed class FinalizedMonths

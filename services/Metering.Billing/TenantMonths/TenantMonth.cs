@@ -4,7 +4,7 @@ namespace Metering.Billing.TenantMonths;
 
 /// <summary>
 /// The decisions of a tenant-month, pure: given what is recorded (the finalized months, the month's usage, the rate
-/// cards) and <c>now</c>, they return the events to append and what to answer. <see cref="TenantMonthWriter"/> loads the
+/// cards) and <c>now</c>, they return the events to append and what to answer. <see cref="BillingWriter"/> loads the
 /// state and appends the events; usage recording, finalize and void are thin edges over the two.
 /// </summary>
 public static class TenantMonth
@@ -53,7 +53,7 @@ public static class TenantMonth
     /// </summary>
     /// <param name="recording">The event that recorded the usage, or null when Billing never recorded it.</param>
     /// <param name="finalized">The months from the recording's through the first open one.</param>
-    public static VoidOutcome Void(VoidUsage command, UsageBatchRecorded? recording, bool alreadyVoided, FinalizedMonths finalized, DateTimeOffset now)
+    public static VoidOutcome Void(VoidUsageCommand command, UsageBatchRecorded? recording, bool alreadyVoided, FinalizedMonths finalized, DateTimeOffset now)
     {
         if (recording?.Usage.FirstOrDefault(u => u.Id == command.UsageId) is not { } usage) return new VoidOutcome.NotFound();
         if (alreadyVoided) return new VoidOutcome.AlreadyVoided();
@@ -93,7 +93,7 @@ public abstract record FinalizeOutcome
 }
 
 /// <summary>An admin's void of one usage event.</summary>
-public sealed record VoidUsage(string Tenant, string UsageId, string Reason, string By);
+public sealed record VoidUsageCommand(string Tenant, string UsageId, string Reason, string By);
 
 public abstract record VoidOutcome
 {

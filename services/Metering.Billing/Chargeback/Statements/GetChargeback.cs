@@ -34,7 +34,7 @@ public static class GetChargeback
         if (team is not null)
         {
             await using var session = store.QuerySession();
-            var directory = await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty;
+            var directory = await TeamDirectory.LoadAsync(session, ct, tenants: []);
             if (scope is not null && !directory.Covers(scope, team)) return BearerTokenHandler.Forbidden();
             if (!directory.Teams.ContainsKey(team) && team != TeamDirectory.Unallocated)
                 return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No team", detail: $"There is no team '{team}'.");
@@ -66,7 +66,8 @@ public static class GetChargeback
         await using var session = store.QuerySession();
         var balances = await session.Query<LedgerBalance>().Where(b => b.Month == period).ToListAsync(ct);
         var capacity = await session.LoadAsync<CapacityAllocation>(period, ct);
-        var directory = (await session.LoadAsync<TeamDirectory>(TeamDirectory.StreamKey, ct) ?? TeamDirectory.Empty)
+        // The statement names teams and their hierarchy; it needs no tenant's mapping.
+        var directory = (await TeamDirectory.LoadAsync(session, ct, tenants: []))
             .AsPosted(await session.LoadAsync<PeriodTeams>(period, ct));
         return new ChargebackStatement(period, balances, capacity, directory, scope);
     }

@@ -1,4 +1,5 @@
 using Marten.Events.Aggregation;
+using Marten.Events.Projections;
 
 namespace Metering.Billing.Chargeback.Teams;
 
@@ -11,16 +12,32 @@ public sealed record TenantTeamAssigned(string Tenant, string Team, DateTimeOffs
 public sealed record TeamRecord(string Name, string CostCenter, string? Parent);
 
 /// <summary>
-/// Every team with its parent, and every tenant's mapping history (newest last), from the <c>teams</c> stream.
-/// Billing keeps it inline for the endpoints; the ledger keeps its own copy as of the events it has posted.
+/// Every team with its parent, and every tenant's mapping history (newest last): the team tree (<see cref="TeamTree"/>)
+/// and the tenants' mappings (<see cref="TenantTeamHistory"/>, one document each), read together by <see cref="LoadAsync"/>.
+/// Billing keeps those two inline for the endpoints; the ledger keeps its own copy as of the events it has posted.
 /// </summary>
-public sealed record TeamDirectory(string Id, IReadOnlyDictionary<string, TeamRecord> Teams, IReadOnlyDictionary<string, IReadOnlyList<TenantTeamChange>> Tenants)
+/// <remarks>Not a document of its own: a mapping rewrote all of them (every mapping cost more as tenants were mapped).</remarks>
+public sealed record TeamDirectory(IReadOnlyDictionary<string, TeamRecord> Teams, IReadOnlyDictionary<string, IReadOnlyList<TenantTeamChange>> Tenants)
 {
+    /// <summary>The stream of the team tree's events (and of the mappings stored before they had a stream per tenant).</summary>
     public const string StreamKey = "teams";
     /// <summary>The account of tenants mapped to no team: their cost is posted, never dropped.</summary>
     public const string Unallocated = "unallocated";
 
-    public static TeamDirectory Empty { get; } = new(StreamKey, new Dictionary<string, TeamRecord>(), new Dictionary<string, IReadOnlyList<TenantTeamChange>>());
+    public static TeamDirectory Empty { get; } = new(new Dictionary<string, TeamRecord>(), new Dictionary<string, IReadOnlyList<TenantTeamChange>>());
+
+    /// <summary>The team tree and the mappings as stored now: every tenant's, or only those of <paramref name="tenants"/> when given.</summary>
+    public static async Task<TeamDirectory> LoadAsync(IQuerySession session, CancellationToken ct, IReadOnlyCollection<string>? tenants = null)
+    {
+        var tree = await session.LoadAsync<TeamTree>(TeamTree.Key, ct);
+        IReadOnlyList<TenantTeamHistory> mappings = tenants switch
+        {
+            null => await session.Query<TenantTeamHistory>().ToListAsync(ct),
+            { Count: 0 } => [],
+            _ => await session.LoadManyAsync<TenantTeamHistory>(ct, tenants),
+        };
+        return new TeamDirectory(tree?.Teams ?? Empty.Teams, mappings.ToDictionary(m => m.Id, m => m.Changes, StringComparer.Ordinal));
+    }
 
     public TeamDirectory Apply(TeamDefined e) =>
         this with { Teams = new Dictionary<string, TeamRecord>(Teams) { [e.Team] = new(e.Name, e.CostCenter, e.Parent) } };
@@ -74,11 +91,44 @@ public sealed record TeamDirectory(string Id, IReadOnlyDictionary<string, TeamRe
     }
 }
 
-public sealed class TeamDirectoryProjection : SingleStreamProjection<TeamDirectory, string>
+/// <summary>Every team with its name, cost centre and parent, projected inline from the <c>teams</c> stream.</summary>
+public sealed record TeamTree(string Id, IReadOnlyDictionary<string, TeamRecord> Teams)
 {
-    public static TeamDirectory Create(TeamDefined e) => TeamDirectory.Empty.Apply(e);
+    public const string Key = TeamDirectory.StreamKey;
 
-    public static TeamDirectory Apply(TeamDefined e, TeamDirectory current) => current.Apply(e);
+    public static TeamTree Empty { get; } = new(Key, new Dictionary<string, TeamRecord>());
 
-    public static TeamDirectory Apply(TenantTeamAssigned e, TeamDirectory current) => current.Apply(e);
+    public TeamTree Apply(TeamDefined e) => this with { Teams = new Dictionary<string, TeamRecord>(Teams) { [e.Team] = new(e.Name, e.CostCenter, e.Parent) } };
+}
+
+/// <summary>
+/// One tenant's mappings, oldest first, and the team it is mapped to now (indexed: the tenants of a team). Projected
+/// inline from its <see cref="TenantTeamAssigned"/> events wherever they are stored (its own stream
+/// <see cref="StreamOf"/>, or the <c>teams</c> stream before mappings had one), so a mapping writes one small document.
+/// </summary>
+public sealed record TenantTeamHistory(string Id, string Team, IReadOnlyList<TenantTeamChange> Changes)
+{
+    /// <summary>The tenant's stream of mappings: a mapping appends to no stream shared by every tenant.</summary>
+    public static string StreamOf(string tenant) => $"tenant-team:{tenant}";
+
+    public static TenantTeamHistory With(TenantTeamHistory? history, TenantTeamAssigned e) =>
+        new(e.Tenant, e.Team, [.. history?.Changes ?? [], new TenantTeamChange(e.Team, e.At, e.By)]);
+
+    public TenantTeamView ToView() => new(Id, Team, Changes);
+}
+
+public sealed class TeamTreeProjection : SingleStreamProjection<TeamTree, string>
+{
+    public static TeamTree Create(TeamDefined e) => TeamTree.Empty.Apply(e);
+
+    public static TeamTree Apply(TeamDefined e, TeamTree current) => current.Apply(e);
+}
+
+public sealed class TenantTeamHistoryProjection : MultiStreamProjection<TenantTeamHistory, string>
+{
+    public TenantTeamHistoryProjection() => Identity<TenantTeamAssigned>(e => e.Tenant);
+
+    public static TenantTeamHistory Create(TenantTeamAssigned e) => TenantTeamHistory.With(null, e);
+
+    public static TenantTeamHistory Apply(TenantTeamAssigned e, TenantTeamHistory current) => TenantTeamHistory.With(current, e);
 }

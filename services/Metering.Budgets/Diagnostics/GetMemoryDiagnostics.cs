@@ -4,9 +4,9 @@ namespace Metering.Budgets.Diagnostics;
 /// <c>GET /v1/diagnostics/memory</c> (admin): the silo's managed heap after a full, compacting collection and how many
 /// tenant grains it holds, for capacity planning (memory per active tenant). The collection pauses the silo briefly.
 /// </summary>
-public static class MemoryEndpoint
+public static class GetMemoryDiagnostics
 {
-    public static void MapMemoryDiagnostics(this IEndpointRouteBuilder app) =>
+    public static void MapGetMemoryDiagnostics(this IEndpointRouteBuilder app) =>
         app.MapGet("/v1/diagnostics/memory", () =>
         {
             System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;

@@ -3,25 +3,20 @@ using Metering.Budgets.Reading;
 
 namespace Metering.Budgets.Quotas;
 
-/// <summary><c>PUT /v1/tenants/{tenant}/quota</c> (admin) and <c>GET /v1/tenants/{tenant}/quota/history</c> (admin).</summary>
-public static class QuotaEndpoints
+/// <summary><c>PUT /v1/tenants/{tenant}/quota</c> (admin): replaces a tenant's limits (audited) and answers the budget.</summary>
+public static class PutQuota
 {
     /// <summary>Tokens belong to roles, not people: this optional header names the person behind a change in the history.</summary>
     public const string ActorHeader = "X-Metering-Actor";
     public const long MaxBodyBytes = 64 * 1024;
 
-    public static void MapQuotas(this IEndpointRouteBuilder app)
-    {
-        app.MapPut("/v1/tenants/{tenant}/quota", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
+    public static void MapPutQuota(this IEndpointRouteBuilder app) =>
+        app.MapPut("/v1/tenants/{tenant}/quota", HandleAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
             .WithName("PutQuota").WithTags("Budgets").WithSummary("Replace a tenant's limits (audited); answers the budget")
             .WithHeaderParameter(ActorHeader, "The person behind the change, for the history: 1 to 128 printable characters")
             .AcceptsJson<QuotaRequest>().Produces<BudgetView>().ProducesRetryLater();
-        app.MapGet("/v1/tenants/{tenant}/quota/history", HistoryAsync).RequireAuthorization(Policies.Admin)
-            .WithName("GetQuotaHistory").WithTags("Budgets").WithSummary("Every change of a tenant's quota: who, when, before, after")
-            .Produces<QuotaHistoryView>().ProducesValidationProblem().ProducesRetryLater();
-    }
 
-    private static async Task<IResult> PutAsync(string tenant, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(string tenant, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, CancellationToken ct)
     {
         if (!UsageEventRules.IsValidTenant(tenant)) return BudgetProblems.Invalid([new("tenant", UsageEventRules.TenantRule)]);
         string? actor = request.Headers[ActorHeader];
@@ -37,11 +32,5 @@ public static class QuotaEndpoints
             var changedBy = actor is null ? user.Identity!.Name! : $"{user.Identity!.Name}/{actor}";
             return await BudgetProblems.OrUnavailable(async () => Results.Ok(await grains.GetGrain<ITenantBudgetGrain>(tenant).SetQuota(limits, changedBy)));
         }
-    }
-
-    private static async Task<IResult> HistoryAsync(string tenant, QuotaStore quotas, CancellationToken ct)
-    {
-        if (!UsageEventRules.IsValidTenant(tenant)) return BudgetProblems.Invalid([new("tenant", UsageEventRules.TenantRule)]);
-        return Results.Ok(new QuotaHistoryView(tenant, await quotas.HistoryAsync(tenant, ct)));
     }
 }

@@ -2,29 +2,21 @@ using System.Text.Json;
 
 namespace Metering.Billing.Chargeback.Capacity;
 
-public sealed record CapacityItem(string GpuType, decimal GpuHours, decimal Cost);
-
-/// <summary>What the platform paid for a month's GPU capacity; the latest record of a month replaces earlier ones.</summary>
-public sealed record CapacityCostRecorded(string Period, string Mode, IReadOnlyList<CapacityItem> Items, DateTimeOffset At, string By)
-{
-    public static string StreamKey(string period) => $"capacity:{period}";
-}
-
 /// <summary>
 /// <c>PUT /v1/capacity-cost/{period}</c> (admin): records the month's GPU capacity cost; the ledger allocates its idle
 /// part to teams (see <see cref="Ledger.IdleAllocation"/>). Best recorded once the month is over and its usage is in.
 /// </summary>
-public static class CapacityCostEndpoint
+public static class PutCapacityCost
 {
     public const int MaxItems = 100;
     public const long MaxBodyBytes = 64 * 1024;
 
-    public static void MapCapacityCost(this IEndpointRouteBuilder app) =>
+    public static void MapPutCapacityCost(this IEndpointRouteBuilder app) =>
         app.MapPut("/v1/capacity-cost/{period}", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
             .WithName("PutCapacityCost").WithTags("Chargeback").WithSummary("Record what the month's GPU capacity cost; its idle part is allocated to teams")
             .AcceptsJson<CapacityCostRequest>().Produces<CapacityCostRecordedView>().ProducesRetryLater();
 
-    private static async Task<IResult> PutAsync(string period, HttpRequest request, ClaimsPrincipal user, IDocumentStore store, TimeProvider clock,
+    private static async Task<IResult> PutAsync(string period, HttpRequest request, ClaimsPrincipal user, BillingWriter writer, TimeProvider clock,
         CancellationToken ct)
     {
         var errors = new List<FieldError>();
@@ -33,17 +25,21 @@ public static class CapacityCostEndpoint
         else if (string.CompareOrdinal(period, BillingPeriod.Of(now)) > 0) errors.Add(new("period", "must not be a future month"));
         const string invalid = "The capacity cost is invalid; nothing was recorded.";
         using var json = await JsonBody.ReadAsync(request, ct);
-        if (json.Error is { } unread) return TeamEndpoints.Invalid([.. errors, unread], invalid, json.StatusCode);
+        if (json.Error is { } unread) return Invalid([.. errors, unread], invalid, json.StatusCode);
         var body = Read(json.Root, errors);
-        if (errors.Count > 0 || body is null) return TeamEndpoints.Invalid(errors, invalid);
+        if (errors.Count > 0 || body is null) return Invalid(errors, invalid);
 
         var recorded = new CapacityCostRecorded(period, body.Value.Mode, body.Value.Items, now, user.Identity!.Name!);
-        await using var session = store.LightweightSession();
-        session.Events.Append(CapacityCostRecorded.StreamKey(period), recorded);
-        await session.SaveChangesAsync(ct);
+        // Under the month's lock two records of one month are stored one after the other, the latest last.
+        await using var write = await writer.BeginAsync([BillingLock.CapacityCost(period)], ct);
+        write.Append(CapacityCostRecorded.StreamKey(period), recorded);
+        await write.CommitAsync(ct);
         return Results.Ok(new CapacityCostRecordedView(period, recorded.Mode,
             recorded.Items.Select(i => new CapacityCostItemView(i.GpuType, i.GpuHours, i.Cost.ToString(CultureInfo.InvariantCulture))).ToList(), now));
     }
+
+    private static IResult Invalid(IEnumerable<FieldError> errors, string title, int statusCode = StatusCodes.Status400BadRequest) =>
+        Results.ValidationProblem(FieldError.ByField(errors), statusCode: statusCode, title: title);
 
     private static (string Mode, List<CapacityItem> Items)? Read(JsonElement root, List<FieldError> errors)
     {

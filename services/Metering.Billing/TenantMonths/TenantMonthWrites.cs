@@ -1,0 +1,53 @@
+using Metering.UsageTopic;
+
+namespace Metering.Billing.TenantMonths;
+
+/// <summary>
+/// The tenant-month's reads and appends in a <see cref="BillingTransaction"/> begun under its tenants' locks
+/// (<see cref="BillingLock.Tenant"/>): what <see cref="TenantMonth"/> decides on, and where its events go.
+/// </summary>
+public static class TenantMonthWrites
+{
+    /// <summary>Begins a write of tenant-months: each tenant's lock covers every month of it.</summary>
+    public static Task<BillingTransaction> BeginTenantMonthsAsync(this BillingWriter writer, IEnumerable<string> tenants, CancellationToken ct,
+        Wolverine.Marten.IMartenOutbox? outbox = null) =>
+        writer.BeginAsync(tenants.Select(BillingLock.Tenant), ct, outbox);
+
+    /// <summary>
+    /// The finalized months among each of <paramref name="months"/> and those after it, through its first open one: what
+    /// <see cref="TenantMonth"/> needs to know where usage lands. Open months are not loaded (the usage documents are large).
+    /// </summary>
+    public static async Task<FinalizedMonths> FinalizedFromAsync(this BillingTransaction write, IEnumerable<(string Tenant, string Month)> months, CancellationToken ct)
+    {
+        var finalized = new List<InvoiceFinalized>();
+        var asked = months.Select(m => BillingPeriod.UsageStream(m.Tenant, m.Month)).Distinct(StringComparer.Ordinal).ToArray();
+        while (asked.Length > 0)
+        {
+            var found = await write.Session.Query<MonthlyUsage>().Where(u => asked.Contains(u.Id) && u.Finalized != null).ToListAsync(ct);
+            finalized.AddRange(found.Select(u => u.Finalized!));
+            asked = found.Select(u => BillingPeriod.UsageStream(u.Tenant, BillingPeriod.Next(u.Month))).ToArray();
+        }
+        return new FinalizedMonths(finalized);
+    }
+
+    public static Task<MonthlyUsage?> MonthAsync(this BillingTransaction write, string tenant, string month, CancellationToken ct) =>
+        write.Session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(tenant, month), ct);
+
+    /// <summary>The event that recorded a usage, found through the recordings index (no scan of the batches' JSON); null when none did.</summary>
+    public static async Task<UsageBatchRecorded?> RecordingOfAsync(this BillingTransaction write, string tenant, string usageId, CancellationToken ct)
+    {
+        var ids = await write.Session.AdvancedSql.QueryAsync<Guid>(UsageRecordings.EventOfSql(write.Session.DocumentStore.Options.DatabaseSchemaName), ct,
+            UsageKey.Of(tenant, usageId));
+        return ids.Count == 0 ? null : (await write.Session.Events.LoadAsync(ids[0], ct))?.Data as UsageBatchRecorded;
+    }
+
+    public static async Task<bool> IsVoidedAsync(this BillingTransaction write, string tenant, string usageId, CancellationToken ct) =>
+        await write.Session.LoadAsync<VoidReceipt>(VoidReceipt.IdOf(tenant, usageId), ct) is not null;
+
+    /// <summary>Appends a decision's event to its tenant-month's stream.</summary>
+    public static void Append(this BillingTransaction write, ITenantMonthEvent e) => write.Append(BillingPeriod.UsageStream(e.Tenant, e.Month), e);
+
+    /// <summary>Stores the usage's void receipt (a second one cannot be stored: its id is the usage's).</summary>
+    public static void MarkVoided(this BillingTransaction write, string tenant, string usageId) =>
+        write.Insert(new VoidReceipt(VoidReceipt.IdOf(tenant, usageId)));
+}
