@@ -23,7 +23,7 @@ public sealed class ConsoleBrowser : IAsyncLifetime
     private IPlaywright? _playwright;
     private IBrowserContext? _context;
 
-    public static string Dist { get; } = Path.Combine(ServiceProcess.RepositoryRoot, "console", "dist");
+    public static string Dist { get; } = Path.Combine(BuildOutput.RepositoryRoot, "console", "dist");
     public Uri Url { get; private set; } = null!;
     /// <summary>Console errors and page errors of every page opened since the last <see cref="TakeErrors"/>.</summary>
     private readonly List<BrowserError> _errors = [];
@@ -107,8 +107,8 @@ public sealed class ConsoleBrowser : IAsyncLifetime
     public static async Task ScreenshotAsync(IPage page, string name)
     {
         var folder = Environment.GetEnvironmentVariable("METERING_UPDATE_SCREENSHOTS") == "1"
-            ? Path.Combine(ServiceProcess.RepositoryRoot, "docs", "console")
-            : Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "test-results", "console-screenshots");
+            ? Path.Combine(BuildOutput.RepositoryRoot, "docs", "console")
+            : Path.Combine(BuildOutput.RepositoryRoot, ".metering", "test-results", "console-screenshots");
         Directory.CreateDirectory(folder);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"{name}.png"), FullPage = true });
     }

@@ -1,4 +1,3 @@
-using Metering.IntegrationTests;
 
 namespace Metering.EndToEndTests;
 

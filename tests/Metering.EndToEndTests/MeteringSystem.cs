@@ -1,4 +1,3 @@
-using Metering.IntegrationTests;
 using System.Net.Http.Headers;
 
 namespace Metering.EndToEndTests;
@@ -26,7 +25,7 @@ public class MeteringSystem : IAsyncLifetime
     private DevKafkaProcess _kafka = null!;
     private IAsyncDisposable _database = null!;
     private readonly Dictionary<string, string> _environment = [];
-    private readonly string _logs = Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e");
+    private readonly string _logs = Path.Combine(BuildOutput.RepositoryRoot, ".metering", "logs", "e2e");
 
     public string KafkaBootstrapServers => _kafka.BootstrapServers;
     /// <summary>The system's own broker, for tests that inject faults into it (infra/Metering.DevKafka/FaultCommands.cs).</summary>
@@ -111,7 +110,7 @@ public class MeteringSystem : IAsyncLifetime
     {
         environment ??= new Dictionary<string, string>(_environment)
         {
-            ["METERING_ORLEANS_SILO_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["METERING_ORLEANS_SILO_PORT"] = FreePorts.Next().ToString(),
         };
         var process = ServiceProcess.Start(name, environment, _logs, url);
         _processes.Add(process);

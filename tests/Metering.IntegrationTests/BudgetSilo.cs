@@ -1,6 +1,4 @@
-using System.Net;
 using System.Text.Json;
-using System.Net.Sockets;
 using Metering.Budgets.Broadcast;
 using Metering.Budgets.Pricing;
 using Metering.Budgets.Quotas;
@@ -48,7 +46,7 @@ public sealed class BudgetSilo : IAsyncDisposable
         builder.Services.AddSingleton<QuotaStore>();
         builder.Services.AddSingleton<BudgetBroadcast>();
         builder.Services.AddSingleton<RateCards>();
-        builder.UseOrleans(silo => silo.UseLocalhostClustering(FreePort(), FreePort()).AddBudgetGrains());
+        builder.UseOrleans(silo => silo.UseLocalhostClustering(FreePorts.Next(), FreePorts.Next()).AddBudgetGrains());
         var host = builder.Build();
         try
         {
@@ -87,12 +85,5 @@ public sealed class BudgetSilo : IAsyncDisposable
             statuses.Add(JsonSerializer.Deserialize<BudgetStatusChanged>(record.Message.Value, MeteringJson.Options)!.Status);
         }
         return statuses;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net;
-using System.Net.Sockets;
 using Metering.LoadGenerator;
 using Metering.LoadGenerator.Benchmarks;
 using Metering.LoadGenerator.CommandLine;
@@ -130,7 +128,7 @@ public sealed class LoadGeneratorCommandLineTests
         var progress = new StringWriter();
         var sent = new SentReport();
         sent.Confirmed([new UsageEvent("u1", "tenant-1", Meters.InputTokens, 10, DateTimeOffset.UtcNow, "m")]);
-        var nowhere = new Uri($"http://127.0.0.1:{ClosedPort()}");
+        var nowhere = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
         using var verification = new Verification(nowhere, nowhere, "token");
 
         await Assert.ThrowsAsync<HttpRequestException>(() => verification.WaitForMatchAsync(sent, TimeSpan.FromSeconds(5), CancellationToken.None, progress));
@@ -138,13 +136,6 @@ public sealed class LoadGeneratorCommandLineTests
         var lines = progress.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         Assert.InRange(lines.Length, 2, 3);
         Assert.All(lines, l => Assert.Matches(@"^verifying for \d+ s of at most 5 s: no answer yet \(HttpRequestException\)$", l));
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed class CountingSink : IUsageSink
