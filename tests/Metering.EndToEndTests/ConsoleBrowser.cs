@@ -1,5 +1,3 @@
-using Microsoft.Playwright;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>
@@ -80,6 +78,31 @@ public sealed class ConsoleBrowser : IAsyncLifetime
             lock (_errors) _errors.Add(new BrowserError($"uncaught: {error}", page.Url));
         };
         return page;
+    }
+
+    /// <summary>A new page (<see cref="NewPageAsync"/>) signed in with the token.</summary>
+    public async Task<IPage> SignedInPageAsync(MeteringSystem system, string token = MeteringSystem.AdminToken)
+    {
+        var page = await NewPageAsync(system);
+        await ConsolePages.SignInAsync(page, token);
+        return page;
+    }
+
+    /// <summary>
+    /// How a test leaves a page it checked: one h1 on it, its screenshot as <paramref name="screenshot"/>, and no error
+    /// collected but those <paramref name="expected"/> accepts (none when not given).
+    /// </summary>
+    public async Task AssertFinishedAsync(IPage page, string screenshot, Func<BrowserError, bool>? expected = null)
+    {
+        await CheckedScreenshotAsync(page, screenshot);
+        AssertNoErrorsBut(expected ?? (_ => false));
+    }
+
+    /// <summary>One h1 on the page (<see cref="ConsolePages.OneH1Async"/>), then its screenshot (<see cref="ScreenshotAsync"/>).</summary>
+    public static async Task CheckedScreenshotAsync(IPage page, string name)
+    {
+        await ConsolePages.OneH1Async(page);
+        await ScreenshotAsync(page, name);
     }
 
     /// <summary>The errors collected so far, and a fresh start.</summary>

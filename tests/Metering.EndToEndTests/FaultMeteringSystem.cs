@@ -1,4 +1,3 @@
-
 namespace Metering.EndToEndTests;
 
 /// <summary>

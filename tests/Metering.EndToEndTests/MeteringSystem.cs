@@ -15,9 +15,9 @@ public class MeteringSystem : IAsyncLifetime
     /// <summary>Viewer tokens of the teams the chargeback tests define (every system has a database of its own).</summary>
     public static readonly IReadOnlyDictionary<string, string> ViewerTokens = new Dictionary<string, string>
     {
-        ["e2e-research"] = "e2e-viewer-research-token",
-        ["e2e-nlp"] = "e2e-viewer-nlp-token",
-        ["e2e-vision"] = "e2e-viewer-vision-token",
+        [Research] = "e2e-viewer-research-token",
+        [Nlp] = "e2e-viewer-nlp-token",
+        [Vision] = "e2e-viewer-vision-token",
     };
 
     private readonly List<ServiceProcess> _processes = [];

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>One Metering service started from its build output as a separate process, its output kept in a log file.</summary>
