@@ -50,13 +50,7 @@ public sealed class ConsoleAdminBrowserTests(ConsoleMeteringSystem system, Conso
         await page.Locator("section:has(#quota-editor-heading) [role=status]").WaitForAsync();
         Assert.Equal(0, await page.Locator(".quota-form [aria-invalid=true]").CountAsync());
         var budget = await system.Api(system.Budgets, $"/v1/tenants/{Data.Quota}/budget");
-        var limits = budget["limits"]!.AsArray()
-            .Select(l => new[]
-            {
-                l!["meter"]!.GetValue<string>(), l["period"]!.GetValue<string>(), Quantity(l["limit"]), Quantity(l["used"]),
-                Quantity(l["remaining"]), l["soft_pct"]!.ToJsonString(), l["enforcement"]!.GetValue<string>(),
-            })
-            .ToList();
+        var limits = LimitRows(budget);
         Assert.Equal([Meters.OutputTokens, "month", "2,500", "0", "2,500", "80", "alert"], Assert.Single(limits));
         Assert.Equal(limits, (await TableAsync(page, "Limits now")).Select(r => r[..7]).ToList());
         var history = (await system.Api(system.Budgets, $"/v1/tenants/{Data.Quota}/quota/history"))["changes"]!.AsArray()
