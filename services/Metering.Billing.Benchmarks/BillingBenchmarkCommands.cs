@@ -107,20 +107,15 @@ public sealed class BillingBenchmarkCommands : RootCommand
     }
 
     /// <summary><c>teams [TENANTS]</c>: see <see cref="TeamMappingBenchmark"/>.</summary>
-    public sealed class TeamsCommand : Command
+    public sealed class TeamsCommand : ReportCommand
     {
         private readonly Argument<int> _tenants = Count("TENANTS", 10_000, "mapped tenants at the last level (the first is 1,000)");
-        private readonly Option<string> _postgres = Postgres();
-        private readonly Option<string> _results = Results();
 
         public TeamsCommand() : base("teams", "The time of one PUT /v1/tenants/{tenant}/team mapping at 1,000 and TENANTS mapped tenants.")
         {
             Arguments.Add(_tenants);
-            Options.Add(_postgres);
-            Options.Add(_results);
-            Validators.Add(RequirePostgres(_postgres));
-            SetAction((result, ct) => ReportAsync(result, "teams", _results,
-                TeamMappingBenchmark.RunAsync(PostgresOf(result, _postgres), result.GetValue(_tenants), ct, result.InvocationConfiguration.Error)));
+            SetAction((result, ct) => ReportAsync(result, "teams",
+                TeamMappingBenchmark.RunAsync(PostgresOf(result), result.GetValue(_tenants), ct, result.InvocationConfiguration.Error)));
         }
     }
 

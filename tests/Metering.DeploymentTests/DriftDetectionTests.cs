@@ -16,7 +16,7 @@ public sealed class DriftDetectionTests : IDisposable
         {
             var target = Path.Combine(_copy, file);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(Path.Combine(RepositoryPaths.Root, file), target);
+            File.Copy(Path.Combine(BuildOutput.RepositoryRoot, file), target);
         }
         // The dashboard check reads the instruments from services/ sources.
         CopyTree("services", "*.cs");
@@ -261,15 +261,15 @@ public sealed class DriftDetectionTests : IDisposable
     }
 
     private static IEnumerable<string> Files(string folder) =>
-        Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, folder), "*", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(RepositoryPaths.Root, f));
+        Directory.EnumerateFiles(Path.Combine(BuildOutput.RepositoryRoot, folder), "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(BuildOutput.RepositoryRoot, f));
 
     private void CopyTree(string folder, string pattern)
     {
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, folder), pattern, SearchOption.AllDirectories)
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(BuildOutput.RepositoryRoot, folder), pattern, SearchOption.AllDirectories)
                      .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}")))
         {
-            var target = Path.Combine(_copy, Path.GetRelativePath(RepositoryPaths.Root, file));
+            var target = Path.Combine(_copy, Path.GetRelativePath(BuildOutput.RepositoryRoot, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target, overwrite: true);
         }

@@ -8,7 +8,7 @@ public sealed class KubernetesManifestTests
 {
     public static TheoryData<string> Overlays => new(DeploymentConsistency.Overlays);
 
-    private static RenderedManifests Render(string overlay) => RenderedManifests.Load(Path.Combine(RepositoryPaths.Root, overlay));
+    private static RenderedManifests Render(string overlay) => RenderedManifests.Load(Path.Combine(BuildOutput.RepositoryRoot, overlay));
 
     [Theory, MemberData(nameof(Overlays))]
     public void Each_overlay_renders_into_valid_Kubernetes_objects(string overlay)

@@ -35,11 +35,11 @@ public sealed class ServicesTests
     [Fact]
     public void Every_service_has_a_Dockerfile_a_Deployment_and_a_Tilt_resource()
     {
-        var dev = RenderedManifests.Load(Path.Combine(RepositoryPaths.Root, "infra/k8s/overlays/dev"));
-        var tilt = TiltChecks.Services(File.ReadAllText(Path.Combine(RepositoryPaths.Root, TiltChecks.Tiltfile)));
+        var dev = RenderedManifests.Load(Path.Combine(BuildOutput.RepositoryRoot, "infra/k8s/overlays/dev"));
+        var tilt = TiltChecks.Services(File.ReadAllText(Path.Combine(BuildOutput.RepositoryRoot, TiltChecks.Tiltfile)));
         Assert.All(MeteringService.All, service =>
         {
-            Assert.True(File.Exists(Path.Combine(RepositoryPaths.Root, service.DockerfilePath)), service.DockerfilePath);
+            Assert.True(File.Exists(Path.Combine(BuildOutput.RepositoryRoot, service.DockerfilePath)), service.DockerfilePath);
             Assert.NotNull(dev.Deployment(service.Name));
             Assert.Contains(tilt, t => t.Name == service.Name);
         });

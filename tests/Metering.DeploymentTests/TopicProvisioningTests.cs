@@ -5,7 +5,7 @@ namespace Metering.DeploymentTests;
 public sealed class TopicProvisioningTests
 {
     private static IReadOnlyList<ProvisionedTopic> Provisioned =>
-        TopicList.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.Root, TopicList.RelativePath)));
+        TopicList.Parse(File.ReadAllText(Path.Combine(BuildOutput.RepositoryRoot, TopicList.RelativePath)));
 
     [Fact]
     public void The_topic_list_is_exactly_KafkaTopics_with_partitions_and_compaction()
@@ -27,7 +27,7 @@ public sealed class TopicProvisioningTests
     [Fact]
     public void The_topics_job_script_reads_the_list_and_never_raises_partitions()
     {
-        var script = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "infra/k8s/platform/create-topics.sh"));
+        var script = File.ReadAllText(Path.Combine(BuildOutput.RepositoryRoot, "infra/k8s/platform/create-topics.sh"));
         Assert.Contains("topics.txt", script);
         Assert.Contains("--if-not-exists", script);
         Assert.DoesNotContain("--alter --topic", script);

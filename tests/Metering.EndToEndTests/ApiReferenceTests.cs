@@ -138,7 +138,7 @@ public sealed class ApiReferenceTests(MeteringSystem system)
     public async Task The_committed_document_is_the_one_the_service_publishes(string name)
     {
         var live = Normalized(await ReadDocumentAsync(ServiceNamed(name)));
-        var file = Path.Combine(ServiceProcess.RepositoryRoot, "docs", "openapi", $"{name.ToLowerInvariant()}.json");
+        var file = Path.Combine(BuildOutput.RepositoryRoot, "docs", "openapi", $"{name.ToLowerInvariant()}.json");
         if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);

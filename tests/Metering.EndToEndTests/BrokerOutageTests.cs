@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Metering.LoadGenerator;
 using Xunit.Abstractions;
 
 namespace Metering.EndToEndTests;

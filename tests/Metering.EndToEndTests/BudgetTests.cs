@@ -1,4 +1,3 @@
-using Confluent.Kafka;
 using Metering.Emitter;
 
 namespace Metering.EndToEndTests;

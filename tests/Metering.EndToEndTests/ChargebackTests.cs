@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>
@@ -11,12 +9,12 @@ namespace Metering.EndToEndTests;
 [Collection(ChargebackSystemCollection.Name)]
 public sealed class ChargebackTests(ChargebackMeteringSystem system)
 {
-    private const string Research = "e2e-research", Nlp = "e2e-nlp", Vision = "e2e-vision", Unallocated = "unallocated";
+    private const string Unallocated = "unallocated";
     private const string Chat = "cb-chat", Search = "cb-search", Camera = "cb-camera", Lab = "cb-lab", Orphan = "cb-orphan";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(45);
     private readonly Metering.Client.BillingClient _billing = system.BillingApi();
 
-    private static readonly DateOnly MonthStart = new(DateTime.UtcNow.AddMonths(-1).Year, DateTime.UtcNow.AddMonths(-1).Month, 1);
+    private static readonly DateOnly MonthStart = LastMonthStart;
     private static readonly string Period = MonthStart.ToString("yyyy-MM", CultureInfo.InvariantCulture);
     private static readonly string ThisMonth = DateTime.UtcNow.ToString("yyyy-MM", CultureInfo.InvariantCulture);
     private static readonly DateOnly SecondVersion = MonthStart.AddDays(14);

@@ -1,4 +1,3 @@
-using Microsoft.Playwright;
 using static Metering.EndToEndTests.ConsolePages;
 
 namespace Metering.EndToEndTests;
@@ -10,25 +9,17 @@ namespace Metering.EndToEndTests;
 /// prices of its own on the console's system (<see cref="ConsoleBrowserTests"/>).
 /// </summary>
 [Collection(ConsoleSystemCollection.Name)]
-public sealed class ConsoleAdminBrowserTests(ConsoleMeteringSystem system, ConsoleBrowser browser) : IClassFixture<ConsoleBrowser>, IAsyncLifetime
+public sealed class ConsoleAdminBrowserTests(ConsoleMeteringSystem system, ConsoleBrowser browser) : SeededBrowserTests<ConsoleAdminBrowserTests.Seeded>
 {
     private static readonly string MonthStart = DateTimeOffset.UtcNow.ToString("yyyy-MM-01", CultureInfo.InvariantCulture);
 
-    private static readonly SeededOnce<Seeded> Seed = new();
-    private Seeded Data => Seed.Data;
-
     /// <summary>The run's tenants (one with a quota to edit, one with alerts), three teams in a line, and the two rate-card versions it added.</summary>
-    private sealed record Seeded(string Quota, string Alerted, string Platform, string Ml, string Nlp, int Before, int After);
-
-    public Task InitializeAsync() => Seed.EnsureAsync(SeedAsync);
-
-    public Task DisposeAsync() => Task.CompletedTask;
+    public sealed record Seeded(string Quota, string Alerted, string Platform, string Ml, string Nlp, int Before, int After);
 
     [Fact]
     public async Task The_quota_editor_shows_the_APIs_field_error_on_its_input_changes_nothing_then_saves_and_lists_the_change_in_the_history()
     {
-        var page = await browser.NewPageAsync(system);
-        await SignInAsync(page, MeteringSystem.AdminToken);
+        var page = await browser.SignedInPageAsync(system);
         await page.GotoAsync($"/tenants/{Data.Quota}");
         var limit = page.Locator("#quota-0-limit");
         await limit.WaitForAsync();
@@ -51,8 +42,7 @@ public sealed class ConsoleAdminBrowserTests(ConsoleMeteringSystem system, Conso
         Assert.Equal(problem["title"]!.GetValue<string>(), (await page.Locator("section:has(#quota-editor-heading) p.field-error[role=alert]").InnerTextAsync()).Trim());
         Assert.Equal(before, (await system.Api(system.Budgets, $"/v1/tenants/{Data.Quota}/budget"))["limits"]!.ToJsonString());
         Assert.Single((await system.Api(system.Budgets, $"/v1/tenants/{Data.Quota}/quota/history"))["changes"]!.AsArray());
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "quota-editor-error");
+        await ConsoleBrowser.CheckedScreenshotAsync(page, "quota-editor-error");
 
         // A valid limit: saved, the limits shown are the budget API's, and the history lists the change.
         await limit.FillAsync("2500");
@@ -60,13 +50,7 @@ public sealed class ConsoleAdminBrowserTests(ConsoleMeteringSystem system, Conso
         await page.Locator("section:has(#quota-editor-heading) [role=status]").WaitForAsync();
         Assert.Equal(0, await page.Locator(".quota-form [aria-invalid=true]").CountAsync());
         var budget = await system.Api(system.Budgets, $"/v1/tenants/{Data.Quota}/budget");
-        var limits = budget["limits"]!.AsArray()
-            .Select(l => new[]
-            {
-                l!["meter"]!.GetValue<string>(), l["period"]!.GetValue<string>(), Quantity(l["limit"]), Quantity(l["used"]),
-                Quantity(l["remaining"]), l["soft_pct"]!.ToJsonString(), l["enforcement"]!.GetValue<string>(),
-            })
-            .ToList();
+        var limits = LimitRows(budget);
         Assert.Equal([Meters.OutputTokens, "month", "2,500", "0", "2,500", "80", "alert"], Assert.Single(limits));
         Assert.Equal(limits, (await TableAsync(page, "Limits now")).Select(r => r[..7]).ToList());
         var history = (await system.Api(system.Budgets, $"/v1/tenants/{Data.Quota}/quota/history"))["changes"]!.AsArray()
@@ -75,17 +59,13 @@ public sealed class ConsoleAdminBrowserTests(ConsoleMeteringSystem system, Conso
         Assert.Equal(2, history.Count);
         Assert.Equal($"{Meters.OutputTokens} 2,500/month (soft 80 %, alert)", history[1][3]);
         await WaitForTableAsync(page, "Every change of this tenant's limits", history);
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "quota-editor-saved");
-
-        browser.AssertNoErrorsBut(e => e.IsFailedResponse(400, $"/api/budgets/v1/tenants/{Data.Quota}/quota"));
+        await browser.AssertFinishedAsync(page, "quota-editor-saved", e => e.IsFailedResponse(400, $"/api/budgets/v1/tenants/{Data.Quota}/quota"));
     }
 
     [Fact]
     public async Task Rate_cards_show_the_APIs_versions_and_the_diff_between_two_versions_by_URL()
     {
-        var page = await browser.NewPageAsync(system);
-        await SignInAsync(page, MeteringSystem.AdminToken);
+        var page = await browser.SignedInPageAsync(system);
         await page.GotoAsync($"/rate-cards?version={Data.After}&compare={Data.Before}");
         var versionsTable = await TableAsync(page, "Every version, newest first");
         var versions = (await system.Api(system.Billing, "/v1/rate-card"))["versions"]!.AsArray()
@@ -122,16 +102,13 @@ public sealed class ConsoleAdminBrowserTests(ConsoleMeteringSystem system, Conso
             changed.Select(p => new[] { p["meter"]!.GetValue<string>(), PriceFor(p), MoneyOf(was[PriceKey(p)]["price"]), MoneyOf(p["price"]) }).ToList(),
             await TableAsync(page, $"Prices changed from version {Data.Before} to version {Data.After}"));
         Assert.Equal(["$1.00", "$1.50"], (await TableAsync(page, $"Prices changed from version {Data.Before} to version {Data.After}")).Single()[2..]);
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "rate-cards");
-        browser.AssertNoErrorsBut(_ => false);
+        await browser.AssertFinishedAsync(page, "rate-cards");
     }
 
     [Fact]
     public async Task The_team_tree_is_the_teams_API_and_a_parent_change_making_a_cycle_shows_the_APIs_error_with_its_path()
     {
-        var page = await browser.NewPageAsync(system);
-        await SignInAsync(page, MeteringSystem.AdminToken);
+        var page = await browser.SignedInPageAsync(system);
         await page.GotoAsync($"/teams?team={Data.Platform}");
         var teams = (await system.Api(system.Billing, "/v1/teams"))["teams"]!.AsArray().Select(t => t!).ToList();
         var expected = TeamRows(teams, editing: Data.Platform);
@@ -153,21 +130,17 @@ public sealed class ConsoleAdminBrowserTests(ConsoleMeteringSystem system, Conso
         // Nothing changed: the API's tree and the page's are as before.
         Assert.Equal(expected, TeamRows((await system.Api(system.Billing, "/v1/teams"))["teams"]!.AsArray().Select(t => t!).ToList(), editing: Data.Platform));
         Assert.Equal(expected, await TableAsync(page, "Every team, each below its parent"));
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "teams");
-        browser.AssertNoErrorsBut(e => e.IsFailedResponse(400, $"/api/billing/v1/teams/{Data.Platform}"));
+        await browser.AssertFinishedAsync(page, "teams", e => e.IsFailedResponse(400, $"/api/billing/v1/teams/{Data.Platform}"));
     }
 
     [Fact]
     public async Task The_alerts_page_lists_the_alerts_API_newest_first_and_one_tenants_by_URL()
     {
-        var page = await browser.NewPageAsync(system);
-        await SignInAsync(page, MeteringSystem.AdminToken);
+        var page = await browser.SignedInPageAsync(system);
         await page.GotoAsync("/alerts");
         var all = await TableAsync(page, "Alerts sent, newest first");
         Assert.Equal(AlertRows(await system.Api(system.Budgets, "/v1/alerts?limit=100")), all);
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "alerts");
+        await ConsoleBrowser.CheckedScreenshotAsync(page, "alerts");
 
         await page.GotoAsync($"/alerts?tenant={Data.Alerted}");
         var own = await TableAsync(page, $"Alerts sent, newest first, of tenant {Data.Alerted}");
@@ -240,7 +213,7 @@ public sealed class ConsoleAdminBrowserTests(ConsoleMeteringSystem system, Conso
     /// a soft and a limit alert); teams Platform ⊃ ML ⊃ NLP; a model priced $1.00 a million, then a version at $1.50 with
     /// one more model. Waits until the alerts are listed.
     /// </summary>
-    private async Task<Seeded> SeedAsync()
+    protected override async Task<Seeded> SeedAsync()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var (quota, alerted) = ($"ca-quota-{run}", $"ca-alerts-{run}");

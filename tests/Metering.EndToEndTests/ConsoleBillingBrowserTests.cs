@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-using Microsoft.Playwright;
 using static Metering.EndToEndTests.ConsolePages;
 
 namespace Metering.EndToEndTests;
@@ -11,7 +9,7 @@ namespace Metering.EndToEndTests;
 /// same view. Seeds tenants and teams of its own on the console's system (<see cref="ConsoleBrowserTests"/>).
 /// </summary>
 [Collection(ConsoleSystemCollection.Name)]
-public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, ConsoleBrowser browser) : IClassFixture<ConsoleBrowser>, IAsyncLifetime
+public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, ConsoleBrowser browser) : SeededBrowserTests<ConsoleBillingBrowserTests.Seeded>
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
     private static readonly string Period = Now.ToString("yyyy-MM", CultureInfo.InvariantCulture);
@@ -21,24 +19,16 @@ public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, Con
     /// <summary>The 15th of the previous month at noon: at most 47 days ago, well inside the 62 days usage may be late.</summary>
     private static readonly DateTimeOffset LastMonth = PreviousMonth.AddDays(14).AddHours(12);
 
-    private static readonly SeededOnce<Seeded> Seed = new();
-    private Seeded Data => Seed.Data;
-
     /// <summary>
     /// Billed: a tenant whose previous month is finalized and whose current invoice has a priced line, an adjustment line
     /// (late usage of the finalized month) and an unpriced line. CloseA and CloseB: tenants with draft invoices last month.
     /// </summary>
-    private sealed record Seeded(string Billed, string CloseA, string CloseB, string Finance, string Payables, string Model, string Unpriced);
-
-    public Task InitializeAsync() => Seed.EnsureAsync(SeedAsync);
-
-    public Task DisposeAsync() => Task.CompletedTask;
+    public sealed record Seeded(string Billed, string CloseA, string CloseB, string Finance, string Payables, string Model, string Unpriced);
 
     [Fact]
     public async Task The_invoice_list_and_an_invoice_show_the_invoice_API_with_adjustment_and_unpriced_lines_marked_finalize_its_409_and_void_its_result()
     {
-        var page = await browser.NewPageAsync(system);
-        await SignInAsync(page, MeteringSystem.AdminToken);
+        var page = await browser.SignedInPageAsync(system);
         await page.GotoAsync($"/invoices?period={Period}");
         var list = await TableAsync(page, $"Every invoice of {Period}, by tenant");
         var listed = await system.Api(system.Billing, $"/v1/invoices?period={Period}");
@@ -50,8 +40,7 @@ public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, Con
         var figures = await FiguresAsync(page);
         Assert.Equal(Money(Decimal(listed["total"])), figures["Total"]);
         Assert.Equal(expected.Count.ToString("#,##0", CultureInfo.InvariantCulture), figures["Invoices"]);
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "invoices");
+        await ConsoleBrowser.CheckedScreenshotAsync(page, "invoices");
 
         await page.GetByRole(AriaRole.Link, new() { Name = Data.Billed, Exact = true }).ClickAsync();
         await page.WaitForURLAsync($"**/invoices/{Data.Billed}/{Period}");
@@ -95,10 +84,7 @@ public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, Con
         var afterVoid = InvoiceLines(await system.Api(system.Billing, $"/v1/invoices/{Data.Billed}/{Period}"));
         Assert.NotEqual(lines, afterVoid);
         await WaitForTableAsync(page, "The invoice's lines", afterVoid);
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "invoice");
-
-        browser.AssertNoErrorsBut(e => e.IsFailedResponse(409, $"/api/billing/v1/invoices/{Data.Billed}/{Period}/finalize"));
+        await browser.AssertFinishedAsync(page, "invoice", e => e.IsFailedResponse(409, $"/api/billing/v1/invoices/{Data.Billed}/{Period}/finalize"));
     }
 
     [Fact]
@@ -106,8 +92,7 @@ public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, Con
     {
         await WaitForAsync(async () => await system.Api(system.Billing, $"/v1/reconciliation/{Previous}") is var r
             && r["ledger_current"]!.GetValue<bool>() && r["balanced"]!.GetValue<bool>());
-        var page = await browser.NewPageAsync(system);
-        await SignInAsync(page, MeteringSystem.AdminToken);
+        var page = await browser.SignedInPageAsync(system);
         await page.GotoAsync("/month-close");
         await page.Locator("#checklist-heading", new() { HasTextString = $"Reconciliation of {Previous} (UTC)" }).WaitForAsync();
         var reconciliation = await system.Api(system.Billing, $"/v1/reconciliation/{Previous}");
@@ -132,8 +117,7 @@ public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, Con
         var checklist = await TableAsync(page, "Month-close checklist");
         Assert.Contains(new[] { "Usage × rates = invoices", "✓ ok", $"{Text(reconciliation["usage_priced"])} = {Text(reconciliation["invoices"])}" }, checklist);
         Assert.Contains(new[] { "Invoices = ledger debits", "✓ ok", $"{Text(reconciliation["invoices"])} = {Text(reconciliation["ledger_debits"])}" }, checklist);
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "month-close");
+        await ConsoleBrowser.CheckedScreenshotAsync(page, "month-close");
 
         // Finalize all: every draft of the month, one after another, each step's result shown.
         var drafts = (await system.Api(system.Billing, $"/v1/invoices?period={Previous}"))["invoices"]!.AsArray()
@@ -157,9 +141,7 @@ public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, Con
         Assert.Equal(finalized, steps);
         Assert.Equal("$4.50", Assert.Single(steps, s => s[0] == Data.CloseA)[2][6..]);
         Assert.DoesNotContain((await system.Api(system.Billing, $"/v1/invoices?period={Previous}"))["invoices"]!.AsArray(), i => i!["status"]!.GetValue<string>() == "draft");
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "month-close-finalized");
-        browser.AssertNoErrorsBut(_ => false);
+        await browser.AssertFinishedAsync(page, "month-close-finalized");
     }
 
     [Fact]
@@ -167,8 +149,7 @@ public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, Con
     {
         await WaitForAsync(async () => await system.Api(system.Billing, $"/v1/chargeback/{Period}") is var c
             && c["ledger_current"]!.GetValue<bool>() && c["teams"]!.AsArray().Any(t => t!["team"]!.GetValue<string>() == Data.Payables && Decimal(t["rolled_up"]!["total"]) > 0));
-        var page = await browser.NewPageAsync(system);
-        await SignInAsync(page, MeteringSystem.AdminToken);
+        var page = await browser.SignedInPageAsync(system);
         await page.GotoAsync("/chargeback");
         var tree = await TableAsync(page, "Each team's own cost");
         var statement = await system.Api(system.Billing, $"/v1/chargeback/{Period}");
@@ -188,8 +169,7 @@ public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, Con
         Assert.NotEqual(finance[7], finance[11]);
         Assert.Contains(Money(Decimal(statement["total"])), await page.Locator("#tree-heading").InnerTextAsync());
         Assert.Equal(0, await page.Locator("p.warning").CountAsync());
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "chargeback");
+        await ConsoleBrowser.CheckedScreenshotAsync(page, "chargeback");
 
         foreach (var (link, format) in new[] { ("Statement CSV", "csv"), ("FOCUS CSV", "focus") })
         {
@@ -240,7 +220,7 @@ public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, Con
     /// this month's invoice), 2,000,000 this month and 300,000 of a model no price covers; CloseA (Finance) and CloseB
     /// (Payables) with usage in both months. Waits until invoices show all of it.
     /// </summary>
-    private async Task<Seeded> SeedAsync()
+    protected override async Task<Seeded> SeedAsync()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var seeded = new Seeded($"cc-billed-{run}", $"cc-close-a-{run}", $"cc-close-b-{run}", $"cc-finance-{run}", $"cc-payables-{run}", $"cc-model-{run}", $"cc-unpriced-{run}");

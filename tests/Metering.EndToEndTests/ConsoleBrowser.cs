@@ -1,5 +1,3 @@
-using Microsoft.Playwright;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>
@@ -23,7 +21,7 @@ public sealed class ConsoleBrowser : IAsyncLifetime
     private IPlaywright? _playwright;
     private IBrowserContext? _context;
 
-    public static string Dist { get; } = Path.Combine(ServiceProcess.RepositoryRoot, "console", "dist");
+    public static string Dist { get; } = Path.Combine(BuildOutput.RepositoryRoot, "console", "dist");
     public Uri Url { get; private set; } = null!;
     /// <summary>Console errors and page errors of every page opened since the last <see cref="TakeErrors"/>.</summary>
     private readonly List<BrowserError> _errors = [];
@@ -82,6 +80,31 @@ public sealed class ConsoleBrowser : IAsyncLifetime
         return page;
     }
 
+    /// <summary>A new page (<see cref="NewPageAsync"/>) signed in with the token.</summary>
+    public async Task<IPage> SignedInPageAsync(MeteringSystem system, string token = MeteringSystem.AdminToken)
+    {
+        var page = await NewPageAsync(system);
+        await ConsolePages.SignInAsync(page, token);
+        return page;
+    }
+
+    /// <summary>
+    /// How a test leaves a page it checked: one h1 on it, its screenshot as <paramref name="screenshot"/>, and no error
+    /// collected but those <paramref name="expected"/> accepts (none when not given).
+    /// </summary>
+    public async Task AssertFinishedAsync(IPage page, string screenshot, Func<BrowserError, bool>? expected = null)
+    {
+        await CheckedScreenshotAsync(page, screenshot);
+        AssertNoErrorsBut(expected ?? (_ => false));
+    }
+
+    /// <summary>One h1 on the page (<see cref="ConsolePages.OneH1Async"/>), then its screenshot (<see cref="ScreenshotAsync"/>).</summary>
+    public static async Task CheckedScreenshotAsync(IPage page, string name)
+    {
+        await ConsolePages.OneH1Async(page);
+        await ScreenshotAsync(page, name);
+    }
+
     /// <summary>The errors collected so far, and a fresh start.</summary>
     public IReadOnlyList<BrowserError> TakeErrors()
     {
@@ -107,8 +130,8 @@ public sealed class ConsoleBrowser : IAsyncLifetime
     public static async Task ScreenshotAsync(IPage page, string name)
     {
         var folder = Environment.GetEnvironmentVariable("METERING_UPDATE_SCREENSHOTS") == "1"
-            ? Path.Combine(ServiceProcess.RepositoryRoot, "docs", "console")
-            : Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "test-results", "console-screenshots");
+            ? Path.Combine(BuildOutput.RepositoryRoot, "docs", "console")
+            : Path.Combine(BuildOutput.RepositoryRoot, ".metering", "test-results", "console-screenshots");
         Directory.CreateDirectory(folder);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"{name}.png"), FullPage = true });
     }

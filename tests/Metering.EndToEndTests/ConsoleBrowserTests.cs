@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-using Microsoft.Playwright;
 using static Metering.EndToEndTests.ConsolePages;
 
 namespace Metering.EndToEndTests;
@@ -12,9 +10,8 @@ namespace Metering.EndToEndTests;
 /// classes add to it, each with tenants of its own (the other pages: <see cref="ConsoleAdminBrowserTests"/>, <see cref="ConsoleBillingBrowserTests"/>).
 /// </summary>
 [Collection(ConsoleSystemCollection.Name)]
-public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBrowser browser) : IClassFixture<ConsoleBrowser>, IAsyncLifetime
+public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBrowser browser) : SeededBrowserTests<ConsoleBrowserTests.Seeded>
 {
-    private const string Research = "e2e-research", Nlp = "e2e-nlp", Vision = "e2e-vision";
     private static readonly string NlpViewer = MeteringSystem.ViewerTokens[Nlp];
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
     private static readonly string Today = Now.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
@@ -22,14 +19,7 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
     private static readonly string MonthStart = $"{Period}-01";
 
     /// <summary>The usage every test reads, recorded once per system (the first test to run seeds it).</summary>
-    private static readonly SeededOnce<Seeded> Seed = new();
-    private Seeded Data => Seed.Data;
-
-    private sealed record Seeded(string Chat, string Camera, string Model);
-
-    public Task InitializeAsync() => Seed.EnsureAsync(SeedAsync);
-
-    public Task DisposeAsync() => Task.CompletedTask;
+    public sealed record Seeded(string Chat, string Camera, string Model);
 
     [Fact]
     public async Task Sign_in_refuses_a_wrong_token_with_its_message_keeps_the_token_out_of_the_page_and_sign_out_returns_to_sign_in()
@@ -37,8 +27,7 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         var page = await browser.NewPageAsync(system);
         await page.GotoAsync("/");
         await page.WaitForURLAsync("**/sign-in");
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "sign-in");
+        await ConsoleBrowser.CheckedScreenshotAsync(page, "sign-in");
 
         // The host's answer to that token, as the page must show it.
         using var refused = await system.Http.PostAsync(new Uri(browser.Url, "/auth/sign-in"),
@@ -79,8 +68,7 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
     [Fact]
     public async Task Signing_out_while_a_page_loads_cancels_its_requests_so_none_is_refused_after_the_session_ended()
     {
-        var page = await browser.NewPageAsync(system);
-        await SignInAsync(page, MeteringSystem.AdminToken);
+        var page = await browser.SignedInPageAsync(system);
         // The next page's API requests are held, so they are still in flight when the admin signs out.
         var held = new List<IRoute>();
         await page.RouteAsync("**/api/**", route =>
@@ -129,8 +117,7 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
     [Fact]
     public async Task The_Overview_shows_the_spend_API_per_day_and_the_forecast_API_each_with_one_h1_and_a_table_under_every_chart()
     {
-        var page = await browser.NewPageAsync(system);
-        await SignInAsync(page, MeteringSystem.AdminToken);
+        var page = await browser.SignedInPageAsync(system);
         await page.GotoAsync("/");
         var perDay = await TableAsync(page, "Spend per UTC day");
         var forecast = await system.Api(system.Billing, $"/v1/forecast/{Period}");
@@ -161,16 +148,13 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         var charts = await page.Locator("section:has(canvas)").CountAsync();
         Assert.True(charts >= 2, $"{charts} charts on the Overview");
         Assert.Equal(charts, await page.Locator("section:has(canvas):has(table[role=table])").CountAsync());
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "overview");
-        browser.AssertNoErrorsBut(_ => false);
+        await browser.AssertFinishedAsync(page, "overview");
     }
 
     [Fact]
     public async Task A_spend_view_set_by_URL_shows_the_APIs_numbers_and_its_CSV_equals_the_table()
     {
-        var page = await browser.NewPageAsync(system);
-        await SignInAsync(page, MeteringSystem.AdminToken);
+        var page = await browser.SignedInPageAsync(system);
         var query = $"group_by=team&granularity=day&from={MonthStart}&to={Today}&model={Data.Model}";
         await page.GotoAsync($"/spend?{query}");
         var table = await TableAsync(page, "Spend by team per day");
@@ -195,16 +179,13 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         // The CSV holds the table's rows with plain numbers: no grouping commas, no currency sign, an empty cell for "—".
         static string Plain(string cell) => cell == "—" ? "" : cell.TrimStart('$').Replace(",", "");
         Assert.Equal(table.Select(r => new[] { r[0], r[1], Plain(r[2]), Plain(r[3]) }).ToList(), lines.Skip(1).ToList());
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "spend-explorer");
-        browser.AssertNoErrorsBut(_ => false);
+        await browser.AssertFinishedAsync(page, "spend-explorer");
     }
 
     [Fact]
     public async Task The_tenant_list_shows_a_tenants_status_and_its_page_the_limits_of_the_budget_API()
     {
-        var page = await browser.NewPageAsync(system);
-        await SignInAsync(page, MeteringSystem.AdminToken);
+        var page = await browser.SignedInPageAsync(system);
         await page.GotoAsync($"/tenants?q={Data.Chat}");
         // The list is virtualised: a row is read once its per-row spend and forecast have loaded (no longer aria-busy).
         await page.Locator("table[role=table] tbody tr[aria-rowindex]:not([aria-busy])").First.WaitForAsync();
@@ -217,26 +198,17 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         Assert.Equal(Money(Decimal(monthToDate["total"])), row[3]);
         var forecast = await system.Api(system.Billing, $"/v1/forecast/{Period}?tenant={Data.Chat}");
         Assert.Equal(forecast["forecast"] is null ? "none yet" : Money(Decimal(forecast["forecast"])), row[4]);
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "tenants");
+        await ConsoleBrowser.CheckedScreenshotAsync(page, "tenants");
 
         await page.GetByRole(AriaRole.Link, new() { Name = Data.Chat, Exact = true }).ClickAsync();
         await page.WaitForURLAsync($"**/tenants/{Data.Chat}");
         var limits = await TableAsync(page, "Limits now");
         var budget = await system.Api(system.Budgets, $"/v1/tenants/{Data.Chat}/budget");
-        var expected = budget["limits"]!.AsArray()
-            .Select(l => new[]
-            {
-                l!["meter"]!.GetValue<string>(), l["period"]!.GetValue<string>(), Quantity(l["limit"]), Quantity(l["used"]),
-                Quantity(l["remaining"]), l["soft_pct"]!.ToJsonString(), l["enforcement"]!.GetValue<string>(),
-            })
-            .ToList();
+        var expected = LimitRows(budget);
         Assert.Equal([Meters.OutputTokens, "month", "5,000,000", "1,234,567", "3,765,433", "80", "alert"], Assert.Single(expected));
         Assert.Equal(expected, limits.Select(r => r[..7]).ToList());
         Assert.Contains($"Status: {budget["status"]!.GetValue<string>()}", await page.Locator("main").InnerTextAsync());
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "tenant");
-        browser.AssertNoErrorsBut(_ => false);
+        await browser.AssertFinishedAsync(page, "tenant");
     }
 
     [Fact]
@@ -248,8 +220,7 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         await Parallel.ForEachAsync(tenants, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (tenant, _) =>
             await system.Admin(system.Budgets, HttpMethod.Put, $"/v1/tenants/{tenant}/quota",
                 new { limits = new[] { new { meter = Meters.InputTokens, period = "day", limit = 1_000, enforcement = "alert" } } }));
-        var page = await browser.NewPageAsync(system);
-        await SignInAsync(page, MeteringSystem.AdminToken);
+        var page = await browser.SignedInPageAsync(system);
         await page.GotoAsync($"/tenants?q={prefix}-");
         await page.GetByRole(AriaRole.Status).Filter(new() { HasTextString = "1,150 tenants" }).WaitForAsync();
         var counts = await system.Api(system.Budgets, $"/v1/tenants/counts?q={prefix}-");
@@ -300,16 +271,14 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         await AssertNothingOfVisionAsync(page, camerasCost);
         Assert.DoesNotContain(Data.Chat, await page.ContentAsync());
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "viewer-tenants");
+        await ConsoleBrowser.CheckedScreenshotAsync(page, "viewer-tenants");
         await page.GotoAsync($"/tenants/{Data.Camera}");
         await page.Locator("h1").WaitForAsync();
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         Assert.DoesNotContain(camerasCost, await page.Locator("body").InnerTextAsync());
         Assert.DoesNotContain("7,777,777", await page.Locator("body").InnerTextAsync());
         Assert.Equal(0, await page.Locator("form button:not([type=button])").CountAsync());
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "viewer-other-tenant");
+        await ConsoleBrowser.CheckedScreenshotAsync(page, "viewer-other-tenant");
 
         // Another team's spend by URL: the API's refusal, not its numbers.
         await page.GotoAsync($"/spend?group_by=tenant&team={Vision}");
@@ -317,8 +286,7 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         await problem.WaitForAsync();
         Assert.Contains("(403)", await problem.InnerTextAsync());
         await AssertNothingOfVisionAsync(page, camerasCost);
-        await OneH1Async(page);
-        await ConsoleBrowser.ScreenshotAsync(page, "viewer-other-team");
+        await ConsoleBrowser.CheckedScreenshotAsync(page, "viewer-other-team");
 
         // The admin pages ask the APIs nothing for a viewer; the one refusal is the other team's spend.
         browser.AssertNoErrorsBut(e => e.IsFailedResponse(403, $"/api/billing/v1/spend?") && e.Location.Contains($"team={Vision}", StringComparison.Ordinal));
@@ -337,7 +305,7 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
     /// chat 1,234,567 output tokens ($2.47 at $2 a million), camera 3,456,789 ($6.91). Waits until spend, forecast and
     /// budgets show all of it.
     /// </summary>
-    private async Task<Seeded> SeedAsync()
+    protected override async Task<Seeded> SeedAsync()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var seeded = new Seeded($"cb-chat-{run}", $"cb-camera-{run}", $"cb-model-{run}");

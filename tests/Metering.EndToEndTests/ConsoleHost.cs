@@ -48,7 +48,7 @@ public sealed class ConsoleHost : IAsyncLifetime
             ["METERING_BILLING_URL"] = system.Billing.Url.ToString(),
             ["METERING_CONSOLE_DIST"] = dist,
         };
-        var process = ServiceProcess.Start("Console", environment, Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e"));
+        var process = ServiceProcess.Start("Console", environment, Path.Combine(BuildOutput.RepositoryRoot, ".metering", "logs", "e2e"));
         _processes.Add(process);
         await process.WaitUntilReadyAsync(system.Http, TimeSpan.FromSeconds(60));
         return process;

@@ -1,6 +1,3 @@
-using System.Text.RegularExpressions;
-using Microsoft.Playwright;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>
@@ -79,6 +76,15 @@ internal static class ConsolePages
         var integer = decimal.Parse(parts[0], CultureInfo.InvariantCulture).ToString("#,##0", CultureInfo.InvariantCulture);
         return parts.Length == 2 ? $"{integer}.{parts[1]}" : integer;
     }
+
+    /// <summary>A budget's limits (the budget API's answer) as the console's "Limits now" table writes their first seven columns.</summary>
+    public static List<string[]> LimitRows(JsonNode budget) => budget["limits"]!.AsArray()
+        .Select(l => new[]
+        {
+            l!["meter"]!.GetValue<string>(), l["period"]!.GetValue<string>(), Quantity(l["limit"]), Quantity(l["used"]),
+            Quantity(l["remaining"]), l["soft_pct"]!.ToJsonString(), l["enforcement"]!.GetValue<string>(),
+        })
+        .ToList();
 
     /// <summary>As the console writes an RFC 3339 moment: "2026-11-20 14:03:07 UTC".</summary>
     public static string Moment(JsonNode? node) =>

@@ -10,7 +10,6 @@ public sealed class DatabaseOutageTests(FaultMeteringSystem system)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private readonly string _tenant = $"e2e-outage-{Guid.NewGuid():N}"[..40];
-    private static string Month => DateTime.UtcNow.ToString("yyyy-MM");
 
     private async Task<HttpResponseMessage> Send(HttpMethod method, ServiceProcess service, string path, object? body = null, string token = MeteringSystem.AdminToken) =>
         await system.Http.SendAsync(system.Request(method, service, path, token,

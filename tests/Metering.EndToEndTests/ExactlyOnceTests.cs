@@ -1,5 +1,3 @@
-using Metering.LoadGenerator;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>

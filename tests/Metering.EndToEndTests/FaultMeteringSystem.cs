@@ -1,5 +1,3 @@
-using Metering.IntegrationTests;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>

@@ -11,19 +11,16 @@ namespace Metering.EndToEndTests;
 [Collection(MeteringSystemCollection.Name)]
 public sealed class ForecastTests(MeteringSystem system)
 {
-    // The teams ChargebackTests and SpendTests define, defined the same way here (a second definition changes nothing).
-    private const string Research = "e2e-research", Nlp = "e2e-nlp", Vision = "e2e-vision";
     private readonly BillingRequests _billing = new(system);
     private readonly string _run = Guid.NewGuid().ToString("N")[..10];
     private string Chat => $"fc-chat-{_run}";
     private string Camera => $"fc-camera-{_run}";
     private string Model => $"fc-model-{_run}";
 
-    private static readonly DateOnly MonthStart = new(DateTime.UtcNow.AddMonths(-1).Year, DateTime.UtcNow.AddMonths(-1).Month, 1);
+    private static readonly DateOnly MonthStart = LastMonthStart;
     private static readonly ForecastPeriod LastMonth = ForecastPeriod.Of(MonthStart);
     private static readonly DateOnly Twentieth = MonthStart.AddDays(19);
     private static readonly string AsOf = Date(Twentieth) + "T00:00:00Z";
-    private static string Date(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     /// <summary>Output tokens of the chat tenant per day of last month: ten days before the 20th, in uneven amounts.</summary>
     private static readonly Dictionary<int, long> ChatUsage = new()

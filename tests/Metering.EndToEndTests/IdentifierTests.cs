@@ -9,7 +9,6 @@ public sealed class IdentifierTests(MeteringSystem system)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly string _tenant = $"e2e-ids-{Guid.NewGuid():N}"[..32];
-    private static string Month => DateTime.UtcNow.ToString("yyyy-MM");
 
     private async Task<(HttpStatusCode Status, string Body)> Send(HttpMethod method, ServiceProcess service, string path, string token, object? body = null)
     {

@@ -6,8 +6,6 @@ public sealed class InvoiceTests(MeteringSystem system)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
     private readonly string _tenant = $"e2e-invoice-{Guid.NewGuid():N}"[..40];
-    private static string Month => DateTime.UtcNow.ToString("yyyy-MM");
-    private static string NextMonth => DateTime.UtcNow.AddMonths(1).ToString("yyyy-MM");
 
     private Task Use(string id, decimal quantity) => Use(id, quantity, "m", DateTimeOffset.UtcNow.AddSeconds(-1));
 

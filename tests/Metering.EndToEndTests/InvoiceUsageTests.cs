@@ -7,11 +7,8 @@ namespace Metering.EndToEndTests;
 [Collection(MeteringSystemCollection.Name)]
 public sealed class InvoiceUsageTests(MeteringSystem system)
 {
-    // The teams ChargebackTests defines, defined the same way here (a second definition changes nothing).
-    private const string Research = "e2e-research", Nlp = "e2e-nlp", Vision = "e2e-vision";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly string _tenant = $"e2e-listing-{Guid.NewGuid():N}"[..40];
-    private static string Month => DateTime.UtcNow.ToString("yyyy-MM");
 
     private async Task<(HttpStatusCode Status, string Body)> Send(HttpMethod method, ServiceProcess service, string path, string token, object? body = null)
     {

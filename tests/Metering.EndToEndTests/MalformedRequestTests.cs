@@ -28,7 +28,6 @@ public sealed class MalformedRequestTests(CorpusMeteringSystem system)
     private const string CapacityPeriod = "2001-01";
     private readonly string _tenant = $"corpus-{Guid.NewGuid():N}"[..24];
     private readonly string _team = $"corpus-team-{Guid.NewGuid():N}"[..24];
-    private static string Month => DateTime.UtcNow.ToString("yyyy-MM");
 
     /// <summary>One endpoint and a valid request of it; <see cref="Path"/> may hold {tenant}, {team}, {period}, {id}.</summary>
     private sealed record Endpoint(ServiceProcess Service, HttpMethod Method, string Path, string Token, JsonNode? Body = null, long BodyLimit = 64 * 1024)

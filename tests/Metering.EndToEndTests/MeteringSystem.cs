@@ -1,5 +1,4 @@
 using Metering.Client;
-using Metering.IntegrationTests;
 using System.Net.Http.Headers;
 
 namespace Metering.EndToEndTests;
@@ -17,9 +16,9 @@ public class MeteringSystem : IAsyncLifetime
     /// <summary>Viewer tokens of the teams the chargeback tests define (every system has a database of its own).</summary>
     public static readonly IReadOnlyDictionary<string, string> ViewerTokens = new Dictionary<string, string>
     {
-        ["e2e-research"] = "e2e-viewer-research-token",
-        ["e2e-nlp"] = "e2e-viewer-nlp-token",
-        ["e2e-vision"] = "e2e-viewer-vision-token",
+        [Research] = "e2e-viewer-research-token",
+        [Nlp] = "e2e-viewer-nlp-token",
+        [Vision] = "e2e-viewer-vision-token",
     };
 
     private readonly List<ServiceProcess> _processes = [];
@@ -27,7 +26,7 @@ public class MeteringSystem : IAsyncLifetime
     private DevKafkaProcess _kafka = null!;
     private IAsyncDisposable _database = null!;
     private readonly Dictionary<string, string> _environment = [];
-    private readonly string _logs = Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e");
+    private readonly string _logs = Path.Combine(BuildOutput.RepositoryRoot, ".metering", "logs", "e2e");
 
     public string KafkaBootstrapServers => _kafka.BootstrapServers;
     /// <summary>The system's own broker, for tests that inject faults into it (infra/Metering.DevKafka/FaultCommands.cs).</summary>
@@ -114,7 +113,7 @@ public class MeteringSystem : IAsyncLifetime
     {
         environment ??= new Dictionary<string, string>(_environment)
         {
-            ["METERING_ORLEANS_SILO_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["METERING_ORLEANS_SILO_PORT"] = FreePorts.Next().ToString(),
         };
         var process = ServiceProcess.Start(name, environment, _logs, url);
         _processes.Add(process);

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using Metering.IntegrationTests;
-using Npgsql;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>
@@ -25,7 +21,7 @@ public sealed class MigrationTests
             ["METERING_POSTGRES"] = database.ConnectionString,
             ["KAFKA_BOOTSTRAP_SERVERS"] = kafka.BootstrapServers,
             ["METERING_ORLEANS_CLUSTER_ID"] = $"migrate-{Guid.NewGuid():N}",
-            ["METERING_ORLEANS_SILO_PORT"] = ServiceProcess.FreePort().ToString(),
+            ["METERING_ORLEANS_SILO_PORT"] = FreePorts.Next().ToString(),
             // One silo on loopback: its links need no TLS (SiloTlsTests covers TLS).
             ["METERING_ORLEANS_TLS"] = "false",
         };
@@ -40,7 +36,7 @@ public sealed class MigrationTests
         Assert.True(migrated.ExitCode == 0, migrated.Output);
         Assert.True(await TablesIn(database.ConnectionString, schema) > 0);
 
-        await using var started = ServiceProcess.Start(service, environment, Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e"));
+        await using var started = ServiceProcess.Start(service, environment, Path.Combine(BuildOutput.RepositoryRoot, ".metering", "logs", "e2e"));
         using var http = new HttpClient();
         await started.WaitUntilReadyAsync(http, TimeSpan.FromSeconds(90));
     }
@@ -61,10 +57,10 @@ public sealed class MigrationTests
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = ServiceProcess.RepositoryRoot,
+            WorkingDirectory = BuildOutput.RepositoryRoot,
         };
         foreach (var (key, value) in environment) info.Environment[key] = value;
-        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
+        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Next()}";
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();

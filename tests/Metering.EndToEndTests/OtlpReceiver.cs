@@ -16,7 +16,7 @@ public sealed class OtlpReceiver : IDisposable
 
     public OtlpReceiver()
     {
-        Endpoint = new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}/");
+        Endpoint = new Uri($"http://127.0.0.1:{FreePorts.Next()}/");
         _listener.Prefixes.Add(Endpoint.ToString());
         _listener.Start();
         _loop = Task.Run(ServeAsync);

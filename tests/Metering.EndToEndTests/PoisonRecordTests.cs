@@ -1,5 +1,3 @@
-using Confluent.Kafka;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>
@@ -12,7 +10,6 @@ public sealed class PoisonRecordTests(MeteringSystem system)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly string _tenant = $"e2e-poison-{Guid.NewGuid():N}"[..40];
-    private static string Month => DateTime.UtcNow.ToString("yyyy-MM");
 
     private UsageEvent Usage(string id, decimal quantity, string? tenant = null, Dictionary<string, string>? attributes = null) =>
         new(id, tenant ?? _tenant, Meters.InputTokens, quantity, DateTimeOffset.UtcNow.AddSeconds(-1), "llama-4-70b", null, "chat-api", attributes);
@@ -128,27 +125,7 @@ public sealed class PoisonRecordTests(MeteringSystem system)
     }
 
     /// <summary>The dead letters of this test's tenant, read until none more arrives for a moment.</summary>
-    private List<(string Group, string Reason, byte[] Payload)> DeadLetters(int atLeast)
-    {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = system.KafkaBootstrapServers, GroupId = $"e2e-{Guid.NewGuid()}", EnableAutoCommit = false,
-        }).Build();
-        consumer.Assign(new TopicPartitionOffset(KafkaTopics.UsageDeadLetters.Name, 0, Offset.Beginning));
-        var letters = new List<(string, string, byte[])>();
-        var deadline = DateTime.UtcNow + Patience;
-        while (DateTime.UtcNow < deadline)
-        {
-            var record = consumer.Consume(TimeSpan.FromMilliseconds(letters.Count >= atLeast ? 2000 : 500));
-            if (record is null)
-            {
-                if (letters.Count >= atLeast) break;
-                continue;
-            }
-            if (record.Message.Key != _tenant) continue;
-            string Header(string name) => Encoding.UTF8.GetString(record.Message.Headers.GetLastBytes(name));
-            letters.Add((Header("metering-dead-letter-group"), Header("metering-dead-letter-reason"), record.Message.Value));
-        }
-        return letters;
-    }
+    private List<(string Group, string Reason, byte[] Payload)> DeadLetters(int atLeast) =>
+        KeyedRecords.Read(system.KafkaBootstrapServers, KafkaTopics.UsageDeadLetters.Name, _tenant, atLeast, quiet: TimeSpan.FromSeconds(2), Patience)
+            .Select(m => (m.Header(DeadLetterHeaders.Group), m.Header(DeadLetterHeaders.Reason), m.Value)).ToList();
 }

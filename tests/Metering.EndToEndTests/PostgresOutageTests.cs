@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using Metering.LoadGenerator;
 using Xunit.Abstractions;
 
 namespace Metering.EndToEndTests;
@@ -12,7 +10,6 @@ namespace Metering.EndToEndTests;
 public sealed class PostgresOutageTests(FaultMeteringSystem system, ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
-    private static string Month => DateTime.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
 
     private static LoadOptions Load(string prefix, long events, double rate) => new()
     {

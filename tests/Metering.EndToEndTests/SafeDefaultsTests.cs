@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>
@@ -66,11 +64,11 @@ public sealed class SafeDefaultsTests
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = ServiceProcess.RepositoryRoot,
+            WorkingDirectory = BuildOutput.RepositoryRoot,
         };
         info.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
-        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
-        info.Environment["METERING_MANAGEMENT_URL"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}";
+        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePorts.Next()}";
+        info.Environment["METERING_MANAGEMENT_URL"] = $"http://127.0.0.1:{FreePorts.Next()}";
         info.Environment["METERING_POSTGRES"] = "Host=127.0.0.1;Port=1;Username=x;Password=y;Database=z";
         info.Environment["KAFKA_BOOTSTRAP_SERVERS"] = "127.0.0.1:1";
         foreach (var (key, value) in variables) info.Environment[key] = value;

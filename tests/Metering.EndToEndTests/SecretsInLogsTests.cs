@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>Tokens and the database password never reach the services' logs, not even when a request presents a wrong token.</summary>

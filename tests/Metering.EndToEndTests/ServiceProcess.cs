@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net.Sockets;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>One Metering service started from its build output as a separate process, its output kept in a log file.</summary>
@@ -31,17 +28,17 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public static ServiceProcess Start(string name, IReadOnlyDictionary<string, string> environment, string logDirectory, Uri? url = null)
     {
-        url ??= new Uri($"http://127.0.0.1:{FreePort()}");
+        url ??= new Uri($"http://127.0.0.1:{FreePorts.Next()}");
         var info = new ProcessStartInfo("dotnet", OutputOf(name))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = RepositoryRoot,
+            WorkingDirectory = BuildOutput.RepositoryRoot,
         };
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         info.Environment["ASPNETCORE_URLS"] = url.ToString();
-        info.Environment["METERING_MANAGEMENT_URL"] = $"http://127.0.0.1:{FreePort()}";
+        info.Environment["METERING_MANAGEMENT_URL"] = $"http://127.0.0.1:{FreePorts.Next()}";
         // Request logs are off by default; on here, so that the secrets test also reads what requests write.
         info.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Information";
         foreach (var (key, value) in environment) info.Environment[key] = value;
@@ -97,27 +94,6 @@ public sealed class ServiceProcess : IAsyncDisposable
         lock (_log) _log.Dispose();
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public static string RepositoryRoot { get; } = FindRoot();
-
     /// <summary>The service's build output of the same configuration as this test assembly (bin/Release or bin/Debug).</summary>
-    internal static string OutputOf(string name)
-    {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        var dll = Path.Combine(RepositoryRoot, "services", $"Metering.{name}", "bin", configuration, "net10.0", $"Metering.{name}.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the solution first: {dll} is missing.");
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Metering.sln"))) return dir.FullName;
-        throw new InvalidOperationException("Metering.sln not found above the test assembly.");
-    }
+    internal static string OutputOf(string name) => BuildOutput.Dll("services", $"Metering.{name}");
 }

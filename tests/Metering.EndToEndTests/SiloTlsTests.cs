@@ -3,8 +3,6 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Metering.IntegrationTests;
-using Npgsql;
 
 namespace Metering.EndToEndTests;
 
@@ -77,13 +75,13 @@ public sealed class SiloTlsTests : IAsyncLifetime
             ["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers,
             ["METERING_BUDGETS_GROUP_ID"] = _cluster,
             ["METERING_ORLEANS_CLUSTER_ID"] = _cluster,
-            ["METERING_ORLEANS_SILO_PORT"] = ServiceProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["METERING_ORLEANS_SILO_PORT"] = FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
             // Development turns TLS off by default; here it is asked for, as it is on by default in production.
             ["METERING_ORLEANS_TLS"] = "true",
             ["METERING_ORLEANS_TLS_CERTIFICATE"] = Path.Combine(_folder, "tls.crt"),
             ["METERING_ORLEANS_TLS_KEY"] = Path.Combine(_folder, "tls.key"),
         };
-        var silo = ServiceProcess.Start("Budgets", environment, Path.Combine(ServiceProcess.RepositoryRoot, ".metering", "logs", "e2e"));
+        var silo = ServiceProcess.Start("Budgets", environment, Path.Combine(BuildOutput.RepositoryRoot, ".metering", "logs", "e2e"));
         _silos.Add((silo, int.Parse(environment["METERING_ORLEANS_SILO_PORT"], System.Globalization.CultureInfo.InvariantCulture)));
         return silo;
     }

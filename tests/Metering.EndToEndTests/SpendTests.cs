@@ -8,18 +8,15 @@ namespace Metering.EndToEndTests;
 [Collection(MeteringSystemCollection.Name)]
 public sealed class SpendTests(MeteringSystem system)
 {
-    // The teams ChargebackTests defines, defined the same way here (a second definition changes nothing).
-    private const string Research = "e2e-research", Nlp = "e2e-nlp", Vision = "e2e-vision";
     private readonly BillingRequests _billing = new(system);
     private readonly string _run = Guid.NewGuid().ToString("N")[..10];
     private string Chat => $"sp-chat-{_run}";
     private string Camera => $"sp-camera-{_run}";
     private string Model => $"sp-model-{_run}";
 
-    private static readonly DateOnly MonthStart = new(DateTime.UtcNow.AddMonths(-1).Year, DateTime.UtcNow.AddMonths(-1).Month, 1);
+    private static readonly DateOnly MonthStart = LastMonthStart;
     private static readonly DateOnly MonthEnd = MonthStart.AddMonths(1).AddDays(-1);
     private static readonly string Period = MonthStart.ToString("yyyy-MM", CultureInfo.InvariantCulture);
-    private static string Date(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
     private static readonly string Range = $"from={Date(MonthStart)}&to={Date(MonthEnd)}";
 
     [Fact]

@@ -1,5 +1,3 @@
-using Confluent.Kafka;
-
 namespace Metering.EndToEndTests;
 
 /// <summary>A usage event's whole path: HTTP → Ingest → Kafka → Budgets grain and Billing event store → REST.</summary>
@@ -8,7 +6,6 @@ public sealed class UsageFlowTests(MeteringSystem system)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
     private readonly string _tenant = $"e2e-{Guid.NewGuid():N}";
-    private static string Month => DateTime.UtcNow.ToString("yyyy-MM");
 
     private UsageEvent Usage(string id, string meter, decimal quantity, string? model = null, string? gpu = null) =>
         new(id, _tenant, meter, quantity, DateTimeOffset.UtcNow.AddSeconds(-1), model, gpu, "chat-api",

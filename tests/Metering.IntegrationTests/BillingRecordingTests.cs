@@ -1,37 +1,28 @@
-using Metering.Billing.Invoicing;
-using Metering.Billing.Recording;
-using Metering.Billing.TenantMonths;
-using Metering.UsageTopic;
 
 namespace Metering.IntegrationTests;
 
 /// <summary>The Billing usage handler against a real Marten event store, in a schema of its own that it removes afterwards.</summary>
-public sealed class BillingRecordingTests : IAsyncLifetime
+public sealed class BillingRecordingTests() : BillingStorageTests("billing_tests")
 {
-    private readonly BillingSchema _billing = new("billing_tests");
     private readonly string _tenant = TestInfrastructure.UniqueTenant("billing");
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
-
-    public Task InitializeAsync() => _billing.CreateAsync();
-
-    public async Task DisposeAsync() => await _billing.DisposeAsync();
 
     private UsageEvent Usage(string id, string meter, decimal quantity, string? model = null, string? gpu = null, DateTimeOffset? at = null) =>
         new(id, _tenant, meter, quantity, at ?? Now, model, gpu);
 
-    private Task<int> Record(params UsageEvent[] batch) => new UsageRecorder(_billing.Store, _billing.Database).RecordAsync(batch, CancellationToken.None);
+    private Task<int> Record(params UsageEvent[] batch) => new UsageRecorder(Billing.Store, Billing.Database).RecordAsync(batch, CancellationToken.None);
 
     /// <summary>Every usage recorded on the tenant's stream of the month, across the batch events that hold them.</summary>
     private async Task<List<RecordedUsage>> RecordedIn(DateTimeOffset at)
     {
-        await using var session = _billing.Store.QuerySession();
+        await using var session = Billing.Store.QuerySession();
         var events = await session.Events.FetchStreamAsync(BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(at)));
         return events.Select(e => e.Data).Cast<UsageBatchRecorded>().SelectMany(b => b.Usage).ToList();
     }
 
     private async Task<MonthlyUsage?> Month(DateTimeOffset at)
     {
-        await using var session = _billing.Store.QuerySession();
+        await using var session = Billing.Store.QuerySession();
         return await session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(at)));
     }
 
@@ -67,8 +58,8 @@ public sealed class BillingRecordingTests : IAsyncLifetime
             Usage("b", Meters.OutputTokens, 10, model: "m1", at: november), Usage("b", Meters.OutputTokens, 10, model: "m1", at: october)));
         Assert.Equal(0, await Record(Usage("a", Meters.OutputTokens, 10, model: "m1", at: november)));
 
-        await using var command = _billing.Database.DataSource.CreateCommand(
-            $"select period, duplicates from {_billing.Store.Options.DatabaseSchemaName}.{BillingStore.DuplicateCounts} order by period");
+        await using var command = Billing.Database.DataSource.CreateCommand(
+            $"select period, duplicates from {Billing.Store.Options.DatabaseSchemaName}.{BillingStore.DuplicateCounts} order by period");
         var counts = new List<(string, long)>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) counts.Add((reader.GetString(0), reader.GetInt64(1)));
@@ -105,11 +96,11 @@ public sealed class BillingRecordingTests : IAsyncLifetime
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
         Assert.NotEqual(today, await TestInfrastructure.SessionDateAsync(farAway));
 
-        Assert.Equal(1, await new UsageRecorder(_billing.Store, new BillingDatabase(farAway), TimeProvider.System)
+        Assert.Equal(1, await new UsageRecorder(Billing.Store, new BillingDatabase(farAway), TimeProvider.System)
             .RecordAsync([Usage("far", Meters.InputTokens, 5, model: "m")], CancellationToken.None));
 
-        await using var command = _billing.Database.DataSource.CreateCommand(
-            $"select recorded_on from {_billing.Store.Options.DatabaseSchemaName}.{BillingStore.UsageReceipts} where usage_key = @key");
+        await using var command = Billing.Database.DataSource.CreateCommand(
+            $"select recorded_on from {Billing.Store.Options.DatabaseSchemaName}.{BillingStore.UsageReceipts} where usage_key = @key");
         command.Parameters.AddWithValue("key", UsageKey.Of(_tenant, "far"));
         Assert.Equal(today, (DateOnly)(await command.ExecuteScalarAsync())!);
     }
@@ -117,7 +108,7 @@ public sealed class BillingRecordingTests : IAsyncLifetime
     [Fact]
     public async Task Receipts_are_pruned_only_after_the_retention_so_a_recent_redelivery_still_counts_once()
     {
-        var recorder = new UsageRecorder(_billing.Store, _billing.Database);
+        var recorder = new UsageRecorder(Billing.Store, Billing.Database);
         await Record(Usage("kept", Meters.InputTokens, 5, model: "m"));
 
         // Pruning everything written before today leaves today's receipt: the redelivery is still recognised.

@@ -20,6 +20,17 @@ public sealed class BillingSchema(string prefix) : IAsyncDisposable
         await session.SaveChangesAsync();
     }
 
+    /// <summary>Finalizes the tenant's month as Billing prices it: the invoice <see cref="InvoicePricing"/> makes of the month's usage and the rate cards so far; returns its total.</summary>
+    public async Task<decimal> FinalizeAsync(string tenant, string month, DateTimeOffset at)
+    {
+        var stream = BillingPeriod.UsageStream(tenant, month);
+        await using var session = Store.QuerySession();
+        var usage = await session.LoadAsync<MonthlyUsage>(stream);
+        var (lines, total) = InvoicePricing.Price(usage!, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
+        await AppendAsync(stream, new InvoiceFinalized(tenant, month, lines, total.ToString("0.00", CultureInfo.InvariantCulture), at, "admin"));
+        return total;
+    }
+
     /// <summary>Runs the asynchronous projections until they have caught up with every event appended so far.</summary>
     public async Task CatchUpAsync()
     {

@@ -1,11 +1,5 @@
-using System.Text.Json;
 using Metering.Budgets.Listing;
-using Metering.Budgets.Quotas;
-using Metering.Budgets.Tracking;
-using Metering.Contracts.Budgets;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
-using Orleans;
 
 namespace Metering.IntegrationTests;
 
@@ -15,22 +9,13 @@ namespace Metering.IntegrationTests;
 /// period, stored, re-armed only under 90 % of the limit, and neither repeated nor forgotten across restarts. PostgreSQL
 /// and Kafka are the real ones.
 /// </summary>
-public sealed class BudgetForecastTests : IAsyncLifetime
+public sealed class BudgetForecastTests() : BudgetDatabaseTests("budget_forecast")
 {
     // Noon of the 18th of a 30-day month: 17 complete days and half of today.
     private static readonly DateTimeOffset Now = new(2026, 11, 18, 12, 0, 0, TimeSpan.Zero);
     private static readonly DateOnly Today = DateOnly.FromDateTime(Now.UtcDateTime);
     private readonly FakeTimeProvider _clock = new(Now);
     private readonly string _tenant = TestInfrastructure.UniqueTenant("forecast");
-    private ScratchDatabase? _database;
-    private ScratchDatabase Database => _database!;
-
-    public async Task InitializeAsync() => _database = await TestInfrastructure.CreateDatabaseAsync("budget_forecast");
-
-    public async Task DisposeAsync()
-    {
-        if (_database is not null) await _database.DisposeAsync();
-    }
 
     /// <summary>Usage of every day since 1 October, stored and handed to the grain as the usage consumer does.</summary>
     private async Task UseAsync(BudgetSilo silo, string id, Func<DateOnly, decimal> usage, DateOnly? only = null)
@@ -128,8 +113,7 @@ public sealed class BudgetForecastTests : IAsyncLifetime
 
         // While no silo holds the tenant its limit is raised: the forecast is under 90 % of it when the grain comes back,
         // which re-arms the alert only if the grain knows one is out.
-        await using (var dataSource = NpgsqlDataSource.Create(Database.ConnectionString))
-            await new QuotaStore(dataSource).SaveAsync(_tenant, [Month(2500m)], [Month(4000m)], "forecast-test", _clock.GetUtcNow(), CancellationToken.None);
+        await new QuotaStore(DataSource).SaveAsync(_tenant, [Month(2500m)], [Month(4000m)], "forecast-test", _clock.GetUtcNow(), CancellationToken.None);
         await using (var silo = await BudgetSilo.StartAsync(Database, _clock))
         {
             await Grain(silo).Refresh();
@@ -146,35 +130,10 @@ public sealed class BudgetForecastTests : IAsyncLifetime
             Assert.True(alerts[0].Forecast > 2500m);
         }
 
-        var sent = BroadcastAlerts(_tenant);
+        var sent = BudgetSilo.BroadcastAlerts(_tenant);
         Assert.Equal(2, sent.Count);
         Assert.All(sent, a => Assert.Equal((AlertKinds.Forecast, Meters.InputTokens, Periods.Month, new DateOnly(2026, 11, 1), 2500m),
             (a.Threshold, a.Meter, a.Period, a.PeriodStart, a.Limit)));
         Assert.Equal((decimal?)3000m, sent[0].Forecast);
-    }
-
-    /// <summary>Every alert about the tenant on the alerts topic, read from the beginning until it has been quiet for 3 s.</summary>
-    private static List<BudgetAlert> BroadcastAlerts(string tenant)
-    {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = TestInfrastructure.KafkaBootstrapServers,
-            GroupId = $"budget-forecast-test-{Guid.NewGuid():N}",
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-        }).Build();
-        // Assigned, not subscribed: no group to join, so the first record comes as soon as the broker sends it.
-        consumer.Assign(Enumerable.Range(0, KafkaTopics.BudgetAlerts.Partitions)
-            .Select(p => new TopicPartitionOffset(KafkaTopics.BudgetAlerts.Name, p, Offset.Beginning)));
-        var alerts = new List<BudgetAlert>();
-        var quietSince = DateTime.UtcNow;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(3) && DateTime.UtcNow < deadline)
-        {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is not { IsPartitionEOF: false } record) continue;
-            quietSince = DateTime.UtcNow;
-            if (record.Message.Key == tenant) alerts.Add(JsonSerializer.Deserialize<BudgetAlert>(record.Message.Value, MeteringJson.Options)!);
-        }
-        return alerts;
     }
 }

@@ -1,7 +1,3 @@
-using Metering.Budgets.Tracking;
-using Metering.Contracts.Budgets;
-using Microsoft.Extensions.Time.Testing;
-using Orleans;
 
 namespace Metering.IntegrationTests;
 
@@ -9,26 +5,10 @@ namespace Metering.IntegrationTests;
 /// A budget grain in a silo of its own whose clock is a fake: at midnight UTC its day limit resets and the grain lifts
 /// the throttle by itself, without new usage, and broadcasts it. PostgreSQL and Kafka are the real ones.
 /// </summary>
-public sealed class BudgetGrainClockTests : IAsyncLifetime
+public sealed class BudgetGrainClockTests() : BudgetSiloTests("grain_clock", JustBeforeMidnight)
 {
     private static readonly DateTimeOffset JustBeforeMidnight = new(2026, 11, 23, 23, 59, 59, TimeSpan.Zero);
-    private readonly FakeTimeProvider _clock = new(JustBeforeMidnight);
     private readonly string _tenant = TestInfrastructure.UniqueTenant("grain-clock");
-    private ScratchDatabase? _database;
-    private BudgetSilo? _silo;
-    private BudgetSilo Silo => _silo!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestInfrastructure.CreateDatabaseAsync("grain_clock");
-        _silo = await BudgetSilo.StartAsync(_database, _clock);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_silo is not null) await _silo.DisposeAsync();
-        if (_database is not null) await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task The_day_limit_resets_at_midnight_utc_and_the_grain_lifts_the_throttle_by_itself()
@@ -45,7 +25,7 @@ public sealed class BudgetGrainClockTests : IAsyncLifetime
         Assert.False(refused.Allowed);
         Assert.Equal((long?)1, refused.RetryAfterSeconds);
 
-        _clock.Advance(TimeSpan.FromSeconds(2));
+        Clock.Advance(TimeSpan.FromSeconds(2));
         // Nothing else happens to the tenant. A read evaluates the limits at the moment of reading; the broadcast below is
         // what only the grain's own wake-up after midnight can publish.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);

@@ -1,9 +1,4 @@
 using Metering.Budgets.Listing;
-using Metering.Budgets.Quotas;
-using Metering.Budgets.Tracking;
-using Metering.Contracts.Budgets;
-using Microsoft.Extensions.Time.Testing;
-using Orleans;
 
 namespace Metering.IntegrationTests;
 
@@ -12,28 +7,12 @@ namespace Metering.IntegrationTests;
 /// keyset pages over many tenants with status and prefix filters, cursors that stay put while rows are added, and
 /// alerts stored exactly once by the grain, still listed after a silo restart.
 /// </summary>
-public sealed class BudgetListTests : IAsyncLifetime
+public sealed class BudgetListTests() : BudgetDatabaseTests("budget_lists")
 {
     private static readonly DateTimeOffset Noon = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
     private static readonly DateOnly Day = DateOnly.FromDateTime(Noon.UtcDateTime);
-    private ScratchDatabase? _database;
-    private NpgsqlDataSource? _dataSource;
-    private NpgsqlDataSource DataSource => _dataSource!;
     private BudgetStore Store => new(DataSource);
     private QuotaStore Quotas => new(DataSource);
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestInfrastructure.CreateDatabaseAsync("budget_lists");
-        await BudgetSilo.MigrateAsync(_database);
-        _dataSource = NpgsqlDataSource.Create(_database.ConnectionString);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_dataSource is not null) await _dataSource.DisposeAsync();
-        if (_database is not null) await _database.DisposeAsync();
-    }
 
     private static QuotaLimit Limit(decimal limit) => new(Meters.InputTokens, Periods.Day, limit, 80, Enforcements.Throttle);
 
@@ -186,7 +165,7 @@ public sealed class BudgetListTests : IAsyncLifetime
     {
         var clock = new FakeTimeProvider(Noon);
         const string tenant = "alerts-grain";
-        var silo = await BudgetSilo.StartAsync(_database!, clock);
+        var silo = await BudgetSilo.StartAsync(Database, clock);
         try
         {
             var grain = silo.Grains.GetGrain<ITenantBudgetGrain>(tenant);
@@ -218,7 +197,7 @@ public sealed class BudgetListTests : IAsyncLifetime
 
         // A new silo activates the grain, which evaluates the same crossings again: the store already holds them.
         clock.Advance(TimeSpan.FromMinutes(1));
-        await using var again = await BudgetSilo.StartAsync(_database!, clock);
+        await using var again = await BudgetSilo.StartAsync(Database, clock);
         var restarted = again.Grains.GetGrain<ITenantBudgetGrain>(tenant);
         Assert.Equal(BudgetStatuses.Warning, (await restarted.GetBudget()).Status);
         await restarted.Refresh();

@@ -1,8 +1,4 @@
-using Metering.Budgets.Tracking;
-using Metering.Contracts.Budgets;
 using Metering.ServiceDefaults;
-using Microsoft.Extensions.Time.Testing;
-using Orleans;
 
 namespace Metering.IntegrationTests;
 
@@ -10,30 +6,14 @@ namespace Metering.IntegrationTests;
 /// Reservations are bounded: at most <c>METERING_MAX_OPEN_RESERVATIONS</c> open per tenant (3 here), and expired ones
 /// leave the store whether or not their tenant is called again. A silo of its own with a fake clock.
 /// </summary>
-public sealed class BudgetReservationTests : IAsyncLifetime
+public sealed class BudgetReservationTests() : BudgetSiloTests("budget_reservations", new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero),
+    new Dictionary<string, string?> { [MeteringSettings.MaxOpenReservationsVariable] = Cap.ToString() })
 {
     private const int Cap = 3;
-    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
-    private ScratchDatabase? _database;
-    private BudgetSilo? _silo;
-    private BudgetSilo Silo => _silo!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestInfrastructure.CreateDatabaseAsync("budget_reservations");
-        _silo = await BudgetSilo.StartAsync(_database, _clock,
-            new Dictionary<string, string?> { [MeteringSettings.MaxOpenReservationsVariable] = Cap.ToString() });
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_silo is not null) await _silo.DisposeAsync();
-        if (_database is not null) await _database.DisposeAsync();
-    }
 
     private async Task<long> StoredReservations(string tenant)
     {
-        await using var connection = new NpgsqlConnection(_database!.ConnectionString);
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"select count(*) from {BudgetStore.Schema}.reservations where tenant = @tenant", connection);
         command.Parameters.AddWithValue("tenant", tenant);
@@ -56,7 +36,7 @@ public sealed class BudgetReservationTests : IAsyncLifetime
         // Only holding is capped: asking without holding is still answered by the limits.
         Assert.True((await grain.Authorize(Reserve(1) with { Reserve = false })).Allowed);
 
-        _clock.Advance(TenantBudgetGrain.ReservationLifetime);
+        Clock.Advance(TenantBudgetGrain.ReservationLifetime);
         Assert.True((await grain.Authorize(Reserve(1))).Allowed);
     }
 
@@ -69,7 +49,7 @@ public sealed class BudgetReservationTests : IAsyncLifetime
         Assert.True((await grain.Authorize(Reserve(7))).Allowed);
         Assert.Equal(2, await StoredReservations(tenant));
 
-        _clock.Advance(TenantBudgetGrain.ReservationLifetime + ReservationPruning.Period);
+        Clock.Advance(TenantBudgetGrain.ReservationLifetime + ReservationPruning.Period);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (await StoredReservations(tenant) > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
@@ -82,7 +62,7 @@ public sealed class BudgetReservationTests : IAsyncLifetime
     [InlineData("many")]
     public async Task A_cap_that_is_not_a_whole_number_above_zero_stops_the_silo_from_starting(string cap)
     {
-        var failure = await Assert.ThrowsAnyAsync<Exception>(() => BudgetSilo.StartAsync(_database!, _clock,
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => BudgetSilo.StartAsync(Database, Clock,
             new Dictionary<string, string?> { [MeteringSettings.MaxOpenReservationsVariable] = cap }));
         Assert.Contains(MeteringSettings.MaxOpenReservationsVariable, failure.ToString());
     }

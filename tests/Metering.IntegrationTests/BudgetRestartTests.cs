@@ -1,9 +1,4 @@
 using Metering.Budgets.Broadcast;
-using Metering.Budgets.Quotas;
-using Metering.Budgets.Tracking;
-using Metering.Contracts.Budgets;
-using Metering.Emitter;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Metering.IntegrationTests;
 
@@ -12,27 +7,11 @@ namespace Metering.IntegrationTests;
 /// lifted when its day ends without anyone calling that tenant: the status topic and an emitter's <c>IsThrottled</c>
 /// show <c>ok</c>. The silo's clock is a fake; PostgreSQL and Kafka are the real ones.
 /// </summary>
-public sealed class BudgetRestartTests : IAsyncLifetime
+public sealed class BudgetRestartTests() : BudgetDatabaseTests("budget_restart")
 {
     private static readonly DateOnly Day = new(2026, 11, 23);
     private static readonly DateTimeOffset Midnight = new(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-    private ScratchDatabase? _database;
-    private NpgsqlDataSource? _dataSource;
-    private ScratchDatabase Database => _database!;
-
-    public async Task InitializeAsync()
-    {
-        _database = await TestInfrastructure.CreateDatabaseAsync("budget_restart");
-        await BudgetSilo.MigrateAsync(_database);
-        _dataSource = NpgsqlDataSource.Create(_database.ConnectionString);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_dataSource is not null) await _dataSource.DisposeAsync();
-        if (_database is not null) await _database.DisposeAsync();
-    }
 
     /// <summary>
     /// What a silo that went away left behind for a tenant that reached its day limit just before midnight: the quota,
@@ -40,9 +19,9 @@ public sealed class BudgetRestartTests : IAsyncLifetime
     /// </summary>
     private async Task LeaveThrottledAsync(string tenant)
     {
-        var store = new BudgetStore(_dataSource!);
+        var store = new BudgetStore(DataSource);
         var at = Midnight.AddSeconds(-30);
-        await new QuotaStore(_dataSource!).SaveAsync(tenant, [], [new QuotaLimit(Meters.InputTokens, Periods.Day, 100, 80, Enforcements.Throttle)], "restart-test", at,
+        await new QuotaStore(DataSource).SaveAsync(tenant, [], [new QuotaLimit(Meters.InputTokens, Periods.Day, 100, 80, Enforcements.Throttle)], "restart-test", at,
             CancellationToken.None);
         await store.ApplyBatchAsync([(tenant, [new UsageIncrement("u1", Meters.InputTokens, 100, Day)])], CancellationToken.None);
         await store.SaveStatusAsync(tenant, BudgetStatuses.Throttled, at, CancellationToken.None);
@@ -90,7 +69,7 @@ public sealed class BudgetRestartTests : IAsyncLifetime
         // A tenant stored as throttled without limits comes out ok as soon as the start-up sweep wakes it: once it has,
         // the sweep has read the statuses, and what is stored after it is only found at the next boundary.
         var sentinel = TestInfrastructure.UniqueTenant("restart-sentinel");
-        await new BudgetStore(_dataSource!).SaveStatusAsync(sentinel, BudgetStatuses.Throttled, Midnight.AddMinutes(-1), CancellationToken.None);
+        await new BudgetStore(DataSource).SaveStatusAsync(sentinel, BudgetStatuses.Throttled, Midnight.AddMinutes(-1), CancellationToken.None);
         var clock = new FakeTimeProvider(Midnight.AddSeconds(-10));
         await using var silo = await BudgetSilo.StartAsync(Database, clock);
         await WaitUntil(async () => await silo.Store.LoadStatusAsync(sentinel, CancellationToken.None) == BudgetStatuses.Ok);

@@ -1,14 +1,7 @@
-using System.Net;
-using System.Text.Json;
-using System.Net.Sockets;
 using Metering.Budgets.Broadcast;
 using Metering.Budgets.Pricing;
-using Metering.Budgets.Quotas;
-using Metering.Budgets.Tracking;
-using Metering.Contracts.Budgets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Orleans;
 using Orleans.Hosting;
 
 namespace Metering.IntegrationTests;
@@ -48,7 +41,7 @@ public sealed class BudgetSilo : IAsyncDisposable
         builder.Services.AddSingleton<QuotaStore>();
         builder.Services.AddSingleton<BudgetBroadcast>();
         builder.Services.AddSingleton<RateCards>();
-        builder.UseOrleans(silo => silo.UseLocalhostClustering(FreePort(), FreePort()).AddBudgetGrains());
+        builder.UseOrleans(silo => silo.UseLocalhostClustering(FreePorts.Next(), FreePorts.Next()).AddBudgetGrains());
         var host = builder.Build();
         try
         {
@@ -69,7 +62,16 @@ public sealed class BudgetSilo : IAsyncDisposable
     }
 
     /// <summary>The first <paramref name="count"/> statuses published for the tenant on the compacted status topic, in order (fewer after 20 s).</summary>
-    public static List<string> BroadcastStatuses(string tenant, int count)
+    public static List<string> BroadcastStatuses(string tenant, int count) =>
+        Broadcast<BudgetStatusChanged>(KafkaTopics.BudgetStatus, tenant, count, quiet: TimeSpan.MaxValue, patience: TimeSpan.FromSeconds(20))
+            .Select(s => s.Status).ToList();
+
+    /// <summary>Every alert about the tenant on the alerts topic, read from the beginning until it has been quiet for 3 s (at most 30 s).</summary>
+    public static List<BudgetAlert> BroadcastAlerts(string tenant) =>
+        Broadcast<BudgetAlert>(KafkaTopics.BudgetAlerts, tenant, int.MaxValue, quiet: TimeSpan.FromSeconds(3), patience: TimeSpan.FromSeconds(30));
+
+    /// <summary>The tenant's records on the topic from the beginning, until <paramref name="count"/> of them, a quiet spell or the patience ends.</summary>
+    private static List<T> Broadcast<T>(KafkaTopic topic, string tenant, int count, TimeSpan quiet, TimeSpan patience)
     {
         using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
         {
@@ -78,21 +80,17 @@ public sealed class BudgetSilo : IAsyncDisposable
             AutoOffsetReset = AutoOffsetReset.Earliest,
             EnableAutoCommit = false,
         }).Build();
-        consumer.Subscribe(KafkaTopics.BudgetStatus.Name);
-        var statuses = new List<string>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (statuses.Count < count && DateTime.UtcNow < deadline)
+        // Assigned, not subscribed: no group to join, so the first record comes as soon as the broker sends it.
+        consumer.Assign(Enumerable.Range(0, topic.Partitions).Select(p => new TopicPartitionOffset(topic.Name, p, Offset.Beginning)));
+        var records = new List<T>();
+        var quietSince = DateTime.UtcNow;
+        var deadline = DateTime.UtcNow + patience;
+        while (records.Count < count && DateTime.UtcNow - quietSince < quiet && DateTime.UtcNow < deadline)
         {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is not { IsPartitionEOF: false } record || record.Message.Key != tenant) continue;
-            statuses.Add(JsonSerializer.Deserialize<BudgetStatusChanged>(record.Message.Value, MeteringJson.Options)!.Status);
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is not { IsPartitionEOF: false } record) continue;
+            quietSince = DateTime.UtcNow;
+            if (record.Message.Key == tenant) records.Add(JsonSerializer.Deserialize<T>(record.Message.Value, MeteringJson.Options)!);
         }
-        return statuses;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return records;
     }
 }

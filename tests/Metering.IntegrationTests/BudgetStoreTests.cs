@@ -1,4 +1,3 @@
-using Metering.Budgets.Tracking;
 
 namespace Metering.IntegrationTests;
 

@@ -1,6 +1,3 @@
-using System.Text;
-using Metering.Billing.Recording;
-using Metering.UsageTopic;
 
 namespace Metering.IntegrationTests;
 
@@ -8,16 +5,15 @@ namespace Metering.IntegrationTests;
 /// Billing's count of dead letters (<see cref="DeadLetterLedger"/>) following the dead-letter topic of a development
 /// broker of its own, into a Billing schema of its own.
 /// </summary>
-public sealed class DeadLetterLedgerTests : IAsyncLifetime
+public sealed class DeadLetterLedgerTests() : BillingStorageTests("dead_letter_tests")
 {
-    private readonly BillingSchema _billing = new("dead_letter_tests");
     private readonly string _tenant = TestInfrastructure.UniqueTenant("dead");
     private DevKafkaProcess _kafka = null!;
     private IConfiguration _configuration = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await _billing.CreateAsync();
+        await base.InitializeAsync();
         _kafka = await DevKafkaProcess.StartAsync();
         _configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -26,10 +22,10 @@ public sealed class DeadLetterLedgerTests : IAsyncLifetime
         }).Build();
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         await _kafka.DisposeAsync();
-        await _billing.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     private RejectedRecord Record(long offset, string reason, DeadLetterCause cause = DeadLetterCause.Invalid, string? key = null) =>
@@ -37,8 +33,8 @@ public sealed class DeadLetterLedgerTests : IAsyncLifetime
 
     private async Task<List<(string Origin, string? Key, string Reason, string Cause, string[] Groups)>> RowsAsync()
     {
-        await using var command = _billing.Database.DataSource.CreateCommand(
-            $"select origin, record_key, reason, cause, groups from {_billing.Store.Options.DatabaseSchemaName}.{BillingStore.DeadLetters} order by origin");
+        await using var command = Billing.Database.DataSource.CreateCommand(
+            $"select origin, record_key, reason, cause, groups from {Billing.Store.Options.DatabaseSchemaName}.{BillingStore.DeadLetters} order by origin");
         var rows = new List<(string, string?, string, string, string[])>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
@@ -79,7 +75,7 @@ public sealed class DeadLetterLedgerTests : IAsyncLifetime
             });
         }
 
-        using var ledger = new DeadLetterLedger(_configuration, _billing.Store, _billing.Database, NullLogger<DeadLetterLedger>.Instance);
+        using var ledger = new DeadLetterLedger(_configuration, Billing.Store, Billing.Database, NullLogger<DeadLetterLedger>.Instance);
         await ledger.StartAsync(CancellationToken.None);
         var rows = await RowsAsync();
         try

@@ -1,19 +1,10 @@
-using Metering.Billing.Invoicing;
-using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
-using Metering.Billing.TenantMonths;
 
 namespace Metering.IntegrationTests;
 
 /// <summary>Invoices against an independent computation of PRODUCT §4's pricing rule, on a real event store of its own.</summary>
-public sealed class InvoicePricingTests : IAsyncLifetime
+public sealed class InvoicePricingTests() : BillingStorageTests("pricing_tests")
 {
-    private readonly BillingSchema _billing = new("pricing_tests");
     private readonly string _tenant = TestInfrastructure.UniqueTenant("pricing");
-
-    public Task InitializeAsync() => _billing.CreateAsync();
-
-    public async Task DisposeAsync() => await _billing.DisposeAsync();
 
     private static readonly RateCardVersionAdded Early = new(1, "USD", new DateOnly(2026, 10, 1),
     [
@@ -30,11 +21,7 @@ public sealed class InvoicePricingTests : IAsyncLifetime
     [Fact]
     public async Task A_month_of_generated_usage_over_two_rate_card_versions_is_priced_to_the_cent()
     {
-        await using (var session = _billing.Store.LightweightSession())
-        {
-            session.Events.Append(RateCardHistory.StreamKey, Early, MidMonth);
-            await session.SaveChangesAsync();
-        }
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Early, MidMonth);
 
         var random = new Random(2026);
         string[] models = ["llama-4-70b", "qwen-3-32b", "mistral-unpriced"];
@@ -48,10 +35,10 @@ public sealed class InvoicePricingTests : IAsyncLifetime
                 var m => new UsageEvent($"e{i}", _tenant, m == 1 ? Meters.InputTokens : Meters.OutputTokens, random.Next(1, 200_000), at, models[random.Next(models.Length)]),
             };
         }).ToList();
-        var recorder = new UsageRecorder(_billing.Store, _billing.Database);
+        var recorder = new UsageRecorder(Billing.Store, Billing.Database);
         foreach (var batch in events.Chunk(700)) await recorder.RecordAsync(batch, CancellationToken.None);
 
-        await using var query = _billing.Store.QuerySession();
+        await using var query = Billing.Store.QuerySession();
         var usage = (await query.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, "2026-10")))!;
         var (lines, total) = InvoicePricing.Price(usage, await query.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
 
@@ -88,17 +75,13 @@ public sealed class InvoicePricingTests : IAsyncLifetime
     [Fact]
     public async Task Rebuilding_every_projection_gives_byte_identical_invoices()
     {
-        await using (var session = _billing.Store.LightweightSession())
-        {
-            session.Events.Append(RateCardHistory.StreamKey, Early, MidMonth);
-            await session.SaveChangesAsync();
-        }
-        var recorder = new UsageRecorder(_billing.Store, _billing.Database);
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Early, MidMonth);
+        var recorder = new UsageRecorder(Billing.Store, Billing.Database);
         var random = new Random(7);
         var october = Enumerable.Range(0, 1500).Select(i => new UsageEvent($"r{i}", _tenant, Meters.InputTokens, random.Next(1, 50_000),
             new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(random.Next(0, 31 * 1440)), i % 3 == 0 ? "qwen-3-32b" : "llama-4-70b")).ToList();
         foreach (var batch in october.Chunk(400)) await recorder.RecordAsync(batch, CancellationToken.None);
-        await using (var session = _billing.Store.LightweightSession())
+        await using (var session = Billing.Store.LightweightSession())
         {
             // A finalize, then a void: the compensation goes to November as a correction.
             var usage = (await session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, "2026-10")))!;
@@ -113,7 +96,7 @@ public sealed class InvoicePricingTests : IAsyncLifetime
 
         async Task<string> Invoices()
         {
-            await using var query = _billing.Store.QuerySession();
+            await using var query = Billing.Store.QuerySession();
             var cards = await query.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey);
             var months = new[] { "2026-10", "2026-11" }.Select(async m => (await query.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, m)))!);
             var priced = (await Task.WhenAll(months)).Select(u => u.Finalized is { } f ? (object)f : InvoicePricing.Price(u, cards).Lines);
@@ -122,13 +105,13 @@ public sealed class InvoicePricingTests : IAsyncLifetime
         var before = await Invoices();
         Assert.Contains("\"adjustment_for\":\"2026-10\"", before);
 
-        await using (var session = _billing.Store.LightweightSession())
+        await using (var session = Billing.Store.LightweightSession())
         {
             session.DeleteWhere<MonthlyUsage>(_ => true);
             session.DeleteWhere<RateCardHistory>(_ => true);
             await session.SaveChangesAsync();
         }
-        await Metering.Billing.Rebuilding.ProjectionRebuild.RunAsync(_billing.Store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+        await Metering.Billing.Rebuilding.ProjectionRebuild.RunAsync(Billing.Store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
 
         Assert.Equal(before, await Invoices());
     }
@@ -136,12 +119,8 @@ public sealed class InvoicePricingTests : IAsyncLifetime
     [Fact]
     public async Task Voids_and_late_usage_of_a_finalized_month_keep_its_frozen_prices_and_only_what_it_left_unpriced_takes_a_later_version()
     {
-        await using (var session = _billing.Store.LightweightSession())
-        {
-            session.Events.Append(RateCardHistory.StreamKey, Early, MidMonth);
-            await session.SaveChangesAsync();
-        }
-        var recorder = new UsageRecorder(_billing.Store, _billing.Database);
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Early, MidMonth);
+        var recorder = new UsageRecorder(Billing.Store, Billing.Database);
         DateTimeOffset October(int day) => new(2026, 10, day, 12, 0, 0, TimeSpan.Zero);
         await recorder.RecordAsync([
             new UsageEvent("early", _tenant, Meters.InputTokens, 1_000_000, October(5), "llama-4-70b"),
@@ -149,7 +128,7 @@ public sealed class InvoicePricingTests : IAsyncLifetime
         ], CancellationToken.None);
 
         // Finalized as the endpoint does: priced with the two versions there are.
-        await using (var session = _billing.Store.LightweightSession())
+        await using (var session = Billing.Store.LightweightSession())
         {
             var usage = (await session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, "2026-10")))!;
             var (lines, total) = InvoicePricing.Price(usage, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
@@ -165,7 +144,7 @@ public sealed class InvoicePricingTests : IAsyncLifetime
         }
 
         // Voided as the endpoint does (without its outbox message).
-        await using (var write = await new BillingWriter(_billing.Store, _billing.Database).BeginTenantMonthsAsync([_tenant], CancellationToken.None))
+        await using (var write = await new BillingWriter(Billing.Store, Billing.Database).BeginTenantMonthsAsync([_tenant], CancellationToken.None))
         {
             var recording = await write.RecordingOfAsync(_tenant, "early", CancellationToken.None);
             var outcome = TenantMonth.Void(new VoidUsageCommand(_tenant, "early", "test", "test"), recording, false,
@@ -178,7 +157,7 @@ public sealed class InvoicePricingTests : IAsyncLifetime
             new UsageEvent("late-qwen", _tenant, Meters.InputTokens, 1_000_000, October(25), "qwen-3-32b"),
         ], CancellationToken.None);
 
-        await using var query = _billing.Store.QuerySession();
+        await using var query = Billing.Store.QuerySession();
         var november = (await query.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(_tenant, "2026-11")))!;
         var (adjustments, _) = InvoicePricing.Price(november, await query.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
         Assert.All(adjustments, l => Assert.Equal("2026-10", l.AdjustmentFor));

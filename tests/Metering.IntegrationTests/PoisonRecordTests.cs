@@ -1,5 +1,3 @@
-using System.Text;
-using Metering.UsageTopic;
 
 namespace Metering.IntegrationTests;
 
@@ -8,23 +6,18 @@ namespace Metering.IntegrationTests;
 /// PostgreSQL table that refuses some valid records (a check constraint): no record stops the partition, and a failure
 /// that is not tied to a record is retried, never dead-lettered.
 /// </summary>
-public sealed class PoisonRecordTests : IAsyncLifetime
+public sealed class PoisonRecordTests : OwnBrokerTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly string _tenant = TestInfrastructure.UniqueTenant("poison");
     private readonly string _table = "poison_" + Guid.NewGuid().ToString("N")[..12];
-    private DevKafkaProcess _kafka = null!;
     private NpgsqlDataSource _database = null!;
-    private IConfiguration _configuration = null!;
     private DeadLetterProducer _deadLetters = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _kafka = await DevKafkaProcess.StartAsync();
-        _configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers })
-            .Build();
-        _deadLetters = new DeadLetterProducer(_configuration);
+        await base.InitializeAsync();
+        _deadLetters = new DeadLetterProducer(Configuration);
         _database = NpgsqlDataSource.Create(TestInfrastructure.Postgres);
         // A store that refuses some records valid by the usage rules: PostgreSQL answers 23514 (check_violation) for them.
         await using var create = _database.CreateCommand(
@@ -32,30 +25,23 @@ public sealed class PoisonRecordTests : IAsyncLifetime
         await create.ExecuteNonQueryAsync();
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         await using (var drop = _database.CreateCommand($"drop table if exists {_table}")) await drop.ExecuteNonQueryAsync();
         await _database.DisposeAsync();
         _deadLetters.Dispose();
-        await _kafka.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     private UsageEvent Usage(string id, decimal quantity = 1) =>
         new(id, _tenant, Meters.InputTokens, quantity, DateTimeOffset.UtcNow, Model: "m");
 
-    private async Task ProduceAsync(params byte[][] payloads)
-    {
-        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = _kafka.BootstrapServers, EnableIdempotence = true, Acks = Acks.All,
-        }).Build();
-        foreach (var payload in payloads)
-            await producer.ProduceAsync(KafkaTopics.Usage.Name, new Message<string, byte[]> { Key = _tenant, Value = payload });
-    }
+    private Task ProduceAsync(params byte[][] payloads) =>
+        ProduceAsync(KafkaTopics.Usage.Name, payloads.Select(p => ((string?)_tenant, (byte[]?)p)).ToArray());
 
     private static byte[] Json(UsageEvent usage) => UsageEventJson.Write(usage);
 
-    private TableConsumer Consumer() => new(_configuration, _database, _table, _deadLetters);
+    private TableConsumer Consumer() => new(Configuration, _database, _table, _deadLetters);
 
     private async Task<Dictionary<string, decimal>> StoredAsync()
     {
@@ -80,30 +66,10 @@ public sealed class PoisonRecordTests : IAsyncLifetime
     }
 
     /// <summary>The dead letters of this test's tenant: every one there, read until none more arrives for a moment.</summary>
-    private List<(string Reason, string Cause, string Group, string Origin, byte[] Payload)> DeadLetters(int atLeast)
-    {
-        using var consumer = new ConsumerBuilder<string?, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = _kafka.BootstrapServers, GroupId = "poison-tests-reader", EnableAutoCommit = false,
-        }).Build();
-        consumer.Assign(new TopicPartitionOffset(KafkaTopics.UsageDeadLetters.Name, 0, Offset.Beginning));
-        var letters = new List<(string, string, string, string, byte[])>();
-        var deadline = DateTime.UtcNow + Patience;
-        while (DateTime.UtcNow < deadline)
-        {
-            var record = consumer.Consume(TimeSpan.FromMilliseconds(letters.Count >= atLeast ? 1000 : 200));
-            if (record is null)
-            {
-                if (letters.Count >= atLeast) break;
-                continue;
-            }
-            if (record.Message.Key != _tenant) continue;
-            string Header(string name) => Encoding.UTF8.GetString(record.Message.Headers.GetLastBytes(name));
-            letters.Add((Header(DeadLetterProducer.ReasonHeader), Header(DeadLetterProducer.CauseHeader), Header(DeadLetterProducer.GroupHeader),
-                Header(DeadLetterProducer.OriginHeader), record.Message.Value));
-        }
-        return letters;
-    }
+    private List<(string Reason, string Cause, string Group, string Origin, byte[] Payload)> DeadLetters(int atLeast) =>
+        KeyedRecords.Read(Kafka.BootstrapServers, KafkaTopics.UsageDeadLetters.Name, _tenant, atLeast, quiet: TimeSpan.FromSeconds(1), Patience)
+            .Select(m => (m.Header(DeadLetterProducer.ReasonHeader), m.Header(DeadLetterProducer.CauseHeader), m.Header(DeadLetterProducer.GroupHeader),
+                m.Header(DeadLetterProducer.OriginHeader), m.Value)).ToList();
 
     [Fact]
     public async Task A_record_the_store_refuses_is_dead_lettered_and_every_record_around_it_is_stored_once()
@@ -141,7 +107,7 @@ public sealed class PoisonRecordTests : IAsyncLifetime
         }
 
         // The partition went on: its committed offset is past the last record.
-        using var offsets = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _kafka.BootstrapServers, GroupId = consumer.Group }).Build();
+        using var offsets = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = Kafka.BootstrapServers, GroupId = consumer.Group }).Build();
         var committed = offsets.Committed(Enumerable.Range(0, KafkaTopics.Usage.Partitions).Select(p => new TopicPartition(KafkaTopics.Usage.Name, p)),
             TimeSpan.FromSeconds(10));
         Assert.Equal(payloads.Count, committed.Where(c => c.Offset != Offset.Unset).Sum(c => c.Offset.Value));

@@ -1,7 +1,6 @@
 using System.Net;
 using Metering.Budgets.Clustering;
 using Microsoft.Extensions.Options;
-using Orleans;
 using Orleans.Configuration;
 using Orleans.Runtime;
 

@@ -1,5 +1,4 @@
 using Metering.Billing.Benchmarks;
-using Metering.Billing.Pricing;
 using Metering.Billing.Rebuilding;
 
 namespace Metering.IntegrationTests;
@@ -8,32 +7,29 @@ namespace Metering.IntegrationTests;
 /// A rebuild's progress (<see cref="RebuildProgress"/>) on a real event store of its own: logged while the projection
 /// rebuilds, as the furthest event its shard reached against the store's last, and nothing once it is disposed.
 /// </summary>
-public sealed class RebuildProgressTests : IAsyncLifetime
+public sealed class RebuildProgressTests() : BillingStorageTests("rebuild_progress")
 {
     private const int Events = 3_000;
-    private readonly BillingSchema _billing = new("rebuild_progress");
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await _billing.CreateAsync();
+        await base.InitializeAsync();
         foreach (var chunk in Enumerable.Range(1, Events).Chunk(500))
         {
-            await using var session = _billing.Store.LightweightSession();
+            await using var session = Billing.Store.LightweightSession();
             session.Events.Append(RateCardHistory.StreamKey, chunk.Select(v => (object)new RateCardVersionAdded(v, "USD", new DateOnly(2026, 1, 1).AddDays(v),
                 [new(Meters.InputTokens, "llama-4-70b", null, 0.60m)], DateTimeOffset.UnixEpoch, "test")).ToArray());
             await session.SaveChangesAsync();
         }
     }
 
-    public async Task DisposeAsync() => await _billing.DisposeAsync();
-
     [Fact]
     public async Task A_rebuild_logs_how_far_it_has_got_while_it_runs_and_nothing_after()
     {
         var output = new StringWriter();
-        using var daemon = await _billing.Store.BuildProjectionDaemonAsync(logger: NullLogger.Instance);
+        using var daemon = await Billing.Store.BuildProjectionDaemonAsync(logger: NullLogger.Instance);
 
-        await using (await RebuildProgress.StartAsync(_billing.Store, "rate cards", new ProgressLogger(output), CancellationToken.None, every: TimeSpan.FromMilliseconds(20)))
+        await using (await RebuildProgress.StartAsync(Billing.Store, "rate cards", new ProgressLogger(output), CancellationToken.None, every: TimeSpan.FromMilliseconds(20)))
         {
             await daemon.RebuildProjectionAsync(typeof(RateCardHistoryProjection), TimeSpan.FromMinutes(1), CancellationToken.None);
             // A few more reports once it is done: they show the shard at the store's last event.

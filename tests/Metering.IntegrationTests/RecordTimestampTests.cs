@@ -1,6 +1,4 @@
-using Metering.Emitter;
 using Metering.Ingest.Usage;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Metering.IntegrationTests;
 
@@ -9,13 +7,9 @@ namespace Metering.IntegrationTests;
 /// judge the event's age by the record's timestamp: an event accepted at the very edge of the 62-day window is still
 /// valid downstream, however much later it is produced or consumed.
 /// </summary>
-public sealed class RecordTimestampTests : IAsyncLifetime
+public sealed class RecordTimestampTests : OwnBrokerTests
 {
     private readonly string _tenant = TestInfrastructure.UniqueTenant("stamp");
-    private DevKafkaProcess _kafka = null!;
-
-    public async Task InitializeAsync() => _kafka = await DevKafkaProcess.StartAsync();
-    public async Task DisposeAsync() => await _kafka.DisposeAsync();
 
     /// <summary>A validation instant well before the wall clock (Kafka keeps milliseconds): a producer that stamped records with the wall clock would show it.</summary>
     private static DateTimeOffset ValidatedAt() =>
@@ -29,7 +23,7 @@ public sealed class RecordTimestampTests : IAsyncLifetime
     {
         using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
         {
-            BootstrapServers = _kafka.BootstrapServers, GroupId = "timestamp-tests", EnableAutoCommit = false,
+            BootstrapServers = Kafka.BootstrapServers, GroupId = "timestamp-tests", EnableAutoCommit = false,
         }).Build();
         consumer.Assign(Enumerable.Range(0, KafkaTopics.Usage.Partitions).Select(p => new TopicPartitionOffset(KafkaTopics.Usage.Name, p, Offset.Beginning)));
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -52,7 +46,7 @@ public sealed class RecordTimestampTests : IAsyncLifetime
     public async Task Ingest_stamps_each_record_with_the_instant_it_validated_the_event_at()
     {
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers })
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["KAFKA_BOOTSTRAP_SERVERS"] = Kafka.BootstrapServers })
             .Build();
         var validatedAt = ValidatedAt();
         var usage = AtTheEdge(validatedAt);
@@ -70,7 +64,7 @@ public sealed class RecordTimestampTests : IAsyncLifetime
         var validatedAt = ValidatedAt();
         await using (var emitter = new UsageEmitter(new UsageEmitterOptions
                      {
-                         BootstrapServers = _kafka.BootstrapServers, WatchThrottles = false, Clock = new FakeTimeProvider(validatedAt),
+                         BootstrapServers = Kafka.BootstrapServers, WatchThrottles = false, Clock = new FakeTimeProvider(validatedAt),
                      }))
         {
             await emitter.EmitAsync(AtTheEdge(validatedAt));

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Text;
 using Metering.Kafka;
 using Metering.ServiceDefaults;
-using Metering.UsageTopic;
 
 namespace Metering.IntegrationTests;
 
@@ -11,28 +9,18 @@ namespace Metering.IntegrationTests;
 /// The one follower of side topics (<see cref="SideTopicFollower"/>), with handlers of the tests' own, on a development
 /// broker of its own: records passed over, a handler that fails, committed offsets, reading from the beginning.
 /// </summary>
-public sealed class SideTopicFollowerTests : IAsyncLifetime
+public sealed class SideTopicFollowerTests : OwnBrokerTests
 {
     // Joining a consumer group again after a failure takes the development broker several seconds.
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private DevKafkaProcess _kafka = null!;
 
-    public async Task InitializeAsync() => _kafka = await DevKafkaProcess.StartAsync();
-    public async Task DisposeAsync() => await _kafka.DisposeAsync();
-
-    private async Task ProduceAsync(string topic, params string[] values)
-    {
-        using var producer = new ProducerBuilder<string?, byte[]?>(new ProducerConfig
-        {
-            BootstrapServers = _kafka.BootstrapServers, EnableIdempotence = true, Acks = Acks.All,
-        }).Build();
-        foreach (var value in values)
-            await producer.ProduceAsync(topic, new Message<string?, byte[]?> { Key = value, Value = Encoding.UTF8.GetBytes(value) });
-    }
+    /// <summary>Each value as a record keyed by itself.</summary>
+    private Task ProduceAsync(string topic, params string[] values) =>
+        ProduceAsync(topic, values.Select(v => ((string?)v, (byte[]?)Encoding.UTF8.GetBytes(v))).ToArray());
 
     private SideTopicFollowerOptions Options(string topic, string group, SideTopicStart start = SideTopicStart.CommittedOffsets) => new()
     {
-        BootstrapServers = _kafka.BootstrapServers,
+        BootstrapServers = Kafka.BootstrapServers,
         Topic = topic,
         GroupId = group,
         Start = start,
@@ -65,7 +53,7 @@ public sealed class SideTopicFollowerTests : IAsyncLifetime
         listener.Start();
         await ProduceAsync(topic, "a", "bad 1", "b");
 
-        using var service = new Recording(_kafka.BootstrapServers, topic, "follower-skip-" + Guid.NewGuid().ToString("N")[..8]);
+        using var service = new Recording(Kafka.BootstrapServers, topic, "follower-skip-" + Guid.NewGuid().ToString("N")[..8]);
         await service.StartAsync(CancellationToken.None);
         try
         {

@@ -1,8 +1,4 @@
-using System.Text.Json;
 using Metering.Budgets.Pricing;
-using Metering.Contracts.Billing;
-using Metering.Contracts.Budgets;
-using Metering.Emitter;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Metering.IntegrationTests;
@@ -11,27 +7,9 @@ namespace Metering.IntegrationTests;
 /// The followers of side topics — Budgets' rate-card feed and the emitter's throttled set — on a development broker of
 /// their own, with records they cannot read produced straight to the topic between good ones.
 /// </summary>
-public sealed class SideTopicTests : IAsyncLifetime
+public sealed class SideTopicTests : OwnBrokerTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private DevKafkaProcess _kafka = null!;
-
-    public async Task InitializeAsync() => _kafka = await DevKafkaProcess.StartAsync();
-    public async Task DisposeAsync() => await _kafka.DisposeAsync();
-
-    private IConfiguration Configuration => new ConfigurationBuilder()
-        .AddInMemoryCollection(new Dictionary<string, string?> { ["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers })
-        .Build();
-
-    private async Task ProduceAsync(string topic, params (string? Key, byte[]? Value)[] records)
-    {
-        using var producer = new ProducerBuilder<string?, byte[]?>(new ProducerConfig
-        {
-            BootstrapServers = _kafka.BootstrapServers, EnableIdempotence = true, Acks = Acks.All,
-        }).Build();
-        foreach (var (key, value) in records)
-            await producer.ProduceAsync(topic, new Message<string?, byte[]?> { Key = key, Value = value });
-    }
 
     private static byte[] RateCard(int version, string price) => JsonSerializer.SerializeToUtf8Bytes(new RateCardPublished(
         new RateCardVersionView(version, "USD", new DateOnly(2026, 1, 1), [new RateCardPriceView(Meters.InputTokens, "m", null, price)], DateTimeOffset.UtcNow)),
@@ -81,7 +59,7 @@ public sealed class SideTopicTests : IAsyncLifetime
         var countWhenCaughtUp = rateCards.CaughtUp.ContinueWith(_ => rateCards.Count, TaskScheduler.Default);
 
         // The broker is unreachable while Budgets starts: nothing of the topic can be read.
-        await _kafka.SendAsync("down");
+        await Kafka.SendAsync("down");
         using var feed = new RateCardFeed(Configuration, rateCards, NullLogger<RateCardFeed>.Instance);
         await feed.StartAsync(CancellationToken.None);
         try
@@ -90,7 +68,7 @@ public sealed class SideTopicTests : IAsyncLifetime
             Assert.False(rateCards.CaughtUp.IsCompleted);
             Assert.Equal(HealthStatus.Unhealthy, (await health.CheckHealthAsync(new HealthCheckContext())).Status);
 
-            await _kafka.SendAsync("up");
+            await Kafka.SendAsync("up");
             Assert.Equal(2, await countWhenCaughtUp.WaitAsync(Patience));
             Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(new HealthCheckContext())).Status);
         }
@@ -116,7 +94,7 @@ public sealed class SideTopicTests : IAsyncLifetime
             (stays, Status(stays, BudgetStatuses.Throttled)),
             (stays, "}"u8.ToArray()));
 
-        await using var throttled = new ThrottledTenants(_kafka.BootstrapServers);
+        await using var throttled = new ThrottledTenants(Kafka.BootstrapServers);
         await throttled.CaughtUp.WaitAsync(Patience);
 
         Assert.True(throttled.IsThrottled(before));

@@ -1,9 +1,6 @@
 using Metering.Billing.Benchmarks;
-using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Forecast;
-using Metering.Billing.Pricing;
 using Metering.Billing.Spend;
-using Metering.Billing.TenantMonths;
 using Metering.Forecasting;
 using Xunit.Abstractions;
 
@@ -13,15 +10,10 @@ namespace Metering.IntegrationTests;
 /// <c>Metering.Billing backtest</c> on a real event store: the spend the projection recorded over three months, per
 /// tenant's team, backtested exactly as the library backtests the same daily series.
 /// </summary>
-public sealed class SpendBacktestTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class SpendBacktestTests(ITestOutputHelper output) : BillingStorageTests("spend_backtest")
 {
-    private readonly BillingSchema _billing = new("spend_backtest");
     private static readonly DateOnly July = new(2026, 7, 1);
     private static readonly DateTimeOffset Now = new(2026, 10, 5, 8, 0, 0, TimeSpan.Zero);
-
-    public Task InitializeAsync() => _billing.CreateAsync();
-
-    public Task DisposeAsync() => _billing.DisposeAsync().AsTask();
 
     /// <summary>A million output tokens a day; from the 15th of each month three million.</summary>
     private static decimal Jumping(DateOnly day) => day.Day < 15 ? 1_000_000 : 3_000_000;
@@ -29,11 +21,11 @@ public sealed class SpendBacktestTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task The_backtest_of_the_stores_spend_is_the_librarys_for_each_tenants_daily_spend()
     {
-        var query = new SpendQuery(_billing.Store, _billing.Database);
+        var query = new SpendQuery(Billing.Store, Billing.Database);
         Assert.Equal("forecast backtest over the store's spend 2026-10-05 08:00:00Z: no complete month of spend recorded",
-            await SpendBacktest.RunAsync(_billing.Store, query, Now, CancellationToken.None));
+            await SpendBacktest.RunAsync(Billing.Store, query, Now, CancellationToken.None));
 
-        await using (var session = _billing.Store.LightweightSession())
+        await using (var session = Billing.Store.LightweightSession())
         {
             session.Events.Append(RateCardHistory.StreamKey, new RateCardVersionAdded(1, "USD", July, [new RateCardPrice(Meters.OutputTokens, "llama", null, 2.00m)], Now, "test"));
             session.Events.Append(TeamDirectory.StreamKey, new TeamDefined("steady", "Steady", "CC-1", null, Now, "admin"), new TenantTeamAssigned("flat", "steady", Now, "admin"));
@@ -46,14 +38,14 @@ public sealed class SpendBacktestTests(ITestOutputHelper output) : IAsyncLifetim
             }
             await session.SaveChangesAsync();
         }
-        using (var daemon = await _billing.Store.BuildProjectionDaemonAsync())
+        using (var daemon = await Billing.Store.BuildProjectionDaemonAsync())
         {
             await daemon.StartAllAsync();
             await daemon.WaitForNonStaleData(TimeSpan.FromSeconds(60));
             await daemon.StopAllAsync();
         }
 
-        var text = await SpendBacktest.RunAsync(_billing.Store, query, Now, CancellationToken.None);
+        var text = await SpendBacktest.RunAsync(Billing.Store, query, Now, CancellationToken.None);
         output.WriteLine(text);
         var report = text.Split(Environment.NewLine);
 

@@ -1,9 +1,4 @@
-using System.Globalization;
-using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Invoicing;
-using Metering.Billing.Pricing;
 using Metering.Billing.Spend;
-using Metering.Billing.TenantMonths;
 
 namespace Metering.IntegrationTests;
 
@@ -11,17 +6,12 @@ namespace Metering.IntegrationTests;
 /// The spend projection and query on a real event store: attribution to the team charged across a re-mapping and a
 /// void, a rebuild, a month by tenant equal to the invoice totals (with an adjustment), a day series across a rate-card change.
 /// </summary>
-public sealed class SpendProjectionTests : IAsyncLifetime
+public sealed class SpendProjectionTests() : BillingStorageTests("spend_tests")
 {
-    private readonly BillingSchema _billing = new("spend_tests");
     private static readonly DateTimeOffset October = new(2026, 10, 1, 12, 0, 0, TimeSpan.Zero);
     private const string Tenant = "acme", Month = "2026-10";
 
-    public Task InitializeAsync() => _billing.CreateAsync();
-
-    public Task DisposeAsync() => _billing.DisposeAsync().AsTask();
-
-    private SpendQuery Query => new(_billing.Store, _billing.Database);
+    private SpendQuery Query => new(Billing.Store, Billing.Database);
 
     private static DateTimeOffset Day(int day) => October.AddDays(day - 1);
 
@@ -42,7 +32,7 @@ public sealed class SpendProjectionTests : IAsyncLifetime
         var rows = new List<string>();
         foreach (var table in new[] { SpendTables.Daily, SpendTables.TeamDaily })
         {
-            await using var command = _billing.Database.DataSource.CreateCommand($"select t::text from {_billing.Store.Options.DatabaseSchemaName}.{table} t order by 1");
+            await using var command = Billing.Database.DataSource.CreateCommand($"select t::text from {Billing.Store.Options.DatabaseSchemaName}.{table} t order by 1");
             await using var reader = await command.ExecuteReaderAsync();
             while (await reader.ReadAsync()) rows.Add($"{table} {reader.GetString(0)}");
         }
@@ -52,13 +42,13 @@ public sealed class SpendProjectionTests : IAsyncLifetime
     [Fact]
     public async Task A_day_whose_usage_was_voided_keeps_its_zero_rows_but_shows_no_point_by_team_or_by_tenant()
     {
-        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1), 2.00m));
-        await _billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, October, "admin"), new TenantTeamAssigned(Tenant, "nlp", October, "admin"));
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1), 2.00m));
+        await Billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, October, "admin"), new TenantTeamAssigned(Tenant, "nlp", October, "admin"));
         var stream = BillingPeriod.UsageStream(Tenant, Month);
-        await _billing.AppendAsync(stream, new UsageBatchRecorded(Tenant, Month, [Tokens("a", 3, 1_000_000), Tokens("b", 5, 1_000_000)]));
-        await _billing.CatchUpAsync();
-        await _billing.AppendAsync(stream, new UsageVoidRecorded(Tenant, Month, Tokens("b", 5, 1_000_000), null, "test", October, "admin"));
-        await _billing.CatchUpAsync();
+        await Billing.AppendAsync(stream, new UsageBatchRecorded(Tenant, Month, [Tokens("a", 3, 1_000_000), Tokens("b", 5, 1_000_000)]));
+        await Billing.CatchUpAsync();
+        await Billing.AppendAsync(stream, new UsageVoidRecorded(Tenant, Month, Tokens("b", 5, 1_000_000), null, "test", October, "admin"));
+        await Billing.CatchUpAsync();
 
         // The rollup's rows are one per key, read without summing (by team): the zero row is filtered all the same.
         Assert.Contains($"{SpendTables.TeamDaily} (2026-10-05,nlp,output_tokens,llama,\"\",0)", await TableRowsAsync());
@@ -72,16 +62,16 @@ public sealed class SpendProjectionTests : IAsyncLifetime
     [Fact]
     public async Task Usage_and_voids_count_for_the_team_charged_across_a_remapping_and_a_rebuild_writes_the_same_rows()
     {
-        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1), 2.00m));
-        await _billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, October, "admin"), new TenantTeamAssigned(Tenant, "nlp", October, "admin"));
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1), 2.00m));
+        await Billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, October, "admin"), new TenantTeamAssigned(Tenant, "nlp", October, "admin"));
         var stream = BillingPeriod.UsageStream(Tenant, Month);
-        await _billing.AppendAsync(stream, new UsageBatchRecorded(Tenant, Month, [Tokens("a", 3, 1_000_000, "search"), Tokens("b", 3, 2_000_000)]));
-        await _billing.CatchUpAsync();
+        await Billing.AppendAsync(stream, new UsageBatchRecorded(Tenant, Month, [Tokens("a", 3, 1_000_000, "search"), Tokens("b", 3, 2_000_000)]));
+        await Billing.CatchUpAsync();
         // The tenant moves to vision: later usage is vision's, but the void of usage recorded before is taken from nlp.
-        await _billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("vision", "Vision", "CC-2", null, October, "admin"), new TenantTeamAssigned(Tenant, "vision", October, "admin"));
-        await _billing.AppendAsync(stream, new UsageBatchRecorded(Tenant, Month, [Tokens("c", 4, 1_000_000, "search")]));
-        await _billing.AppendAsync(stream, new UsageVoidRecorded(Tenant, Month, Tokens("a", 3, 1_000_000, "search"), null, "test", October, "admin"));
-        await _billing.CatchUpAsync();
+        await Billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("vision", "Vision", "CC-2", null, October, "admin"), new TenantTeamAssigned(Tenant, "vision", October, "admin"));
+        await Billing.AppendAsync(stream, new UsageBatchRecorded(Tenant, Month, [Tokens("c", 4, 1_000_000, "search")]));
+        await Billing.AppendAsync(stream, new UsageVoidRecorded(Tenant, Month, Tokens("a", 3, 1_000_000, "search"), null, "test", October, "admin"));
+        await Billing.CatchUpAsync();
 
         var byTeam = await Query.RunAsync(Request(SpendGroups.Team), CancellationToken.None);
         Assert.Equal([("nlp", "2026-10-03", "4.00"), ("vision", "2026-10-04", "2.00")], Points(byTeam));
@@ -93,34 +83,34 @@ public sealed class SpendProjectionTests : IAsyncLifetime
 
         var before = await TableRowsAsync();
         Assert.NotEmpty(before);
-        await Metering.Billing.Rebuilding.ProjectionRebuild.RunAsync(_billing.Store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+        await Metering.Billing.Rebuilding.ProjectionRebuild.RunAsync(Billing.Store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
         Assert.Equal(before, await TableRowsAsync());
     }
 
     [Fact]
     public async Task A_whole_month_by_tenant_is_the_invoice_totals_and_days_are_priced_with_the_version_of_their_day()
     {
-        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1), 2.40m), Version(2, new DateOnly(2026, 10, 15), 2.00m));
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 10, 1), 2.40m), Version(2, new DateOnly(2026, 10, 15), 2.00m));
         var october = BillingPeriod.UsageStream(Tenant, Month);
         // Two lines that each round down to 0.00 on the invoice, while their exact sum is 0.008… and rounds to 0.01.
-        await _billing.AppendAsync(october, new UsageBatchRecorded(Tenant, Month, [Tokens("a", 3, 1_667), Tokens("b", 20, 2_004)]));
-        await _billing.AppendAsync(BillingPeriod.UsageStream("beta", Month), new UsageBatchRecorded("beta", Month, [Tokens("c", 3, 1_000_000), Tokens("d", 20, 1_000_000)]));
-        await using (var session = _billing.Store.QuerySession())
+        await Billing.AppendAsync(october, new UsageBatchRecorded(Tenant, Month, [Tokens("a", 3, 1_667), Tokens("b", 20, 2_004)]));
+        await Billing.AppendAsync(BillingPeriod.UsageStream("beta", Month), new UsageBatchRecorded("beta", Month, [Tokens("c", 3, 1_000_000), Tokens("d", 20, 1_000_000)]));
+        await using (var session = Billing.Store.QuerySession())
         {
             var usage = await session.LoadAsync<MonthlyUsage>(october);
             var (lines, total) = InvoicePricing.Price(usage!, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey));
-            await _billing.AppendAsync(october, new InvoiceFinalized(Tenant, Month, lines, total.ToString("0.00", CultureInfo.InvariantCulture), October, "admin", 2));
+            await Billing.AppendAsync(october, new InvoiceFinalized(Tenant, Month, lines, total.ToString("0.00", CultureInfo.InvariantCulture), October, "admin", 2));
         }
         // October is finalized: late October usage is an adjustment on November's invoice, but counts on its own day in spend.
-        await _billing.AppendAsync(BillingPeriod.UsageStream(Tenant, "2026-11"),
+        await Billing.AppendAsync(BillingPeriod.UsageStream(Tenant, "2026-11"),
             new UsageBatchRecorded(Tenant, "2026-11", [Tokens("late", 21, 1_000_000)], AdjustmentFor: Month, FrozenRateCards: 2),
             new UsageBatchRecorded(Tenant, "2026-11", [Tokens("e", 33, 2_004)]));
-        await _billing.CatchUpAsync();
+        await Billing.CatchUpAsync();
 
         var months = await Query.RunAsync(Request(SpendGroups.Tenant, SpendGranularity.Month), CancellationToken.None);
         Assert.Equal([("beta", "2026-10", "4.40"), (Tenant, "2026-10", "0.00"), (Tenant, "2026-11", "2.00")], Points(months));
         Assert.Equal("6.40", months.Total);
-        await using (var session = _billing.Store.QuerySession())
+        await using (var session = Billing.Store.QuerySession())
         {
             var invoices = (await MonthInvoices.TotalsAsync(session, "2026-11", CancellationToken.None)).Single();
             Assert.Equal((InvoiceTotal)new(Tenant, "draft", 2.00m), invoices);
@@ -138,13 +128,13 @@ public sealed class SpendProjectionTests : IAsyncLifetime
     [Fact]
     public async Task By_tenant_over_whole_months_the_unpriced_quantity_of_those_months_comes_from_the_team_rollup_not_the_tenant_rows()
     {
-        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.00m));
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.00m));
         // Priced usage in September (a partial month of the range), unpriced usage (a model without a price) in October.
-        await _billing.AppendAsync(BillingPeriod.UsageStream(Tenant, "2026-09"), new UsageBatchRecorded(Tenant, "2026-09", [Tokens("s", -5, 1_000_000)]));
-        await _billing.AppendAsync(BillingPeriod.UsageStream(Tenant, Month), new UsageBatchRecorded(Tenant, Month,
+        await Billing.AppendAsync(BillingPeriod.UsageStream(Tenant, "2026-09"), new UsageBatchRecorded(Tenant, "2026-09", [Tokens("s", -5, 1_000_000)]));
+        await Billing.AppendAsync(BillingPeriod.UsageStream(Tenant, Month), new UsageBatchRecorded(Tenant, Month,
             [Tokens("a", 3, 1_000_000), Tokens("u1", 4, 700) with { Model = "unpriced-model" }]));
-        await _billing.AppendAsync(BillingPeriod.UsageStream("beta", Month), new UsageBatchRecorded("beta", Month, [Tokens("u2", 9, 300) with { Model = "unpriced-model" }]));
-        await _billing.CatchUpAsync();
+        await Billing.AppendAsync(BillingPeriod.UsageStream("beta", Month), new UsageBatchRecorded("beta", Month, [Tokens("u2", 9, 300) with { Model = "unpriced-model" }]));
+        await Billing.CatchUpAsync();
 
         var request = Request(SpendGroups.Tenant, SpendGranularity.Month, "2026-09-20", "2026-10-31");
         var view = await Query.RunAsync(request, CancellationToken.None);
@@ -152,7 +142,7 @@ public sealed class SpendProjectionTests : IAsyncLifetime
         Assert.Equal(1_000m, view.UnpricedQuantity);
 
         // October's per-tenant rows are not read for this view: without them it is the same (September's still are).
-        await using (var delete = _billing.Database.DataSource.CreateCommand($"delete from {_billing.Store.Options.DatabaseSchemaName}.{SpendTables.Daily} where day >= '2026-10-01'"))
+        await using (var delete = Billing.Database.DataSource.CreateCommand($"delete from {Billing.Store.Options.DatabaseSchemaName}.{SpendTables.Daily} where day >= '2026-10-01'"))
             Assert.True(await delete.ExecuteNonQueryAsync() > 0);
         var again = await Query.RunAsync(request, CancellationToken.None);
         Assert.Equal(Points(view), Points(again));

@@ -1,9 +1,4 @@
-using System.Globalization;
-using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Pricing;
 using Metering.Billing.Spend;
-using Metering.Billing.TenantMonths;
-using Metering.Contracts.Billing;
 
 namespace Metering.IntegrationTests;
 
@@ -12,23 +7,18 @@ namespace Metering.IntegrationTests;
 /// a team change mid-month, unpriced usage, filters, a team's scope), the daily rows where one version cannot price the
 /// span (a version taking effect mid-month, usage after the range), and the rollup restored by a rebuild and by migrate.
 /// </summary>
-public sealed class SpendTenantMonthsTests : IAsyncLifetime
+public sealed class SpendTenantMonthsTests() : BillingStorageTests("spend_months")
 {
-    private readonly BillingSchema _billing = new("spend_months");
     private static readonly DateTimeOffset October = new(2026, 10, 1, 12, 0, 0, TimeSpan.Zero);
     private const string Month = "2026-10";
 
-    public Task InitializeAsync() => _billing.CreateAsync();
+    private string Schema => Billing.Store.Options.DatabaseSchemaName;
 
-    public Task DisposeAsync() => _billing.DisposeAsync().AsTask();
-
-    private string Schema => _billing.Store.Options.DatabaseSchemaName;
-
-    private SpendQuery Query => new(_billing.Store, _billing.Database);
+    private SpendQuery Query => new(Billing.Store, Billing.Database);
 
     private async Task<int> ExecuteAsync(string sql)
     {
-        await using var command = _billing.Database.DataSource.CreateCommand(sql);
+        await using var command = Billing.Database.DataSource.CreateCommand(sql);
         return await command.ExecuteNonQueryAsync();
     }
 
@@ -58,24 +48,24 @@ public sealed class SpendTenantMonthsTests : IAsyncLifetime
 
     private async Task SeedMonthAsync()
     {
-        await _billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, October, "admin"),
+        await Billing.AppendAsync(TeamDirectory.StreamKey, new TeamDefined("nlp", "NLP", "CC-1", null, October, "admin"),
             new TeamDefined("vision", "Vision", "CC-2", null, October, "admin"), new TenantTeamAssigned("acme", "nlp", October, "admin"));
         var acme = BillingPeriod.UsageStream("acme", Month);
-        await _billing.AppendAsync(acme, new UsageBatchRecorded("acme", Month,
+        await Billing.AppendAsync(acme, new UsageBatchRecorded("acme", Month,
             [Tokens("a", 3, 1_500_000), Tokens("b", 5, 1_000_000), GpuSeconds("g", 5, 7_200), Tokens("u", 6, 700, "unpriced-model")]));
-        await _billing.AppendAsync(BillingPeriod.UsageStream("beta", Month), new UsageBatchRecorded("beta", Month, [Tokens("c", 2, 333_333), Tokens("d", 19, 666_667)]));
-        await _billing.CatchUpAsync();
+        await Billing.AppendAsync(BillingPeriod.UsageStream("beta", Month), new UsageBatchRecorded("beta", Month, [Tokens("c", 2, 333_333), Tokens("d", 19, 666_667)]));
+        await Billing.CatchUpAsync();
         // Mid-month acme moves to vision; the void of usage recorded before is taken from nlp, later usage is vision's.
-        await _billing.AppendAsync(TeamDirectory.StreamKey, new TenantTeamAssigned("acme", "vision", October, "admin"));
-        await _billing.AppendAsync(acme, new UsageVoidRecorded("acme", Month, Tokens("b", 5, 1_000_000), null, "test", October, "admin"),
+        await Billing.AppendAsync(TeamDirectory.StreamKey, new TenantTeamAssigned("acme", "vision", October, "admin"));
+        await Billing.AppendAsync(acme, new UsageVoidRecorded("acme", Month, Tokens("b", 5, 1_000_000), null, "test", October, "admin"),
             new UsageBatchRecorded("acme", Month, [Tokens("e", 20, 250_000), Tokens("v", 20, 300, "unpriced-model")]));
-        await _billing.CatchUpAsync();
+        await Billing.CatchUpAsync();
     }
 
     [Fact]
     public async Task Month_to_date_by_tenant_from_the_rollup_equals_the_daily_rows_priced_with_a_void_a_team_change_and_unpriced_usage()
     {
-        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.40m, 3.96m));
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.40m, 3.96m));
         await SeedMonthAsync();
 
         var requests = new[]
@@ -108,7 +98,7 @@ public sealed class SpendTenantMonthsTests : IAsyncLifetime
     [Fact]
     public async Task A_version_taking_effect_mid_month_or_usage_after_the_range_reads_the_daily_rows()
     {
-        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.40m, 3.96m), Version(2, new DateOnly(2026, 10, 10), 2.00m, 3.60m));
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.40m, 3.96m), Version(2, new DateOnly(2026, 10, 10), 2.00m, 3.60m));
         await SeedMonthAsync();
 
         // Days before the 10th at version 1's prices, from the 10th at version 2's: the rollup's one price cannot give it.
@@ -127,7 +117,7 @@ public sealed class SpendTenantMonthsTests : IAsyncLifetime
     private async Task<List<string>> RollupRowsAsync()
     {
         var rows = new List<string>();
-        await using var command = _billing.Database.DataSource.CreateCommand($"select t::text from {Schema}.{SpendTables.TenantMonthly} t order by 1");
+        await using var command = Billing.Database.DataSource.CreateCommand($"select t::text from {Schema}.{SpendTables.TenantMonthly} t order by 1");
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) rows.Add(reader.GetString(0));
         return rows;
@@ -136,14 +126,14 @@ public sealed class SpendTenantMonthsTests : IAsyncLifetime
     [Fact]
     public async Task A_rebuild_and_a_migrate_that_creates_the_rollup_restore_it_from_the_log_and_the_daily_rows()
     {
-        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.40m, 3.96m));
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.40m, 3.96m));
         await SeedMonthAsync();
         var before = await RollupRowsAsync();
         // The void leaves nlp's row of acme's tokens at 1.5M (2.5M − 1M); the move gives vision its own row.
         Assert.Contains("(2026-10-01,acme,nlp,output_tokens,llama,\"\",1500000)", before);
         Assert.Contains("(2026-10-01,acme,vision,output_tokens,llama,\"\",250000)", before);
 
-        await Metering.Billing.Rebuilding.ProjectionRebuild.RunAsync(_billing.Store, NullLogger.Instance, CancellationToken.None);
+        await Metering.Billing.Rebuilding.ProjectionRebuild.RunAsync(Billing.Store, NullLogger.Instance, CancellationToken.None);
         Assert.Equal(before, await RollupRowsAsync());
 
         // A store projected before the rollup existed: migrate creates it filled from the daily rows.

@@ -1,18 +1,11 @@
-using Metering.Billing.Recording;
-using Metering.Billing.TenantMonths;
 
 namespace Metering.IntegrationTests;
 
 /// <summary>The tenant-month writer's storage against a real PostgreSQL, in a schema of its own that it removes afterwards.</summary>
-public sealed class TenantMonthWriterTests : IAsyncLifetime
+public sealed class TenantMonthWriterTests() : BillingStorageTests("tenant_month_tests")
 {
-    private readonly BillingSchema _billing = new("tenant_month_tests");
     private readonly string _tenant = TestInfrastructure.UniqueTenant("tmonth");
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
-
-    public Task InitializeAsync() => _billing.CreateAsync();
-
-    public async Task DisposeAsync() => await _billing.DisposeAsync();
 
     private UsageEvent Usage(string id) => new(id, _tenant, Meters.InputTokens, 5, Now, "m");
 
@@ -20,16 +13,16 @@ public sealed class TenantMonthWriterTests : IAsyncLifetime
 
     private async Task<UsageBatchRecorded?> RecordingOf(string id)
     {
-        await using var write = await new BillingWriter(_billing.Store, _billing.Database).BeginTenantMonthsAsync([_tenant], CancellationToken.None);
+        await using var write = await new BillingWriter(Billing.Store, Billing.Database).BeginTenantMonthsAsync([_tenant], CancellationToken.None);
         return await write.RecordingOfAsync(_tenant, id, CancellationToken.None);
     }
 
     private async Task<long> AppendAsync(UsageBatchRecorded recorded)
     {
-        await using var session = _billing.Store.LightweightSession();
+        await using var session = Billing.Store.LightweightSession();
         var stream = session.Events.Append(BillingPeriod.UsageStream(recorded.Tenant, recorded.Month), recorded);
         await session.SaveChangesAsync();
-        return (await _billing.Store.QuerySession().Events.FetchStreamAsync(stream.Key!)).Single(e => e.Id == stream.Events[0].Id).Sequence;
+        return (await Billing.Store.QuerySession().Events.FetchStreamAsync(stream.Key!)).Single(e => e.Id == stream.Events[0].Id).Sequence;
     }
 
     [Fact]
@@ -38,7 +31,7 @@ public sealed class TenantMonthWriterTests : IAsyncLifetime
         var sequence = await AppendAsync(new UsageBatchRecorded(_tenant, BillingPeriod.Of(Now), [Recorded("direct")]));
 
         Assert.Equal(["direct"], (await RecordingOf("direct"))!.Usage.Select(u => u.Id));
-        await using var session = _billing.Store.LightweightSession();
+        await using var session = Billing.Store.LightweightSession();
         var voided = new UsageVoidRecorded(_tenant, BillingPeriod.Of(Now), Recorded("direct"), null, "test", Now, "admin");
         Assert.Equal(sequence, await UsageRecordings.RecordingSequenceAsync(session, sequence + 1, voided, CancellationToken.None));
         // A recording after the void is not the one it voided.
@@ -48,7 +41,7 @@ public sealed class TenantMonthWriterTests : IAsyncLifetime
     [Fact]
     public async Task A_void_finds_the_event_that_recorded_its_usage_through_the_recordings_index()
     {
-        var recorder = new UsageRecorder(_billing.Store, _billing.Database);
+        var recorder = new UsageRecorder(Billing.Store, Billing.Database);
         await recorder.RecordAsync([Usage("a"), Usage("b")], CancellationToken.None);
         await recorder.RecordAsync([Usage("c"), Usage("a")], CancellationToken.None);
 
@@ -64,19 +57,19 @@ public sealed class TenantMonthWriterTests : IAsyncLifetime
         var first = await AppendAsync(new UsageBatchRecorded(_tenant, BillingPeriod.Of(Now), [Recorded("old-1"), Recorded("old/2")]));
         await AppendAsync(new UsageBatchRecorded(_tenant, BillingPeriod.Of(Now), [Recorded("old-3")]));
         // As in a store written before the index existed.
-        await using (var forget = _billing.Database.DataSource.CreateCommand($"delete from {_billing.Store.Options.DatabaseSchemaName}.{UsageRecordings.Table}"))
+        await using (var forget = Billing.Database.DataSource.CreateCommand($"delete from {Billing.Store.Options.DatabaseSchemaName}.{UsageRecordings.Table}"))
             Assert.Equal(3, await forget.ExecuteNonQueryAsync());
         Assert.Null(await RecordingOf("old-1"));
 
-        Assert.Equal(3, await UsageRecordings.BackfillAsync(_billing.Store, _billing.Database, CancellationToken.None));
+        Assert.Equal(3, await UsageRecordings.BackfillAsync(Billing.Store, Billing.Database, CancellationToken.None));
 
         // The keys the migration computed in SQL are UsageKey's: the writer finds every one of them.
         Assert.Equal(["old-1", "old/2"], (await RecordingOf("old/2"))!.Usage.Select(u => u.Id));
         Assert.Equal(["old-3"], (await RecordingOf("old-3"))!.Usage.Select(u => u.Id));
-        await using (var session = _billing.Store.LightweightSession())
+        await using (var session = Billing.Store.LightweightSession())
             Assert.Equal(first, await UsageRecordings.RecordingSequenceAsync(session, long.MaxValue,
                 new UsageVoidRecorded(_tenant, BillingPeriod.Of(Now), Recorded("old-1"), null, "test", Now, "admin"), CancellationToken.None));
-        Assert.Equal(0, await UsageRecordings.BackfillAsync(_billing.Store, _billing.Database, CancellationToken.None));
+        Assert.Equal(0, await UsageRecordings.BackfillAsync(Billing.Store, Billing.Database, CancellationToken.None));
     }
 
     [Fact]
@@ -84,14 +77,14 @@ public sealed class TenantMonthWriterTests : IAsyncLifetime
     {
         var month = BillingPeriod.Of(Now);
         await AppendAsync(new UsageBatchRecorded(_tenant, month, [Recorded("a")]));
-        await using (var command = _billing.Database.DataSource.CreateCommand(
-            $"update {_billing.Store.Options.Events.DatabaseSchemaName}.mt_events set mt_dotnet_type = 'Metering.Billing.Recording.UsageBatchRecorded, Metering.Billing'"))
+        await using (var command = Billing.Database.DataSource.CreateCommand(
+            $"update {Billing.Store.Options.Events.DatabaseSchemaName}.mt_events set mt_dotnet_type = 'Metering.Billing.Recording.UsageBatchRecorded, Metering.Billing'"))
             Assert.Equal(1, await command.ExecuteNonQueryAsync());
 
-        await using var query = _billing.Store.QuerySession();
+        await using var query = Billing.Store.QuerySession();
         var recorded = Assert.IsType<UsageBatchRecorded>(Assert.Single(await query.Events.FetchStreamAsync(BillingPeriod.UsageStream(_tenant, month))).Data);
         Assert.Equal("a", Assert.Single(recorded.Usage).Id);
-        await using var stored = _billing.Database.DataSource.CreateCommand($"select type from {_billing.Store.Options.Events.DatabaseSchemaName}.mt_events");
+        await using var stored = Billing.Database.DataSource.CreateCommand($"select type from {Billing.Store.Options.Events.DatabaseSchemaName}.mt_events");
         Assert.Equal(TenantMonthStore.UsageBatchRecordedName, await stored.ExecuteScalarAsync());
     }
 }

@@ -1,20 +1,14 @@
 using System.Diagnostics;
-using System.Text;
-using Metering.Emitter;
 
 namespace Metering.IntegrationTests;
 
 /// <summary>The emitter library against a development broker of each test's own, with faults injected into it.</summary>
-public sealed class UsageEmitterTests : IAsyncLifetime
+public sealed class UsageEmitterTests : OwnBrokerTests
 {
-    private DevKafkaProcess _kafka = null!;
-
-    public async Task InitializeAsync() => _kafka = await DevKafkaProcess.StartAsync();
-    public async Task DisposeAsync() => await _kafka.DisposeAsync();
 
     private UsageEmitterOptions Options(int capacity = 10_000, BufferFullBehavior whenFull = BufferFullBehavior.Block) => new()
     {
-        BootstrapServers = _kafka.BootstrapServers,
+        BootstrapServers = Kafka.BootstrapServers,
         BufferCapacity = capacity,
         WhenBufferFull = whenFull,
         DeliveryTimeout = TimeSpan.FromSeconds(3),
@@ -30,7 +24,7 @@ public sealed class UsageEmitterTests : IAsyncLifetime
     {
         using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
         {
-            BootstrapServers = _kafka.BootstrapServers, GroupId = "emitter-tests", EnableAutoCommit = false,
+            BootstrapServers = Kafka.BootstrapServers, GroupId = "emitter-tests", EnableAutoCommit = false,
         }).Build();
         consumer.Assign(Enumerable.Range(0, KafkaTopics.Usage.Partitions)
             .Select(p => new TopicPartitionOffset(KafkaTopics.Usage.Name, p, Offset.Beginning)));
@@ -88,32 +82,32 @@ public sealed class UsageEmitterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task With_kafka_unreachable_a_throwing_emitter_fills_its_buffer_then_throws_and_delivers_after_recovery()
+    public async Task WithKafka_unreachable_a_throwing_emitter_fills_its_buffer_then_throws_and_delivers_after_recovery()
     {
         await using var emitter = new UsageEmitter(Options(capacity: 10, whenFull: BufferFullBehavior.Throw));
-        await _kafka.SendAsync("down");
+        await Kafka.SendAsync("down");
         for (var i = 0; i < 10; i++) await emitter.EmitAsync(Usage("tenant-a", i));
         await Assert.ThrowsAsync<UsageBufferFullException>(async () => await emitter.EmitAsync(Usage("tenant-a", 10)));
         Assert.Equal(10, emitter.Pending);
 
-        await _kafka.SendAsync("up");
+        await Kafka.SendAsync("up");
         await emitter.FlushAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"tenant-a/u{i}").ToHashSet(), Ids(ReadTopic(10)));
     }
 
     [Fact]
-    public async Task With_kafka_unreachable_a_blocking_emitter_waits_for_room_then_goes_on()
+    public async Task WithKafka_unreachable_a_blocking_emitter_waits_for_room_then_goes_on()
     {
         await using var emitter = new UsageEmitter(Options(capacity: 5));
-        await _kafka.SendAsync("down");
+        await Kafka.SendAsync("down");
         for (var i = 0; i < 5; i++) await emitter.EmitAsync(Usage("tenant-a", i));
 
         var sixth = emitter.EmitAsync(Usage("tenant-a", 5)).AsTask();
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.False(sixth.IsCompleted);
 
-        await _kafka.SendAsync("up");
+        await Kafka.SendAsync("up");
         await sixth.WaitAsync(TimeSpan.FromSeconds(60));
         await emitter.FlushAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
@@ -125,8 +119,8 @@ public sealed class UsageEmitterTests : IAsyncLifetime
     {
         await using var emitter = new UsageEmitter(Options());
         // The next produce requests lose their connection, then are refused as not enough replicas.
-        await _kafka.SendAsync("request-errors 0 3 -195");
-        await _kafka.SendAsync("request-errors 0 3 19");
+        await Kafka.SendAsync("request-errors 0 3 -195");
+        await Kafka.SendAsync("request-errors 0 3 19");
         for (var i = 0; i < 200; i++) await emitter.EmitAsync(Usage("tenant-a", i));
         await emitter.FlushAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
@@ -135,10 +129,10 @@ public sealed class UsageEmitterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Disposing_while_kafka_is_unreachable_hands_back_every_undelivered_event()
+    public async Task Disposing_whileKafka_is_unreachable_hands_back_every_undelivered_event()
     {
         var emitter = new UsageEmitter(Options() with { DisposeTimeout = TimeSpan.FromSeconds(2) });
-        await _kafka.SendAsync("down");
+        await Kafka.SendAsync("down");
         for (var i = 0; i < 7; i++) await emitter.EmitAsync(Usage("tenant-a", i));
 
         var notDelivered = await Assert.ThrowsAsync<UsageNotDeliveredException>(async () => await emitter.DisposeAsync());

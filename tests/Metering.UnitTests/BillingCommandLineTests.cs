@@ -13,14 +13,6 @@ public sealed class BillingCommandLineTests
 {
     private const string Unreachable = "Host=127.0.0.1;Port=1;Username=nobody;Password=nothing;Timeout=1";
 
-    private static async Task<(int Exit, string Output, string Errors)> InvokeAsync(ParseResult parsed)
-    {
-        var output = new StringWriter();
-        var errors = new StringWriter();
-        var exit = await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = errors }).WaitAsync(TimeSpan.FromSeconds(10));
-        return (exit, output.ToString(), errors.ToString());
-    }
-
     [Theory]
     [InlineData(new string[0], false)]
     [InlineData(new[] { "--urls", "http://127.0.0.1:5082" }, false)]
@@ -46,41 +38,23 @@ public sealed class BillingCommandLineTests
     [InlineData(new[] { "--help" }, "rebuild")]
     [InlineData(new[] { "rebuild", "--help" }, "Rebuild every Billing projection")]
     [InlineData(new[] { "migrate", "--help" }, "Create or update Billing's schema")]
-    public async Task Help_on_Billings_commands_runs_nothing(string[] args, string text)
-    {
-        var (exit, output, errors) = await InvokeAsync(BillingCommands.Parse(args));
-
-        Assert.Equal(0, exit);
-        Assert.Contains(text, output, StringComparison.Ordinal);
-        Assert.Empty(errors);
-    }
+    public async Task Help_on_Billings_commands_runs_nothing(string[] args, string text) =>
+        (await CommandLineRun.InvokeAsync(BillingCommands.Parse(args))).AssertHelp(text);
 
     [Theory]
     [InlineData(new[] { "rebuild", "--all" }, "Unrecognized command or argument '--all'")]
     [InlineData(new[] { "migrate", "now" }, "Unrecognized command or argument 'now'")]
     [InlineData(new[] { "bench", "1000" }, "Unrecognized command or argument 'bench'")]
-    public async Task An_unknown_command_or_option_of_Billing_is_an_error_naming_it(string[] args, string message)
-    {
-        var (exit, _, errors) = await InvokeAsync(BillingCommands.Parse(args));
-
-        Assert.Equal(1, exit);
-        Assert.Contains(message, errors, StringComparison.Ordinal);
-    }
+    public async Task An_unknown_command_or_option_of_Billing_is_an_error_naming_it(string[] args, string message) =>
+        (await CommandLineRun.InvokeAsync(BillingCommands.Parse(args))).AssertRefused(message);
 
     [Theory]
     [InlineData(new[] { "--help" }, "spend")]
     [InlineData(new[] { "billing", "--help" }, "<EVENTS>")]
     [InlineData(new[] { "spend", "--help" }, "--keep")]
     [InlineData(new[] { "backtest", "--help" }, "--results <results>")]
-    public async Task Help_on_every_benchmark_runs_nothing(string[] args, string text)
-    {
-        var (exit, output, errors) = await InvokeAsync(new BillingBenchmarkCommands().ParseCommandLine(args));
-
-        Assert.Equal(0, exit);
-        Assert.Contains("Usage:", output, StringComparison.Ordinal);
-        Assert.Contains(text, output, StringComparison.Ordinal);
-        Assert.Empty(errors);
-    }
+    public async Task Help_on_every_benchmark_runs_nothing(string[] args, string text) =>
+        (await CommandLineRun.InvokeAsync(new BillingBenchmarkCommands().ParseCommandLine(args))).AssertHelp(text);
 
     [Theory]
     [InlineData(new[] { "billing", "lots" }, "EVENTS must be a whole number of at least 1, not 'lots'.")]
@@ -92,12 +66,10 @@ public sealed class BillingCommandLineTests
     [InlineData(new[] { "bench-spend" }, "Unrecognized command or argument 'bench-spend'")]
     public async Task A_bad_number_or_an_unknown_option_of_a_benchmark_is_an_error_naming_it(string[] args, string message)
     {
-        var (exit, output, errors) = await InvokeAsync(new BillingBenchmarkCommands().ParseCommandLine([.. args, "--postgres", Unreachable]));
+        var run = await CommandLineRun.InvokeAsync(new BillingBenchmarkCommands().ParseCommandLine([.. args, "--postgres", Unreachable]));
 
-        Assert.Equal(1, exit);
-        Assert.Contains(message, errors, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
-        Assert.DoesNotContain("results written", output, StringComparison.Ordinal);
+        run.AssertRefused(message);
+        Assert.DoesNotContain("results written", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]

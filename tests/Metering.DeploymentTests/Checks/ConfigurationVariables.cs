@@ -31,7 +31,7 @@ public static class ConfigurationVariables
             .ToHashSet();
         // ... and the names services read inline, e.g. configuration["METERING_BILLING_GROUP_ID"].
         var inline = new Regex(@"[cC]onfiguration\[""(?<name>[A-Z][A-Z0-9_]+)""\]");
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, "services"), "*.cs", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(BuildOutput.RepositoryRoot, "services"), "*.cs", SearchOption.AllDirectories))
         {
             if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}")) continue;
             foreach (Match m in inline.Matches(File.ReadAllText(file))) known.Add(m.Groups["name"].Value);

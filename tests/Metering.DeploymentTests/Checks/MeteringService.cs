@@ -36,7 +36,7 @@ public sealed record MeteringService(string Name, string Project, int Port, int 
         [Metering.Console.ConsoleSettings.IngestUrlVariable, Metering.Console.ConsoleSettings.BudgetsUrlVariable, Metering.Console.ConsoleSettings.BillingUrlVariable];
 
     /// <summary>Every service in services/ whose Program.cs calls AddMeteringDefaults (an API) or AddMeteringHostDefaults (the console's host).</summary>
-    public static IReadOnlyList<MeteringService> All { get; } = Discover(RepositoryPaths.Root);
+    public static IReadOnlyList<MeteringService> All { get; } = Discover(BuildOutput.RepositoryRoot);
 
     public static MeteringService Named(string name) => All.Single(s => s.Name == name);
 

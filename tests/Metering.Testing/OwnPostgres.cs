@@ -1,11 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Npgsql;
 
-namespace Metering.IntegrationTests;
+namespace Metering.Testing;
 
 /// <summary>
 /// A PostgreSQL cluster of the test's own, in a temporary folder, on a free port of 127.0.0.1, with scram password
@@ -40,7 +37,7 @@ public sealed class OwnPostgres : IAsyncDisposable
     {
         var home = Path.Combine(Path.GetTempPath(), $"metering-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(home);
-        var postgres = new OwnPostgres(home, Binaries(), FreePort());
+        var postgres = new OwnPostgres(home, Binaries(), FreePorts.Next());
         try
         {
             var passwordFile = Path.Combine(home, "password");
@@ -130,17 +127,7 @@ public sealed class OwnPostgres : IAsyncDisposable
             ? Run("runuser", ["-u", "postgres", "--", Path.Combine(_bin, program), .. arguments])
             : Run(Path.Combine(_bin, program), arguments);
 
-    private static async Task Run(string program, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await output}{await error}");
-    }
+    private static Task Run(string program, params string[] arguments) => ChildProcess.RunAsync(program, arguments, TimeSpan.FromSeconds(90));
 
     /// <summary>The newest PostgreSQL of the OS packages, found as <c>./metering</c> finds it.</summary>
     private static string Binaries() =>
@@ -151,11 +138,4 @@ public sealed class OwnPostgres : IAsyncDisposable
                 .OrderByDescending(bin => int.TryParse(Path.GetFileName(Path.GetDirectoryName(bin)), out var major) ? major : 0)
                 .FirstOrDefault() ?? throw new InvalidOperationException("No PostgreSQL under /usr/lib/postgresql/*/bin: run ./metering test, which installs it.")
             : throw new InvalidOperationException("No PostgreSQL under /usr/lib/postgresql/*/bin: run ./metering test, which installs it.");
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

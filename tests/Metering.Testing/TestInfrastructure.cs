@@ -1,4 +1,4 @@
-namespace Metering.IntegrationTests;
+namespace Metering.Testing;
 
 /// <summary>The PostgreSQL and Kafka that <c>./metering test</c> provisions for the tests.</summary>
 public static class TestInfrastructure
