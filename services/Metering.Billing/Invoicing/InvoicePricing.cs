@@ -29,6 +29,14 @@ public static class InvoicePricing
         return (lines.Select(l => l.Line).ToList(), lines.Sum(l => l.Amount));
     }
 
+    /// <summary>
+    /// The total <see cref="Price"/> gives a month without adjustment lines whose every day <paramref name="version"/>
+    /// prices: one price per item, so one line per item, from the month's quantities alone (spend's tenant month rollup).
+    /// </summary>
+    public static decimal TotalAt(IEnumerable<MonthlyUsageLine> items, RateCardVersionAdded? version) =>
+        items.GroupBy(i => (i.Meter, i.Model, i.GpuType))
+            .Sum(g => version?.PriceOf(g.Key.Meter, g.Key.Model, g.Key.GpuType) is { } price ? PricingRule.Amount(g.Key.Meter, g.Sum(i => i.Quantity), price) : 0);
+
     /// <summary>The days of the month's usage that no rate-card version prices (what a finalize with allow_unpriced carries on).</summary>
     public static IReadOnlyList<DailyUsage> UnpricedDays(MonthlyUsage usage, RateCardHistory? rateCards) =>
         usage.Days.Where(d => d.Quantity != 0 && PriceOn(rateCards, d) is null).ToList();
