@@ -30,12 +30,12 @@ public static class InvoicePricing
     }
 
     /// <summary>
-    /// The total <see cref="Price"/> gives a month without adjustment lines whose every day <paramref name="version"/>
-    /// prices: one price per item, so one line per item, from the month's quantities alone (spend's tenant month rollup).
+    /// A line's amount in a month without adjustment lines whose every day one version prices (<paramref name="prices"/>,
+    /// null: none): each item then has one price, so one line, and the month's total — as <see cref="Price"/> gives it —
+    /// is the sum of these over its items' quantities (spend's tenant month rollup). Unpriced: 0.
     /// </summary>
-    public static decimal TotalAt(IEnumerable<MonthlyUsageLine> items, RateCardVersionAdded? version) =>
-        items.GroupBy(i => (i.Meter, i.Model, i.GpuType))
-            .Sum(g => version?.PriceOf(g.Key.Meter, g.Key.Model, g.Key.GpuType) is { } price ? PricingRule.Amount(g.Key.Meter, g.Sum(i => i.Quantity), price) : 0);
+    public static decimal AmountAt(PriceTable? prices, string meter, string? model, string? gpuType, decimal quantity) =>
+        prices?.PriceOf(meter, model, gpuType) is { } price ? PricingRule.Amount(meter, quantity, price) : 0;
 
     /// <summary>The days of the month's usage that no rate-card version prices (what a finalize with allow_unpriced carries on).</summary>
     public static IReadOnlyList<DailyUsage> UnpricedDays(MonthlyUsage usage, RateCardHistory? rateCards) =>

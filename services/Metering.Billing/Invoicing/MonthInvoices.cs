@@ -11,7 +11,7 @@ public sealed record InvoiceTotal(string Tenant, string Status, decimal Total);
 /// The invoice totals of a month, for every tenant with usage in it (adjustments included): the invoice list and spend
 /// by tenant and month. Pricing every tenant's <see cref="MonthlyUsage"/> is seconds at 10,000 tenants, so when one
 /// rate-card version prices the whole month and the spend projection has counted everything recorded, the totals come
-/// from spend's tenant month rollup instead (<see cref="InvoicePricing.TotalAt"/>: with one price per item a draft has
+/// from spend's tenant month rollup instead (<see cref="InvoicePricing.AmountAt"/>: with one price per item a draft has
 /// one line per item, and its quantity is the rollup's summed over teams), except for the tenants <see cref="InvoiceMarks"/>
 /// names: a finalized invoice's total is the one it was frozen with, and a draft holding adjustment lines is priced
 /// from its usage. Otherwise every tenant's usage is priced (<see cref="ExactTotalsAsync"/>).
@@ -28,7 +28,7 @@ public static class MonthInvoices
         if (!BillingPeriod.TryParse(period, out var first)) throw new ArgumentException($"Not a month: {period}", nameof(period));
         var last = first.AddMonths(1).AddDays(-1);
         if (RateCardHistory.OneVersionPrices(rateCards, first, last)
-            && await FromRollupAsync(session, database, period, first, rateCards?.InEffectOn(first), rateCards, ct) is { } fast)
+            && await FromRollupAsync(session, database, period, first, rateCards?.InEffectOn(first)?.Table(), rateCards, ct) is { } fast)
             return fast;
         return await ExactTotalsAsync(session, period, rateCards, ct);
     }
@@ -49,7 +49,7 @@ public static class MonthInvoices
     /// every event of that snapshot (the rollup would lack usage the invoices hold).
     /// </summary>
     private static async Task<IReadOnlyList<InvoiceTotal>?> FromRollupAsync(IQuerySession session, BillingDatabase database, string period, DateOnly first,
-        RateCardVersionAdded? version, RateCardHistory? rateCards, CancellationToken ct)
+        PriceTable? prices, RateCardHistory? rateCards, CancellationToken ct)
     {
         var schema = session.DocumentStore.Options.DatabaseSchemaName;
         var events = session.DocumentStore.Options.Events.DatabaseSchemaName;
@@ -64,10 +64,12 @@ public static class MonthInvoices
                         >= (select coalesce(max(seq_id), 0) from {events}.mt_events)
                     """),
                 new NpgsqlBatchCommand($"select tenant, finalized_total, adjusted from {schema}.{InvoiceMarks.Table} where month = $1") { Parameters = { new() { Value = period } } },
+                // The marked tenants' invoices are not the rollup's: their rows are not read.
                 new NpgsqlBatchCommand($"""
-                    select tenant, meter, model, gpu_type, sum(quantity) from {schema}.{SpendTables.TenantMonthly}
-                    where month = $1 group by 1, 2, 3, 4
-                    """) { Parameters = { new() { Value = first } } },
+                    select r.tenant, r.meter, r.model, r.gpu_type, sum(r.quantity) from {schema}.{SpendTables.TenantMonthly} r
+                    where r.month = $1 and not exists (select 1 from {schema}.{InvoiceMarks.Table} m where m.month = $2 and m.tenant = r.tenant)
+                    group by 1, 2, 3, 4
+                    """) { Parameters = { new() { Value = first }, new() { Value = period } } },
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(ct);
@@ -85,19 +87,17 @@ public static class MonthInvoices
         }
 
         await reader.NextResultAsync(ct);
-        var items = new Dictionary<string, List<MonthlyUsageLine>>(StringComparer.Ordinal);
+        var drafts = new Dictionary<string, decimal>(StringComparer.Ordinal);
         while (await reader.ReadAsync(ct))
         {
             var tenant = reader.GetString(0);
-            if (!items.TryGetValue(tenant, out var lines)) items[tenant] = lines = [];
-            lines.Add(new MonthlyUsageLine(reader.GetString(1), SpendTables.Read(reader.GetString(2)), SpendTables.Read(reader.GetString(3)), reader.GetDecimal(4)));
+            drafts[tenant] = drafts.GetValueOrDefault(tenant)
+                + InvoicePricing.AmountAt(prices, reader.GetString(1), SpendTables.Read(reader.GetString(2)), SpendTables.Read(reader.GetString(3)), reader.GetDecimal(4));
         }
         await reader.DisposeAsync();
         await transaction.CommitAsync(ct);
 
-        foreach (var (tenant, lines) in items)
-            if (!totals.ContainsKey(tenant) && !adjusted.Contains(tenant))
-                totals[tenant] = new InvoiceTotal(tenant, InvoiceStatuses.Draft, InvoicePricing.TotalAt(lines, version));
+        foreach (var (tenant, total) in drafts) totals[tenant] = new InvoiceTotal(tenant, InvoiceStatuses.Draft, total);
         if (adjusted.Count > 0)
             foreach (var usage in await session.LoadManyAsync<MonthlyUsage>(ct, adjusted.Select(t => BillingPeriod.UsageStream(t, period))))
                 totals[usage.Tenant] = Of(usage, rateCards);
