@@ -19,8 +19,12 @@ public sealed record InvoiceTotal(string Tenant, string Status, decimal Total);
 public static class MonthInvoices
 {
     /// <param name="tenant">Only that tenant's invoice (one document to price), when given.</param>
+    /// <param name="recordedThrough">
+    /// The last event the totals must count (a spend read's, which waited for the projection to count it); null: every
+    /// event recorded. Events after it count where they are already counted, as in the rest of a spend read.
+    /// </param>
     public static async Task<IReadOnlyList<InvoiceTotal>> TotalsAsync(IQuerySession session, BillingDatabase database, string period, string? tenant,
-        CancellationToken ct)
+        CancellationToken ct, long? recordedThrough = null)
     {
         var rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
         if (tenant is not null)
@@ -28,7 +32,7 @@ public static class MonthInvoices
         if (!BillingPeriod.TryParse(period, out var first)) throw new ArgumentException($"Not a month: {period}", nameof(period));
         var last = first.AddMonths(1).AddDays(-1);
         if (RateCardHistory.OneVersionPrices(rateCards, first, last)
-            && await FromRollupAsync(session, database, period, first, rateCards?.InEffectOn(first)?.Table(), rateCards, ct) is { } fast)
+            && await FromRollupAsync(session, database, period, first, recordedThrough, rateCards?.InEffectOn(first)?.Table(), rateCards, ct) is { } fast)
             return fast;
         return await ExactTotalsAsync(session, period, rateCards, ct);
     }
@@ -46,10 +50,10 @@ public static class MonthInvoices
 
     /// <summary>
     /// The totals from the marks and the rollup, read in one snapshot, or null when the spend projection has not counted
-    /// every event of that snapshot (the rollup would lack usage the invoices hold).
+    /// every event of that snapshot, or through <paramref name="recordedThrough"/> (the rollup would lack usage the invoices hold).
     /// </summary>
     private static async Task<IReadOnlyList<InvoiceTotal>?> FromRollupAsync(IQuerySession session, BillingDatabase database, string period, DateOnly first,
-        PriceTable? prices, RateCardHistory? rateCards, CancellationToken ct)
+        long? recordedThrough, PriceTable? prices, RateCardHistory? rateCards, CancellationToken ct)
     {
         var schema = session.DocumentStore.Options.DatabaseSchemaName;
         var events = session.DocumentStore.Options.Events.DatabaseSchemaName;
@@ -61,8 +65,8 @@ public static class MonthInvoices
             {
                 new NpgsqlBatchCommand($"""
                     select (select coalesce(max(last_seq_id), 0) from {events}.mt_event_progression where name like '{SpendProjection.Name}:%')
-                        >= (select coalesce(max(seq_id), 0) from {events}.mt_events)
-                    """),
+                        >= coalesce($1, (select coalesce(max(seq_id), 0) from {events}.mt_events))
+                    """) { Parameters = { new() { Value = (object?)recordedThrough ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint } } },
                 new NpgsqlBatchCommand($"select tenant, finalized_total, adjusted from {schema}.{InvoiceMarks.Table} where month = $1") { Parameters = { new() { Value = period } } },
                 // The marked tenants' invoices are not the rollup's: their rows are not read.
                 new NpgsqlBatchCommand($"""

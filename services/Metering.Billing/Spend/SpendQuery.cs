@@ -176,7 +176,7 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
         var months = new Dictionary<string, IReadOnlyList<InvoiceTotal>>(StringComparer.Ordinal);
         foreach (var month in request.WholeMonths())
         {
-            var totals = (await MonthInvoices.TotalsAsync(session, database, month, request.Tenant, ct)).ToList();
+            var totals = (await MonthInvoices.TotalsAsync(session, database, month, request.Tenant, ct, request.RecordedThrough)).ToList();
             if (request.Team is { } team)
             {
                 var readable = await TenantAccess.ReadableAsync(team, month, totals.Select(i => i.Tenant), session, ct);
