@@ -2,9 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
+using Metering.Billing.Invoicing;
 using Metering.Billing.Pricing;
 using Metering.Billing.Spend;
+using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;
+using Metering.Pricing;
 using Npgsql;
 
 namespace Metering.Billing.Benchmarks;
@@ -77,6 +80,7 @@ public static class SpendBenchmark
                 () => query.RunAsync(tenantMonths, ct)));
             report.Add(await TimeAsync(progress, runs, "by tenant, month (every tenant): the tenant month rollup read and priced, the path of a month one version prices",
                 () => PriceTenantMonthsAsync(store, query, tenantMonths, ct)));
+            report.AddRange(await InvoiceMonthAsync(store, query, dataSource, runs, progress, ct));
             report.Add("raw ceiling, the same SELECT as by team, day, read to the end, no pricing:");
             report.Add(await TimeAsync(progress, runs, "by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
             var teamRows = new List<SpendRow>();
@@ -186,6 +190,95 @@ public static class SpendBenchmark
         var pricer = new SpendPricer(request, rateCards);
         await query.ReadRowsAsync(request, null, pricer.Add, ct, fromTenantMonths: true);
         return pricer.View();
+    }
+
+    /// <summary>
+    /// A whole month by tenant, whose points are the invoice totals (<see cref="MonthInvoices"/>): the fleet's month has
+    /// two rate-card versions, so its usage is copied to December, which version 2 prices throughout, as spend rows and
+    /// as each tenant's <see cref="MonthlyUsage"/> (what recording writes), with every 100th tenant's invoice marked as
+    /// holding adjustments. The exact path (every tenant's usage priced) and the rollup's are timed side by side, after
+    /// checking they give the same totals, and then the endpoint's whole query.
+    /// </summary>
+    private static async Task<IEnumerable<string>> InvoiceMonthAsync(DocumentStore store, SpendQuery query, NpgsqlDataSource dataSource, int runs,
+        TextWriter? progress, CancellationToken ct)
+    {
+        var (schema, events) = (store.Options.DatabaseSchemaName, store.Options.Events.DatabaseSchemaName);
+        var (first, month) = (new DateOnly(2026, 12, 1), "2026-12");
+        var shift = first.DayNumber - SpendFleet.First.DayNumber;
+        await using (var copy = dataSource.CreateCommand($"""
+            insert into {schema}.{SpendTables.Daily} select day + {shift}, tenant, team, meter, model, gpu_type, service, feature, quantity
+                from {schema}.{SpendTables.Daily} where day between '{SpendFleet.First:yyyy-MM-dd}' and '{SpendFleet.Last:yyyy-MM-dd}';
+            insert into {schema}.{SpendTables.TeamDaily} select day + {shift}, team, meter, model, gpu_type, quantity
+                from {schema}.{SpendTables.TeamDaily} where day between '{SpendFleet.First:yyyy-MM-dd}' and '{SpendFleet.Last:yyyy-MM-dd}';
+            insert into {schema}.{SpendTables.TenantMonthly} select '{first:yyyy-MM-dd}', tenant, team, meter, model, gpu_type, sum(quantity)
+                from {schema}.{SpendTables.Daily} where day >= '{first:yyyy-MM-dd}' group by 2, 3, 4, 5, 6;
+            insert into {schema}.{InvoiceMarks.Table} (month, tenant, finalized_total, adjusted)
+                select '{month}', tenant, null, true from (select distinct tenant from {schema}.{SpendTables.TenantMonthly} where month = '{first:yyyy-MM-dd}') t
+                order by tenant offset 0 rows fetch first (select count(distinct tenant) / 100 from {schema}.{SpendTables.TenantMonthly} where month = '{first:yyyy-MM-dd}') rows only;
+            -- The spend rows were written without the daemon: its progress as it leaves it, at the end of the log.
+            insert into {events}.mt_event_progression (name, last_seq_id) values ('{SpendProjection.Name}:All', (select coalesce(max(seq_id), 0) from {events}.mt_events))
+                on conflict (name) do update set last_seq_id = excluded.last_seq_id;
+            """))
+            await copy.ExecuteNonQueryAsync(ct);
+
+        var documents = 0;
+        await using (var rows = dataSource.CreateCommand($"""
+            select tenant, day, meter, model, gpu_type, sum(quantity) from {schema}.{SpendTables.Daily} where day >= '{first:yyyy-MM-dd}'
+            group by 1, 2, 3, 4, 5 order by 1
+            """))
+        await using (var reader = await rows.ExecuteReaderAsync(ct))
+        {
+            var batch = new List<MonthlyUsage>();
+            string? tenant = null;
+            var days = new List<DailyUsage>();
+            async Task FlushAsync(bool always)
+            {
+                if (tenant is not null)
+                    batch.Add(new MonthlyUsage(BillingPeriod.UsageStream(tenant, month), tenant, month,
+                        days.GroupBy(d => (d.Meter, d.Model, d.GpuType)).Select(g => new MonthlyUsageLine(g.Key.Meter, g.Key.Model, g.Key.GpuType, g.Sum(d => d.Quantity))).ToList())
+                    { Days = days });
+                if (batch.Count < 500 && !always) return;
+                await using var session = store.LightweightSession();
+                session.Store<MonthlyUsage>(batch);
+                await session.SaveChangesAsync(ct);
+                documents += batch.Count;
+                batch = [];
+            }
+            while (await reader.ReadAsync(ct))
+            {
+                var row = reader.GetString(0);
+                if (row != tenant)
+                {
+                    await FlushAsync(false);
+                    (tenant, days) = (row, []);
+                }
+                days.Add(new DailyUsage(reader.GetString(2), SpendTables.Read(reader.GetString(3)), SpendTables.Read(reader.GetString(4)),
+                    reader.GetFieldValue<DateOnly>(1), reader.GetDecimal(5)));
+            }
+            await FlushAsync(true);
+        }
+
+        var database = new BillingDatabase(dataSource);
+        async Task<IReadOnlyList<InvoiceTotal>> ExactAsync()
+        {
+            await using var session = store.QuerySession();
+            return await MonthInvoices.ExactTotalsAsync(session, month, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct), ct);
+        }
+        async Task<IReadOnlyList<InvoiceTotal>> FastAsync()
+        {
+            await using var session = store.QuerySession();
+            return await MonthInvoices.TotalsAsync(session, database, month, null, ct);
+        }
+        var (exact, fast) = (await ExactAsync(), await FastAsync());
+        if (!exact.SequenceEqual(fast)) throw new InvalidOperationException($"The invoice totals of {month} from the rollup differ from every invoice priced");
+        return
+        [
+            Invariant($"a whole month by tenant, whose points are the invoice totals: the fleet's usage copied to {month} (one version prices it), {documents:N0} invoices, {documents / 100:N0} marked as holding adjustments; both paths give the same {exact.Count:N0} totals ({Money.Format(exact.Sum(t => t.Total))} in all)"),
+            await TimeAsync(progress, runs, "invoice totals, exact: every tenant's usage loaded and priced", ExactAsync),
+            await TimeAsync(progress, runs, "invoice totals, fast: the rollup and the marks (1 % from usage)", FastAsync),
+            await TimeAsync(progress, runs, $"by tenant, month, {month} whole (every tenant; GET /v1/spend's path)",
+                () => query.RunAsync(new SpendRequest(first, first.AddMonths(1).AddDays(-1), SpendGroups.Tenant, SpendGranularity.Month), ct)),
+        ];
     }
 
     private static async Task<int> ReadToEndAsync(SpendQuery query, SpendRequest request, CancellationToken ct)

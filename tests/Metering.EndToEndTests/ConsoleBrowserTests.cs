@@ -212,7 +212,7 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
     }
 
     [Fact]
-    public async Task The_tenant_list_reads_every_page_but_renders_only_the_rows_in_view_each_with_the_APIs_spend_and_forecast()
+    public async Task The_tenant_list_reads_every_page_but_renders_only_the_rows_in_view_each_with_the_APIs_spend_from_one_call_and_its_forecast()
     {
         // More tenants than the first page (100) and one more page (1,000): three pages, read while the first is shown.
         var prefix = $"cv-{Guid.NewGuid():N}"[..11];
@@ -221,6 +221,13 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
             await system.Admin(system.Budgets, HttpMethod.Put, $"/v1/tenants/{tenant}/quota",
                 new { limits = new[] { new { meter = Meters.InputTokens, period = "day", limit = 1_000, enforcement = "alert" } } }));
         var page = await browser.SignedInPageAsync(system);
+        var spendCalls = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Request += (_, request) =>
+        {
+            // Only the Tenants page's: sign-in lands on the Overview, which reads spend too.
+            if (page.Url.Contains("/tenants", StringComparison.Ordinal) && request.Url.Contains("/api/billing/v1/spend", StringComparison.Ordinal))
+                spendCalls.Enqueue(request.Url);
+        };
         await page.GotoAsync($"/tenants?q={prefix}-");
         await page.GetByRole(AriaRole.Status).Filter(new() { HasTextString = "1,150 tenants" }).WaitForAsync();
         var counts = await system.Api(system.Budgets, $"/v1/tenants/counts?q={prefix}-");
@@ -231,6 +238,16 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         var rendered = await table.Locator("tbody tr[aria-rowindex]").CountAsync();
         Assert.InRange(rendered, 10, 80);
         Assert.Equal(tenants[0], await table.Locator("tbody tr[aria-rowindex] td").First.InnerTextAsync());
+        // Every rendered row's month to date is the spend API's for that tenant alone.
+        await table.Locator("tbody tr[aria-rowindex]:not([aria-busy])").First.WaitForAsync();
+        var shown = await table.Locator("tbody tr[aria-rowindex]:not([aria-busy])").EvaluateAllAsync<string[][]>(
+            "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))");
+        Assert.NotEmpty(shown);
+        foreach (var row in shown.Take(5))
+        {
+            var own = await system.Api(system.Billing, $"/v1/spend?from={MonthStart}&to={Today}&tenant={row[0]}&group_by=tenant&granularity=month");
+            Assert.Equal(Money(Decimal(own["total"])), row[3]);
+        }
 
         // Scrolled to the end, the last tenants are rendered, their month loaded from the APIs.
         await page.Locator(".virtual-table").EvaluateAsync("box => box.scrollTop = box.scrollHeight");
@@ -243,6 +260,10 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         Assert.Equal([tenants[^1], "ok", "1", Money(Decimal(spend["total"])), forecast["forecast"] is null ? "none yet" : Money(Decimal(forecast["forecast"]))], cells[..5]);
         Assert.InRange(await table.Locator("tbody tr[aria-rowindex]").CountAsync(), 10, 80);
         Assert.Equal(0, await table.Locator($"tbody tr[aria-rowindex] >> text={tenants[0]}").CountAsync());
+        // Month to date for the whole list came from one spend request, not one per row.
+        var call = Assert.Single(spendCalls);
+        Assert.Contains("group_by=tenant", call, StringComparison.Ordinal);
+        Assert.DoesNotContain("tenant=", call.Replace("group_by=tenant", "", StringComparison.Ordinal), StringComparison.Ordinal);
         await OneH1Async(page);
         browser.AssertNoErrorsBut(_ => false);
     }

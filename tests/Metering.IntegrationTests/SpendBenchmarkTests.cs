@@ -5,7 +5,8 @@ namespace Metering.IntegrationTests;
 
 /// <summary>
 /// <c>./metering bench spend</c> at a tiny size: its fleet goes through the spend projection's code into both tables with
-/// the quantities it generated (the benchmark checks that and fails otherwise), every query is timed (its progress written
+/// the quantities it generated (the benchmark checks that and fails otherwise), a whole month's invoice totals from the
+/// rollup equal every invoice priced (checked the same way), every query is timed (its progress written
 /// apart from the report), and its schema is gone afterwards.
 /// </summary>
 public sealed class SpendBenchmarkTests
@@ -20,11 +21,15 @@ public sealed class SpendBenchmarkTests
         Assert.Contains(lines, l => l.StartsWith("load: 4,000 events in ", StringComparison.Ordinal));
         Assert.Contains("check: the quantities per meter in the three tables and in spend by meter equal the generated ones", lines);
         Assert.Contains(lines, l => l.StartsWith("spend_daily: ", StringComparison.Ordinal) && l.Contains(" rows, ", StringComparison.Ordinal));
-        Assert.Equal(11, lines.Count(l => l.Contains(" p99 ", StringComparison.Ordinal) && l.Contains("(3 runs; ", StringComparison.Ordinal)));
+        Assert.Equal(14, lines.Count(l => l.Contains(" p99 ", StringComparison.Ordinal) && l.Contains("(3 runs; ", StringComparison.Ordinal)));
+        // A whole month by tenant: the invoice totals from the rollup equal every invoice priced (the benchmark fails otherwise), each path timed.
+        Assert.Contains(lines, l => l.Contains(" invoices, ", StringComparison.Ordinal) && l.Contains("both paths give the same ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("invoice totals, exact: ", StringComparison.Ordinal) && l.Contains(" p50 ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("invoice totals, fast: ", StringComparison.Ordinal) && l.Contains(" p50 ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("by team, day: SQL only", StringComparison.Ordinal) && l.Contains(" rows; this process's CPU ", StringComparison.Ordinal) && l.Contains(" ms, GC pauses ", StringComparison.Ordinal));
 
         // Its progress goes to its own writer (stderr from the command), not into the report: each query as its timing starts.
-        Assert.Equal(11, progress.ToString().Split(Environment.NewLine).Count(l => l.StartsWith("timing ", StringComparison.Ordinal) && !l.Contains(" of at most ", StringComparison.Ordinal)));
+        Assert.Equal(14, progress.ToString().Split(Environment.NewLine).Count(l => l.StartsWith("timing ", StringComparison.Ordinal) && !l.Contains(" of at most ", StringComparison.Ordinal)));
         Assert.DoesNotContain(lines, l => l.StartsWith("timing ", StringComparison.Ordinal));
 
         var schema = Regex.Match(lines[0], @"\(schema (spend_bench_[0-9a-f]{8})\)$").Groups[1].Value;

@@ -29,6 +29,14 @@ public static class InvoicePricing
         return (lines.Select(l => l.Line).ToList(), lines.Sum(l => l.Amount));
     }
 
+    /// <summary>
+    /// A line's amount in a month without adjustment lines whose every day one version prices (<paramref name="prices"/>,
+    /// null: none): each item then has one price, so one line, and the month's total — as <see cref="Price"/> gives it —
+    /// is the sum of these over its items' quantities (spend's tenant month rollup). Unpriced: 0.
+    /// </summary>
+    public static decimal AmountAt(PriceTable? prices, string meter, string? model, string? gpuType, decimal quantity) =>
+        prices?.PriceOf(meter, model, gpuType) is { } price ? PricingRule.Amount(meter, quantity, price) : 0;
+
     /// <summary>The days of the month's usage that no rate-card version prices (what a finalize with allow_unpriced carries on).</summary>
     public static IReadOnlyList<DailyUsage> UnpricedDays(MonthlyUsage usage, RateCardHistory? rateCards) =>
         usage.Days.Where(d => d.Quantity != 0 && PriceOn(rateCards, d) is null).ToList();

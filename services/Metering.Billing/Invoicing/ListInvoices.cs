@@ -15,12 +15,12 @@ public static class ListInvoices
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
-    private static async Task<IResult> HandleAsync(string? period, ClaimsPrincipal user, IQuerySession session, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(string? period, ClaimsPrincipal user, IQuerySession session, BillingDatabase database, CancellationToken ct)
     {
         if (period is null || !BillingPeriod.TryParse(period, out _))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["period"] = [period is null ? "is required: a month as YYYY-MM" : "must be a month as YYYY-MM"] });
 
-        IEnumerable<InvoiceTotal> invoices = await MonthInvoices.TotalsAsync(session, period, ct);
+        IEnumerable<InvoiceTotal> invoices = await MonthInvoices.TotalsAsync(session, database, period, null, ct);
         if (user.ViewerTeam() is { } scope)
         {
             var readable = await TenantAccess.ReadableAsync(scope, period, invoices.Select(i => i.Tenant), session, ct);

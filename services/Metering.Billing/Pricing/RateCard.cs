@@ -38,6 +38,15 @@ public sealed record RateCardHistory(string Id, IReadOnlyList<RateCardVersionAdd
     /// <summary>The version in effect on <paramref name="day"/> (<see cref="VersionInEffect"/>), if any; of the first <paramref name="through"/> versions when given.</summary>
     public RateCardVersionAdded? InEffectOn(DateOnly day, int? through = null) => VersionInEffect.On(Versions, day, through);
 
+    /// <summary>Whether the version in effect on <paramref name="from"/> (or none) is in effect on every day up to <paramref name="to"/>.</summary>
+    public static bool OneVersionPrices(RateCardHistory? history, DateOnly from, DateOnly to)
+    {
+        var first = history?.InEffectOn(from);
+        for (var day = from.AddDays(1); day <= to; day = day.AddDays(1))
+            if (!ReferenceEquals(history?.InEffectOn(day), first)) return false;
+        return true;
+    }
+
     /// <summary>
     /// The price of a day's usage. Usage of a finalized month (a void or late usage, <paramref name="frozenThrough"/>:
     /// the versions its invoice was priced with) keeps the price that invoice had for its day, so a void refunds exactly

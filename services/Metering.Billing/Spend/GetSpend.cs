@@ -37,10 +37,10 @@ public static class GetSpend
         var (request, errors) = Read(from, to, group_by, granularity, tenant, team, meter, model, gpu_type);
         if (request is null) return Results.ValidationProblem(errors);
 
-        await LedgerProgress.WaitUntilCurrentAsync(store, SpendProjection.Name, ProjectionWait, ct);
+        var (_, recorded) = await LedgerProgress.WaitAsync(store, SpendProjection.Name, ProjectionWait, ct);
         var (forbidden, scope) = await SpendScope.OfAsync(user, tenant, team, request.From, request.To, store, query, ct);
         if (forbidden) return BearerTokenHandler.Forbidden();
-        request = request with { Team = scope };
+        request = request with { Team = scope, RecordedThrough = recorded };
         return Results.Ok(await query.RunAsync(request, ct));
     }
 

@@ -7,9 +7,12 @@ using Metering.Pricing;
 
 namespace Metering.Billing.Spend;
 
-/// <summary>What <c>GET /v1/spend</c> asks, checked. <see cref="Team"/> is the team whose subtree is read (null: every team).</summary>
+/// <summary>
+/// What <c>GET /v1/spend</c> asks, checked. <see cref="Team"/> is the team whose subtree is read (null: every team);
+/// <see cref="RecordedThrough"/> the last event recorded before the request, which its answer must count (null: the last now).
+/// </summary>
 public sealed record SpendRequest(DateOnly From, DateOnly To, string GroupBy, string Granularity, string? Tenant = null, string? Team = null,
-    string? Meter = null, string? Model = null, string? GpuType = null)
+    string? Meter = null, string? Model = null, string? GpuType = null, long? RecordedThrough = null)
 {
     /// <summary>
     /// The one exception of PRODUCT §5a: by tenant and month, a month wholly in the range shows each tenant's invoice

@@ -191,17 +191,4 @@ public static class SpendTables
         tenantMonthly.AddColumn("quantity", "numeric").NotNull();
         opts.Storage.ExtendedSchemaObjects.Add(tenantMonthly);
     }
-
-    /// <summary>
-    /// A table filled from the tables before it when it is created, so a store whose spend was projected before the
-    /// table existed has it complete after <c>migrate</c>, without a rebuild.
-    /// </summary>
-    private sealed class BackfilledTable(PostgresqlObjectName name, string backfill) : Table(name)
-    {
-        public override void WriteCreateStatement(Weasel.Core.Migrator migrator, TextWriter writer)
-        {
-            base.WriteCreateStatement(migrator, writer);
-            writer.WriteLine(backfill);
-        }
-    }
 }

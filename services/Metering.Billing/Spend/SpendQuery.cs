@@ -53,7 +53,7 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
             // unpriced quantity of an invoice month's rows).
             if (request.Tenant is null && invoices?.ContainsKey(SpendPricing.BucketOf(month, SpendGranularity.Month)) == true)
                 await ReadRowsAsync(span with { GroupBy = SpendGroups.Meter }, teams, row, ct);
-            else if (from == month && OneVersionPrices(rateCards, from, to) && !await AnyUsageAfterAsync(to, ct))
+            else if (from == month && RateCardHistory.OneVersionPrices(rateCards, from, to) && !await AnyUsageAfterAsync(to, ct))
                 await ReadRowsAsync(span, teams, row, ct, fromTenantMonths: true);
             else await ReadRowsAsync(span, teams, row, ct);
         }
@@ -62,15 +62,6 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
     private static DateOnly Max(DateOnly a, DateOnly b) => a > b ? a : b;
 
     private static DateOnly Min(DateOnly a, DateOnly b) => a < b ? a : b;
-
-    /// <summary>Whether the rate-card version in effect on <paramref name="from"/> (or none) is in effect on every day up to <paramref name="to"/>.</summary>
-    private static bool OneVersionPrices(RateCardHistory? rateCards, DateOnly from, DateOnly to)
-    {
-        var first = rateCards?.InEffectOn(from);
-        for (var day = from.AddDays(1); day <= to; day = day.AddDays(1))
-            if (!ReferenceEquals(rateCards?.InEffectOn(day), first)) return false;
-        return true;
-    }
 
     /// <summary>Whether any usage is recorded after <paramref name="day"/> in its month (that month's rollup then holds more than the range).</summary>
     private async Task<bool> AnyUsageAfterAsync(DateOnly day, CancellationToken ct)
@@ -180,12 +171,12 @@ public sealed class SpendQuery(IDocumentStore store, BillingDatabase database)
     }
 
     /// <summary>The invoice totals of each whole month of the range, narrowed to the tenant and the team's scope asked for.</summary>
-    private static async Task<Dictionary<string, IReadOnlyList<InvoiceTotal>>> InvoiceMonthsAsync(IQuerySession session, SpendRequest request, CancellationToken ct)
+    private async Task<Dictionary<string, IReadOnlyList<InvoiceTotal>>> InvoiceMonthsAsync(IQuerySession session, SpendRequest request, CancellationToken ct)
     {
         var months = new Dictionary<string, IReadOnlyList<InvoiceTotal>>(StringComparer.Ordinal);
         foreach (var month in request.WholeMonths())
         {
-            var totals = (await MonthInvoices.TotalsAsync(session, month, ct)).Where(i => request.Tenant is null || i.Tenant == request.Tenant).ToList();
+            var totals = (await MonthInvoices.TotalsAsync(session, database, month, request.Tenant, ct, request.RecordedThrough)).ToList();
             if (request.Team is { } team)
             {
                 var readable = await TenantAccess.ReadableAsync(team, month, totals.Select(i => i.Tenant), session, ct);

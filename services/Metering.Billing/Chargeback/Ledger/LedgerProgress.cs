@@ -10,14 +10,18 @@ public static class LedgerProgress
         WaitUntilCurrentAsync(store, LedgerProjection.Name, timeout, ct);
 
     /// <summary>The same wait for another asynchronous projection of the same daemon (spend).</summary>
-    public static async Task<bool> WaitUntilCurrentAsync(IDocumentStore store, string projection, TimeSpan timeout, CancellationToken ct)
+    public static async Task<bool> WaitUntilCurrentAsync(IDocumentStore store, string projection, TimeSpan timeout, CancellationToken ct) =>
+        (await WaitAsync(store, projection, timeout, ct)).Current;
+
+    /// <summary>The same wait, also answering what it waited for: the sequence of the last event recorded before it began.</summary>
+    public static async Task<(bool Current, long Target)> WaitAsync(IDocumentStore store, string projection, TimeSpan timeout, CancellationToken ct)
     {
         var target = await LastSequenceAsync(store, ct);
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (await PostedUpToAsync(store, projection, ct) >= target) return true;
-            if (DateTime.UtcNow >= deadline) return false;
+            if (await PostedUpToAsync(store, projection, ct) >= target) return (true, target);
+            if (DateTime.UtcNow >= deadline) return (false, target);
             await Task.Delay(50, ct);
         }
     }
