@@ -8,22 +8,13 @@ namespace Metering.Billing.Benchmarks;
 /// PostgreSQL with every table made, dropped when disposed — also when the benchmark fails — unless it is kept (to try
 /// query plans on).
 /// </summary>
-public sealed class BenchmarkSchema : IAsyncDisposable
+public sealed class BenchmarkSchema(string name, DocumentStore store, NpgsqlDataSource dataSource, bool keep) : IAsyncDisposable
 {
-    private readonly bool _keep;
+    public string Name => name;
+    public DocumentStore Store => store;
+    public NpgsqlDataSource DataSource => dataSource;
 
-    private BenchmarkSchema(string name, DocumentStore store, NpgsqlDataSource dataSource, bool keep)
-    {
-        Name = name;
-        Store = store;
-        DataSource = dataSource;
-        _keep = keep;
-    }
-
-    public string Name { get; }
-    public DocumentStore Store { get; }
-    public NpgsqlDataSource DataSource { get; }
-
+    /// <summary>A new schema <c>PREFIX_&lt;8 hex digits&gt;</c> with every table of Billing made; kept when disposed if <paramref name="keep"/>.</summary>
     public static async Task<BenchmarkSchema> CreateAsync(string postgres, string prefix, bool keep = false)
     {
         var name = $"{prefix}_{Guid.NewGuid().ToString("N")[..8]}";
@@ -40,13 +31,13 @@ public sealed class BenchmarkSchema : IAsyncDisposable
         }
     }
 
-    public void Deconstruct(out string name, out DocumentStore store, out NpgsqlDataSource dataSource) => (name, store, dataSource) = (Name, Store, DataSource);
+    public void Deconstruct(out string schema, out DocumentStore documents, out NpgsqlDataSource database) => (schema, documents, database) = (Name, Store, DataSource);
 
     public async ValueTask DisposeAsync()
     {
         try
         {
-            if (!_keep)
+            if (!keep)
             {
                 await using var drop = DataSource.CreateCommand($"drop schema if exists {Name} cascade");
                 await drop.ExecuteNonQueryAsync(CancellationToken.None);

@@ -8,7 +8,6 @@ using Metering.Billing.Recording;
 using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 using Metering.Pricing;
-using Npgsql;
 
 namespace Metering.Billing.Benchmarks;
 

@@ -3,7 +3,6 @@ using System.Globalization;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Contracts.Usage;
-using Npgsql;
 
 namespace Metering.Billing.Benchmarks;
 
