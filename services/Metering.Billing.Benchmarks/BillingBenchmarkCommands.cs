@@ -73,18 +73,22 @@ public sealed class BillingBenchmarkCommands : RootCommand
         }
     }
 
-    /// <summary><c>billing [EVENTS]</c>: see <see cref="BillingBenchmark"/>.</summary>
-    public sealed class BillingCommand : ReportCommand
+    /// <summary>A command that runs a benchmark of one count (<c>billing [EVENTS]</c>, <c>teams [TENANTS]</c>) and reports it under its name.</summary>
+    public abstract class CountBenchmarkCommand : ReportCommand
     {
-        private readonly Argument<int> _events = Count("EVENTS", 1_000_000, "usage events recorded in one tenant's month");
+        protected delegate Task<string> Benchmark(string postgres, int count, CancellationToken ct, TextWriter progress);
 
-        public BillingCommand() : base("billing", "Billing's storage rate, invoice read time and rebuild rate on EVENTS usage events.")
+        protected CountBenchmarkCommand(string name, string description, Argument<int> count, Benchmark benchmark) : base(name, description)
         {
-            Arguments.Add(_events);
-            SetAction((result, ct) => ReportAsync(result, "billing",
-                BillingBenchmark.RunAsync(PostgresOf(result), result.GetValue(_events), ct, result.InvocationConfiguration.Error)));
+            Arguments.Add(count);
+            SetAction((result, ct) => ReportAsync(result, name,
+                benchmark(PostgresOf(result), result.GetValue(count), ct, result.InvocationConfiguration.Error)));
         }
     }
+
+    /// <summary><c>billing [EVENTS]</c>: see <see cref="BillingBenchmark"/>.</summary>
+    public sealed class BillingCommand() : CountBenchmarkCommand("billing", "Billing's storage rate, invoice read time and rebuild rate on EVENTS usage events.",
+        Count("EVENTS", 1_000_000, "usage events recorded in one tenant's month"), BillingBenchmark.RunAsync);
 
     /// <summary><c>spend [TENANTS] [EVENTS] [--keep]</c>: see <see cref="SpendBenchmark"/>.</summary>
     public sealed class SpendCommand : ReportCommand
@@ -107,17 +111,8 @@ public sealed class BillingBenchmarkCommands : RootCommand
     }
 
     /// <summary><c>teams [TENANTS]</c>: see <see cref="TeamMappingBenchmark"/>.</summary>
-    public sealed class TeamsCommand : ReportCommand
-    {
-        private readonly Argument<int> _tenants = Count("TENANTS", 10_000, "mapped tenants at the last level (the first is 1,000)");
-
-        public TeamsCommand() : base("teams", "The time of one PUT /v1/tenants/{tenant}/team mapping at 1,000 and TENANTS mapped tenants.")
-        {
-            Arguments.Add(_tenants);
-            SetAction((result, ct) => ReportAsync(result, "teams",
-                TeamMappingBenchmark.RunAsync(PostgresOf(result), result.GetValue(_tenants), ct, result.InvocationConfiguration.Error)));
-        }
-    }
+    public sealed class TeamsCommand() : CountBenchmarkCommand("teams", "The time of one PUT /v1/tenants/{tenant}/team mapping at 1,000 and TENANTS mapped tenants.",
+        Count("TENANTS", 10_000, "mapped tenants at the last level (the first is 1,000)"), TeamMappingBenchmark.RunAsync);
 
     /// <summary><c>backtest</c>: see <see cref="SpendBacktest"/>, over the spend a store Billing has run on recorded.</summary>
     public sealed class BacktestCommand : ReportCommand

@@ -36,73 +36,60 @@ public static class SpendBenchmark
     public static async Task<string> RunAsync(string postgres, SpendBenchmarkOptions options, CancellationToken ct, TextWriter? progress = null)
     {
         var (tenants, events, runs, keepSchema) = options;
-        var schema = "spend_bench_" + Guid.NewGuid().ToString("N")[..8];
+        await using var bench = await BenchmarkSchema.CreateAsync(postgres, "spend_bench", keep: keepSchema);
+        var (schema, store, dataSource) = bench;
         var report = new List<string>
         {
             $"spend benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores, {tenants:N0} tenants, {events:N0} usage events over {SpendFleet.Days} UTC days (schema {schema})",
         };
-        using var store = DocumentStore.For(opts => BillingStore.Configure(opts, postgres, schema));
-        await using var dataSource = NpgsqlDataSource.Create(postgres);
-        try
-        {
-            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-            var fleet = new SpendFleet(tenants);
-            await DefineAsync(store, fleet, ct);
-            report.Add($"fleet: {fleet.Teams.Count} teams in 3 levels, {fleet.Tenants.Count(t => t.Team == TeamDirectory.Unallocated)} tenants unallocated, "
-                       + $"rate card v2 from {SpendFleet.SecondVersionFrom:yyyy-MM-dd}; biggest tenant {fleet.Biggest.Tenant} ({fleet.Biggest.Team})");
+        var fleet = new SpendFleet(tenants);
+        await DefineAsync(store, fleet, ct);
+        report.Add($"fleet: {fleet.Teams.Count} teams in 3 levels, {fleet.Tenants.Count(t => t.Team == TeamDirectory.Unallocated)} tenants unallocated, "
+                   + $"rate card v2 from {SpendFleet.SecondVersionFrom:yyyy-MM-dd}; biggest tenant {fleet.Biggest.Tenant} ({fleet.Biggest.Team})");
 
-            var expected = await LoadAsync(store, fleet, events, report, progress, ct);
-            await using (var analyze = dataSource.CreateCommand($"vacuum analyze {schema}.{SpendTables.Daily}, {schema}.{SpendTables.TeamDaily}, {schema}.{SpendTables.TenantMonthly}"))
-                await analyze.ExecuteNonQueryAsync(ct);
-            report.Add("(the tables vacuumed and analyzed after the load, as autovacuum does after a bulk change)");
-            foreach (var table in new[] { SpendTables.Daily, SpendTables.TeamDaily, SpendTables.TenantMonthly }) report.Add(await SizeAsync(dataSource, schema, table, ct));
+        var expected = await LoadAsync(store, fleet, events, report, progress, ct);
+        await using (var analyze = dataSource.CreateCommand($"vacuum analyze {schema}.{SpendTables.Daily}, {schema}.{SpendTables.TeamDaily}, {schema}.{SpendTables.TenantMonthly}"))
+            await analyze.ExecuteNonQueryAsync(ct);
+        report.Add("(the tables vacuumed and analyzed after the load, as autovacuum does after a bulk change)");
+        foreach (var table in new[] { SpendTables.Daily, SpendTables.TeamDaily, SpendTables.TenantMonthly }) report.Add(await SizeAsync(dataSource, schema, table, ct));
 
-            var query = new SpendQuery(store, new BillingDatabase(dataSource));
-            await CheckAsync(query, dataSource, schema, expected, ct);
-            report.Add("check: the quantities per meter in the three tables and in spend by meter equal the generated ones");
+        var query = new SpendQuery(store, new BillingDatabase(dataSource));
+        await CheckAsync(query, dataSource, schema, expected, ct);
+        report.Add("check: the quantities per meter in the three tables and in spend by meter equal the generated ones");
 
-            var division = fleet.Teams.First(t => t.Parent is null).Team;
-            var month = (From: SpendFleet.First, To: SpendFleet.Last);
-            var byTeam = new SpendRequest(month.From, month.To, SpendGroups.Team, SpendGranularity.Day);
-            report.Add("SpendQuery.RunAsync (rows summed in PostgreSQL, rate card loaded, priced), 30 days unless said:");
-            report.Add(await TimeAsync(progress, runs, "by team, day", () => query.RunAsync(byTeam, ct)));
-            report.Add(await TimeAsync(progress, runs, $"by team, day, team={division} (its subtree)", () => query.RunAsync(byTeam with { Team = division }, ct)));
-            report.Add(await TimeAsync(progress, runs, "by meter, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Meter }, ct)));
-            report.Add(await TimeAsync(progress, runs, "by model, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Model }, ct)));
-            report.Add(await TimeAsync(progress, runs, "by tenant, day (every tenant)", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Tenant }, ct)));
-            report.Add(await TimeAsync(progress, runs, $"by feature, day, tenant={fleet.Biggest.Tenant} (the biggest)",
-                () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Feature, Tenant = fleet.Biggest.Tenant }, ct)));
-            report.Add(await TimeAsync(progress, runs, "by team, month", () => query.RunAsync(byTeam with { Granularity = SpendGranularity.Month }, ct)));
-            // The fleet's second version takes effect mid-month, so a month to date by tenant is read per tenant and day;
-            // a month one version prices reads the tenant month rollup instead, timed here on the same data.
-            var tenantMonths = byTeam with { GroupBy = SpendGroups.Tenant, Granularity = SpendGranularity.Month, To = SpendFleet.Last.AddDays(-1) };
-            report.Add(await TimeAsync(progress, runs, "by tenant, month to date, 29 days (every tenant; two versions in the month: daily rows)",
-                () => query.RunAsync(tenantMonths, ct)));
-            report.Add(await TimeAsync(progress, runs, "by tenant, month (every tenant): the tenant month rollup read and priced, the path of a month one version prices",
-                () => PriceTenantMonthsAsync(store, query, tenantMonths, ct)));
-            report.AddRange(await InvoiceMonthAsync(store, query, dataSource, runs, progress, ct));
-            report.Add("raw ceiling, the same SELECT as by team, day, read to the end, no pricing:");
-            report.Add(await TimeAsync(progress, runs, "by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
-            var teamRows = new List<SpendRow>();
-            await query.ReadRowsAsync(byTeam, null, teamRows.Add, ct);
-            RateCardHistory? rateCards;
-            await using (var session = store.QuerySession()) rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
-            report.Add(await TimeAsync(progress, runs, "by team, day: pricing only (its rows in memory)", () => Task.FromResult(SpendPricing.Price(byTeam, teamRows, rateCards))));
+        var division = fleet.Teams.First(t => t.Parent is null).Team;
+        var month = (From: SpendFleet.First, To: SpendFleet.Last);
+        var byTeam = new SpendRequest(month.From, month.To, SpendGroups.Team, SpendGranularity.Day);
+        report.Add("SpendQuery.RunAsync (rows summed in PostgreSQL, rate card loaded, priced), 30 days unless said:");
+        report.Add(await TimeAsync(progress, runs, "by team, day", () => query.RunAsync(byTeam, ct)));
+        report.Add(await TimeAsync(progress, runs, $"by team, day, team={division} (its subtree)", () => query.RunAsync(byTeam with { Team = division }, ct)));
+        report.Add(await TimeAsync(progress, runs, "by meter, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Meter }, ct)));
+        report.Add(await TimeAsync(progress, runs, "by model, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Model }, ct)));
+        report.Add(await TimeAsync(progress, runs, "by tenant, day (every tenant)", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Tenant }, ct)));
+        report.Add(await TimeAsync(progress, runs, $"by feature, day, tenant={fleet.Biggest.Tenant} (the biggest)",
+            () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Feature, Tenant = fleet.Biggest.Tenant }, ct)));
+        report.Add(await TimeAsync(progress, runs, "by team, month", () => query.RunAsync(byTeam with { Granularity = SpendGranularity.Month }, ct)));
+        // The fleet's second version takes effect mid-month, so a month to date by tenant is read per tenant and day;
+        // a month one version prices reads the tenant month rollup instead, timed here on the same data.
+        var tenantMonths = byTeam with { GroupBy = SpendGroups.Tenant, Granularity = SpendGranularity.Month, To = SpendFleet.Last.AddDays(-1) };
+        report.Add(await TimeAsync(progress, runs, "by tenant, month to date, 29 days (every tenant; two versions in the month: daily rows)",
+            () => query.RunAsync(tenantMonths, ct)));
+        report.Add(await TimeAsync(progress, runs, "by tenant, month (every tenant): the tenant month rollup read and priced, the path of a month one version prices",
+            () => PriceTenantMonthsAsync(store, query, tenantMonths, ct)));
+        report.AddRange(await InvoiceMonthAsync(store, query, dataSource, runs, progress, ct));
+        report.Add("raw ceiling, the same SELECT as by team, day, read to the end, no pricing:");
+        report.Add(await TimeAsync(progress, runs, "by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
+        var teamRows = new List<SpendRow>();
+        await query.ReadRowsAsync(byTeam, null, teamRows.Add, ct);
+        RateCardHistory? rateCards;
+        await using (var session = store.QuerySession()) rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
+        report.Add(await TimeAsync(progress, runs, "by team, day: pricing only (its rows in memory)", () => Task.FromResult(SpendPricing.Price(byTeam, teamRows, rateCards))));
 
-            report.Add("plan of by team, day:");
-            report.AddRange(await ExplainAsync(query, byTeam, ct));
-            report.Add($"plan of by feature, day, tenant={fleet.Biggest.Tenant}:");
-            report.AddRange(await ExplainAsync(query, byTeam with { GroupBy = SpendGroups.Feature, Tenant = fleet.Biggest.Tenant }, ct));
-        }
-        finally
-        {
-            if (keepSchema) report.Add($"schema {schema} kept (--keep): drop it with 'drop schema {schema} cascade'");
-            else
-            {
-                await using var drop = dataSource.CreateCommand($"drop schema if exists {schema} cascade");
-                await drop.ExecuteNonQueryAsync(CancellationToken.None);
-            }
-        }
+        report.Add("plan of by team, day:");
+        report.AddRange(await ExplainAsync(query, byTeam, ct));
+        report.Add($"plan of by feature, day, tenant={fleet.Biggest.Tenant}:");
+        report.AddRange(await ExplainAsync(query, byTeam with { GroupBy = SpendGroups.Feature, Tenant = fleet.Biggest.Tenant }, ct));
+        if (keepSchema) report.Add($"schema {schema} kept (--keep): drop it with 'drop schema {schema} cascade'");
         return string.Join(Environment.NewLine, report);
     }
 

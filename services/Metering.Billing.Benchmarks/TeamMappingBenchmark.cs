@@ -3,7 +3,6 @@ using System.Globalization;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Contracts.Usage;
-using Npgsql;
 
 namespace Metering.Billing.Benchmarks;
 
@@ -22,60 +21,50 @@ public static class TeamMappingBenchmark
     public static async Task<string> RunAsync(string postgres, int tenants, CancellationToken ct, TextWriter? progress = null)
     {
         var report = new List<string> { $"team mapping benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores, up to {tenants:N0} mapped tenants" };
-        var schema = "teams_bench_" + Guid.NewGuid().ToString("N")[..8];
-        using var store = DocumentStore.For(opts => BillingStore.Configure(opts, postgres, schema));
-        await using var dataSource = NpgsqlDataSource.Create(postgres);
+        await using var bench = await BenchmarkSchema.CreateAsync(postgres, "teams_bench");
+        var (_, store, dataSource) = bench;
         var writer = new BillingWriter(store, new BillingDatabase(dataSource));
         var now = DateTimeOffset.UtcNow;
-        try
+        for (var t = 0; t < Teams; t++)
         {
-            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-            for (var t = 0; t < Teams; t++)
+            var errors = new List<FieldError>();
+            if (await TeamWrites.DefineAsync(writer, $"team-{t}", new TeamFields($"Team {t}", $"CC-{t}", null), "bench", now, errors, ct) is null)
+                throw new InvalidOperationException(string.Join("; ", errors));
+        }
+
+        var mapped = 0;
+        foreach (var level in new[] { 1_000, tenants }.Where(l => l <= tenants).Distinct())
+        {
+            var clock = Stopwatch.StartNew();
+            var nextProgress = ProgressEvery;
+            foreach (var chunk in Enumerable.Range(mapped, Math.Max(0, level - mapped)).Chunk(1_000))
+            {
+                await using var session = store.LightweightSession();
+                session.Events.Append(TeamDirectory.StreamKey, chunk.Select(i => (object)new TenantTeamAssigned(Tenant(i), $"team-{i % Teams}", now, "bench")).ToArray());
+                await session.SaveChangesAsync(ct);
+                mapped += chunk.Length;
+                if (progress is not null && clock.Elapsed >= nextProgress)
+                {
+                    progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seeded {mapped:N0} of {level:N0} mappings in {clock.Elapsed.TotalSeconds:F0} s"));
+                    nextProgress = clock.Elapsed + ProgressEvery;
+                }
+            }
+            progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seeded {mapped:N0} mappings in {clock.Elapsed.TotalSeconds:F1} s; timing {Samples} more"));
+
+            var times = new List<double>();
+            for (var s = 0; s < Samples; s++)
             {
                 var errors = new List<FieldError>();
-                if (await TeamWrites.DefineAsync(writer, $"team-{t}", new TeamFields($"Team {t}", $"CC-{t}", null), "bench", now, errors, ct) is null)
+                var started = Stopwatch.GetTimestamp();
+                if (await TeamWrites.AssignAsync(writer, Tenant(mapped), $"team-{mapped % Teams}", "bench", now, errors, ct) is null)
                     throw new InvalidOperationException(string.Join("; ", errors));
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                mapped++;
             }
-
-            var mapped = 0;
-            foreach (var level in new[] { 1_000, tenants }.Where(l => l <= tenants).Distinct())
-            {
-                var clock = Stopwatch.StartNew();
-                var nextProgress = ProgressEvery;
-                foreach (var chunk in Enumerable.Range(mapped, Math.Max(0, level - mapped)).Chunk(1_000))
-                {
-                    await using var session = store.LightweightSession();
-                    session.Events.Append(TeamDirectory.StreamKey, chunk.Select(i => (object)new TenantTeamAssigned(Tenant(i), $"team-{i % Teams}", now, "bench")).ToArray());
-                    await session.SaveChangesAsync(ct);
-                    mapped += chunk.Length;
-                    if (progress is not null && clock.Elapsed >= nextProgress)
-                    {
-                        progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seeded {mapped:N0} of {level:N0} mappings in {clock.Elapsed.TotalSeconds:F0} s"));
-                        nextProgress = clock.Elapsed + ProgressEvery;
-                    }
-                }
-                progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seeded {mapped:N0} mappings in {clock.Elapsed.TotalSeconds:F1} s; timing {Samples} more"));
-
-                var times = new List<double>();
-                for (var s = 0; s < Samples; s++)
-                {
-                    var errors = new List<FieldError>();
-                    var started = Stopwatch.GetTimestamp();
-                    if (await TeamWrites.AssignAsync(writer, Tenant(mapped), $"team-{mapped % Teams}", "bench", now, errors, ct) is null)
-                        throw new InvalidOperationException(string.Join("; ", errors));
-                    times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    mapped++;
-                }
-                times.Sort();
-                report.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"map one tenant with {level:N0} mapped: mean {times.Average():F2} ms, p50 {times[Samples / 2 - 1]:F2} ms, p99 {times[Samples * 99 / 100 - 1]:F2} ms ({Samples} mappings one at a time)"));
-                progress?.WriteLine(report[^1]);
-            }
-        }
-        finally
-        {
-            await using var drop = dataSource.CreateCommand($"drop schema if exists {schema} cascade");
-            await drop.ExecuteNonQueryAsync(CancellationToken.None);
+            times.Sort();
+            report.Add(string.Create(CultureInfo.InvariantCulture,
+                $"map one tenant with {level:N0} mapped: mean {times.Average():F2} ms, p50 {times[Samples / 2 - 1]:F2} ms, p99 {times[Samples * 99 / 100 - 1]:F2} ms ({Samples} mappings one at a time)"));
+            progress?.WriteLine(report[^1]);
         }
         return string.Join(Environment.NewLine, report);
     }

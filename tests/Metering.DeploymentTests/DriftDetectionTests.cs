@@ -29,16 +29,16 @@ public sealed class DriftDetectionTests : IDisposable
     public void A_container_port_that_differs_from_Program_cs_is_reported()
     {
         Replace("infra/k8s/base/ingest.yaml", "containerPort: 5080", "containerPort: 8080");
-        Assert.Contains("infra/k8s/base: Deployment metering-ingest: container port http is 8080; Metering.Ingest/Program.cs listens on 5080", DeploymentConsistency.Check(_copy));
+        AssertReported("infra/k8s/base: Deployment metering-ingest: container port http is 8080; Metering.Ingest/Program.cs listens on 5080");
     }
 
     [Fact]
     public void A_topic_with_other_partitions_than_KafkaTopics_is_reported_by_the_list_the_job_and_compose()
     {
         Replace("infra/k8s/platform/topics.txt", "metering.usage.v1                 12", "metering.usage.v1                 6");
-        var problems = DeploymentConsistency.Check(_copy);
-        Assert.Contains("infra/k8s/platform/topics.txt: topic metering.usage.v1 has 6 partitions; KafkaTopics.cs says 12", problems);
-        Assert.Contains("infra/k8s/overlays/prod: ConfigMap metering-topics: topic metering.usage.v1 has 6 partitions; KafkaTopics.cs says 12", problems);
+        var problems = AssertReported(
+            "infra/k8s/platform/topics.txt: topic metering.usage.v1 has 6 partitions; KafkaTopics.cs says 12",
+            "infra/k8s/overlays/prod: ConfigMap metering-topics: topic metering.usage.v1 has 6 partitions; KafkaTopics.cs says 12");
         Assert.Contains(problems, p => p.StartsWith("docker-compose.yml → ", StringComparison.Ordinal) && p.EndsWith("has 6 partitions; KafkaTopics.cs says 12", StringComparison.Ordinal));
     }
 
@@ -46,7 +46,7 @@ public sealed class DriftDetectionTests : IDisposable
     public void A_compacted_topic_provisioned_without_compaction_is_reported()
     {
         Replace("infra/k8s/platform/topics.txt", "12          compact", "12          delete");
-        Assert.Contains("infra/k8s/platform/topics.txt: topic metering.budget-status.v1 cleanup.policy=delete; KafkaTopics.cs says compacted=True", DeploymentConsistency.Check(_copy));
+        AssertReported("infra/k8s/platform/topics.txt: topic metering.budget-status.v1 cleanup.policy=delete; KafkaTopics.cs says compacted=True");
     }
 
     [Fact]
@@ -54,10 +54,10 @@ public sealed class DriftDetectionTests : IDisposable
     {
         Replace("infra/k8s/base/kustomization.yaml", "KAFKA_BOOTSTRAP_SERVERS=kafka:9092", "KAFKA_BOOTSTRAP=kafka:9092");
         Replace("infra/k8s/base/billing.yaml", "path: /healthz/ready", "path: /health/ready");
-        var problems = DeploymentConsistency.Check(_copy);
-        Assert.Contains("infra/k8s/base: Deployment metering-budgets: sets KAFKA_BOOTSTRAP, which no service reads", problems);
-        Assert.Contains("infra/k8s/base: Deployment metering-budgets: does not set KAFKA_BOOTSTRAP_SERVERS, which Metering.Budgets requires", problems);
-        Assert.Contains("infra/k8s/overlays/dev: Deployment metering-billing: readiness probe path /health/ready; the service serves /healthz/ready", problems);
+        AssertReported(
+            "infra/k8s/base: Deployment metering-budgets: sets KAFKA_BOOTSTRAP, which no service reads",
+            "infra/k8s/base: Deployment metering-budgets: does not set KAFKA_BOOTSTRAP_SERVERS, which Metering.Budgets requires",
+            "infra/k8s/overlays/dev: Deployment metering-billing: readiness probe path /health/ready; the service serves /healthz/ready");
     }
 
     [Fact]
@@ -66,10 +66,10 @@ public sealed class DriftDetectionTests : IDisposable
         Replace("Dockerfile", "EXPOSE 5082", "EXPOSE 5084");
         Replace("docker-compose.yml", "\"5081:5081\"", "\"5091:5081\"");
         Replace("Tiltfile", "'Metering.Ingest', 5080", "'Metering.Ingest', 5090");
-        var problems = DeploymentConsistency.Check(_copy);
-        Assert.Contains("Dockerfile target billing: EXPOSE 5084 5092 does not include the service's port 5082", problems);
-        Assert.Contains("docker-compose.yml: budgets: ports do not publish 5081:5081", problems);
-        Assert.Contains("Tiltfile: metering-ingest forwards port 5090; Metering.Ingest/Program.cs listens on 5080", problems);
+        AssertReported(
+            "Dockerfile target billing: EXPOSE 5084 5092 does not include the service's port 5082",
+            "docker-compose.yml: budgets: ports do not publish 5081:5081",
+            "Tiltfile: metering-ingest forwards port 5090; Metering.Ingest/Program.cs listens on 5080");
     }
 
     [Fact]
@@ -85,8 +85,7 @@ public sealed class DriftDetectionTests : IDisposable
                         - name: METERING_ADMIN_TOKEN
                           value: plain-token
             """);
-        Assert.Contains("infra/k8s/base: Deployment metering-ingest: METERING_ADMIN_TOKEN is a secret and must come from a Secret (secretKeyRef)",
-            DeploymentConsistency.Check(_copy));
+        AssertReported("infra/k8s/base: Deployment metering-ingest: METERING_ADMIN_TOKEN is a secret and must come from a Secret (secretKeyRef)");
     }
 
     [Fact]
@@ -129,10 +128,10 @@ public sealed class DriftDetectionTests : IDisposable
                               key: METERING_ADMIN_TOKEN
 
             """, "");
-        var problems = DeploymentConsistency.Check(_copy);
-        Assert.Contains("infra/k8s/overlays/prod: Job metering-migrate: container budgets: args are [rebuild]; Metering.Budgets migrates with the argument migrate", problems);
-        Assert.Contains("infra/k8s/overlays/dev: Job metering-migrate: container billing: args are [rebuild]; Metering.Billing migrates with the argument migrate", problems);
-        Assert.Contains("infra/k8s/base: Job metering-migrate: container billing: does not set METERING_ADMIN_TOKEN, which Metering.Billing migrate needs", problems);
+        var problems = AssertReported(
+            "infra/k8s/overlays/prod: Job metering-migrate: container budgets: args are [rebuild]; Metering.Budgets migrates with the argument migrate",
+            "infra/k8s/overlays/dev: Job metering-migrate: container billing: args are [rebuild]; Metering.Billing migrates with the argument migrate",
+            "infra/k8s/base: Job metering-migrate: container billing: does not set METERING_ADMIN_TOKEN, which Metering.Billing migrate needs");
         Assert.DoesNotContain(problems, p => p.Contains("container budgets: does not set", StringComparison.Ordinal));
     }
 
@@ -141,9 +140,9 @@ public sealed class DriftDetectionTests : IDisposable
     {
         Replace("docker-compose.yml", "      billing-migrate:\n        condition: service_completed_successfully\n", "");
         Replace("Tiltfile", "5081, 5091, ['metering-topics', 'postgres', 'metering-migrate']", "5081, 5091, ['metering-topics', 'postgres']");
-        var problems = DeploymentConsistency.Check(_copy);
-        Assert.Contains("docker-compose.yml: billing: must start after billing-migrate completed (condition: service_completed_successfully)", problems);
-        Assert.Contains("Tiltfile: metering-budgets must wait for metering-migrate", problems);
+        AssertReported(
+            "docker-compose.yml: billing: must start after billing-migrate completed (condition: service_completed_successfully)",
+            "Tiltfile: metering-budgets must wait for metering-migrate");
     }
 
     [Fact]
@@ -155,13 +154,13 @@ public sealed class DriftDetectionTests : IDisposable
         Replace("Dockerfile", "METERING_MANAGEMENT_URL=http://+:5092", "METERING_MANAGEMENT_URL=http://+:5082");
         Replace("infra/k8s/observability/prometheus.yml", "otel-collector:8889", "metering-billing:5082");
         Replace("Tiltfile", "'Metering.Budgets', 5081, 5091", "'Metering.Budgets', 5081, 5081");
-        var problems = DeploymentConsistency.Check(_copy);
-        Assert.Contains("infra/k8s/base: Deployment metering-budgets: annotation prometheus.io/port is 5081; the metrics are on the management port 5091", problems);
-        Assert.Contains("infra/k8s/overlays/prod: Deployment metering-ingest: METERING_MANAGEMENT_URL is http://127.0.0.1:5090; the metrics must be served on http://+:5090", problems);
-        Assert.Contains("docker-compose.yml: billing: publishes the management port as 5092:5092; the metrics carry tenants and spend: publish it on 127.0.0.1 only", problems);
-        Assert.Contains("Dockerfile target billing: METERING_MANAGEMENT_URL must serve the metrics on http://+:5092", problems);
-        Assert.Contains("infra/k8s/observability/prometheus.yml: target metering-billing:5082 is metering-billing's API port; its metrics are on the management port 5092", problems);
-        Assert.Contains("Tiltfile: metering-budgets forwards management port 5081; Metering.Budgets/Program.cs serves its metrics on 5091", problems);
+        AssertReported(
+            "infra/k8s/base: Deployment metering-budgets: annotation prometheus.io/port is 5081; the metrics are on the management port 5091",
+            "infra/k8s/overlays/prod: Deployment metering-ingest: METERING_MANAGEMENT_URL is http://127.0.0.1:5090; the metrics must be served on http://+:5090",
+            "docker-compose.yml: billing: publishes the management port as 5092:5092; the metrics carry tenants and spend: publish it on 127.0.0.1 only",
+            "Dockerfile target billing: METERING_MANAGEMENT_URL must serve the metrics on http://+:5092",
+            "infra/k8s/observability/prometheus.yml: target metering-billing:5082 is metering-billing's API port; its metrics are on the management port 5092",
+            "Tiltfile: metering-budgets forwards management port 5081; Metering.Budgets/Program.cs serves its metrics on 5091");
     }
 
     [Fact]
@@ -192,23 +191,21 @@ public sealed class DriftDetectionTests : IDisposable
                     - port: silo
             """);
         Replace("Dockerfile", "EXPOSE 5081 5091 11111", "EXPOSE 5081 5091 11111 30000");
-        var problems = DeploymentConsistency.Check(_copy);
-        Assert.Contains("infra/k8s/base: Deployment metering-budgets: declares container port gateway 30000, which Metering.Budgets does not open", problems);
-        Assert.Contains("infra/k8s/overlays/prod: Deployment metering-budgets: a NetworkPolicy rule opens the silo port 11111 to pods other than Budgets'", problems);
-        Assert.Contains("Dockerfile target budgets: EXPOSE 30000, which Metering.Budgets does not open", problems);
+        AssertReported(
+            "infra/k8s/base: Deployment metering-budgets: declares container port gateway 30000, which Metering.Budgets does not open",
+            "infra/k8s/overlays/prod: Deployment metering-budgets: a NetworkPolicy rule opens the silo port 11111 to pods other than Budgets'",
+            "Dockerfile target budgets: EXPOSE 30000, which Metering.Budgets does not open");
     }
 
     [Fact]
     public void Production_silos_without_TLS_or_with_a_certificate_outside_the_mounted_Secret_are_reported()
     {
         Replace("infra/k8s/base/budgets.yaml", "value: /etc/metering/orleans-tls/tls.key", "value: /etc/metering/tls.key");
-        var problems = DeploymentConsistency.Check(_copy);
-        Assert.Contains("infra/k8s/overlays/prod: Deployment metering-budgets: METERING_ORLEANS_TLS_KEY is /etc/metering/tls.key, which is in no volume mounted from a Secret", problems);
+        var problems = AssertReported("infra/k8s/overlays/prod: Deployment metering-budgets: METERING_ORLEANS_TLS_KEY is /etc/metering/tls.key, which is in no volume mounted from a Secret");
         Assert.DoesNotContain(problems, p => p.StartsWith("infra/k8s/overlays/dev", StringComparison.Ordinal));
 
         Replace("infra/k8s/base/budgets.yaml", "            - name: METERING_ORLEANS_TLS_CERTIFICATE\n", "            - name: METERING_ORLEANS_TLS\n              value: \"false\"\n            - name: METERING_ORLEANS_TLS_CERTIFICATE\n");
-        Assert.Contains("infra/k8s/overlays/prod: Deployment metering-budgets: silo-to-silo TLS is off (METERING_ORLEANS_TLS=false) with ASPNETCORE_ENVIRONMENT=Production; outside Development the silos must use TLS",
-            DeploymentConsistency.Check(_copy));
+        AssertReported("infra/k8s/overlays/prod: Deployment metering-budgets: silo-to-silo TLS is off (METERING_ORLEANS_TLS=false) with ASPNETCORE_ENVIRONMENT=Production; outside Development the silos must use TLS");
     }
 
     [Fact]
@@ -219,13 +216,13 @@ public sealed class DriftDetectionTests : IDisposable
         Replace("Dockerfile", "ARG SERVICES=\"Metering.Ingest ", "ARG SERVICES=\"");
         Replace("Dockerfile", "COPY contracts/ contracts/\n", "");
         Replace("Dockerfile", "COPY .tilt/publish/ /app/", "COPY .tilt/publish/metering-budgets/ /app/metering-budgets/");
-        var problems = DeploymentConsistency.Check(_copy);
-        Assert.Contains("services/Metering.Ingest/Dockerfile: a second Dockerfile; every image is a target of Dockerfile", problems);
-        Assert.Contains("Dockerfile: no target billing (FROM ... AS billing) for Metering.Billing", problems);
-        Assert.Contains("Dockerfile: target billing-old has an ENTRYPOINT but is no service of services/", problems);
-        Assert.Contains("Dockerfile target ingest: the build's SERVICES do not include Metering.Ingest", problems);
-        Assert.Contains("Dockerfile target budgets: the build does not copy contracts/Metering.Contracts/Metering.Contracts.csproj, which Metering.Budgets references", problems);
-        Assert.Contains("Dockerfile target ingest: with APP_SOURCE=host the image does not take Tilt's build in .tilt/publish/metering-ingest/", problems);
+        var problems = AssertReported(
+            "services/Metering.Ingest/Dockerfile: a second Dockerfile; every image is a target of Dockerfile",
+            "Dockerfile: no target billing (FROM ... AS billing) for Metering.Billing",
+            "Dockerfile: target billing-old has an ENTRYPOINT but is no service of services/",
+            "Dockerfile target ingest: the build's SERVICES do not include Metering.Ingest",
+            "Dockerfile target budgets: the build does not copy contracts/Metering.Contracts/Metering.Contracts.csproj, which Metering.Budgets references",
+            "Dockerfile target ingest: with APP_SOURCE=host the image does not take Tilt's build in .tilt/publish/metering-ingest/");
         Assert.DoesNotContain(problems, p => p.StartsWith("Dockerfile target budgets: with APP_SOURCE=host", StringComparison.Ordinal));
     }
 
@@ -238,18 +235,26 @@ public sealed class DriftDetectionTests : IDisposable
         Replace("Dockerfile", "FROM node:20-bookworm-slim AS console-app-container", "FROM node:18-bookworm-slim AS console-app-container");
         Replace("Dockerfile", "RUN npm run build\n", "RUN true\n");
         Replace("Tiltfile", "['metering-console-app', 'metering-billing'], web_app=True)", "['metering-billing'])");
-        var problems = DeploymentConsistency.Check(_copy);
-        Assert.Contains("infra/k8s/overlays/prod: Deployment metering-console: METERING_BILLING_URL is http://metering-billing:5092; it must reach metering-billing at http://metering-billing:5082", problems);
-        Assert.Contains("infra/k8s/base: Deployment metering-console: ASPNETCORE_FORWARDEDHEADERS_ENABLED must be true: behind an Ingress that terminates TLS the sign-in's origin check and the Secure cookie need the browser's https", problems);
-        Assert.Contains("docker-compose.yml: console: METERING_BUDGETS_URL is http://127.0.0.1:5081; it must reach metering-budgets at http://budgets:5081", problems);
-        Assert.Contains("Dockerfile target console: the app copied to /app/dist is not built FROM node:20", problems);
-        Assert.Contains("Dockerfile target console: the app's build does not run npm run build", problems);
-        Assert.Contains("Tiltfile: metering-console serves the web console: metering_service(..., web_app=True)", problems);
-        Assert.Contains("Tiltfile: metering-console must wait for metering-console-app", problems);
+        var problems = AssertReported(
+            "infra/k8s/overlays/prod: Deployment metering-console: METERING_BILLING_URL is http://metering-billing:5092; it must reach metering-billing at http://metering-billing:5082",
+            "infra/k8s/base: Deployment metering-console: ASPNETCORE_FORWARDEDHEADERS_ENABLED must be true: behind an Ingress that terminates TLS the sign-in's origin check and the Secure cookie need the browser's https",
+            "docker-compose.yml: console: METERING_BUDGETS_URL is http://127.0.0.1:5081; it must reach metering-budgets at http://budgets:5081",
+            "Dockerfile target console: the app copied to /app/dist is not built FROM node:20",
+            "Dockerfile target console: the app's build does not run npm run build",
+            "Tiltfile: metering-console serves the web console: metering_service(..., web_app=True)",
+            "Tiltfile: metering-console must wait for metering-console-app");
         Assert.DoesNotContain(problems, p => p.Contains("metering-console must wait for metering-topics", StringComparison.Ordinal));
 
         Replace("Dockerfile", "COPY --from=console-app --chown=1654:1654 /src/console/dist/ ./dist/\n", "");
-        Assert.Contains("Dockerfile target console: copies no built app to METERING_CONSOLE_DIST /app/dist", DeploymentConsistency.Check(_copy));
+        AssertReported("Dockerfile target console: copies no built app to METERING_CONSOLE_DIST /app/dist");
+    }
+
+    /// <summary>The problems the checks find on the copy, asserted to include each of <paramref name="expected"/>.</summary>
+    private IReadOnlyList<string> AssertReported(params string[] expected)
+    {
+        var problems = DeploymentConsistency.Check(_copy);
+        foreach (var problem in expected) Assert.Contains(problem, problems);
+        return problems;
     }
 
     private void Replace(string file, string from, string to)

@@ -20,11 +20,6 @@ public sealed class ImageTests
     }
 
     [Fact]
-    public void The_health_check_script_asks_for_a_200_on_the_port_of_ASPNETCORE_URLS()
-    {
-        var script = File.ReadAllText(Path.Combine(BuildOutput.RepositoryRoot, "infra/docker/healthcheck.sh"));
-        Assert.Contains("/dev/tcp/127.0.0.1/", script);
-        Assert.Contains("HTTP/1.1\\ 200", script);
-        Assert.Contains("${ASPNETCORE_URLS", script);
-    }
+    public void The_health_check_script_asks_for_a_200_on_the_port_of_ASPNETCORE_URLS() =>
+        RepositoryScripts.AssertHolds("infra/docker/healthcheck.sh", "/dev/tcp/127.0.0.1/", "HTTP/1.1\\ 200", "${ASPNETCORE_URLS");
 }

@@ -27,9 +27,7 @@ public sealed class TopicProvisioningTests
     [Fact]
     public void The_topics_job_script_reads_the_list_and_never_raises_partitions()
     {
-        var script = File.ReadAllText(Path.Combine(BuildOutput.RepositoryRoot, "infra/k8s/platform/create-topics.sh"));
-        Assert.Contains("topics.txt", script);
-        Assert.Contains("--if-not-exists", script);
+        var script = RepositoryScripts.AssertHolds("infra/k8s/platform/create-topics.sh", "topics.txt", "--if-not-exists");
         Assert.DoesNotContain("--alter --topic", script);
     }
 }

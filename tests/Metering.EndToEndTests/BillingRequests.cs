@@ -1,8 +1,9 @@
 namespace Metering.EndToEndTests;
 
 /// <summary>
-/// Requests to Billing as the spend and forecast tests send them: any method and body, admin calls that must succeed, a
-/// rate-card version that prices only the test's own model, and waiting for the spend projection to count what was sent.
+/// Requests as the end-to-end tests send them, to Billing unless another service is named: any method and body, admin
+/// calls that must succeed, the <see cref="SharedTeams"/> defined, a rate-card version that prices only the test's own
+/// model, and waiting for the spend projection to count what was sent.
 /// </summary>
 public sealed class BillingRequests(MeteringSystem system)
 {
@@ -24,6 +25,14 @@ public sealed class BillingRequests(MeteringSystem system)
     {
         var (status, text) = await Send(method, path, MeteringSystem.AdminToken, body);
         Assert.True(status == HttpStatusCode.OK, $"{method} {path}: {(int)status} {text}");
+    }
+
+    /// <summary>Defines the <see cref="SharedTeams"/> as every test defines them: Research, with Nlp (named Language) and Vision under it.</summary>
+    public async Task DefineSharedTeams()
+    {
+        await Admin(HttpMethod.Put, $"/v1/teams/{Research}", new { name = "Research", cost_center = "CC-100" });
+        await Admin(HttpMethod.Put, $"/v1/teams/{Nlp}", new { name = "Language", cost_center = "CC-110", parent = Research });
+        await Admin(HttpMethod.Put, $"/v1/teams/{Vision}", new { name = "Vision", cost_center = "CC-120", parent = Research });
     }
 
     /// <summary>Adds a version on <paramref name="day"/> with the prices in effect that day and <paramref name="model"/>'s, so no other test's price changes.</summary>

@@ -32,9 +32,7 @@ public sealed class ForecastTests(MeteringSystem system)
     [Fact]
     public async Task The_forecast_as_of_the_20th_is_the_librarys_for_the_spend_of_the_days_before_and_viewers_are_scoped()
     {
-        await _billing.Admin(HttpMethod.Put, $"/v1/teams/{Research}", new { name = "Research", cost_center = "CC-100" });
-        await _billing.Admin(HttpMethod.Put, $"/v1/teams/{Nlp}", new { name = "Language", cost_center = "CC-110", parent = Research });
-        await _billing.Admin(HttpMethod.Put, $"/v1/teams/{Vision}", new { name = "Vision", cost_center = "CC-120", parent = Research });
+        await _billing.DefineSharedTeams();
         await _billing.Admin(HttpMethod.Put, $"/v1/tenants/{Chat}/team", new { team = Nlp });
         await _billing.Admin(HttpMethod.Put, $"/v1/tenants/{Camera}/team", new { team = Vision });
         // 2.00 per million from the month's first day, 3.00 from the 20th: the days left are priced at 3.00.

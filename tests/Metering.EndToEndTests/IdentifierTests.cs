@@ -10,13 +10,10 @@ public sealed class IdentifierTests(MeteringSystem system)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly string _tenant = $"e2e-ids-{Guid.NewGuid():N}"[..32];
 
-    private async Task<(HttpStatusCode Status, string Body)> Send(HttpMethod method, ServiceProcess service, string path, string token, object? body = null)
-    {
-        using var request = system.Request(method, service, path, token,
-            body is null ? null : new StringContent(body as string ?? JsonSerializer.Serialize(body, MeteringJson.Options), Encoding.UTF8, "application/json"));
-        using var response = await system.Http.SendAsync(request);
-        return (response.StatusCode, await response.Content.ReadAsStringAsync());
-    }
+    private readonly BillingRequests _requests = new(system);
+
+    private Task<(HttpStatusCode Status, string Body)> Send(HttpMethod method, ServiceProcess service, string path, string token, object? body = null) =>
+        _requests.Send(method, path, token, body, service);
 
     private static IEnumerable<string> Fields(string problem) =>
         JsonDocument.Parse(problem).RootElement.GetProperty("errors").EnumerateObject().Select(e => e.Name).ToList();

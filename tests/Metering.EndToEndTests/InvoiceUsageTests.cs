@@ -10,18 +10,10 @@ public sealed class InvoiceUsageTests(MeteringSystem system)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly string _tenant = $"e2e-listing-{Guid.NewGuid():N}"[..40];
 
-    private async Task<(HttpStatusCode Status, string Body)> Send(HttpMethod method, ServiceProcess service, string path, string token, object? body = null)
-    {
-        using var response = await system.Http.SendAsync(system.Request(method, service, path, token,
-            body is null ? null : new StringContent(JsonSerializer.Serialize(body, MeteringJson.Options), Encoding.UTF8, "application/json")));
-        return (response.StatusCode, await response.Content.ReadAsStringAsync());
-    }
+    private readonly BillingRequests _requests = new(system);
 
-    private async Task Admin(HttpMethod method, ServiceProcess service, string path, object body)
-    {
-        var (status, text) = await Send(method, service, path, MeteringSystem.AdminToken, body);
-        Assert.True(status == HttpStatusCode.OK, $"{method} {path}: {(int)status} {text}");
-    }
+    private Task<(HttpStatusCode Status, string Body)> Send(HttpMethod method, ServiceProcess service, string path, string token, object? body = null) =>
+        _requests.Send(method, path, token, body, service);
 
     private async Task<(HttpStatusCode Status, List<Row> Rows)> Listing(string query, string token = MeteringSystem.AdminToken)
     {
@@ -49,9 +41,9 @@ public sealed class InvoiceUsageTests(MeteringSystem system)
     [Fact]
     public async Task The_usage_behind_an_invoice_is_scoped_like_the_invoice_and_paged_in_the_database()
     {
-        await Admin(HttpMethod.Put, system.Billing, $"/v1/teams/{Research}", new { name = "Research", cost_center = "CC-100" });
-        await Admin(HttpMethod.Put, system.Billing, $"/v1/teams/{Vision}", new { name = "Vision", cost_center = "CC-120", parent = Research });
-        await Admin(HttpMethod.Put, system.Billing, $"/v1/tenants/{_tenant}/team", new { team = Vision });
+        await _requests.Admin(HttpMethod.Put, $"/v1/teams/{Research}", new { name = "Research", cost_center = "CC-100" });
+        await _requests.Admin(HttpMethod.Put, $"/v1/teams/{Vision}", new { name = "Vision", cost_center = "CC-120", parent = Research });
+        await _requests.Admin(HttpMethod.Put, $"/v1/tenants/{_tenant}/team", new { team = Vision });
 
         var at = DateTimeOffset.UtcNow.AddSeconds(-1);
         var events = Enumerable.Range(1, 20).Select(i => new UsageEvent($"t{i:00}", _tenant, Meters.OutputTokens, i, at, "m"))
@@ -60,7 +52,7 @@ public sealed class InvoiceUsageTests(MeteringSystem system)
         var (posted, _) = await Send(HttpMethod.Post, system.Ingest, "/v1/usage", MeteringSystem.EmitterToken, new { events });
         Assert.Equal(HttpStatusCode.Accepted, posted);
         await WaitForRows(events.Count);
-        await Admin(HttpMethod.Post, system.Billing, $"/v1/usage/{_tenant}/t03/void", new { reason = "sent by mistake" });
+        await _requests.Admin(HttpMethod.Post, $"/v1/usage/{_tenant}/t03/void", new { reason = "sent by mistake" });
         await WaitForRows(events.Count + 1);
 
         var (_, all) = await Listing("?limit=1000");

@@ -22,9 +22,7 @@ public sealed class SpendTests(MeteringSystem system)
     [Fact]
     public async Task Spend_and_the_invoice_list_follow_the_invoices_the_teams_charged_and_the_viewers_scope()
     {
-        await _billing.Admin(HttpMethod.Put, $"/v1/teams/{Research}", new { name = "Research", cost_center = "CC-100" });
-        await _billing.Admin(HttpMethod.Put, $"/v1/teams/{Nlp}", new { name = "Language", cost_center = "CC-110", parent = Research });
-        await _billing.Admin(HttpMethod.Put, $"/v1/teams/{Vision}", new { name = "Vision", cost_center = "CC-120", parent = Research });
+        await _billing.DefineSharedTeams();
         await _billing.Admin(HttpMethod.Put, $"/v1/tenants/{Chat}/team", new { team = Nlp });
         await _billing.Admin(HttpMethod.Put, $"/v1/tenants/{Camera}/team", new { team = Vision });
         await _billing.AddPrice(Model, Date(MonthStart), "2.00");

@@ -14,18 +14,13 @@ namespace Metering.IntegrationTests;
 /// usage a finalize left unpriced; and they are priced from the usage when the spend projection is behind or a rate-card
 /// version takes effect mid-month. A migrate that creates the marks fills them from the invoices stored before.
 /// </summary>
-public sealed class InvoiceTotalsTests : IAsyncLifetime
+public sealed class InvoiceTotalsTests() : BillingStorageTests("invoice_totals")
 {
-    private readonly BillingSchema _billing = new("invoice_totals");
     private static readonly DateTimeOffset AfterOctober = new(2026, 11, 2, 9, 0, 0, TimeSpan.Zero);
 
-    public Task InitializeAsync() => _billing.CreateAsync();
+    private string Schema => Billing.Store.Options.DatabaseSchemaName;
 
-    public Task DisposeAsync() => _billing.DisposeAsync().AsTask();
-
-    private string Schema => _billing.Store.Options.DatabaseSchemaName;
-
-    private UsageRecorder Recorder => new(_billing.Store, _billing.Database);
+    private UsageRecorder Recorder => new(Billing.Store, Billing.Database);
 
     private static UsageEvent Tokens(string tenant, string id, DateOnly day, decimal quantity, string model = "llama") =>
         new(id, tenant, Meters.OutputTokens, quantity, new DateTimeOffset(day, new TimeOnly(12, 0), TimeSpan.Zero), model);
@@ -43,13 +38,13 @@ public sealed class InvoiceTotalsTests : IAsyncLifetime
 
     private async Task<IReadOnlyList<InvoiceTotal>> TotalsAsync(string month)
     {
-        await using var session = _billing.Store.QuerySession();
-        return await MonthInvoices.TotalsAsync(session, _billing.Database, month, null, CancellationToken.None);
+        await using var session = Billing.Store.QuerySession();
+        return await MonthInvoices.TotalsAsync(session, Billing.Database, month, null, CancellationToken.None);
     }
 
     private async Task<IReadOnlyList<InvoiceTotal>> ExactAsync(string month)
     {
-        await using var session = _billing.Store.QuerySession();
+        await using var session = Billing.Store.QuerySession();
         return await MonthInvoices.ExactTotalsAsync(session, month, await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey), CancellationToken.None);
     }
 
@@ -57,13 +52,13 @@ public sealed class InvoiceTotalsTests : IAsyncLifetime
 
     private async Task<int> ExecuteAsync(string sql)
     {
-        await using var command = _billing.Database.DataSource.CreateCommand(sql);
+        await using var command = Billing.Database.DataSource.CreateCommand(sql);
         return await command.ExecuteNonQueryAsync();
     }
 
     private async Task FinalizeAsync(string tenant, string month, bool allowUnpriced = false)
     {
-        await using var write = await new TenantMonthWriter(_billing.Store, _billing.Database).BeginAsync([tenant], CancellationToken.None);
+        await using var write = await new BillingWriter(Billing.Store, Billing.Database).BeginTenantMonthsAsync([tenant], CancellationToken.None);
         var outcome = TenantMonth.Finalize(tenant, month, await write.MonthAsync(tenant, month, CancellationToken.None), new FinalizeRequest(false, allowUnpriced),
             await write.Session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey), await write.FinalizedFromAsync([(tenant, BillingPeriod.Next(month))], CancellationToken.None),
             AfterOctober, "admin");
@@ -75,9 +70,9 @@ public sealed class InvoiceTotalsTests : IAsyncLifetime
 
     private async Task VoidAsync(string tenant, string usageId)
     {
-        await using var write = await new TenantMonthWriter(_billing.Store, _billing.Database).BeginAsync([tenant], CancellationToken.None);
+        await using var write = await new BillingWriter(Billing.Store, Billing.Database).BeginTenantMonthsAsync([tenant], CancellationToken.None);
         var recording = await write.RecordingOfAsync(tenant, usageId, CancellationToken.None);
-        var outcome = TenantMonth.Void(new VoidUsage(tenant, usageId, "test", "admin"), recording, false,
+        var outcome = TenantMonth.Void(new VoidUsageCommand(tenant, usageId, "test", "admin"), recording, false,
             await write.FinalizedFromAsync([(tenant, recording!.Month)], CancellationToken.None), AfterOctober);
         write.Append(Assert.IsType<VoidOutcome.Voided>(outcome).Event);
         await write.CommitAsync(CancellationToken.None);
@@ -101,13 +96,13 @@ public sealed class InvoiceTotalsTests : IAsyncLifetime
         await Recorder.RecordAsync([Tokens("acme", "a4", October(25), 1_000_000), Tokens("acme", "a5", November(3), 200_000), Tokens("beta", "b4", November(4), 1_000_000)],
             CancellationToken.None);
         await VoidAsync("acme", "a1");
-        await _billing.CatchUpAsync();
+        await Billing.CatchUpAsync();
     }
 
     [Fact]
     public async Task Totals_from_the_rollup_and_the_marks_equal_every_invoice_priced_and_the_usage_is_priced_while_spend_is_behind()
     {
-        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.40m, 3.96m));
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.40m, 3.96m));
         await SeedAsync();
 
         // acme's October froze 3.60 + 7.92; its November bills 0.48 of its own, the late 2.40 and the void's −3.60.
@@ -119,14 +114,14 @@ public sealed class InvoiceTotalsTests : IAsyncLifetime
         Assert.Equal(november, Shown(await TotalsAsync("2026-11")));
 
         // Spend by tenant and month over the two whole months shows the same totals.
-        var spend = await new SpendQuery(_billing.Store, _billing.Database).RunAsync(
+        var spend = await new SpendQuery(Billing.Store, Billing.Database).RunAsync(
             new SpendRequest(October(1), November(30), SpendGroups.Tenant, SpendGranularity.Month), CancellationToken.None);
         Assert.Equal("acme 2026-10 11.52; acme 2026-11 -0.72; beta 2026-10 2.40; beta 2026-11 2.40; delta 2026-10 0.00; gamma 2026-10 2.40",
             string.Join("; ", spend.Series.SelectMany(s => s.Points.Select(p => $"{s.Key} {p.Date} {p.Cost}")).Order(StringComparer.Ordinal)));
 
         // Usage the spend projection has not counted yet: the totals are priced from the usage, so they hold it.
         long counted;
-        await using (var command = _billing.Database.DataSource.CreateCommand($"select max(seq_id) from {Schema}.mt_events"))
+        await using (var command = Billing.Database.DataSource.CreateCommand($"select max(seq_id) from {Schema}.mt_events"))
             counted = (long)(await command.ExecuteScalarAsync())!;
         await Recorder.RecordAsync([Tokens("gamma", "g2", October(30), 1_000_000)], CancellationToken.None);
         const string withLateGamma = "acme finalized 11.52; beta draft 2.40; delta draft 0.00; gamma draft 4.80";
@@ -134,14 +129,14 @@ public sealed class InvoiceTotalsTests : IAsyncLifetime
         Assert.Equal(withLateGamma, Shown(await TotalsAsync("2026-10")));
         // A spend read that asks only for what was recorded before it (it waited for the projection to count that) takes
         // the rollup as counted, like its other points: without the usage recorded after.
-        await using (var session = _billing.Store.QuerySession())
-            Assert.Equal(october, Shown(await MonthInvoices.TotalsAsync(session, _billing.Database, "2026-10", null, CancellationToken.None, recordedThrough: counted)));
-        await _billing.CatchUpAsync();
+        await using (var session = Billing.Store.QuerySession())
+            Assert.Equal(october, Shown(await MonthInvoices.TotalsAsync(session, Billing.Database, "2026-10", null, CancellationToken.None, recordedThrough: counted)));
+        await Billing.CatchUpAsync();
         Assert.Equal(withLateGamma, Shown(await TotalsAsync("2026-10")));
 
         // Caught up, only the marked invoice that holds adjustments (acme's November) is read from its usage: without the
         // others' usage documents the totals are the same.
-        await using (var session = _billing.Store.LightweightSession())
+        await using (var session = Billing.Store.LightweightSession())
         {
             session.DeleteWhere<MonthlyUsage>(u => u.Id != BillingPeriod.UsageStream("acme", "2026-11"));
             await session.SaveChangesAsync();
@@ -153,7 +148,7 @@ public sealed class InvoiceTotalsTests : IAsyncLifetime
     [Fact]
     public async Task A_version_taking_effect_mid_month_prices_the_month_from_its_usage()
     {
-        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.40m, 3.96m), Version(2, October(15), 2.00m, 3.60m));
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.40m, 3.96m), Version(2, October(15), 2.00m, 3.60m));
         await SeedAsync();
 
         // beta: 333,333 × 2.40 + 666,667 × 2.00 = 0.80 + 1.33; gamma at 2.00; acme froze 3.60 + 7.92 (all before the 15th).
@@ -170,7 +165,7 @@ public sealed class InvoiceTotalsTests : IAsyncLifetime
     private async Task<List<string>> MarksAsync()
     {
         var rows = new List<string>();
-        await using var command = _billing.Database.DataSource.CreateCommand($"select m::text from {Schema}.{InvoiceMarks.Table} m order by 1");
+        await using var command = Billing.Database.DataSource.CreateCommand($"select m::text from {Schema}.{InvoiceMarks.Table} m order by 1");
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) rows.Add(reader.GetString(0));
         return rows;
@@ -179,7 +174,7 @@ public sealed class InvoiceTotalsTests : IAsyncLifetime
     [Fact]
     public async Task The_marks_are_written_with_the_events_and_a_migrate_that_creates_them_fills_them_from_the_invoices()
     {
-        await _billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.40m, 3.96m));
+        await Billing.AppendAsync(RateCardHistory.StreamKey, Version(1, new DateOnly(2026, 9, 1), 2.40m, 3.96m));
         await SeedAsync();
         var marks = await MarksAsync();
         Assert.Equal(["(2026-10,acme,11.52,f)", "(2026-11,acme,,t)"], marks);

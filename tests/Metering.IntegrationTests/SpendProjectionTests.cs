@@ -112,7 +112,7 @@ public sealed class SpendProjectionTests() : BillingStorageTests("spend_tests")
         Assert.Equal("6.40", months.Total);
         await using (var session = Billing.Store.QuerySession())
         {
-            var invoices = (await MonthInvoices.TotalsAsync(session, _billing.Database, "2026-11", null, CancellationToken.None)).Single();
+            var invoices = (await MonthInvoices.TotalsAsync(session, Billing.Database, "2026-11", null, CancellationToken.None)).Single();
             Assert.Equal((InvoiceTotal)new(Tenant, "draft", 2.00m), invoices);
         }
 

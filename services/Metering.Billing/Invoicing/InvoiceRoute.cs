@@ -7,7 +7,7 @@ internal static class InvoiceRoute
     {
         var errors = new Dictionary<string, string[]>();
         if (!UsageEventRules.IsValidTenant(tenant)) errors["tenant"] = [UsageEventRules.TenantRule];
-        if (!BillingPeriod.TryParse(period, out _)) errors["period"] = ["must be a month as YYYY-MM"];
+        if (!BillingPeriod.TryParse(period, out _)) errors["period"] = [BillingPeriod.Rule];
         return errors;
     }
 

@@ -18,7 +18,7 @@ public static class ListInvoices
     private static async Task<IResult> HandleAsync(string? period, ClaimsPrincipal user, IQuerySession session, BillingDatabase database, CancellationToken ct)
     {
         if (period is null || !BillingPeriod.TryParse(period, out _))
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["period"] = [period is null ? "is required: a month as YYYY-MM" : "must be a month as YYYY-MM"] });
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["period"] = [period is null ? "is required: a month as YYYY-MM" : BillingPeriod.Rule] });
 
         IEnumerable<InvoiceTotal> invoices = await MonthInvoices.TotalsAsync(session, database, period, null, ct);
         if (user.ViewerTeam() is { } scope)

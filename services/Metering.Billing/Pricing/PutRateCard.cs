@@ -13,9 +13,8 @@ public static class PutRateCard
     public const long MaxBodyBytes = 4 * 1024 * 1024;
 
     public static void MapPutRateCard(this IEndpointRouteBuilder app) =>
-        app.MapPut("/v1/rate-card", HandleAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
-            .WithName("PutRateCard").WithTags("Rate card").WithSummary("Add a rate-card version, which replaces the price list from its effective_from")
-            .AcceptsJson<RateCardRequest>().Produces<RateCardVersionView>().ProducesRetryLater();
+        app.MapAdminPut<RateCardRequest, RateCardVersionView>("/v1/rate-card", HandleAsync, MaxBodyBytes,
+            "PutRateCard", "Rate card", "Add a rate-card version, which replaces the price list from its effective_from");
 
     private static async Task<IResult> HandleAsync(HttpRequest request, ClaimsPrincipal user, BillingWriter writer, IMartenOutbox outbox, TimeProvider clock,
         CancellationToken ct)
@@ -56,5 +55,5 @@ public static class PutRateCard
     }
 
     private static IResult Invalid(IEnumerable<FieldError> errors, int statusCode = StatusCodes.Status400BadRequest) =>
-        Results.ValidationProblem(FieldError.ByField(errors), statusCode: statusCode, title: "The rate card is invalid; nothing was added.");
+        BillingEndpoints.Invalid(errors, "The rate card is invalid; nothing was added.", statusCode);
 }

@@ -12,6 +12,9 @@ public static class BillingPeriod
         DateOnly.ParseExact(month + "-01", "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture).AddMonths(1)
             .ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>What a period <see cref="TryParse"/> refuses is answered with, under its field's name.</summary>
+    public const string Rule = "must be a month as YYYY-MM";
+
     /// <summary>A month as <c>YYYY-MM</c> of the years 2000 to 9998 (so that the month after it always exists).</summary>
     public static bool TryParse(string period, out DateOnly start)
     {

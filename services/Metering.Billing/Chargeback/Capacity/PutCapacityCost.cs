@@ -12,22 +12,21 @@ public static class PutCapacityCost
     public const long MaxBodyBytes = 64 * 1024;
 
     public static void MapPutCapacityCost(this IEndpointRouteBuilder app) =>
-        app.MapPut("/v1/capacity-cost/{period}", PutAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(MaxBodyBytes)
-            .WithName("PutCapacityCost").WithTags("Chargeback").WithSummary("Record what the month's GPU capacity cost; its idle part is allocated to teams")
-            .AcceptsJson<CapacityCostRequest>().Produces<CapacityCostRecordedView>().ProducesRetryLater();
+        app.MapAdminPut<CapacityCostRequest, CapacityCostRecordedView>("/v1/capacity-cost/{period}", PutAsync, MaxBodyBytes,
+            "PutCapacityCost", "Chargeback", "Record what the month's GPU capacity cost; its idle part is allocated to teams");
 
     private static async Task<IResult> PutAsync(string period, HttpRequest request, ClaimsPrincipal user, BillingWriter writer, TimeProvider clock,
         CancellationToken ct)
     {
         var errors = new List<FieldError>();
         var now = clock.GetUtcNow();
-        if (!BillingPeriod.TryParse(period, out _)) errors.Add(new("period", "must be a month as YYYY-MM"));
+        if (!BillingPeriod.TryParse(period, out _)) errors.Add(new("period", BillingPeriod.Rule));
         else if (string.CompareOrdinal(period, BillingPeriod.Of(now)) > 0) errors.Add(new("period", "must not be a future month"));
         const string invalid = "The capacity cost is invalid; nothing was recorded.";
         using var json = await JsonBody.ReadAsync(request, ct);
-        if (json.Error is { } unread) return Invalid([.. errors, unread], invalid, json.StatusCode);
+        if (json.Error is { } unread) return BillingEndpoints.Invalid([.. errors, unread], invalid, json.StatusCode);
         var body = Read(json.Root, errors);
-        if (errors.Count > 0 || body is null) return Invalid(errors, invalid);
+        if (errors.Count > 0 || body is null) return BillingEndpoints.Invalid(errors, invalid);
 
         var recorded = new CapacityCostRecorded(period, body.Value.Mode, body.Value.Items, now, user.Identity!.Name!);
         // Under the month's lock two records of one month are stored one after the other, the latest last.
@@ -37,9 +36,6 @@ public static class PutCapacityCost
         return Results.Ok(new CapacityCostRecordedView(period, recorded.Mode,
             recorded.Items.Select(i => new CapacityCostItemView(i.GpuType, i.GpuHours, i.Cost.ToString(CultureInfo.InvariantCulture))).ToList(), now));
     }
-
-    private static IResult Invalid(IEnumerable<FieldError> errors, string title, int statusCode = StatusCodes.Status400BadRequest) =>
-        Results.ValidationProblem(FieldError.ByField(errors), statusCode: statusCode, title: title);
 
     private static (string Mode, List<CapacityItem> Items)? Read(JsonElement root, List<FieldError> errors)
     {

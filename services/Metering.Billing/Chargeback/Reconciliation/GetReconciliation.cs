@@ -27,7 +27,7 @@ public static class GetReconciliation
     private static async Task<IResult> HandleAsync(string period, IDocumentStore store, BillingDatabase database, CancellationToken ct)
     {
         if (!BillingPeriod.TryParse(period, out _))
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["period"] = ["must be a month as YYYY-MM"] });
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["period"] = [BillingPeriod.Rule] });
         return Results.Ok(await ReconcileAsync(period, store, database, InvoicePricing.Price, ct));
     }
 

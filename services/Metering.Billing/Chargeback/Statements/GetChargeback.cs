@@ -25,7 +25,7 @@ public static class GetChargeback
         CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!BillingPeriod.TryParse(period, out _)) errors["period"] = ["must be a month as YYYY-MM"];
+        if (!BillingPeriod.TryParse(period, out _)) errors["period"] = [BillingPeriod.Rule];
         if (format is not (null or "json" or "csv" or "focus")) errors["format"] = ["must be json, csv or focus"];
         if (team is not null && !Contracts.Usage.UsageEventRules.IsValidTenant(team)) errors["team"] = [Contracts.Usage.UsageEventRules.TenantRule];
         if (errors.Count > 0) return Results.ValidationProblem(errors);

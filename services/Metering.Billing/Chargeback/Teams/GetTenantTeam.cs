@@ -10,7 +10,7 @@ public static class GetTenantTeam
 
     private static async Task<IResult> HandleAsync(string tenant, IQuerySession session, CancellationToken ct)
     {
-        if (!UsageEventRules.IsValidTenant(tenant)) return TeamRequests.Invalid([new("tenant", UsageEventRules.TenantRule)], "The tenant is invalid.");
+        if (!UsageEventRules.IsValidTenant(tenant)) return BillingEndpoints.Invalid([new("tenant", UsageEventRules.TenantRule)], "The tenant is invalid.");
         return await session.LoadAsync<TenantTeamHistory>(tenant, ct) is { } history
             ? Results.Ok(history.ToView())
             : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No team",

@@ -4,9 +4,8 @@ namespace Metering.Billing.Chargeback.Teams;
 public static class PutTeam
 {
     public static void MapPutTeam(this IEndpointRouteBuilder app) =>
-        app.MapPut("/v1/teams/{team}", HandleAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(TeamRequests.MaxBodyBytes)
-            .WithName("PutTeam").WithTags("Chargeback").WithSummary("Define or change a team (cost centre), optionally below a parent team")
-            .AcceptsJson<TeamRequest>().Produces<TeamView>().ProducesRetryLater();
+        app.MapAdminPut<TeamRequest, TeamView>("/v1/teams/{team}", HandleAsync, TeamRequests.MaxBodyBytes,
+            "PutTeam", "Chargeback", "Define or change a team (cost centre), optionally below a parent team");
 
     private static async Task<IResult> HandleAsync(string team, HttpRequest request, ClaimsPrincipal user, BillingWriter writer, TimeProvider clock,
         CancellationToken ct)
@@ -16,12 +15,10 @@ public static class PutTeam
         if (!UsageEventRules.IsValidTenant(team)) errors.Add(new("team", UsageEventRules.TenantRule));
         else if (team == TeamDirectory.Unallocated) errors.Add(new("team", $"'{TeamDirectory.Unallocated}' is reserved for tenants without a team"));
         using var json = await JsonBody.ReadAsync(request, ct);
-        if (json.Error is { } unread) return TeamRequests.Invalid([.. errors, unread], invalid, json.StatusCode);
+        if (json.Error is { } unread) return BillingEndpoints.Invalid([.. errors, unread], invalid, json.StatusCode);
         var body = TeamRequests.ReadTeam(json.Root, errors);
-        if (errors.Count > 0 || body is null) return TeamRequests.Invalid(errors, invalid);
+        if (errors.Count > 0 || body is null) return BillingEndpoints.Invalid(errors, invalid);
 
-        return await TeamWrites.DefineAsync(writer, team, body, user.Identity!.Name!, clock.GetUtcNow(), errors, ct) is { } view
-            ? Results.Ok(view)
-            : TeamRequests.Invalid(errors, invalid);
+        return BillingEndpoints.Written(await TeamWrites.DefineAsync(writer, team, body, user.Identity!.Name!, clock.GetUtcNow(), errors, ct), errors, invalid);
     }
 }

@@ -4,9 +4,8 @@ namespace Metering.Billing.Chargeback.Teams;
 public static class PutTenantTeam
 {
     public static void MapPutTenantTeam(this IEndpointRouteBuilder app) =>
-        app.MapPut("/v1/tenants/{tenant}/team", HandleAsync).RequireAuthorization(Policies.Admin).WithBodyLimit(TeamRequests.MaxBodyBytes)
-            .WithName("PutTenantTeam").WithTags("Chargeback").WithSummary("Map a tenant to the team its cost is charged to")
-            .AcceptsJson<TenantTeamRequest>().Produces<TenantTeamView>().ProducesRetryLater();
+        app.MapAdminPut<TenantTeamRequest, TenantTeamView>("/v1/tenants/{tenant}/team", HandleAsync, TeamRequests.MaxBodyBytes,
+            "PutTenantTeam", "Chargeback", "Map a tenant to the team its cost is charged to");
 
     private static async Task<IResult> HandleAsync(string tenant, HttpRequest request, ClaimsPrincipal user, BillingWriter writer, TimeProvider clock,
         CancellationToken ct)
@@ -15,13 +14,11 @@ public static class PutTenantTeam
         var errors = new List<FieldError>();
         if (!UsageEventRules.IsValidTenant(tenant)) errors.Add(new("tenant", UsageEventRules.TenantRule));
         using var json = await JsonBody.ReadAsync(request, ct);
-        if (json.Error is { } unread) return TeamRequests.Invalid([.. errors, unread], invalid, json.StatusCode);
+        if (json.Error is { } unread) return BillingEndpoints.Invalid([.. errors, unread], invalid, json.StatusCode);
         var team = TeamRequests.ReadTenantTeam(json.Root, errors, out var isObject);
         if (isObject && !UsageEventRules.IsValidTenant(team)) errors.Add(new("team", UsageEventRules.TenantRule));
-        if (errors.Count > 0 || !isObject) return TeamRequests.Invalid(errors, invalid);
+        if (errors.Count > 0 || !isObject) return BillingEndpoints.Invalid(errors, invalid);
 
-        return await TeamWrites.AssignAsync(writer, tenant, team!, user.Identity!.Name!, clock.GetUtcNow(), errors, ct) is { } view
-            ? Results.Ok(view)
-            : TeamRequests.Invalid(errors, invalid);
+        return BillingEndpoints.Written(await TeamWrites.AssignAsync(writer, tenant, team!, user.Identity!.Name!, clock.GetUtcNow(), errors, ct), errors, invalid);
     }
 }

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 
 namespace Metering.Billing.Chargeback.Teams;
 
-/// <summary>The team endpoints' request bodies as read, field by field, and their 400 answer naming the fields.</summary>
+/// <summary>The team endpoints' request bodies as read, field by field (their 400 is <see cref="BillingEndpoints.Invalid"/>).</summary>
 public static partial class TeamRequests
 {
     public const int MaxNameLength = 200;
@@ -35,9 +35,6 @@ public static partial class TeamRequests
         errors.Add(new("$", "must be a JSON object"));
         return false;
     }
-
-    public static IResult Invalid(IEnumerable<FieldError> errors, string title, int statusCode = StatusCodes.Status400BadRequest) =>
-        Results.ValidationProblem(FieldError.ByField(errors), statusCode: statusCode, title: title);
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}\z")]
     private static partial Regex CostCenterPattern();
