@@ -7,7 +7,7 @@ namespace Metering.Client;
 public sealed class BudgetsClient(HttpClient http)
 {
     /// <summary>Tokens belong to roles, not people: the optional header that names the person behind a quota change in its history.</summary>
-    public const string ActorHeader = "X-Metering-Actor";
+    public const string ActorHeader = QuotaHeaders.Actor;
 
     /// <summary>
     /// <c>POST /v1/tenants/{tenant}/authorize</c>: may the tenant spend this much now? Both answers are answers: allowed (with a

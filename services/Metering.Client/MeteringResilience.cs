@@ -23,7 +23,15 @@ public static class MeteringResilience
     {
         options.Retry.ShouldHandle = args => ValueTask.FromResult(IsRepeatable(args.Context.GetRequestMessage()) && IsFailure(args.Outcome));
         options.CircuitBreaker.ShouldHandle = args => ValueTask.FromResult(IsFailure(args.Outcome));
+        // Above the services' own waits (Billing's reads wait up to 15 s for the ledger, then answer 503 with Retry-After),
+        // so that the caller gets their answer instead of an attempt cancelled at the standard 10 s.
+        options.AttemptTimeout.Timeout = AttemptTimeout;
+        options.TotalRequestTimeout.Timeout = TotalTimeout;
+        options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(2 * AttemptTimeout.TotalSeconds);
     }
+
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan TotalTimeout = TimeSpan.FromSeconds(90);
 
     /// <summary>
     /// For a caller that is its own retry loop (a poll until a state is reached, a sink that sends until accepted): the

@@ -14,7 +14,7 @@ public sealed class BudgetTests(MeteringSystem system)
     {
         using var request = system.Request(method, service, path, token,
             body is null ? null : new StringContent(body as string ?? JsonSerializer.Serialize(body, MeteringJson.Options), Encoding.UTF8, "application/json"));
-        if (actor is not null) request.Headers.Add("X-Metering-Actor", actor);
+        if (actor is not null) request.Headers.Add(QuotaHeaders.Actor, actor);
         return await system.Http.SendAsync(request);
     }
 

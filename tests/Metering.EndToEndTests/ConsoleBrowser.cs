@@ -65,6 +65,8 @@ public sealed class ConsoleBrowser : IAsyncLifetime
     /// <summary>A new page, signed out (the context's cookies cleared), whose errors are collected.</summary>
     public async Task<IPage> NewPageAsync(MeteringSystem system)
     {
+        // A test that failed before its own check leaves its errors: they are not the next test's.
+        TakeErrors();
         var context = await ContextAsync(system);
         await context.ClearCookiesAsync();
         foreach (var open in context.Pages.ToList()) await open.CloseAsync();

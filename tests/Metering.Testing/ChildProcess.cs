@@ -24,7 +24,15 @@ public sealed class ChildProcess : IAsyncDisposable
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(timeout);
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', info.ArgumentList)} ran longer than {timeout.TotalSeconds:F0} s and was killed");
+        }
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{program} {string.Join(' ', info.ArgumentList)} exited with {process.ExitCode}: {await output}{await error}");
     }

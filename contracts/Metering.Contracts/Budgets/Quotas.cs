@@ -6,6 +6,12 @@ public sealed record QuotaLimit(string Meter, string Period, decimal Limit, int 
 /// <summary>Body of <c>PUT /v1/tenants/{tenant}/quota</c>: replaces every limit of the tenant.</summary>
 public sealed record QuotaRequest(IReadOnlyList<QuotaLimit> Limits);
 
+/// <summary>The request header naming the person behind a quota change, for its history (1 to 128 printable characters).</summary>
+public static class QuotaHeaders
+{
+    public const string Actor = "X-Metering-Actor";
+}
+
 /// <summary>One entry of <c>GET /v1/tenants/{tenant}/quota/history</c>: who changed the quota, when, from what to what.</summary>
 public sealed record QuotaChange(string Tenant, DateTimeOffset ChangedAt, string ChangedBy, IReadOnlyList<QuotaLimit> Before, IReadOnlyList<QuotaLimit> After);
 

@@ -7,7 +7,7 @@ namespace Metering.Budgets.Quotas;
 public static class PutQuota
 {
     /// <summary>Tokens belong to roles, not people: this optional header names the person behind a change in the history.</summary>
-    public const string ActorHeader = "X-Metering-Actor";
+    public const string ActorHeader = QuotaHeaders.Actor;
     public const long MaxBodyBytes = 64 * 1024;
 
     public static void MapPutQuota(this IEndpointRouteBuilder app) =>

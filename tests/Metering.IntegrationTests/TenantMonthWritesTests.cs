@@ -1,8 +1,7 @@
-
 namespace Metering.IntegrationTests;
 
-/// <summary>The tenant-month writer's storage against a real PostgreSQL, in a schema of its own that it removes afterwards.</summary>
-public sealed class TenantMonthWriterTests() : BillingStorageTests("tenant_month_tests")
+/// <summary>Tenant-month reads and appends through the <see cref="BillingWriter"/> against a real PostgreSQL, in a schema of its own that it removes afterwards.</summary>
+public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month_tests")
 {
     private readonly string _tenant = TestInfrastructure.UniqueTenant("tmonth");
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
