@@ -13,6 +13,25 @@ public sealed class BillingSchema(string prefix) : IAsyncDisposable
 
     public Task CreateAsync() => Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
 
+    public string Name => Store.Options.DatabaseSchemaName;
+
+    /// <summary>Runs a statement on Billing's database; the rows it changed.</summary>
+    public async Task<int> ExecuteAsync(string sql)
+    {
+        await using var command = Database.DataSource.CreateCommand(sql);
+        return await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Every row of one of this schema's tables as PostgreSQL writes a row out (<c>(a,b,…)</c>), in order.</summary>
+    public async Task<List<string>> RowsAsync(string table)
+    {
+        var rows = new List<string>();
+        await using var command = Database.DataSource.CreateCommand($"select t::text from {Name}.{table} t order by 1");
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) rows.Add(reader.GetString(0));
+        return rows;
+    }
+
     public async Task AppendAsync(string stream, params object[] events)
     {
         await using var session = Store.LightweightSession();

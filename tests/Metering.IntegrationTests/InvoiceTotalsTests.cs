@@ -18,7 +18,7 @@ public sealed class InvoiceTotalsTests() : BillingStorageTests("invoice_totals")
 {
     private static readonly DateTimeOffset AfterOctober = new(2026, 11, 2, 9, 0, 0, TimeSpan.Zero);
 
-    private string Schema => Billing.Store.Options.DatabaseSchemaName;
+    private string Schema => Billing.Name;
 
     private UsageRecorder Recorder => new(Billing.Store, Billing.Database);
 
@@ -49,12 +49,6 @@ public sealed class InvoiceTotalsTests() : BillingStorageTests("invoice_totals")
     }
 
     private static string Shown(IEnumerable<InvoiceTotal> totals) => string.Join("; ", totals.Select(t => $"{t.Tenant} {t.Status} {Money.Format(t.Total)}"));
-
-    private async Task<int> ExecuteAsync(string sql)
-    {
-        await using var command = Billing.Database.DataSource.CreateCommand(sql);
-        return await command.ExecuteNonQueryAsync();
-    }
 
     private async Task FinalizeAsync(string tenant, string month, bool allowUnpriced = false)
     {
@@ -156,20 +150,13 @@ public sealed class InvoiceTotalsTests() : BillingStorageTests("invoice_totals")
         Assert.Equal(october, Shown(await ExactAsync("2026-10")));
         Assert.Equal(october, Shown(await TotalsAsync("2026-10")));
         // The rollup's one quantity per item cannot give two prices: October does not read it.
-        Assert.True(await ExecuteAsync($"delete from {Schema}.{SpendTables.TenantMonthly} where month = '2026-10-01'") > 0);
+        Assert.True(await Billing.ExecuteAsync($"delete from {Schema}.{SpendTables.TenantMonthly} where month = '2026-10-01'") > 0);
         Assert.Equal(october, Shown(await TotalsAsync("2026-10")));
         // November has one version throughout: the rollup and the marks give it.
         Assert.Equal(Shown(await ExactAsync("2026-11")), Shown(await TotalsAsync("2026-11")));
     }
 
-    private async Task<List<string>> MarksAsync()
-    {
-        var rows = new List<string>();
-        await using var command = Billing.Database.DataSource.CreateCommand($"select m::text from {Schema}.{InvoiceMarks.Table} m order by 1");
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) rows.Add(reader.GetString(0));
-        return rows;
-    }
+    private Task<List<string>> MarksAsync() => Billing.RowsAsync(InvoiceMarks.Table);
 
     [Fact]
     public async Task The_marks_are_written_with_the_events_and_a_migrate_that_creates_them_fills_them_from_the_invoices()
@@ -179,7 +166,7 @@ public sealed class InvoiceTotalsTests() : BillingStorageTests("invoice_totals")
         var marks = await MarksAsync();
         Assert.Equal(["(2026-10,acme,11.52,f)", "(2026-11,acme,,t)"], marks);
 
-        await ExecuteAsync($"drop table {Schema}.{InvoiceMarks.Table}");
+        await Billing.ExecuteAsync($"drop table {Schema}.{InvoiceMarks.Table}");
         using var migrated = DocumentStore.For(o => BillingStore.Configure(o, TestInfrastructure.Postgres, Schema));
         await migrated.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         Assert.Equal(marks, await MarksAsync());

@@ -31,11 +31,7 @@ public sealed class SpendProjectionTests() : BillingStorageTests("spend_tests")
     {
         var rows = new List<string>();
         foreach (var table in new[] { SpendTables.Daily, SpendTables.TeamDaily })
-        {
-            await using var command = Billing.Database.DataSource.CreateCommand($"select t::text from {Billing.Store.Options.DatabaseSchemaName}.{table} t order by 1");
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync()) rows.Add($"{table} {reader.GetString(0)}");
-        }
+            rows.AddRange((await Billing.RowsAsync(table)).Select(row => $"{table} {row}"));
         return rows;
     }
 
@@ -142,8 +138,7 @@ public sealed class SpendProjectionTests() : BillingStorageTests("spend_tests")
         Assert.Equal(1_000m, view.UnpricedQuantity);
 
         // October's per-tenant rows are not read for this view: without them it is the same (September's still are).
-        await using (var delete = Billing.Database.DataSource.CreateCommand($"delete from {Billing.Store.Options.DatabaseSchemaName}.{SpendTables.Daily} where day >= '2026-10-01'"))
-            Assert.True(await delete.ExecuteNonQueryAsync() > 0);
+        Assert.True(await Billing.ExecuteAsync($"delete from {Billing.Name}.{SpendTables.Daily} where day >= '2026-10-01'") > 0);
         var again = await Query.RunAsync(request, CancellationToken.None);
         Assert.Equal(Points(view), Points(again));
         Assert.Equal((view.UnpricedQuantity, view.Total), (again.UnpricedQuantity, again.Total));

@@ -12,15 +12,9 @@ public sealed class SpendTenantMonthsTests() : BillingStorageTests("spend_months
     private static readonly DateTimeOffset October = new(2026, 10, 1, 12, 0, 0, TimeSpan.Zero);
     private const string Month = "2026-10";
 
-    private string Schema => Billing.Store.Options.DatabaseSchemaName;
+    private string Schema => Billing.Name;
 
     private SpendQuery Query => new(Billing.Store, Billing.Database);
-
-    private async Task<int> ExecuteAsync(string sql)
-    {
-        await using var command = Billing.Database.DataSource.CreateCommand(sql);
-        return await command.ExecuteNonQueryAsync();
-    }
 
     private static RecordedUsage Tokens(string id, int day, decimal quantity, string model = "llama") =>
         new(id, Meters.OutputTokens, quantity, October.AddDays(day - 1), model, null, "chat-api", null);
@@ -91,7 +85,7 @@ public sealed class SpendTenantMonthsTests() : BillingStorageTests("spend_months
         Assert.Equal("acme 2026-10  11.52 | unpriced 700 | total 11.52", expected[4]);
 
         // The per-tenant daily rows of October are not read for these views: without them they are the same.
-        Assert.True(await ExecuteAsync($"delete from {Schema}.{SpendTables.Daily} where day >= '2026-10-01'") > 0);
+        Assert.True(await Billing.ExecuteAsync($"delete from {Schema}.{SpendTables.Daily} where day >= '2026-10-01'") > 0);
         for (var i = 0; i < requests.Length; i++) Assert.Equal(expected[i], Shown(await Query.RunAsync(requests[i], CancellationToken.None)));
     }
 
@@ -114,14 +108,7 @@ public sealed class SpendTenantMonthsTests() : BillingStorageTests("spend_months
         Assert.Equal("acme 2026-10  11.52; beta 2026-10  0.80 | unpriced 700 | total 12.32", Shown(early));
     }
 
-    private async Task<List<string>> RollupRowsAsync()
-    {
-        var rows = new List<string>();
-        await using var command = Billing.Database.DataSource.CreateCommand($"select t::text from {Schema}.{SpendTables.TenantMonthly} t order by 1");
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) rows.Add(reader.GetString(0));
-        return rows;
-    }
+    private Task<List<string>> RollupRowsAsync() => Billing.RowsAsync(SpendTables.TenantMonthly);
 
     [Fact]
     public async Task A_rebuild_and_a_migrate_that_creates_the_rollup_restore_it_from_the_log_and_the_daily_rows()
@@ -137,7 +124,7 @@ public sealed class SpendTenantMonthsTests() : BillingStorageTests("spend_months
         Assert.Equal(before, await RollupRowsAsync());
 
         // A store projected before the rollup existed: migrate creates it filled from the daily rows.
-        await ExecuteAsync($"drop table {Schema}.{SpendTables.TenantMonthly}");
+        await Billing.ExecuteAsync($"drop table {Schema}.{SpendTables.TenantMonthly}");
         using var migrated = DocumentStore.For(o => BillingStore.Configure(o, TestInfrastructure.Postgres, Schema));
         await migrated.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         Assert.Equal(before, await RollupRowsAsync());

@@ -56,8 +56,7 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
         var first = await AppendAsync(new UsageBatchRecorded(_tenant, BillingPeriod.Of(Now), [Recorded("old-1"), Recorded("old/2")]));
         await AppendAsync(new UsageBatchRecorded(_tenant, BillingPeriod.Of(Now), [Recorded("old-3")]));
         // As in a store written before the index existed.
-        await using (var forget = Billing.Database.DataSource.CreateCommand($"delete from {Billing.Store.Options.DatabaseSchemaName}.{UsageRecordings.Table}"))
-            Assert.Equal(3, await forget.ExecuteNonQueryAsync());
+        Assert.Equal(3, await Billing.ExecuteAsync($"delete from {Billing.Name}.{UsageRecordings.Table}"));
         Assert.Null(await RecordingOf("old-1"));
 
         Assert.Equal(3, await UsageRecordings.BackfillAsync(Billing.Store, Billing.Database, CancellationToken.None));
