@@ -29,5 +29,8 @@ export function problemOf(status: number, body: unknown, statusText = ""): Probl
 /** What a failed call threw, as a problem: the API's (a {@link ProblemError}), or the error's text. */
 export const problemFrom = (error: unknown): Problem => (error instanceof ProblemError ? error.problem : { status: 0, title: String(error), errors: {} });
 
+/** A problem in one line, for a cell's tooltip: its title and, when an API answered, the status ("Not found (404)"). */
+export const problemTitle = (problem: Problem): string => (problem.status ? `${problem.title} (${problem.status})` : problem.title);
+
 /** A fetch that failed before any answer (network down, host stopped). */
 export const unreachable = (): Problem => problemOf(0, undefined);

@@ -3,7 +3,8 @@ import { Link, useSearchParams } from "react-router";
 import { billing, getJson, unwrap } from "../api/clients";
 import type { components as BudgetsSchemas } from "../api/generated/budgets";
 import type { components as BillingSchemas } from "../api/generated/billing";
-import { ProblemError, type Problem } from "../api/problem";
+import { problemFrom, problemTitle, type Problem } from "../api/problem";
+import { useApi, type Loaded } from "../api/useApi";
 import { Loading, ProblemView } from "../components/Status";
 import { usePageTitle } from "../components/usePageTitle";
 import { VirtualTable } from "../components/VirtualTable";
@@ -17,8 +18,6 @@ import { readView, writeView } from "../lib/urlState";
 type TenantList = BudgetsSchemas["schemas"]["TenantListView"];
 type Tenant = BudgetsSchemas["schemas"]["TenantSummary"];
 type Forecast = BillingSchemas["schemas"]["ForecastView"];
-/** Every tenant's month to date, from one spend request for the whole list. */
-type MonthToDate = { state: "loading" } | { state: "error"; title: string } | { state: "ok"; spend: TenantSpend };
 
 /** Tenants whose forecast loads at once: six in flight (a browser's per-host limit). */
 const rowConcurrency = 6;
@@ -55,27 +54,19 @@ export function TenantsPage() {
       setListing({ state: "ok", rows: all, complete });
     }, abort.signal).catch((error: unknown) => {
       if (abort.signal.aborted) return;
-      const problem = error instanceof ProblemError ? error.problem : { status: 0, title: String(error), errors: {} };
+      const problem = problemFrom(error);
       setListing({ state: "error", problem, rows });
     });
     return () => abort.abort();
   }, [view.status, view.q]);
 
-  const [monthToDate, setMonthToDate] = useState<MonthToDate>({ state: "loading" });
-  useEffect(() => {
-    const abort = new AbortController();
-    setMonthToDate({ state: "loading" });
-    unwrap(billing.GET("/v1/spend", {
-      params: { query: { from: firstDayOf(period), to: today, group_by: "tenant", granularity: "month" } },
-      signal: abort.signal,
-    })).then(
-      (view) => setMonthToDate({ state: "ok", spend: new TenantSpend(view) }),
-      (error: unknown) => {
-        if (!abort.signal.aborted) setMonthToDate({ state: "error", title: errorTitle(error) });
-      },
-    );
-    return () => abort.abort();
-  }, [period, today]);
+  const monthToDate = useApi(
+    (signal) =>
+      unwrap(billing.GET("/v1/spend", { params: { query: { from: firstDayOf(period), to: today, group_by: "tenant", granularity: "month" } }, signal })).then(
+        (view) => new TenantSpend(view),
+      ),
+    [period, today],
+  );
 
   const forecasts = useMemo(
     () =>
@@ -136,7 +127,7 @@ export function TenantsPage() {
               { header: "month-to-date spend", cell: (t) => spendCell(monthToDate, t.tenant), numeric: true },
               {
                 header: "month-end forecast",
-                cell: (t) => forecastCell(forecasts.get(t.tenant), monthToDate.state === "ok" ? monthToDate.spend.currency : undefined),
+                cell: (t) => forecastCell(forecasts.get(t.tenant), monthToDate.state === "ok" ? monthToDate.data.currency : undefined),
                 numeric: true,
               },
               { header: "updated (UTC)", cell: (t) => utcMoment(t.updated_at) },
@@ -148,18 +139,15 @@ export function TenantsPage() {
   );
 }
 
-function spendCell(monthToDate: MonthToDate, tenant: string) {
+/** Every tenant's month to date comes from one spend request for the whole list. */
+function spendCell(monthToDate: Loaded<TenantSpend>, tenant: string) {
   if (monthToDate.state === "loading") return "…";
-  if (monthToDate.state === "error") return <span title={monthToDate.title}>unavailable</span>;
-  return formatMoney(monthToDate.spend.of(tenant), monthToDate.spend.currency);
+  if (monthToDate.state === "error") return <span title={problemTitle(monthToDate.problem)}>unavailable</span>;
+  return formatMoney(monthToDate.data.of(tenant), monthToDate.data.currency);
 }
 
 function forecastCell(load: RowLoad<Forecast>, currency: string | undefined) {
   if (load.state === "loading") return "…";
   if (load.state === "error") return <span title={load.title}>unavailable</span>;
   return load.data.forecast == null ? "none yet" : formatMoney(load.data.forecast, currency);
-}
-
-function errorTitle(error: unknown): string {
-  return error instanceof ProblemError ? `${error.problem.title} (${error.problem.status})` : String(error);
 }
