@@ -13,31 +13,26 @@ namespace Metering.IntegrationTests;
 /// them anyway, the group says so (an error and <c>metering.usage.lost</c>) instead of going on as if none were missing.
 /// Each test on a broker of its own, one tenant, so every record lands in one partition.
 /// </summary>
-public sealed class DevKafkaBoundTests : IAsyncLifetime
+public sealed class DevKafkaBoundTests : OwnBrokerTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private readonly string _tenant = TestInfrastructure.UniqueTenant("bound");
-    private DevKafkaProcess _kafka = null!;
-    private IConfiguration _configuration = null!;
     private DeadLetterProducer _deadLetters = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _kafka = await DevKafkaProcess.StartAsync();
-        _configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["KAFKA_BOOTSTRAP_SERVERS"] = _kafka.BootstrapServers })
-            .Build();
-        _deadLetters = new DeadLetterProducer(_configuration);
+        await base.InitializeAsync();
+        _deadLetters = new DeadLetterProducer(Configuration);
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        _deadLetters.Dispose();
-        await _kafka.DisposeAsync();
+        _deadLetters?.Dispose();
+        await base.DisposeAsync();
     }
 
     private MemoryConsumer Consumer(string? group = null) =>
-        new(_configuration, _deadLetters, group ?? "bound-" + Guid.NewGuid().ToString("N")[..8], new ErrorLog());
+        new(Configuration, _deadLetters, group ?? "bound-" + Guid.NewGuid().ToString("N")[..8], new ErrorLog());
 
     /// <summary>Usage of the load generator's shape (FleetProfile): four meters per request, varied token counts and models.</summary>
     private List<Message<string?, byte[]>> Usage(int count, string run)
@@ -62,12 +57,12 @@ public sealed class DevKafkaBoundTests : IAsyncLifetime
     }
 
     private IdempotentProducer Producer(CompressionType? compression = null) => new(compression is { } chosen
-        ? new IdempotentProducerOptions { BootstrapServers = _kafka.BootstrapServers, ClientId = "bound-tests", Compression = chosen }
-        : new IdempotentProducerOptions { BootstrapServers = _kafka.BootstrapServers, ClientId = "bound-tests" });
+        ? new IdempotentProducerOptions { BootstrapServers = Kafka.BootstrapServers, ClientId = "bound-tests", Compression = chosen }
+        : new IdempotentProducerOptions { BootstrapServers = Kafka.BootstrapServers, ClientId = "bound-tests" });
 
     private WatermarkOffsets Watermarks(int partition)
     {
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _kafka.BootstrapServers, GroupId = "bound-watermarks" }).Build();
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = Kafka.BootstrapServers, GroupId = "bound-watermarks" }).Build();
         return consumer.QueryWatermarkOffsets(new TopicPartition(KafkaTopics.Usage.Name, partition), TimeSpan.FromSeconds(10));
     }
 
@@ -76,7 +71,7 @@ public sealed class DevKafkaBoundTests : IAsyncLifetime
     {
         // 140,000 records of ~210 bytes of JSON each: 29 MB as JSON, more than five times the bound. Uncompressed, the
         // partition kept about 20,000 of them; with lz4 (Ingest's and the emitter's setting before) about 110,000.
-        Assert.Contains("bound: each partition keeps at most 5 MB or 100,000 message sets", _kafka.ReadyLine);
+        Assert.Contains("bound: each partition keeps at most 5 MB or 100,000 message sets", Kafka.ReadyLine);
         const int count = 140_000;
         var messages = Usage(count, Guid.NewGuid().ToString("N")[..8]);
         Assert.True(messages.Sum(m => (long)m.Value.Length) > 5 * 5 * 1024 * 1024);
@@ -88,7 +83,7 @@ public sealed class DevKafkaBoundTests : IAsyncLifetime
 
         using var consumer = new ConsumerBuilder<string?, byte[]>(new ConsumerConfig
         {
-            BootstrapServers = _kafka.BootstrapServers, GroupId = "bound-reader", EnableAutoCommit = false,
+            BootstrapServers = Kafka.BootstrapServers, GroupId = "bound-reader", EnableAutoCommit = false,
         }).Build();
         consumer.Assign(new TopicPartitionOffset(KafkaTopics.Usage.Name, partition, Offset.Beginning));
         var ids = new HashSet<string>(StringComparer.Ordinal);
