@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using Marten;
-using Metering.Billing.Invoicing;
-using Metering.Billing.Pricing;
-using Metering.Billing.Rebuilding;
-using Metering.Billing.Recording;
+using Metering.Billing.Invoices;
+using Metering.Billing.RateCards;
+using Metering.Billing.Rebuilds;
+using Metering.Billing.Usage;
 using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 using Metering.Pricing;

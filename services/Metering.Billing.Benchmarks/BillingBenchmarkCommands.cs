@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using Marten;
-using Metering.Billing.Recording;
+using Metering.Billing.Usage;
 using Metering.Billing.Spend;
 using Npgsql;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Forecast;
-using Metering.Billing.Pricing;
+using Metering.Billing.RateCards;
 using Metering.Billing.Spend;
 using Metering.Forecasting;
 

@@ -1,5 +1,5 @@
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Pricing;
+using Metering.Billing.RateCards;
 using Metering.Billing.TenantMonths;
 using Metering.Contracts.Usage;
 using Metering.Pricing;

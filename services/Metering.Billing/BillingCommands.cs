@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
-using Metering.Billing.Rebuilding;
+using Metering.Billing.Rebuilds;
 
 namespace Metering.Billing;
 

@@ -25,7 +25,7 @@ public static class BillingStore
         // Appends need no read of the stream's version first; writers of one stream are serialised by advisory locks.
         opts.Events.AppendMode = EventAppendMode.Quick;
         TenantMonths.TenantMonthStore.Register(opts, schema);
-        Invoicing.InvoiceMarks.Register(opts, schema);
+        Invoices.InvoiceMarks.Register(opts, schema);
         opts.Schema.For<RateCardHistory>().Identity(h => h.Id);
         opts.Projections.Add<RateCardHistoryProjection>(ProjectionLifecycle.Inline);
         Chargeback.Teams.TeamStore.Register(opts);

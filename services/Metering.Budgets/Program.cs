@@ -1,12 +1,12 @@
-using Metering.Budgets.Authorizing;
+using Metering.Budgets.Authorization;
 using Metering.Budgets.Broadcast;
 using Metering.Budgets.Clustering;
 using Metering.Budgets.Corrections;
 using Metering.Budgets.Diagnostics;
-using Metering.Budgets.Listing;
-using Metering.Budgets.Pricing;
+using Metering.Budgets.Lists;
+using Metering.Budgets.RateCards;
 using Metering.Budgets.Quotas;
-using Metering.Budgets.Reading;
+using Metering.Budgets.TenantBudgets;
 using Metering.Budgets.Usage;
 using Metering.UsageTopic;
 

@@ -1,4 +1,4 @@
-using Metering.Budgets.Listing;
+using Metering.Budgets.Lists;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Metering.IntegrationTests;

@@ -1,5 +1,5 @@
 using Metering.Budgets.Broadcast;
-using Metering.Budgets.Pricing;
+using Metering.Budgets.RateCards;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Hosting;
@@ -40,7 +40,7 @@ public sealed class BudgetSilo : IAsyncDisposable
         builder.Services.AddSingleton<BudgetStore>();
         builder.Services.AddSingleton<QuotaStore>();
         builder.Services.AddSingleton<BudgetBroadcast>();
-        builder.Services.AddSingleton<RateCards>();
+        builder.Services.AddSingleton<RateCardVersions>();
         builder.UseOrleans(silo => silo.UseLocalhostClustering(FreePorts.Next(), FreePorts.Next()).AddBudgetGrains());
         var host = builder.Build();
         try

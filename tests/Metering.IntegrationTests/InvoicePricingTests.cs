@@ -111,7 +111,7 @@ public sealed class InvoicePricingTests() : BillingStorageTests("pricing_tests")
             session.DeleteWhere<RateCardHistory>(_ => true);
             await session.SaveChangesAsync();
         }
-        await Metering.Billing.Rebuilding.ProjectionRebuild.RunAsync(Billing.Store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+        await Metering.Billing.Rebuilds.ProjectionRebuild.RunAsync(Billing.Store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
 
         Assert.Equal(before, await Invoices());
     }

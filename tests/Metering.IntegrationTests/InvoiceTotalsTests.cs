@@ -1,6 +1,6 @@
-using Metering.Billing.Invoicing;
-using Metering.Billing.Pricing;
-using Metering.Billing.Recording;
+using Metering.Billing.Invoices;
+using Metering.Billing.RateCards;
+using Metering.Billing.Usage;
 using Metering.Billing.Spend;
 using Metering.Billing.TenantMonths;
 using Metering.Contracts.Billing;

@@ -1,5 +1,5 @@
 using Metering.Billing.Benchmarks;
-using Metering.Billing.Rebuilding;
+using Metering.Billing.Rebuilds;
 
 namespace Metering.IntegrationTests;
 

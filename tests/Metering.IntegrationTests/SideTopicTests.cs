@@ -1,4 +1,4 @@
-using Metering.Budgets.Pricing;
+using Metering.Budgets.RateCards;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Metering.IntegrationTests;
@@ -27,7 +27,7 @@ public sealed class SideTopicTests : OwnBrokerTests
             (null, null),
             (null, RateCard(4, "3.00")));
 
-        var rateCards = new RateCards();
+        var rateCards = new RateCardVersions();
         // How many versions were there the moment the feed said it had read up to where the topic ended.
         var countWhenCaughtUp = rateCards.CaughtUp.ContinueWith(_ => rateCards.Count, TaskScheduler.Default);
         using var feed = new RateCardFeed(Configuration, rateCards, NullLogger<RateCardFeed>.Instance);
@@ -54,7 +54,7 @@ public sealed class SideTopicTests : OwnBrokerTests
     public async Task Budgets_is_not_ready_until_the_rate_cards_are_read_to_where_the_topic_ended_at_start()
     {
         await ProduceAsync(KafkaTopics.RateCards.Name, (null, RateCard(1, "1.00")), (null, RateCard(2, "2.00")));
-        var rateCards = new RateCards();
+        var rateCards = new RateCardVersions();
         var health = new RateCardsCaughtUp(rateCards);
         var countWhenCaughtUp = rateCards.CaughtUp.ContinueWith(_ => rateCards.Count, TaskScheduler.Default);
 

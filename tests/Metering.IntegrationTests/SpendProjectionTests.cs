@@ -79,7 +79,7 @@ public sealed class SpendProjectionTests() : BillingStorageTests("spend_tests")
 
         var before = await TableRowsAsync();
         Assert.NotEmpty(before);
-        await Metering.Billing.Rebuilding.ProjectionRebuild.RunAsync(Billing.Store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+        await Metering.Billing.Rebuilds.ProjectionRebuild.RunAsync(Billing.Store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
         Assert.Equal(before, await TableRowsAsync());
     }
 

@@ -120,7 +120,7 @@ public sealed class SpendTenantMonthsTests() : BillingStorageTests("spend_months
         Assert.Contains("(2026-10-01,acme,nlp,output_tokens,llama,\"\",1500000)", before);
         Assert.Contains("(2026-10-01,acme,vision,output_tokens,llama,\"\",250000)", before);
 
-        await Metering.Billing.Rebuilding.ProjectionRebuild.RunAsync(Billing.Store, NullLogger.Instance, CancellationToken.None);
+        await Metering.Billing.Rebuilds.ProjectionRebuild.RunAsync(Billing.Store, NullLogger.Instance, CancellationToken.None);
         Assert.Equal(before, await RollupRowsAsync());
 
         // A store projected before the rollup existed: migrate creates it filled from the daily rows.

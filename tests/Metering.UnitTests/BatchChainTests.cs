@@ -1,4 +1,4 @@
-using Metering.Budgets.Tracking;
+using Metering.Budgets.TenantBudgets;
 
 namespace Metering.UnitTests;
 

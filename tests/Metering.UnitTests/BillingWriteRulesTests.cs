@@ -1,5 +1,5 @@
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Pricing;
+using Metering.Billing.RateCards;
 using Metering.ServiceDefaults;
 
 namespace Metering.UnitTests;

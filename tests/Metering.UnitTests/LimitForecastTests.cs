@@ -1,5 +1,5 @@
 using System.Globalization;
-using Metering.Budgets.Tracking;
+using Metering.Budgets.TenantBudgets;
 using Metering.Contracts.Budgets;
 using Metering.Forecasting;
 

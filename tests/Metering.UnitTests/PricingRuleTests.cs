@@ -1,5 +1,5 @@
-using Metering.Billing.Pricing;
-using Metering.Budgets.Pricing;
+using Metering.Billing.RateCards;
+using Metering.Budgets.RateCards;
 using Metering.Contracts.Billing;
 using Metering.Pricing;
 
@@ -125,7 +125,7 @@ public sealed class PricingRuleTests
             new RateCardVersionAdded(3, Money.Currency, October.AddDays(14), [new RateCardPrice(Meters.OutputTokens, "llama", null, 1.50m)], DateTimeOffset.UnixEpoch, "test"),
         };
         var history = new RateCardHistory(RateCardHistory.StreamKey, added);
-        var budgets = new RateCards();
+        var budgets = new RateCardVersions();
         // Budgets may hear of versions in another order than Billing numbered them.
         foreach (var version in added.Reverse()) budgets.Add(version.ToView());
 

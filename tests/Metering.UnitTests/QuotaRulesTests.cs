@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Metering.Budgets.Authorizing;
+using Metering.Budgets.Authorization;
 using Metering.Budgets.Quotas;
 using Metering.Contracts.Budgets;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Metering.Billing.Pricing;
-using Metering.Budgets.Authorizing;
+using Metering.Billing.RateCards;
+using Metering.Budgets.Authorization;
 using Metering.Budgets.Quotas;
 
 namespace Metering.UnitTests;

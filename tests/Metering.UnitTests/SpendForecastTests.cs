@@ -1,5 +1,5 @@
 using Metering.Billing.Forecast;
-using Metering.Billing.Pricing;
+using Metering.Billing.RateCards;
 using Metering.Billing.Spend;
 using Metering.Forecasting;
 

@@ -1,5 +1,5 @@
-using Metering.Billing.Invoicing;
-using Metering.Billing.Pricing;
+using Metering.Billing.Invoices;
+using Metering.Billing.RateCards;
 using Metering.Billing.Spend;
 
 namespace Metering.UnitTests;

@@ -1,6 +1,6 @@
-using Metering.Billing.Invoicing;
+using Metering.Billing.Invoices;
 using Metering.Billing.TenantMonths;
-using Metering.Budgets.Tracking;
+using Metering.Budgets.TenantBudgets;
 
 namespace Metering.UnitTests;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Metering.Billing.Invoicing;
-using Metering.Billing.Pricing;
+using Metering.Billing.Invoices;
+using Metering.Billing.RateCards;
 using Metering.Contracts.Billing;
 using Metering.Contracts.Usage;
 using Metering.Pricing;

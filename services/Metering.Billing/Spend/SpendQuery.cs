@@ -1,8 +1,8 @@
 using System.Text;
 using Marten;
 using Metering.Billing.Chargeback.Teams;
-using Metering.Billing.Invoicing;
-using Metering.Billing.Pricing;
+using Metering.Billing.Invoices;
+using Metering.Billing.RateCards;
 using Metering.Contracts.Billing;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,4 +1,4 @@
-using Metering.Billing.Invoicing;
+using Metering.Billing.Invoices;
 
 namespace Metering.Billing.TenantMonths;
 

@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using Metering.Budgets.Reading;
+using Metering.Budgets.TenantBudgets;
 
 namespace Metering.Budgets.Quotas;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Metering.Budgets.Pricing;
+using Metering.Budgets.RateCards;
 using Metering.Pricing;
 using Metering.UsageTopic;
 
@@ -15,7 +15,7 @@ namespace Metering.Budgets.Usage;
 /// <see cref="UsageTopicConsumer"/>). The consumer joins its group only once the rate cards are read to the end of their
 /// topic, so that after a restart no usage is priced with versions it has not read yet.
 /// </summary>
-public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory grains, BudgetStore store, RateCards rateCards, DeadLetterProducer deadLetters,
+public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory grains, BudgetStore store, RateCardVersions rateCards, DeadLetterProducer deadLetters,
     TimeProvider clock, ILogger<UsageConsumer> logger)
     : UsageTopicConsumer(configuration, deadLetters, clock, logger)
 {

@@ -1,7 +1,7 @@
 using JasperFx.Events;
 using Marten.Events.Projections;
 using Metering.Billing.Chargeback.Capacity;
-using Metering.Billing.Invoicing;
+using Metering.Billing.Invoices;
 
 namespace Metering.Billing.Chargeback.Ledger;
 

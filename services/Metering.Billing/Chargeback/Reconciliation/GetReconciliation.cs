@@ -1,7 +1,7 @@
 using Metering.Billing.Chargeback.Ledger;
 using Metering.Billing.Chargeback.Statements;
-using Metering.Billing.Invoicing;
-using Metering.Billing.Recording;
+using Metering.Billing.Invoices;
+using Metering.Billing.Usage;
 using Metering.Contracts;
 using Metering.UsageTopic;
 using Npgsql;

@@ -1,0 +1,105 @@
+using System.Diagnostics.Metrics;
+using Metering.UsageTopic;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Metering.Billing.Usage;
+
+/// <summary>
+/// Records a batch of usage in one tenant-month transaction (<see cref="BillingWriter"/>): a receipt per (tenant, id),
+/// one event per tenant-month holding only the usage whose receipt is new (where <see cref="TenantMonth.Record"/> puts it),
+/// and the inline projections. All of it commits or none of it does, so a redelivered or re-sent event is recorded once.
+/// Receipts are dated by the UTC day of <paramref name="clock"/>, not by the database session's time zone.
+/// </summary>
+public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database, TimeProvider? clock = null) : IReceiptStore
+{
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly BillingWriter _writer = new(store, database);
+
+    private static readonly Counter<long> Recorded = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.recorded", description: "Usage events recorded for billing");
+    private static readonly Counter<long> Duplicates = MeteringTelemetry.Meter.CreateCounter<long>("metering.billing.usage.duplicates", description: "Usage events already recorded");
+
+    /// <summary>Returns the number of events recorded now, that is, not recorded before.</summary>
+    public async Task<int> RecordAsync(IReadOnlyList<UsageEvent> batch, CancellationToken ct)
+    {
+        var schema = store.Options.DatabaseSchemaName;
+        var unique = batch.DistinctBy(e => (e.Tenant, e.Id)).ToList();
+
+        await using var write = await _writer.BeginTenantMonthsAsync(unique.Select(e => e.Tenant), ct);
+        var (connection, transaction) = (write.Connection, write.Transaction);
+
+        var keys = unique.Select(e => UsageKey.Of(e.Tenant, e.Id)).ToArray();
+        var fresh = new HashSet<Guid>();
+        await using (var receipts = new NpgsqlCommand($"""
+            insert into {schema}.{BillingStore.UsageReceipts} (usage_key, period, recorded_on)
+            select k, p, @today from unnest(@keys, @periods) as t(k, p)
+            on conflict do nothing
+            returning usage_key
+            """, connection, transaction))
+        {
+            receipts.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = keys });
+            receipts.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = unique.Select(e => BillingPeriod.Of(e.Timestamp)).ToArray() });
+            receipts.Parameters.Add(new NpgsqlParameter("today", NpgsqlDbType.Date) { Value = DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime) });
+            await using var reader = await receipts.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) fresh.Add(reader.GetGuid(0));
+        }
+
+        if (fresh.Count < batch.Count) await CountDuplicatesAsync(schema, batch, unique, keys, fresh, connection, transaction, ct);
+
+        var months = unique.Where((_, i) => fresh.Contains(keys[i])).GroupBy(e => (e.Tenant, Month: BillingPeriod.Of(e.Timestamp))).ToList();
+        var finalized = await write.FinalizedFromAsync(months.Select(m => m.Key), ct);
+        foreach (var month in months)
+            write.Append(TenantMonth.Record(month.Key.Tenant, month.Key.Month, month.Select(RecordedUsage.From).ToList(), finalized));
+        await write.CommitAsync(ct);
+        Recorded.Add(fresh.Count);
+        Duplicates.Add(batch.Count - fresh.Count);
+        return fresh.Count;
+    }
+
+    public async Task<long> PruneRecordedBeforeAsync(DateOnly day, CancellationToken ct)
+    {
+        await using var command = database.DataSource.CreateCommand(
+            $"delete from {store.Options.DatabaseSchemaName}.{BillingStore.UsageReceipts} where recorded_on < @day");
+        command.Parameters.AddWithValue("day", day);
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Counts the batch's events not recorded now in the month of the usage they repeat: the original's, from its
+    /// receipt (or this batch's first copy), not the re-sent copy's timestamp. A receipt written before receipts kept
+    /// their month counts in the copy's month.
+    /// </summary>
+    private static async Task CountDuplicatesAsync(string schema, IReadOnlyList<UsageEvent> batch, IReadOnlyList<UsageEvent> unique, Guid[] keys,
+        HashSet<Guid> fresh, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        var original = new Dictionary<(string, string), string>();
+        for (var i = 0; i < unique.Count; i++) original[(unique[i].Tenant, unique[i].Id)] = BillingPeriod.Of(unique[i].Timestamp);
+        var seen = keys.Where(k => !fresh.Contains(k)).ToArray();
+        if (seen.Length > 0)
+        {
+            await using var lookup = new NpgsqlCommand(
+                $"select usage_key, period from {schema}.{BillingStore.UsageReceipts} where usage_key = any(@keys) and period is not null", connection, transaction);
+            lookup.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = seen });
+            var periods = new Dictionary<Guid, string>();
+            await using (var reader = await lookup.ExecuteReaderAsync(ct))
+                while (await reader.ReadAsync(ct)) periods[reader.GetGuid(0)] = reader.GetString(1);
+            for (var i = 0; i < unique.Count; i++)
+                if (periods.TryGetValue(keys[i], out var period)) original[(unique[i].Tenant, unique[i].Id)] = period;
+        }
+        // Every copy but the recorded one is a duplicate; when none was recorded now, every copy is.
+        var dropped = batch.Select(e => (e.Tenant, e.Id)).CountBy(k => k)
+            .Select(k => (Period: original[k.Key], Count: (long)(fresh.Contains(UsageKey.Of(k.Key.Tenant, k.Key.Id)) ? k.Value - 1 : k.Value)))
+            .Where(m => m.Count > 0)
+            .GroupBy(m => m.Period)
+            .Select(g => (Period: g.Key, Count: g.Sum(m => m.Count)))
+            .ToList();
+        await using var command = new NpgsqlCommand($"""
+            insert into {schema}.{BillingStore.DuplicateCounts} (period, duplicates)
+            select * from unnest(@periods, @counts)
+            on conflict (period) do update set duplicates = {BillingStore.DuplicateCounts}.duplicates + excluded.duplicates
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = dropped.Select(d => d.Period).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("counts", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = dropped.Select(d => d.Count).ToArray() });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}
