@@ -1,3 +1,4 @@
+using Metering.Budgets.RateCards;
 
 namespace Metering.IntegrationTests;
 
@@ -110,5 +111,39 @@ public sealed class BudgetStoreTests : IAsyncLifetime
         Assert.Equal(
             [(Meters.InputTokens, "day", old, 2m), (Meters.InputTokens, "day", Today, 1m), (Meters.InputTokens, "month", MonthStart, 1m)],
             loaded.Totals.Select(t => (t.Meter, t.Period, t.Start, t.Used)).Order());
+    }
+
+    [Fact]
+    public async Task Costs_priced_at_full_precision_add_up_to_totals_that_still_read_back()
+    {
+        // A GPU-hour at 1.00 is 1/3,600 USD a GPU-second: 28 decimals, whose exact sum soon outgrows a .NET decimal.
+        var rateCards = new RateCardVersions();
+        rateCards.Add(new RateCardVersionView(1, "USD", new DateOnly(2020, 1, 1), [new RateCardPriceView(Meters.GpuSeconds, null, "h100", "1.00")], DateTimeOffset.UnixEpoch));
+        var exact = 1_234.5m * 1.00m / 3_600m;
+        Assert.Equal(0.3429166666666667m, rateCards.CostOf(Meters.GpuSeconds, null, "h100", 1_234.5m, Today));
+
+        // The store keeps a total's decimals whatever an increment carries.
+        for (var i = 0; i < 40; i++)
+            await Apply(new UsageIncrement($"gpu-{i}", Meters.GpuSeconds, 1_234.5m, Today, GpuType: "h100", Cost: exact));
+
+        Assert.Equal(40 * 0.3429166666666667m, await Used(CostMeter.CostUsd, "month"));
+    }
+
+    [Fact]
+    public async Task Migrating_rounds_totals_stored_at_more_decimals_than_a_decimal_reads()
+    {
+        await Apply(Increment("a", 1));
+        await using (var command = _dataSource.CreateCommand(
+            $"update {BudgetStore.Schema}.period_totals set used = 93.3710072813888888888888888803 where tenant = @tenant and period = 'month'"))
+        {
+            command.Parameters.AddWithValue("tenant", _tenant);
+            Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        }
+        await Assert.ThrowsAsync<OverflowException>(() => Used(Meters.InputTokens, "month"));
+
+        await Store.MigrateAsync(CancellationToken.None);
+
+        Assert.Equal(93.3710072813888889m, await Used(Meters.InputTokens, "month"));
+        Assert.Equal(1m, await Used(Meters.InputTokens, "day"));
     }
 }

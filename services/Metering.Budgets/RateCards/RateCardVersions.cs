@@ -7,7 +7,7 @@ namespace Metering.Budgets.RateCards;
 
 /// <summary>
 /// Every rate-card version Billing published, for pricing <c>cost_usd</c> limits with the card in effect today
-/// (<see cref="VersionInEffect"/>), at <see cref="PricingRule.Value"/>: exact, not rounded.
+/// (<see cref="VersionInEffect"/>), at <see cref="PricingRule.Value"/>: not rounded to cents.
 /// Usage without a price in effect costs nothing here (Billing reports it as unpriced).
 /// </summary>
 public sealed class RateCardVersions
@@ -42,6 +42,9 @@ public sealed class RateCardVersions
         ImmutableInterlocked.Update(ref _versions, list => list.Any(v => v.Version == version.Version) ? list : list.Add(priced));
     }
 
+    /// <summary>The value by the pricing rule, to the <see cref="PeriodTotal.Decimals"/> a total keeps.</summary>
     public decimal CostOf(string meter, string? model, string? gpuType, decimal quantity, DateOnly day) =>
-        VersionInEffect.On(_versions, day)?.Prices.PriceOf(meter, model, gpuType) is { } price ? PricingRule.Value(meter, quantity, price) : 0;
+        VersionInEffect.On(_versions, day)?.Prices.PriceOf(meter, model, gpuType) is { } price
+            ? Math.Round(PricingRule.Value(meter, quantity, price), PeriodTotal.Decimals, MidpointRounding.ToEven)
+            : 0;
 }

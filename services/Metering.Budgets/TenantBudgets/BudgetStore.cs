@@ -86,6 +86,8 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
                 tenant text primary key,
                 sequence bigint not null,
                 previous bigint not null);
+            -- Totals summed at more decimals than a .NET decimal reads back (costs before they kept PeriodTotal.Decimals).
+            update {Schema}.period_totals set used = round(used, {PeriodTotal.Decimals}) where scale(used) > {PeriodTotal.Decimals};
             -- When the tenant's last batch of usage was stored: the tenant list's updated_at.
             alter table {Schema}.tenant_progress add column if not exists updated_at timestamptz not null default now();
             -- The tenant list pages in byte order of the id, whatever the database's collation: one index per table it reads.
@@ -190,7 +192,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
         if (sums.Count == 0) return;
         await using var upsert = new NpgsqlCommand($"""
             insert into {Schema}.period_totals (tenant, meter, period, period_start, used)
-            select * from unnest(@tenants, @meters, @periods, @starts, @used)
+            select t, m, p, s, case when scale(u) > {PeriodTotal.Decimals} then round(u, {PeriodTotal.Decimals}) else u end from unnest(@tenants, @meters, @periods, @starts, @used) as i(t, m, p, s, u)
             on conflict (tenant, period, period_start, meter) do update set used = {Schema}.period_totals.used + excluded.used
             """, connection, transaction);
         upsert.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sums.Select(t => t.Tenant).ToArray() });

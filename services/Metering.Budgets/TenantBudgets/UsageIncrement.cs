@@ -31,6 +31,13 @@ public sealed record PeriodTotal(
     [property: Id(2)] DateOnly Start,
     [property: Id(3)] decimal Used)
 {
+    /// <summary>
+    /// The decimals a total keeps. A cost at its full decimal precision (1 GPU-hour's price ÷ 3,600 has 28 of them)
+    /// summed exactly by PostgreSQL grows past the 28–29 digits a .NET decimal holds, and the total could no longer be
+    /// read back; 16 decimals leave room for totals up to 10^12 and are far finer than a cent.
+    /// </summary>
+    public const int Decimals = 16;
+
     public static DateOnly MonthStart(DateOnly day) => new(day.Year, day.Month, 1);
 
     /// <summary>The day and month totals one increment adds to: its meter's and, when priced, <c>cost_usd</c>.</summary>
