@@ -148,3 +148,88 @@ public sealed class LoadRunBatchTests
         Assert.Equal(50, sizes.Percentile(5));
     }
 }
+
+/// <summary>The budgets benchmark's background fleet, a process of its own, stopped as the benchmark stops it.</summary>
+public sealed class FleetProcessTests
+{
+    [Fact]
+    public async Task A_fleet_that_cannot_stop_in_time_is_killed_and_reported_not_thrown()
+    {
+        // The broker is nowhere: the emitter keeps every event for Kafka, so after SIGINT the fleet never finishes sending.
+        var nowhere = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
+        await using var fleet = FleetProcess.Start(200, "stuck-", "kafka", nowhere, "token", $"127.0.0.1:{FreePorts.Next()}", batch: 50);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        var clock = Stopwatch.StartNew();
+        var stopped = await fleet.StopAsync(patience: TimeSpan.FromSeconds(3));
+
+        Assert.True(stopped.EventsPerSecond is null, stopped.OutputTail);
+        Assert.True(stopped.ToString() == "the fleet did not stop within 3 s of SIGINT and was killed", $"{stopped}: {stopped.OutputTail}");
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(20));
+        Assert.True(Process.GetProcesses().All(p => p.Id != fleet.Pid || p.HasExited), "the fleet process is still running");
+    }
+
+    [Fact]
+    public async Task A_fleet_that_stops_reports_the_rate_it_sent()
+    {
+        var nowhere = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
+        // Nothing to send at this rate within the run: it stops at once and reports 0 events/s.
+        await using var fleet = FleetProcess.Start(0.001, "idle-", "http", nowhere, "token", "127.0.0.1:1", batch: 50);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        var stopped = await fleet.StopAsync(patience: TimeSpan.FromSeconds(20));
+
+        Assert.True(stopped.Problem is null, stopped.OutputTail);
+        Assert.Equal(0, stopped.EventsPerSecond);
+    }
+}
+
+/// <summary>The budgets benchmark's open-loop schedule and the rule that voids a latency its client could not keep, and the summary lines.</summary>
+public sealed class OpenLoopTests
+{
+    [Fact]
+    public async Task Requests_go_out_on_schedule_never_early_and_each_is_measured()
+    {
+        var sentAt = new long[300];
+        var clock = Stopwatch.StartNew();
+
+        var result = await OpenLoop.RunAsync(300, 1000, async i =>
+        {
+            sentAt[i] = clock.ElapsedTicks;
+            await Task.Delay(2);
+            return i % 100 != 7;
+        });
+
+        // 300 at 1,000/s: the last is due at 299 ms; none goes out before it is due.
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(299), TimeSpan.FromSeconds(10));
+        Assert.All(result.LatenessMs, late => Assert.True(late >= 0, $"a request went out {-late} ms early"));
+        Assert.All(Enumerable.Range(1, 299), i => Assert.True(sentAt[i] >= sentAt[i - 1]));
+        Assert.All(result.LatencyMs, latency => Assert.InRange(latency, 1.5, 10_000));
+        var figures = result.From(100);
+        Assert.Equal((200, 2), (figures.LatencyMs.Count, figures.Failures));
+    }
+
+    [Theory]
+    [InlineData(0.99, false)]
+    [InlineData(1.0, false)]
+    [InlineData(1.01, true)]
+    public void A_latency_is_void_when_the_clients_p99_lateness_is_over_one_millisecond(double p99Lateness, bool isVoid)
+    {
+        var lateness = Enumerable.Repeat(0.05, 99).Append(p99Lateness).Append(50).Order().ToList();
+
+        Assert.Equal(isVoid, new OpenLoop.Figures([1.0], lateness, 0).Void);
+    }
+
+    [Fact]
+    public void A_summary_is_one_name_value_and_unit_per_line()
+    {
+        var summary = new BenchmarkSummary();
+        summary.Add("sustained", 39_876.4, "events/s");
+        summary.Add("authorize p99", 4.567, "ms", "F2");
+        summary.Add("memory resident per tenant", double.NaN, "KiB", "F2");
+        summary.Add("authorize latency figure", "VOID");
+
+        Assert.Equal(["sustained: 39876 events/s", "authorize p99: 4.57 ms", "memory resident per tenant: n/a KiB", "authorize latency figure: VOID"], summary.Lines);
+        Assert.Throws<ArgumentException>(() => summary.Add("a: b", 1, "x"));
+    }
+}

@@ -51,7 +51,7 @@ public static class IngestBenchmark
     }
 
     /// <param name="progress">Where each step's load run writes its progress (every <see cref="LoadRun.ProgressEvery"/>), apart from the results.</param>
-    public static async Task<int> RunAsync(IngestBenchmarkOptions options, TextWriter output, CancellationToken ct, TextWriter? progress = null)
+    public static async Task<int> RunAsync(IngestBenchmarkOptions options, TextWriter output, BenchmarkSummary summary, CancellationToken ct, TextWriter? progress = null)
     {
         var runId = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
         void Say(string line) => output.WriteLine(line);
@@ -64,6 +64,11 @@ public static class IngestBenchmark
         var ceiling = await RawCeiling.MeasureAsync(options.Bootstrap, options.RawTopic, options.Postgres, rawEvents, ct);
         Say($"raw ceiling ({ceiling.Events} events): librdkafka produce+consume {ceiling.KafkaEventsPerSecond:F0} events/s, " +
             $"PostgreSQL COPY {ceiling.PostgresCopyEventsPerSecond:F0} events/s -> ceiling {ceiling.EventsPerSecond:F0} events/s");
+        summary.Add("via", options.Via);
+        summary.Add("batch", options.BatchSize, "events");
+        summary.Add("ceiling kafka", ceiling.KafkaEventsPerSecond, "events/s");
+        summary.Add("ceiling postgres copy", ceiling.PostgresCopyEventsPerSecond, "events/s");
+        summary.Add("ceiling", ceiling.EventsPerSecond, "events/s");
 
         using var lag = new ConsumerLag(options.Bootstrap, KafkaTopics.Usage.Name);
         // Warm-up, not measured: JIT, connection pools, consumer group assignments, Orleans grain activations.
@@ -80,6 +85,11 @@ public static class IngestBenchmark
                 $"{step.Visibility.Latencies.Count,3}/{step.Visibility.Sent,-3} {(step.KeptUp ? "yes" : "no"),8}");
             Say($"  {step.Requests}");
             Say($"  {step.Cpu}");
+            var name = $"step {step.Target:F0}";
+            summary.Add($"{name} sent", step.Sent, "events/s");
+            summary.Add($"{name} kept up", step.KeptUp ? "yes" : "no");
+            summary.Add($"{name} visible p99", step.Visibility.Percentile(99).TotalMilliseconds, "ms");
+            summary.Add($"{name} cpu total", step.Cpu.MicrosecondsPerEvent(step.Cpu.CountedTicks), "µs/event");
             if (!step.KeptUp) break;
         }
 
@@ -87,8 +97,15 @@ public static class IngestBenchmark
         if (best is null)
         {
             Say("sustained: no step was kept up");
+            summary.Add("sustained", 0, "events/s");
             return 1;
         }
+        summary.Add("sustained", best.Sent, "events/s");
+        summary.Add("ratio to the ceiling", best.Sent / ceiling.EventsPerSecond * 100, "%");
+        summary.Add("sustained visible p50", best.Visibility.Percentile(50).TotalMilliseconds, "ms");
+        summary.Add("sustained visible p99", best.Visibility.Percentile(99).TotalMilliseconds, "ms");
+        summary.AddCpu("sustained", best.Cpu);
+        summary.AddRequests("sustained", best.Requests);
         Say($"sustained end to end: {best.Sent:F0} events/s (Budgets' and Billing's lag bounded); emit -> visible in Budgets " +
             $"p50 {best.Visibility.Percentile(50).TotalMilliseconds:F0} ms, p99 {best.Visibility.Percentile(99).TotalMilliseconds:F0} ms");
         Say($"ratio to the raw ceiling: {best.Sent / ceiling.EventsPerSecond:P0} ({best.Sent:F0} / {ceiling.EventsPerSecond:F0})" +

@@ -28,7 +28,7 @@ public sealed class IngestBenchmarkCommand : BenchmarkCommand
     public IngestBenchmarkCommand() : base("ingest", "The whole system at increasing rates against the raw Kafka and PostgreSQL ceiling.")
     {
         Measure([_rates, _duration, _tenants, _batch, _linger, _rawEvents, _via, _ingest, _budgets, _token, _bootstrap, _postgres, .. _processes.All],
-            (result, output, ct) => IngestBenchmark.RunAsync(BenchmarkOptions(result), output, ct, result.InvocationConfiguration.Error));
+            (result, output, summary, ct) => IngestBenchmark.RunAsync(BenchmarkOptions(result), output, summary, ct, result.InvocationConfiguration.Error));
     }
 
     public IngestBenchmarkOptions BenchmarkOptions(ParseResult result)
