@@ -13,22 +13,27 @@ public static class OpenLoop
     /// <summary>A latency figure is void when the client's own p99 lateness is above this.</summary>
     public static readonly TimeSpan LatenessLimit = TimeSpan.FromMilliseconds(1);
 
-    public sealed record Result(double[] LatencyMs, double[] LatenessMs, bool[] Succeeded, bool Prioritised)
+    /// <param name="StartMs">How long the schedule thread took to start each request (the client's synchronous part).</param>
+    /// <param name="Failures">Per request that failed, why: "not allowed" or the exception's type and message.</param>
+    public sealed record Result(double[] LatencyMs, double[] LatenessMs, double[] StartMs, string?[] Failures, bool Prioritised)
     {
         /// <summary>From request <paramref name="from"/> on (the warm-up before it is left out).</summary>
-        public Figures From(long from)
-        {
-            var measured = LatencyMs[(int)from..].Order().ToList();
-            var late = LatenessMs[(int)from..].Order().ToList();
-            return new Figures(measured, late, Succeeded[(int)from..].Count(ok => !ok));
-        }
+        public Figures From(long from) => new(
+            LatencyMs[(int)from..].Order().ToList(), LatenessMs[(int)from..].Order().ToList(), StartMs[(int)from..].Order().ToList(),
+            Failures[(int)from..].Where(f => f is not null).GroupBy(f => f!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
     }
 
-    public sealed record Figures(IReadOnlyList<double> LatencyMs, IReadOnlyList<double> LatenessMs, int Failures)
+    public sealed record Figures(IReadOnlyList<double> LatencyMs, IReadOnlyList<double> LatenessMs, IReadOnlyList<double> StartMs, IReadOnlyDictionary<string, int> FailureReasons)
     {
+        public int Failures => FailureReasons.Values.Sum();
         public double Latency(double p) => Percentile.Of(LatencyMs, p);
         public double Lateness(double p) => Percentile.Of(LatenessMs, p);
+        public double Start(double p) => Percentile.Of(StartMs, p);
         public bool Void => Lateness(99) > LatenessLimit.TotalMilliseconds;
+
+        /// <summary>The commonest reasons of failure, with their counts.</summary>
+        public string Reasons(int top = 3) =>
+            string.Join("; ", FailureReasons.OrderByDescending(r => r.Value).Take(top).Select(r => $"{r.Value} × {r.Key}"));
     }
 
     /// <summary>Sends request 0..<paramref name="total"/>-1 at <paramref name="perSecond"/>; <paramref name="send"/> answers whether it succeeded.</summary>
@@ -36,7 +41,8 @@ public static class OpenLoop
     {
         var latency = new double[total];
         var lateness = new double[total];
-        var succeeded = new bool[total];
+        var start = new double[total];
+        var failures = new string?[total];
         var requests = new Task[total];
         var prioritised = false;
         var scheduled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -45,11 +51,13 @@ public static class OpenLoop
         {
             try
             {
-                succeeded[i] = await send(i);
+                if (!await send(i)) failures[i] = "not allowed";
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
             {
                 // No answer (a refused connection, a timeout): a failure of this request, counted, not the run's end.
+                var cause = ex.InnerException ?? ex;
+                failures[i] = $"{ex.GetType().Name} ({cause.GetType().Name})";
             }
             latency[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
         }
@@ -59,14 +67,15 @@ public static class OpenLoop
             try
             {
                 prioritised = TryRaisePriority();
-                var start = Stopwatch.GetTimestamp();
+                var begin = Stopwatch.GetTimestamp();
                 for (long i = 0; i < total; i++)
                 {
-                    var due = start + (long)(i / perSecond * Stopwatch.Frequency);
+                    var due = begin + (long)(i / perSecond * Stopwatch.Frequency);
                     SleepUntil(due);
                     var sent = Stopwatch.GetTimestamp();
                     lateness[i] = Stopwatch.GetElapsedTime(due, sent).TotalMilliseconds;
                     requests[i] = MeasureAsync(i, sent);
+                    start[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
                 }
                 scheduled.SetResult();
             }
@@ -78,7 +87,7 @@ public static class OpenLoop
         thread.Start();
         await scheduled.Task;
         await Task.WhenAll(requests);
-        return new Result(latency, lateness, succeeded, prioritised);
+        return new Result(latency, lateness, start, failures, prioritised);
     }
 
     private static void SleepUntil(long due)

@@ -157,7 +157,7 @@ public sealed record SystemProcesses
         if (Postgres != "")
         {
             groups.Add(new CpuGroup("postgres", ct => PostgresPidsAsync(background: false, ct)));
-            groups.Add(new CpuGroup(PostgresShared ? "postgres server (shared with other databases)" : "postgres server", ct => PostgresPidsAsync(background: true, ct), Counted: !PostgresShared));
+            groups.Add(new CpuGroup(PostgresShared ? "postgres shared server" : "postgres server", ct => PostgresPidsAsync(background: true, ct), Counted: !PostgresShared));
         }
         groups.Add(new CpuGroup("load generator", _ => Task.FromResult<IReadOnlyCollection<int>>([Environment.ProcessId, .. loadGenerator?.Invoke() ?? []])));
         return groups;
