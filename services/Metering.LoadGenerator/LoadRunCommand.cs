@@ -56,7 +56,8 @@ public sealed class LoadRunCommand : RootCommand
     /// <summary>A new sink of the kind <c>--via</c> names, with the command line's address and token.</summary>
     public static IUsageSink NewSink(string via, Uri ingest, string token, string bootstrap) => via switch
     {
-        "kafka" => new EmitterSink(new UsageEmitterOptions { BootstrapServers = bootstrap, ClientId = "metering-load-generator" }),
+        // The fleet never asks whether a tenant is throttled, so it follows no budget statuses (a consumer and its polling fewer).
+        "kafka" => new EmitterSink(new UsageEmitterOptions { BootstrapServers = bootstrap, ClientId = "metering-load-generator", WatchThrottles = false }),
         _ => new HttpSink(ingest, token),
     };
 
