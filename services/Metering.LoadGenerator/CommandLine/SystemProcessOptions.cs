@@ -10,7 +10,7 @@ namespace Metering.LoadGenerator.CommandLine;
 public sealed class SystemProcessOptions
 {
     private readonly Option<int> _ingest = Pid("--ingest-pid", "Ingest");
-    private readonly Option<int> _budgets = Pid("--budgets-pid", "Budgets");
+    private readonly Option<int> _budgets = Pid("--budgets-pid", "Budgets", " (bench budgets: and its resident memory)");
     private readonly Option<int> _billing = Pid("--billing-pid", "Billing");
     private readonly Option<int> _broker = Pid("--broker-pid", "the Kafka broker");
     private readonly Option<bool> _postgresShared = new("--postgres-shared")
@@ -30,6 +30,6 @@ public sealed class SystemProcessOptions
         PostgresShared = result.GetValue(_postgresShared),
     };
 
-    private static Option<int> Pid(string name, string what) =>
-        CommandOptions.Number(name, 0, 0, $"process id of {what}, whose CPU is measured (0: not measured)");
+    private static Option<int> Pid(string name, string what, string also = "") =>
+        CommandOptions.Number(name, 0, 0, $"process id of {what}, whose CPU is measured{also} (0: not measured)");
 }
