@@ -11,13 +11,17 @@ public sealed record LoadOptions
     public int Tenants { get; init; } = 20;
     public string TenantPrefix { get; init; } = "tenant-";
     public int Seed { get; init; } = 42;
-    public int BatchSize { get; init; } = 500;
+    /// <summary>Events per request: a batch is sent when it holds this many, or when its first event is <see cref="Linger"/> old.</summary>
+    public int BatchSize { get; init; } = LoadRun.DefaultBatchSize;
+    /// <summary>How long a batch's first event waits for the batch to fill, so that low rates still send (rounded up to the generator's 10 ms tick).</summary>
+    public TimeSpan Linger { get; init; } = LoadRun.DefaultLinger;
     public int Senders { get; init; } = 8;
     public string RunId { get; init; } = Guid.NewGuid().ToString("N")[..12];
 }
 
 /// <summary>
-/// Generates the fleet's usage at a steady rate and sends it through a sink, counting what was confirmed. Cancelling
+/// Generates the fleet's usage at a steady rate and sends it through a sink in requests of
+/// <see cref="LoadOptions.BatchSize"/> events (fewer when a batch lingered), counting what was confirmed. Cancelling
 /// <c>ct</c> stops the generating; what was generated is still sent, so the report stays exact.
 /// </summary>
 public static class LoadRun
@@ -25,29 +29,41 @@ public static class LoadRun
     /// <summary>How often a run writes a progress line to its <c>progress</c> writer.</summary>
     public static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(2);
 
+    /// <summary>What an inference service's emitter realistically puts in one request (100–500 are common).</summary>
+    public const int DefaultBatchSize = 200;
+
+    public static readonly TimeSpan DefaultLinger = TimeSpan.FromMilliseconds(100);
+
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(10);
+
     public static async Task<SentReport> RunAsync(LoadOptions options, IUsageSink sink, CancellationToken ct = default, TextWriter? progress = null)
     {
         var profile = new FleetProfile(options.Tenants, options.TenantPrefix, options.Seed);
         var report = new SentReport();
-        var queue = Channel.CreateBounded<UsageEvent>(new BoundedChannelOptions(options.BatchSize * options.Senders * 4) { SingleWriter = true });
+        // Whole batches are queued; the generator waits when every sender is busy and four batches each are waiting.
+        var queue = Channel.CreateBounded<List<UsageEvent>>(new BoundedChannelOptions(options.Senders * 4) { SingleWriter = true });
         var clock = Stopwatch.StartNew();
 
         var senders = Enumerable.Range(0, options.Senders).Select(_ => Task.Run(async () =>
         {
-            var batch = new List<UsageEvent>(options.BatchSize);
-            while (await queue.Reader.WaitToReadAsync(CancellationToken.None))
+            await foreach (var batch in queue.Reader.ReadAllAsync(CancellationToken.None))
             {
-                while (batch.Count < options.BatchSize && queue.Reader.TryRead(out var e)) batch.Add(e);
-                if (batch.Count == 0) continue; // another sender took what woke this one
                 await sink.SendAsync(batch, CancellationToken.None);
                 report.Confirmed(batch);
-                batch = new List<UsageEvent>(options.BatchSize);
             }
         })).ToArray();
 
+        var batch = new List<UsageEvent>(options.BatchSize);
+        var batchStarted = TimeSpan.Zero;
+        async ValueTask SendBatchAsync()
+        {
+            await queue.Writer.WriteAsync(batch, CancellationToken.None);
+            batch = new List<UsageEvent>(options.BatchSize);
+        }
+
         long generated = 0, request = 0;
         var nextProgress = ProgressEvery;
-        using var ticker = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+        using var ticker = new PeriodicTimer(Tick);
         while (clock.Elapsed < options.Duration && (options.MaxEvents == 0 || generated < options.MaxEvents) && !ct.IsCancellationRequested)
         {
             var due = (long)(options.EventsPerSecond * clock.Elapsed.TotalSeconds);
@@ -56,10 +72,13 @@ public static class LoadRun
                 foreach (var e in profile.Request($"{options.RunId}-{request++}", DateTimeOffset.UtcNow))
                 {
                     if (options.MaxEvents > 0 && generated == options.MaxEvents) break;
-                    await queue.Writer.WriteAsync(e, CancellationToken.None);
+                    if (batch.Count == 0) batchStarted = clock.Elapsed;
+                    batch.Add(e);
                     generated++;
+                    if (batch.Count == options.BatchSize) await SendBatchAsync();
                 }
             }
+            if (batch.Count > 0 && clock.Elapsed - batchStarted >= options.Linger) await SendBatchAsync();
             if (progress is not null && clock.Elapsed >= nextProgress)
             {
                 progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -68,6 +87,7 @@ public static class LoadRun
             }
             await ticker.WaitForNextTickAsync(CancellationToken.None);
         }
+        if (batch.Count > 0) await SendBatchAsync();
         queue.Writer.Complete();
         await Task.WhenAll(senders);
         report.Elapsed = clock.Elapsed;

@@ -20,6 +20,8 @@ public sealed class LoadRunCommand : RootCommand
     private readonly Option<int> _tenants = CommandOptions.Number("--tenants", 20, 1, "tenants in the fleet");
     private readonly Option<long> _maxEvents = CommandOptions.Number("--max-events", 0L, 0L, "stop after this many events (0: no limit)");
     private readonly Option<int> _seed = new("--seed") { Description = "the fleet's random seed", DefaultValueFactory = _ => 42 };
+    private readonly Option<int> _batch = CommandOptions.Batch();
+    private readonly Option<double> _linger = CommandOptions.LingerMs();
     private readonly Option<string> _tenantPrefix = new("--tenant-prefix") { Description = "prefix of the tenants' ids", DefaultValueFactory = _ => "tenant-" };
     private readonly Option<string> _via = CommandOptions.Via();
     private readonly Option<Uri> _ingest = CommandOptions.Ingest();
@@ -33,7 +35,7 @@ public sealed class LoadRunCommand : RootCommand
 
     public LoadRunCommand() : base("Simulates a fleet of inference services emitting usage and reports exactly what it sent.")
     {
-        foreach (var option in new Option[] { _rate, _duration, _tenants, _via, _ingest, _token, _bootstrap, _maxEvents, _seed, _tenantPrefix, _report, _verify, _budgets, _billing, _adminToken })
+        foreach (var option in new Option[] { _rate, _duration, _tenants, _batch, _linger, _via, _ingest, _token, _bootstrap, _maxEvents, _seed, _tenantPrefix, _report, _verify, _budgets, _billing, _adminToken })
             Options.Add(option);
         Subcommands.Add(new BenchCommand());
         SetAction(RunAsync);
@@ -47,12 +49,15 @@ public sealed class LoadRunCommand : RootCommand
         Tenants = result.GetValue(_tenants),
         TenantPrefix = result.GetValue(_tenantPrefix)!,
         Seed = result.GetValue(_seed),
+        BatchSize = result.GetValue(_batch),
+        Linger = TimeSpan.FromMilliseconds(result.GetValue(_linger)),
     };
 
     /// <summary>A new sink of the kind <c>--via</c> names, with the command line's address and token.</summary>
     public static IUsageSink NewSink(string via, Uri ingest, string token, string bootstrap) => via switch
     {
-        "kafka" => new EmitterSink(new UsageEmitterOptions { BootstrapServers = bootstrap, ClientId = "metering-load-generator" }),
+        // The fleet never asks whether a tenant is throttled, so it follows no budget statuses (a consumer and its polling fewer).
+        "kafka" => new EmitterSink(new UsageEmitterOptions { BootstrapServers = bootstrap, ClientId = "metering-load-generator", WatchThrottles = false }),
         _ => new HttpSink(ingest, token),
     };
 
@@ -69,7 +74,7 @@ public sealed class LoadRunCommand : RootCommand
             stop.Cancel();
         };
         var output = result.InvocationConfiguration.Output;
-        output.WriteLine($"sending {options.EventsPerSecond} events/s for {options.Duration.TotalSeconds} s to {options.Tenants} tenants via {via}");
+        output.WriteLine($"sending {options.EventsPerSecond} events/s for {options.Duration.TotalSeconds} s to {options.Tenants} tenants via {via}, {options.BatchSize} events per request");
         var report = await LoadRun.RunAsync(options, sink, stop.Token, result.InvocationConfiguration.Error);
         output.Write(report.ToTable());
         if (result.GetValue(_report) is { } file) await File.WriteAllTextAsync(file.FullName, report.ToJson(), CancellationToken.None);

@@ -8,6 +8,7 @@ namespace Metering.LoadGenerator;
 public sealed class SentReport
 {
     private readonly ConcurrentDictionary<(string Tenant, string Meter), MeterTotal> _totals = new();
+    private readonly List<int> _requestSizes = [];
 
     public sealed record MeterTotal(string Tenant, string Meter, long Events, decimal Quantity);
 
@@ -15,11 +16,26 @@ public sealed class SentReport
     public long Events => _totals.Values.Sum(t => t.Events);
     public IReadOnlyList<MeterTotal> Totals => [.. _totals.Values.OrderBy(t => t.Tenant, StringComparer.Ordinal).ThenBy(t => t.Meter, StringComparer.Ordinal)];
 
-    public void Confirmed(IEnumerable<UsageEvent> events)
+    /// <summary>How many events each confirmed request carried, in the order they were confirmed.</summary>
+    public RequestSizes Requests
     {
-        foreach (var e in events)
+        get
+        {
+            lock (_requestSizes) return new RequestSizes([.. _requestSizes], Elapsed);
+        }
+    }
+
+    /// <summary>One request's events, confirmed.</summary>
+    public void Confirmed(IEnumerable<UsageEvent> request)
+    {
+        var count = 0;
+        foreach (var e in request)
+        {
             _totals.AddOrUpdate((e.Tenant, e.Meter), _ => new(e.Tenant, e.Meter, 1, e.Quantity),
                 (_, t) => t with { Events = t.Events + 1, Quantity = t.Quantity + e.Quantity });
+            count++;
+        }
+        lock (_requestSizes) _requestSizes.Add(count);
     }
 
     public string ToTable()
@@ -30,8 +46,21 @@ public sealed class SentReport
             text.AppendLine(CultureInfo.InvariantCulture, $"{t.Tenant,-24} {t.Meter,-20} {t.Events,10} {t.Quantity,24}");
         var seconds = Math.Max(Elapsed.TotalSeconds, 0.001);
         text.AppendLine(CultureInfo.InvariantCulture, $"sent {Events} events in {Elapsed.TotalSeconds:F1} s ({Events / seconds:F0} events/s)");
+        text.AppendLine(Requests.ToString());
         return text.ToString();
     }
 
     public string ToJson() => JsonSerializer.Serialize(new { events = Events, elapsed_seconds = Elapsed.TotalSeconds, totals = Totals }, MeteringJson.Options);
+}
+
+/// <summary>The sizes of the requests a run sent (events per request) and what they come to.</summary>
+public sealed record RequestSizes(IReadOnlyList<int> Sizes, TimeSpan Elapsed)
+{
+    public int Count => Sizes.Count;
+    public double Mean => Sizes.Count == 0 ? 0 : Sizes.Average();
+    public double PerSecond => Elapsed > TimeSpan.Zero ? Sizes.Count / Elapsed.TotalSeconds : 0;
+    public int Percentile(double p) => Benchmarks.Percentile.Of(Sizes.Order().ToList(), p, none: 0);
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"requests: {Count} ({PerSecond:F1}/s), events per request mean {Mean:F1}, p50 {Percentile(50)}, p95 {Percentile(95)}");
 }

@@ -20,6 +20,8 @@ public sealed class LoadGeneratorCommandLineTests
     [InlineData(new[] { "bench", "--help" }, "ingest")]
     [InlineData(new[] { "bench", "ingest", "--help" }, "--rates <rates>")]
     [InlineData(new[] { "bench", "budgets", "--help" }, "--authorize-rate <authorize-rate>")]
+    [InlineData(new[] { "bench", "ingest", "--help" }, "--batch <batch>")]
+    [InlineData(new[] { "bench", "budgets", "--help" }, "--postgres-shared")]
     [InlineData(new[] { "bench", "forecast", "--help" }, "--months <months>")]
     public async Task Help_on_every_command_lists_its_options_and_runs_nothing(string[] args, string option) =>
         (await InvokeAsync(args)).AssertHelp(option);
@@ -46,6 +48,8 @@ public sealed class LoadGeneratorCommandLineTests
     [InlineData(new[] { "bench", "ingest", "--rates", "5000,lots" }, "--rates must be positive numbers separated by commas; 'lots' is not one.")]
     [InlineData(new[] { "bench", "ingest", "--duration", "-1" }, "--duration must be at least 1, not -1.")]
     [InlineData(new[] { "bench", "budgets", "--trials", "many" }, "--trials must be a number, not 'many'.")]
+    [InlineData(new[] { "bench", "ingest", "--batch", "0" }, "--batch must be at least 1, not 0.")]
+    [InlineData(new[] { "bench", "budgets", "--broker-pid", "-3" }, "--broker-pid must be at least 0, not -3.")]
     [InlineData(new[] { "bench", "forecast", "--months", "0" }, "--months must be at least 1, not 0.")]
     public async Task A_bad_value_is_an_error_naming_the_option_without_a_stack_trace(string[] args, string message)
     {
@@ -63,8 +67,8 @@ public sealed class LoadGeneratorCommandLineTests
         var defaults = command.LoadOptions(command.Parse([]));
         Assert.Equal((1000d, TimeSpan.FromSeconds(10), 20, "tenant-", 42, 0L), (defaults.EventsPerSecond, defaults.Duration, defaults.Tenants, defaults.TenantPrefix, defaults.Seed, defaults.MaxEvents));
 
-        var given = command.LoadOptions(command.Parse(["--rate", "5000", "--duration=60", "--tenants", "100", "--via", "kafka", "--tenant-prefix", "demo-1-", "--seed", "7", "--max-events", "900", "--verify"]));
-        Assert.Equal((5000d, TimeSpan.FromSeconds(60), 100, "demo-1-", 7, 900L), (given.EventsPerSecond, given.Duration, given.Tenants, given.TenantPrefix, given.Seed, given.MaxEvents));
+        var given = command.LoadOptions(command.Parse(["--rate", "5000", "--duration=60", "--tenants", "100", "--via", "kafka", "--tenant-prefix", "demo-1-", "--seed", "7", "--max-events", "900", "--verify", "--batch", "300"]));
+        Assert.Equal((5000d, TimeSpan.FromSeconds(60), 100, "demo-1-", 7, 900L, 300), (given.EventsPerSecond, given.Duration, given.Tenants, given.TenantPrefix, given.Seed, given.MaxEvents, given.BatchSize));
     }
 
     [Fact]
@@ -78,13 +82,20 @@ public sealed class LoadGeneratorCommandLineTests
         var ingestGiven = ingest.BenchmarkOptions(ingest.Parse(["--rates", "1000,2500.5", "--via", "kafka", "--postgres", "Host=db", "--bootstrap", "broker:9092"]));
         Assert.Equal([1000d, 2500.5], ingestGiven.Rates);
         Assert.Equal(("kafka", "Host=db", "broker:9092"), (ingestGiven.Via, ingestGiven.Postgres, ingestGiven.Bootstrap));
+        Assert.Equal((200, TimeSpan.FromMilliseconds(100)), (ingestDefaults.BatchSize, ingestDefaults.Linger));
+        var ingestBatches = ingest.BenchmarkOptions(ingest.Parse(["--batch", "500", "--linger-ms", "20", "--ingest-pid", "11", "--postgres", "Host=db"]));
+        Assert.Equal((500, TimeSpan.FromMilliseconds(20), 11, "Host=db", false),
+            (ingestBatches.BatchSize, ingestBatches.Linger, ingestBatches.Processes.Ingest, ingestBatches.Processes.Postgres, ingestBatches.Processes.PostgresShared));
 
         var budgets = new BudgetsBenchmarkCommand();
         var budgetsDefaults = budgets.BenchmarkOptions(budgets.Parse([]));
-        Assert.Equal((2000d, 5000d, 20000d, TimeSpan.FromSeconds(20), 200, 200, 10_000, "kafka", 0),
+        Assert.Equal((2000d, 5000d, 10000d, TimeSpan.FromSeconds(20), 200, 200, 10_000, "kafka", 0),
             (budgetsDefaults.AuthorizeRate, budgetsDefaults.IngestRate, budgetsDefaults.ReactionIngestRate, budgetsDefaults.Duration, budgetsDefaults.ReactionTrials,
                 budgetsDefaults.Clients, budgetsDefaults.ActiveTenants, budgetsDefaults.LoadVia, budgetsDefaults.BudgetsPid));
         Assert.Equal(4242, budgets.BenchmarkOptions(budgets.Parse(["--budgets-pid", "4242"])).BudgetsPid);
+        Assert.Equal(LoadRun.DefaultBatchSize, budgetsDefaults.Batch);
+        var processes = budgets.BenchmarkOptions(budgets.Parse(["--ingest-pid", "1", "--budgets-pid", "2", "--billing-pid", "3", "--broker-pid", "4", "--postgres", "Host=db", "--postgres-shared"])).Processes;
+        Assert.Equal((1, 2, 3, 4, "Host=db", true), (processes.Ingest, processes.Budgets, processes.Billing, processes.Broker, processes.Postgres, processes.PostgresShared));
 
         var forecast = new ForecastBenchmarkCommand();
         var forecastDefaults = forecast.BenchmarkOptions(forecast.Parse([]));

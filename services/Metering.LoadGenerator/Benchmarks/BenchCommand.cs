@@ -14,15 +14,29 @@ public sealed class BenchCommand : Command
         Subcommands.Add(new ConsoleBenchmarkCommand());
     }
 
-    /// <summary>Runs a benchmark that writes to the console, then writes what it printed to FOLDER/NAME-&lt;UTC time&gt;.txt.</summary>
-    public static async Task<int> RunWithResultsAsync(ParseResult result, string name, string folder, Func<TextWriter, Task<int>> benchmark)
+    /// <summary>
+    /// Runs a benchmark that writes to the console, then prints its summary block, and writes what it printed to
+    /// FOLDER/NAME-&lt;UTC time&gt;.txt and the summary alone to FOLDER/NAME-&lt;UTC time&gt;.summary.txt.
+    /// </summary>
+    public static async Task<int> RunWithResultsAsync(ParseResult result, string name, string folder, Func<TextWriter, BenchmarkSummary, Task<int>> benchmark)
     {
         var tee = new IngestBenchmark.Tee(result.InvocationConfiguration.Output);
-        var exit = await benchmark(tee);
+        var summary = new BenchmarkSummary();
+        var exit = await benchmark(tee, summary);
+        if (summary.Lines.Count > 0)
+        {
+            tee.WriteLine("summary");
+            foreach (var line in summary.Lines) tee.WriteLine(line);
+        }
         Directory.CreateDirectory(folder);
-        var file = Path.Combine(folder, $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
-        await File.WriteAllTextAsync(file, tee.Copy.ToString());
-        result.InvocationConfiguration.Output.WriteLine($"results written to {file}");
+        var stem = Path.Combine(folder, $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        await File.WriteAllTextAsync(stem + ".txt", tee.Copy.ToString());
+        result.InvocationConfiguration.Output.WriteLine($"results written to {stem}.txt");
+        if (summary.Lines.Count > 0)
+        {
+            await File.WriteAllLinesAsync(stem + ".summary.txt", summary.Lines);
+            result.InvocationConfiguration.Output.WriteLine($"summary written to {stem}.summary.txt");
+        }
         return exit;
     }
 }
@@ -33,10 +47,14 @@ public abstract class BenchmarkCommand(string name, string description) : Comman
     private readonly Option<string> _results = CommandOptions.Results();
 
     /// <summary>Adds the benchmark's options, then <c>--results</c>, and runs <paramref name="run"/> for the command.</summary>
-    protected void Measure(IEnumerable<Option> options, Func<ParseResult, TextWriter, CancellationToken, Task<int>> run)
+    protected void Measure(IEnumerable<Option> options, Func<ParseResult, TextWriter, CancellationToken, Task<int>> run) =>
+        Measure(options, (result, output, _, ct) => run(result, output, ct));
+
+    /// <summary>As above, for a benchmark that also gives its key figures to the summary block.</summary>
+    protected void Measure(IEnumerable<Option> options, Func<ParseResult, TextWriter, BenchmarkSummary, CancellationToken, Task<int>> run)
     {
         foreach (var option in options) Options.Add(option);
         Options.Add(_results);
-        SetAction((result, ct) => BenchCommand.RunWithResultsAsync(result, Name, result.GetValue(_results)!, output => run(result, output, ct)));
+        SetAction((result, ct) => BenchCommand.RunWithResultsAsync(result, Name, result.GetValue(_results)!, (output, summary) => run(result, output, summary, ct)));
     }
 }

@@ -13,10 +13,15 @@ public sealed record BudgetsBenchmarkOptions
     public required string AdminToken { get; init; }
     public required string EmitterToken { get; init; }
     public required string Bootstrap { get; init; }
-    public int BudgetsPid { get; init; }
+    /// <summary>The system's processes, whose CPU is measured over the loaded windows; Budgets' memory too.</summary>
+    public SystemProcesses Processes { get; init; } = new();
+    public int BudgetsPid => Processes.Budgets;
     public double AuthorizeRate { get; init; } = 2000;
     public double IngestRate { get; init; } = 5000;
-    public double ReactionIngestRate { get; init; } = 20000;
+    /// <summary>Issue 18's condition: throttle reaction while ingesting 10,000 events/s.</summary>
+    public double ReactionIngestRate { get; init; } = 10000;
+    /// <summary>Events per request of the background fleet.</summary>
+    public int Batch { get; init; } = LoadRun.DefaultBatchSize;
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
     /// <summary>Enough for a p99 that is not simply the slowest trial.</summary>
     public int ReactionTrials { get; init; } = 200;
@@ -34,18 +39,20 @@ public sealed record BudgetsBenchmarkOptions
 /// </summary>
 public static class BudgetsBenchmark
 {
-    public static async Task<int> RunAsync(BudgetsBenchmarkOptions options, TextWriter output, CancellationToken ct)
+    public static async Task<int> RunAsync(BudgetsBenchmarkOptions options, TextWriter output, BenchmarkSummary summary, CancellationToken ct)
     {
         var run = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
         using var admin = Client(options.Budgets, options.AdminToken);
         using var emitter = Client(options.Budgets, options.EmitterToken);
         output.WriteLine($"budgets benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores");
 
-        await AuthorizeLatencyAsync(options, admin.Budgets, emitter.Budgets, $"bb-{run}-auth", output, ct);
-        await ThrottleReactionAsync(options, admin.Budgets, emitter.Budgets, $"bb-{run}-react", output, ct);
-        await OvershootAsync(options, admin.Budgets, emitter.Budgets, $"bb-{run}-over", output, ct);
-        await MemoryPerTenantAsync(options, admin.Budgets, $"bb-{run}-mem", output, ct);
-        return 0;
+        using var produced = new ConsumerLag(options.Bootstrap, KafkaTopics.Usage.Name);
+        var loaded = new LoadedWindow(options, produced);
+        var fleetsStopped = await AuthorizeLatencyAsync(options, admin.Budgets, emitter.Budgets, $"bb-{run}-auth", loaded, output, summary, ct);
+        fleetsStopped &= await ThrottleReactionAsync(options, admin.Budgets, emitter.Budgets, $"bb-{run}-react", loaded, output, summary, ct);
+        await OvershootAsync(options, admin.Budgets, emitter.Budgets, $"bb-{run}-over", output, summary, ct);
+        await MemoryPerTenantAsync(options, admin.Budgets, $"bb-{run}-mem", output, summary, ct);
+        return fleetsStopped ? 0 : 1;
     }
 
     /// <summary>
@@ -78,12 +85,15 @@ public static class BudgetsBenchmark
     }
 
     /// <summary>
-    /// Authorize over 100 tenants with limits, open loop: requests are due at a steady rate whatever the answers take, so
-    /// a slow answer cannot hold back the next request. Meanwhile the fleet's usage flows in from another process.
-    /// Each latency is from sending the request to the whole answer; how late requests went out is reported too, so a
-    /// client that could not keep its schedule shows.
+    /// Authorize over 100 tenants with limits, open loop (<see cref="OpenLoop"/>): requests are due at a steady rate
+    /// whatever the answers take, so a slow answer cannot hold back the next request. Meanwhile the fleet's usage flows
+    /// in from another process. Each latency is from sending the request to the whole answer; how late each request was
+    /// sent is printed beside it, and the latency is VOID when that lateness's p99 is above 1 ms (the client measured
+    /// its own starvation, not Budgets).
     /// </summary>
-    private static async Task AuthorizeLatencyAsync(BudgetsBenchmarkOptions options, BudgetsClient admin, BudgetsClient client, string prefix, TextWriter output, CancellationToken ct)
+    /// <returns>Whether the background fleet stopped as asked.</returns>
+    private static async Task<bool> AuthorizeLatencyAsync(BudgetsBenchmarkOptions options, BudgetsClient admin, BudgetsClient client, string prefix, LoadedWindow loaded,
+        TextWriter output, BenchmarkSummary summary, CancellationToken ct)
     {
         var tenants = Enumerable.Range(0, 100).Select(i => $"{prefix}-{i:D3}").ToArray();
         foreach (var tenant in tenants) await PutQuotaAsync(admin, tenant, 1e15m, ct);
@@ -95,46 +105,60 @@ public static class BudgetsBenchmark
         var question = new AuthorizeRequest(Meters.InputTokens, 1, "m");
         var total = (long)(options.AuthorizeRate * (warmUp + options.Duration).TotalSeconds);
         var measuredFrom = (long)(options.AuthorizeRate * warmUp.TotalSeconds);
-        var latencies = new double[total];
-        var lateness = new double[total];
-        var failures = 0;
-        var start = Stopwatch.GetTimestamp();
-        long next = -1;
-        var workers = Enumerable.Range(0, 64).Select(_ => Task.Run(async () =>
+        // The CPU and ingest window opens when the warm-up ends, off the schedule's thread, and closes with the last answer.
+        var window = Task.Run(async () =>
         {
-            for (long i; (i = Interlocked.Increment(ref next)) < total;)
-            {
-                var due = start + (long)(i / options.AuthorizeRate * Stopwatch.Frequency);
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-                if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
-                var sent = Stopwatch.GetTimestamp();
-                var allowed = (await AnswerAsync(client, tenants[i % tenants.Length], question, ct)).Allowed;
-                latencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
-                lateness[i] = Stopwatch.GetElapsedTime(due, sent).TotalMilliseconds;
-                if (!allowed && i >= measuredFrom) Interlocked.Increment(ref failures);
-            }
-        }, ct)).ToArray();
-        await Task.WhenAll(workers);
-        var ingested = fleet is null ? 0 : await fleet.StopAsync();
+            await Task.Delay(warmUp, ct);
+            return await loaded.StartAsync(fleet, ct);
+        }, ct);
+        using var lean = new AuthorizeOverHttp(options.Budgets, options.EmitterToken, tenants, question);
+        var result = await OpenLoop.RunAsync(total, options.AuthorizeRate, i => lean.AllowedAsync(i % tenants.Length, ct));
+        var cpu = await (await window).EndAsync(ct);
+        var stopped = fleet is null ? null : await fleet.StopAsync();
 
-        var measured = latencies[(int)measuredFrom..].Order().ToList();
-        var late = lateness[(int)measuredFrom..].Order().ToList();
+        var figures = result.From(measuredFrom);
+        var verdict = figures.Void ? $"VOID: the client sent {figures.Lateness(99):F2} ms late at p99, over the {OpenLoop.LatenessLimit.TotalMilliseconds:F0} ms it may be" : "valid";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"authorize over HTTP: {measured.Count} at {options.AuthorizeRate:F0}/s open loop (after {warmUp.TotalSeconds:F0} s of warm-up) while ingesting {ingested:F0} events/s " +
-            $"via {options.LoadVia}: p50 {Percentile.Of(measured, 50):F2} ms, p99 {Percentile.Of(measured, 99):F2} ms, p99.9 {Percentile.Of(measured, 99.9):F2} ms, " +
-            $"max {measured[^1]:F2} ms ({failures} not 200; sent behind schedule: p99 {Percentile.Of(late, 99):F2} ms)"));
+            $"authorize over HTTP: {figures.LatencyMs.Count} at {options.AuthorizeRate:F0}/s open loop (after {warmUp.TotalSeconds:F0} s of warm-up) while ingesting " +
+            $"{cpu.EventsPerSecond:F0} events/s via {options.LoadVia}: p50 {figures.Latency(50):F2} ms, p99 {figures.Latency(99):F2} ms, p99.9 {figures.Latency(99.9):F2} ms, " +
+            $"max {figures.LatencyMs[^1]:F2} ms ({figures.Failures} not 200{(figures.Failures > 0 ? $": {figures.Reasons()}" : "")}) [{verdict}]"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  the client's lateness (sent behind schedule): p50 {figures.Lateness(50):F3} ms, p99 {figures.Lateness(99):F3} ms, max {figures.LatenessMs[^1]:F2} ms " +
+            $"(schedule thread {(result.Prioritised ? "at nice -10" : "at normal priority: raising it was not permitted")}, " +
+            $"starting a request took it p50 {figures.Start(50) * 1000:F0} µs, p99 {figures.Start(99) * 1000:F0} µs)"));
+        output.WriteLine($"  {cpu.Use}");
+        if (stopped is { Problem: not null }) output.WriteLine($"  {stopped}; its last output:{Environment.NewLine}{stopped.OutputTail}");
+
+        summary.Add("authorize rate", options.AuthorizeRate, "/s");
+        summary.Add("authorize ingesting", cpu.EventsPerSecond, "events/s");
+        summary.Add("authorize p50", figures.Latency(50), "ms", "F2");
+        summary.Add("authorize p99", figures.Latency(99), "ms", "F2");
+        summary.Add("authorize p99.9", figures.Latency(99.9), "ms", "F2");
+        summary.Add("authorize not 200", figures.Failures, "requests");
+        summary.Add("authorize lateness p50", figures.Lateness(50), "ms", "F3");
+        summary.Add("authorize lateness p99", figures.Lateness(99), "ms", "F3");
+        summary.Add("authorize lateness max", figures.LatenessMs[^1], "ms", "F2");
+        summary.Add("authorize start p99", figures.Start(99) * 1000, "µs");
+        summary.Add("authorize latency figure", figures.Void ? "VOID" : "valid");
+        summary.AddCpu("authorize load", cpu.Use);
+        if (stopped is not null) summary.Add("authorize fleet stopped", stopped.Problem is null ? "yes" : "killed");
+        return stopped?.Problem is null;
     }
 
     /// <summary>
     /// Per trial a tenant one unit below its hard limit; a client authorizes 1 unit in a loop; the event that reaches the
     /// limit is produced through the emitter library; the time until the first 429 is the reaction time.
     /// </summary>
-    private static async Task ThrottleReactionAsync(BudgetsBenchmarkOptions options, BudgetsClient admin, BudgetsClient client, string prefix, TextWriter output, CancellationToken ct)
+    /// <returns>Whether the background fleet stopped as asked.</returns>
+    private static async Task<bool> ThrottleReactionAsync(BudgetsBenchmarkOptions options, BudgetsClient admin, BudgetsClient client, string prefix, LoadedWindow loaded,
+        TextWriter output, BenchmarkSummary summary, CancellationToken ct)
     {
         await using var emitter = new UsageEmitter(new UsageEmitterOptions { BootstrapServers = options.Bootstrap, LingerMs = 0, WatchThrottles = false });
         await using var fleet = options.ReactionIngestRate > 0 ? await StartFleetAsync(options, prefix + "-load", options.ReactionIngestRate, ct) : null;
 
+        var window = await loaded.StartAsync(fleet, ct);
         var reactions = new List<double>();
+        var unseen = 0;
         for (var trial = 0; trial < options.ReactionTrials; trial++)
         {
             var tenant = $"{prefix}-{trial:D3}";
@@ -148,20 +172,103 @@ public static class BudgetsBenchmark
             var produced = Stopwatch.GetTimestamp();
             await emitter.EmitAsync(new UsageEvent($"{tenant}-cross", tenant, Meters.InputTokens, 1, DateTimeOffset.UtcNow, "m"), ct);
             _ = emitter.FlushAsync(ct);
-            while ((await AuthorizeAsync(client, tenant, 1, false, ct)).Allowed && Stopwatch.GetElapsedTime(produced) < TimeSpan.FromSeconds(30)) { }
+            var refused = false;
+            while (!(refused = !(await AuthorizeAsync(client, tenant, 1, false, ct)).Allowed) && Stopwatch.GetElapsedTime(produced) < TimeSpan.FromSeconds(30)) { }
             reactions.Add(Stopwatch.GetElapsedTime(produced).TotalMilliseconds);
+            if (!refused) unseen++;
         }
-        var ingested = fleet is null ? 0 : await fleet.StopAsync();
+        var cpu = await window.EndAsync(ct);
+        var stopped = fleet is null ? null : await fleet.StopAsync();
         reactions.Sort();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"throttle reaction (produce of the crossing event -> first 429), {reactions.Count} trials while ingesting {ingested:F0} events/s via {options.LoadVia}: " +
-            $"p50 {Percentile.Of(reactions, 50):F0} ms, p99 {Percentile.Of(reactions, 99):F0} ms, max {reactions[^1]:F0} ms"));
+            $"throttle reaction (produce of the crossing event -> first 429), {reactions.Count} trials while ingesting {cpu.EventsPerSecond:F0} events/s via {options.LoadVia}: " +
+            $"p50 {Percentile.Of(reactions, 50):F0} ms, p99 {Percentile.Of(reactions, 99):F0} ms, max {reactions[^1]:F0} ms{(unseen > 0 ? $" ({unseen} trials saw no 429 within 30 s)" : "")}"));
+        output.WriteLine($"  {cpu.Use}");
+        if (stopped is { Problem: not null }) output.WriteLine($"  {stopped}; its last output:{Environment.NewLine}{stopped.OutputTail}");
+
+        summary.Add("throttle reaction ingesting", cpu.EventsPerSecond, "events/s");
+        summary.Add("throttle reaction p50", Percentile.Of(reactions, 50), "ms");
+        summary.Add("throttle reaction p99", Percentile.Of(reactions, 99), "ms");
+        summary.Add("throttle reaction max", reactions[^1], "ms");
+        summary.AddCpu("throttle reaction load", cpu.Use);
+        if (stopped is not null) summary.Add("throttle reaction fleet stopped", stopped.Problem is null ? "yes" : "killed");
+        return stopped?.Problem is null;
+    }
+
+    /// <summary>
+    /// The measuring client of authorize: one request is one POST of a body serialized once per tenant, over a
+    /// <see cref="SocketsHttpHandler"/> of up to 256 kept-alive connections, read to the end of the answer. Not the
+    /// <see cref="MeteringClient"/>: its resilience pipeline (rate limiter, timeouts, breaker, retry) cost the schedule
+    /// thread about as much as the request itself, and its limiter refuses a 1,001st concurrent request, which is the
+    /// client failing, not Budgets. 200 is allowed; 429 (or anything else) is not.
+    /// </summary>
+    private sealed class AuthorizeOverHttp : IDisposable
+    {
+        private static readonly System.Net.Http.Headers.MediaTypeHeaderValue Json = new("application/json");
+        private readonly HttpClient _http;
+        private readonly (Uri Path, byte[] Body)[] _requests;
+
+        public AuthorizeOverHttp(Uri budgets, string token, IReadOnlyList<string> tenants, AuthorizeRequest question)
+        {
+            _http = new HttpClient(new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = 256,
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+                UseProxy = false,
+                UseCookies = false,
+                AutomaticDecompression = System.Net.DecompressionMethods.None,
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            })
+            {
+                BaseAddress = budgets,
+                Timeout = TimeSpan.FromSeconds(30),
+                DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", token) },
+            };
+            var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(question, MeteringJson.Options);
+            _requests = tenants.Select(t => (new Uri(budgets, $"/v1/tenants/{Uri.EscapeDataString(t)}/authorize"), body)).ToArray();
+        }
+
+        public async Task<bool> AllowedAsync(long tenant, CancellationToken ct)
+        {
+            var (path, body) = _requests[tenant];
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) { Headers = { ContentType = Json } } };
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+            return response.StatusCode == System.Net.HttpStatusCode.OK;
+        }
+
+        public void Dispose() => _http.Dispose();
+    }
+
+    /// <summary>
+    /// A window of a loaded phase: the records produced to the usage topic in it (the fleet's and any other producer's)
+    /// and every process's CPU over it, the fleet process counted with the load generator.
+    /// </summary>
+    private sealed class LoadedWindow(BudgetsBenchmarkOptions options, ConsumerLag topic)
+    {
+        public sealed record Figures(CpuUse Use, double EventsPerSecond);
+
+        public async Task<Measuring> StartAsync(FleetProcess? fleet, CancellationToken ct)
+        {
+            var groups = options.Processes.Groups(() => fleet is null ? [] : [fleet.Pid]);
+            var start = topic.Produced();
+            return new Measuring(topic, start, await CpuWindow.StartAsync(groups, ct), Stopwatch.StartNew());
+        }
+
+        public sealed class Measuring(ConsumerLag topic, long start, CpuWindow cpu, Stopwatch clock)
+        {
+            public async Task<Figures> EndAsync(CancellationToken ct)
+            {
+                var events = topic.Produced() - start;
+                var elapsed = clock.Elapsed;
+                return new Figures(await cpu.EndAsync(events, ct), events / elapsed.TotalSeconds);
+            }
+        }
     }
 
     /// <summary>Starts the background usage and gives the system time to reach its steady state (new tenants' grains and rows, compiled paths).</summary>
     private static async Task<FleetProcess> StartFleetAsync(BudgetsBenchmarkOptions options, string tenantPrefix, double eventsPerSecond, CancellationToken ct)
     {
-        var fleet = FleetProcess.Start(eventsPerSecond, tenantPrefix, options.LoadVia, options.Ingest, options.EmitterToken, options.Bootstrap);
+        var fleet = FleetProcess.Start(eventsPerSecond, tenantPrefix, options.LoadVia, options.Ingest, options.EmitterToken, options.Bootstrap, options.Batch);
         try
         {
             await Task.Delay(options.Settle, ct);
@@ -175,7 +282,7 @@ public static class BudgetsBenchmark
     }
 
     /// <summary>Concurrent clients reserve, then emit the usage that settles the reservation, until they are refused.</summary>
-    private static async Task OvershootAsync(BudgetsBenchmarkOptions options, BudgetsClient admin, BudgetsClient client, string prefix, TextWriter output, CancellationToken ct)
+    private static async Task OvershootAsync(BudgetsBenchmarkOptions options, BudgetsClient admin, BudgetsClient client, string prefix, TextWriter output, BenchmarkSummary summary, CancellationToken ct)
     {
         const decimal limit = 100_000;
         var tenant = prefix;
@@ -213,13 +320,15 @@ public static class BudgetsBenchmark
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"overshoot: {options.Clients} concurrent clients reserving against one tenant 5,000 below its limit of {limit}: {granted} reservations granted, " +
             $"used ends at {used} (counted {(used == expected ? "exactly" : $"NOT exactly, expected {expected}")}), overshoot {Math.Max(0, used - limit)}"));
+        summary.Add("overshoot", Math.Max(0, used - limit).ToString(CultureInfo.InvariantCulture), "units");
+        summary.Add("overshoot counted exactly", used == expected ? "yes" : "no");
     }
 
     /// <summary>
     /// The silo's managed heap (after a full collection, <c>GET /v1/diagnostics/memory</c>) before and after one usage event
     /// and a limit each for many new tenants; resident memory too, which also counts the runtime's own headroom.
     /// </summary>
-    private static async Task MemoryPerTenantAsync(BudgetsBenchmarkOptions options, BudgetsClient admin, string prefix, TextWriter output, CancellationToken ct)
+    private static async Task MemoryPerTenantAsync(BudgetsBenchmarkOptions options, BudgetsClient admin, string prefix, TextWriter output, BenchmarkSummary summary, CancellationToken ct)
     {
         // A diagnostics endpoint, not the public API the client covers.
         using var diagnostics = new HttpClient { BaseAddress = options.Budgets, DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", options.AdminToken) } };
@@ -250,6 +359,8 @@ public static class BudgetsBenchmark
             $"memory: {grains} more active tenant grains (totals, one limit each): managed heap +{(after.ManagedBytes - before.ManagedBytes) / 1024.0 / 1024.0:F1} MiB " +
             $"= {(after.ManagedBytes - before.ManagedBytes) / 1024.0 / Math.Max(1, grains):F2} KiB per tenant; resident memory " +
             $"+{(rssAfter - rssBefore) / 1024.0 / 1024.0:F1} MiB = {(rssAfter - rssBefore) / 1024.0 / Math.Max(1, grains):F2} KiB per tenant"));
+        summary.Add("memory managed heap per tenant", (after.ManagedBytes - before.ManagedBytes) / 1024.0 / Math.Max(1, grains), "KiB", "F2");
+        summary.Add("memory resident per tenant", options.BudgetsPid == 0 ? double.NaN : (rssAfter - rssBefore) / 1024.0 / Math.Max(1, grains), "KiB", "F2");
     }
 
     private sealed record MemoryReport(long ManagedBytes, int ActiveTenantGrains);

@@ -40,6 +40,14 @@ public sealed class ConsumerLag : IDisposable
         return lag;
     }
 
+    /// <summary>The sum of the topic's end offsets: how many records it has taken so far (of every producer).</summary>
+    public long Produced()
+    {
+        if (!_groups.TryGetValue("", out var reader))
+            _groups[""] = reader = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = _bootstrap, GroupId = "metering-bench-offsets", EnableAutoCommit = false }).Build();
+        return _partitions.Sum(p => reader.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value);
+    }
+
     public void Dispose()
     {
         foreach (var reader in _groups.Values) reader.Dispose();

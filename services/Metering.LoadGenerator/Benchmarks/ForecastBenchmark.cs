@@ -21,7 +21,7 @@ public static class ForecastBenchmark
 {
     private static readonly BacktestTable Table = new("profile", 8);
 
-    public static int Run(ForecastBenchmarkOptions options, TextWriter output)
+    public static int Run(ForecastBenchmarkOptions options, TextWriter output, BenchmarkSummary? summary = null)
     {
         var lastMonth = options.LastMonth;
         var first = lastMonth.FirstDay.AddMonths(1 - options.Months);
@@ -45,6 +45,11 @@ public static class ForecastBenchmark
             all.AddRange(points);
         }
         output.WriteLine(Table.Row("all", BacktestSummary.Of(all)));
+        foreach (var day in BacktestSummary.Of(all))
+        {
+            summary?.Add($"after day {day.MadeAfterDay} mape", day.MeanAbsolutePercentageError is { } mape ? (double)mape * 100 : double.NaN, "%", "F1");
+            summary?.Add($"after day {day.MadeAfterDay} interval coverage", day.IntervalCoverage is { } coverage ? (double)coverage * 100 : double.NaN, "%", "F1");
+        }
         output.WriteLine("MAPE: mean |forecast − actual| / actual of the month's total; a month without a forecast (under 3 days with usage) counts in neither column.");
         return 0;
     }

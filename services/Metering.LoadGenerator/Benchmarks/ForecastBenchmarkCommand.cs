@@ -13,7 +13,7 @@ public sealed class ForecastBenchmarkCommand : BenchmarkCommand
     public ForecastBenchmarkCommand() : base("forecast", "The month-end forecast's backtest error and interval coverage on synthetic fleets.")
     {
         Measure([_seed, _tenants, _months],
-            (result, output, _) => Task.FromResult(ForecastBenchmark.Run(BenchmarkOptions(result), output)));
+            (result, output, summary, _) => Task.FromResult(ForecastBenchmark.Run(BenchmarkOptions(result), output, summary)));
     }
 
     public ForecastBenchmarkOptions BenchmarkOptions(ParseResult result) => new()

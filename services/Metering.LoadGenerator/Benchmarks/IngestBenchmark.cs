@@ -15,6 +15,9 @@ public sealed record IngestBenchmarkOptions
     public required string Postgres { get; init; }
     public string RawTopic { get; init; } = "metering.bench.raw";
     public int RawEvents { get; init; } = 200_000;
+    public int BatchSize { get; init; } = LoadRun.DefaultBatchSize;
+    public TimeSpan Linger { get; init; } = LoadRun.DefaultLinger;
+    public SystemProcesses Processes { get; init; } = new();
     public string BudgetsGroup { get; init; } = "metering-budgets";
     public string BillingGroup { get; init; } = "metering-billing";
 }
@@ -28,7 +31,7 @@ public sealed record IngestBenchmarkOptions
 /// </summary>
 public static class IngestBenchmark
 {
-    private sealed record Step(double Target, double Sent, LagTrend Budgets, LagTrend Billing, TimeSpan Drain, VisibilityProbe.Result Visibility)
+    private sealed record Step(double Target, double Sent, LagTrend Budgets, LagTrend Billing, TimeSpan Drain, VisibilityProbe.Result Visibility, RequestSizes Requests, CpuUse Cpu)
     {
         public bool KeptUp => Sent >= 0.95 * Target && Budgets.GrowthPerSecond <= 0.05 * Target && Billing.GrowthPerSecond <= 0.05 * Target;
     }
@@ -48,18 +51,24 @@ public static class IngestBenchmark
     }
 
     /// <param name="progress">Where each step's load run writes its progress (every <see cref="LoadRun.ProgressEvery"/>), apart from the results.</param>
-    public static async Task<int> RunAsync(IngestBenchmarkOptions options, TextWriter output, CancellationToken ct, TextWriter? progress = null)
+    public static async Task<int> RunAsync(IngestBenchmarkOptions options, TextWriter output, BenchmarkSummary summary, CancellationToken ct, TextWriter? progress = null)
     {
         var runId = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
         void Say(string line) => output.WriteLine(line);
         Say($"ingest benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores: steps {string.Join(", ", options.Rates)} events/s, " +
-            $"{options.StepDuration.TotalSeconds:F0} s each, {options.Tenants} tenants, via {options.Via}");
+            $"{options.StepDuration.TotalSeconds:F0} s each, {options.Tenants} tenants, via {options.Via}, {options.BatchSize} events per request " +
+            $"(lingering at most {options.Linger.TotalMilliseconds:F0} ms)");
 
         var sample = new FleetProfile(options.Tenants, $"bench-{runId}-raw-", seed: 7);
         var rawEvents = Enumerable.Range(0, int.MaxValue).SelectMany(i => sample.Request($"raw-{i}", DateTimeOffset.UtcNow)).Take(options.RawEvents).ToList();
         var ceiling = await RawCeiling.MeasureAsync(options.Bootstrap, options.RawTopic, options.Postgres, rawEvents, ct);
         Say($"raw ceiling ({ceiling.Events} events): librdkafka produce+consume {ceiling.KafkaEventsPerSecond:F0} events/s, " +
             $"PostgreSQL COPY {ceiling.PostgresCopyEventsPerSecond:F0} events/s -> ceiling {ceiling.EventsPerSecond:F0} events/s");
+        summary.Add("via", options.Via);
+        summary.Add("batch", options.BatchSize, "events");
+        summary.Add("ceiling kafka", ceiling.KafkaEventsPerSecond, "events/s");
+        summary.Add("ceiling postgres copy", ceiling.PostgresCopyEventsPerSecond, "events/s");
+        summary.Add("ceiling", ceiling.EventsPerSecond, "events/s");
 
         using var lag = new ConsumerLag(options.Bootstrap, KafkaTopics.Usage.Name);
         // Warm-up, not measured: JIT, connection pools, consumer group assignments, Orleans grain activations.
@@ -74,6 +83,13 @@ public static class IngestBenchmark
             Say($"{step.Target,9:F0} {step.Sent,9:F0} {step.Budgets,25} {step.Billing,25} {step.Drain.TotalSeconds,8:F1} " +
                 $"{step.Visibility.Percentile(50).TotalMilliseconds,8:F0} {step.Visibility.Percentile(99).TotalMilliseconds,8:F0} " +
                 $"{step.Visibility.Latencies.Count,3}/{step.Visibility.Sent,-3} {(step.KeptUp ? "yes" : "no"),8}");
+            Say($"  {step.Requests}");
+            Say($"  {step.Cpu}");
+            var name = $"step {step.Target:F0}";
+            summary.Add($"{name} sent", step.Sent, "events/s");
+            summary.Add($"{name} kept up", step.KeptUp ? "yes" : "no");
+            summary.Add($"{name} visible p99", step.Visibility.Percentile(99).TotalMilliseconds, "ms");
+            summary.Add($"{name} cpu total", step.Cpu.MicrosecondsPerEvent(step.Cpu.CountedTicks), "µs/event");
             if (!step.KeptUp) break;
         }
 
@@ -81,8 +97,15 @@ public static class IngestBenchmark
         if (best is null)
         {
             Say("sustained: no step was kept up");
+            summary.Add("sustained", 0, "events/s");
             return 1;
         }
+        summary.Add("sustained", best.Sent, "events/s");
+        summary.Add("ratio to the ceiling", best.Sent / ceiling.EventsPerSecond * 100, "%");
+        summary.Add("sustained visible p50", best.Visibility.Percentile(50).TotalMilliseconds, "ms");
+        summary.Add("sustained visible p99", best.Visibility.Percentile(99).TotalMilliseconds, "ms");
+        summary.AddCpu("sustained", best.Cpu);
+        summary.AddRequests("sustained", best.Requests);
         Say($"sustained end to end: {best.Sent:F0} events/s (Budgets' and Billing's lag bounded); emit -> visible in Budgets " +
             $"p50 {best.Visibility.Percentile(50).TotalMilliseconds:F0} ms, p99 {best.Visibility.Percentile(99).TotalMilliseconds:F0} ms");
         Say($"ratio to the raw ceiling: {best.Sent / ceiling.EventsPerSecond:P0} ({best.Sent:F0} / {ceiling.EventsPerSecond:F0})" +
@@ -97,6 +120,7 @@ public static class IngestBenchmark
         using var probe = new VisibilityProbe(probeSink, options.Budgets, options.Token, prefix + "probe");
         using var stopProbing = new CancellationTokenSource();
         using var stopSampling = new CancellationTokenSource();
+        var cpu = await CpuWindow.StartAsync(options.Processes.Groups(), ct);
         var clock = Stopwatch.StartNew();
         var samples = new List<(TimeSpan At, long Budgets, long Billing)>();
         var sampling = Task.Run(async () =>
@@ -121,6 +145,8 @@ public static class IngestBenchmark
             TenantPrefix = prefix,
             RunId = prefix.TrimEnd('-'),
             Senders = 16,
+            BatchSize = options.BatchSize,
+            Linger = options.Linger,
         }, sink, ct, progress);
         await stopProbing.CancelAsync();
         await stopSampling.CancelAsync();
@@ -129,10 +155,12 @@ public static class IngestBenchmark
         var drain = Stopwatch.StartNew();
         while (drain.Elapsed < TimeSpan.FromMinutes(2) && (lag.Of(options.BudgetsGroup) > 0 || lag.Of(options.BillingGroup) > 0))
             await Task.Delay(100, ct);
+        // The window is the load and its drain: the whole work of the step's events, over the events sent.
+        var used = await cpu.EndAsync(report.Events, ct);
         return new Step(rate, report.Events / report.Elapsed.TotalSeconds,
             LagTrend.Of(samples.Select(s => (s.At, s.Budgets)).ToList(), options.StepDuration),
             LagTrend.Of(samples.Select(s => (s.At, s.Billing)).ToList(), options.StepDuration),
-            drain.Elapsed, await probing);
+            drain.Elapsed, await probing, report.Requests, used);
     }
 
     /// <summary>Writes to the console and keeps a copy for the results file.</summary>

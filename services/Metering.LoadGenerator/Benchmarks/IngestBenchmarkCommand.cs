@@ -20,12 +20,15 @@ public sealed class IngestBenchmarkCommand : BenchmarkCommand
     private readonly Option<Uri> _budgets = CommandOptions.Budgets();
     private readonly Option<string> _token = CommandOptions.EmitterToken();
     private readonly Option<string> _bootstrap = CommandOptions.Bootstrap();
-    private readonly Option<string> _postgres = new("--postgres") { Description = "the Npgsql connection string of the raw ceiling's COPY (default: $METERING_POSTGRES)" };
+    private readonly Option<string> _postgres = new("--postgres") { Description = "the Npgsql connection string of the raw ceiling's COPY and of the database whose backends' CPU is measured (default: $METERING_POSTGRES)" };
+    private readonly Option<int> _batch = CommandOptions.Batch();
+    private readonly Option<double> _linger = CommandOptions.LingerMs();
+    private readonly SystemProcessOptions _processes = new();
 
     public IngestBenchmarkCommand() : base("ingest", "The whole system at increasing rates against the raw Kafka and PostgreSQL ceiling.")
     {
-        Measure([_rates, _duration, _tenants, _rawEvents, _via, _ingest, _budgets, _token, _bootstrap, _postgres],
-            (result, output, ct) => IngestBenchmark.RunAsync(BenchmarkOptions(result), output, ct, result.InvocationConfiguration.Error));
+        Measure([_rates, _duration, _tenants, _batch, _linger, _rawEvents, _via, _ingest, _budgets, _token, _bootstrap, _postgres, .. _processes.All],
+            (result, output, summary, ct) => IngestBenchmark.RunAsync(BenchmarkOptions(result), output, summary, ct, result.InvocationConfiguration.Error));
     }
 
     public IngestBenchmarkOptions BenchmarkOptions(ParseResult result)
@@ -34,6 +37,7 @@ public sealed class IngestBenchmarkCommand : BenchmarkCommand
         var ingest = result.GetValue(_ingest)!;
         var token = CommandOptions.EmitterTokenOf(result, _token);
         var bootstrap = CommandOptions.BootstrapOf(result, _bootstrap);
+        var postgres = result.GetValue(_postgres) ?? Environment.GetEnvironmentVariable("METERING_POSTGRES") ?? "";
         return new IngestBenchmarkOptions
         {
             Rates = result.GetValue(_rates)!,
@@ -45,7 +49,10 @@ public sealed class IngestBenchmarkCommand : BenchmarkCommand
             Budgets = result.GetValue(_budgets)!,
             Token = token,
             Bootstrap = bootstrap,
-            Postgres = result.GetValue(_postgres) ?? Environment.GetEnvironmentVariable("METERING_POSTGRES") ?? "",
+            Postgres = postgres,
+            BatchSize = result.GetValue(_batch),
+            Linger = TimeSpan.FromMilliseconds(result.GetValue(_linger)),
+            Processes = _processes.Of(result, postgres),
         };
     }
 

@@ -38,6 +38,12 @@ public static class CommandOptions
         return option;
     }
 
+    public static Option<int> Batch(int fallback = LoadRun.DefaultBatchSize) =>
+        Number("--batch", fallback, 1, "events per request (a request is sent when it is full or has lingered)");
+
+    public static Option<double> LingerMs() =>
+        Number("--linger-ms", LoadRun.DefaultLinger.TotalMilliseconds, 0d, "milliseconds a request waits to fill before it is sent anyway");
+
     public static Option<string> Results() =>
         new("--results") { Description = "folder the results file is written to", DefaultValueFactory = _ => Path.Combine(".metering", "bench") };
 
