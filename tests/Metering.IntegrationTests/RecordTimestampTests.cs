@@ -37,9 +37,8 @@ public sealed class RecordTimestampTests : OwnBrokerTests
     {
         Assert.Equal(TimestampType.CreateTime, record.Message.Timestamp.Type);
         Assert.Equal(validatedAt, new DateTimeOffset(record.Message.Timestamp.UtcDateTime));
-        var errors = new List<FieldError>();
-        Assert.NotNull(UsageEventJson.Read(record.Message.Value, new DateTimeOffset(record.Message.Timestamp.UtcDateTime), errors));
-        Assert.Empty(errors);
+        Assert.True(UsageBatchEncoding.TryRead(record.Message.Value, out var events, out var problem), problem);
+        Assert.Empty(UsageEventRules.Validate(Assert.Single(events), new DateTimeOffset(record.Message.Timestamp.UtcDateTime)));
     }
 
     [Fact]
