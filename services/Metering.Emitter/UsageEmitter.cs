@@ -32,6 +32,7 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
     private List<Unproduced> _pending = [];
     private readonly Lock _producing = new();
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stopFlushing = new();
     private readonly Task _flushing;
     private long _sequence;
     private int _disposed;
@@ -136,10 +137,18 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
     /// <summary>Once events are pending, waits <see cref="UsageEmitterOptions.LingerMs"/> and produces all of them.</summary>
     private async Task FlushLoopAsync()
     {
-        while (Volatile.Read(ref _disposed) != 2)
+        var stop = _stopFlushing.Token;
+        while (!stop.IsCancellationRequested)
         {
-            await _wake.WaitAsync();
-            if (_options.LingerMs > 0) await Task.Delay(_options.LingerMs);
+            try
+            {
+                await _wake.WaitAsync(stop);
+                if (_options.LingerMs > 0) await Task.Delay(_options.LingerMs, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // disposing, which has produced what was pending itself
+            }
             try
             {
                 ProducePending();
@@ -256,8 +265,9 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
             // Reported below with every event still in flight.
         }
         Volatile.Write(ref _disposed, 2);
-        _wake.Release();
+        await _stopFlushing.CancelAsync();
         await _flushing;
+        _stopFlushing.Dispose();
         _producer.Dispose();
         if (_throttles is not null) await _throttles.DisposeAsync();
         if (!_inFlight.IsEmpty)
