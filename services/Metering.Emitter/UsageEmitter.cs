@@ -4,14 +4,17 @@ using System.Diagnostics.Metrics;
 using Confluent.Kafka;
 using Metering.Contracts.Usage;
 using Metering.Kafka;
+using Microsoft.Extensions.Logging;
 
 namespace Metering.Emitter;
 
 /// <summary>
-/// Emits usage events straight to Kafka: validated by the same rules as Ingest, batched and compressed, through one
-/// <see cref="IdempotentProducer"/> (acks=all) as records shaped like Ingest's (<see cref="UsageMessages"/>: keyed by
-/// tenant, with the trace context). Events wait in a bounded buffer until Kafka acknowledges them; a failed delivery is
-/// produced again, never dropped. Thread-safe; make one per process and dispose it on shutdown, which flushes the buffer.
+/// Emits usage events straight to Kafka: validated by the same rules as Ingest, gathered for
+/// <see cref="UsageEmitterOptions.LingerMs"/> and produced as usage batch v2 records, one per tenant of each flush, through
+/// one <see cref="IdempotentProducer"/> (acks=all) as records shaped like Ingest's (<see cref="UsageMessages"/>: keyed by
+/// tenant, with the trace context of the batch's first event). Events wait in a bounded buffer until Kafka acknowledges
+/// them; a failed delivery is produced again, never dropped. Thread-safe; make one per process and dispose it on
+/// shutdown, which flushes the buffer.
 /// </summary>
 public sealed class UsageEmitter : IAsyncDisposable, IDisposable
 {
@@ -25,6 +28,12 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
     private readonly IdempotentProducer _producer;
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<long, UsageEvent> _inFlight = new();
+    private readonly Lock _pendingLock = new();
+    private List<Unproduced> _pending = [];
+    private readonly Lock _producing = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stopFlushing = new();
+    private readonly Task _flushing;
     private long _sequence;
     private int _disposed;
     private Error? _fatal;
@@ -48,6 +57,7 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
             Logger = options.Logger,
         });
         if (options.WatchThrottles) _throttles = new ThrottledTenants(options.BootstrapServers, options.ConfigureConsumer, options.Logger);
+        _flushing = Task.Run(FlushLoopAsync);
     }
 
     /// <summary>
@@ -95,13 +105,20 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         activity?.SetTag("metering.tenant", usage.Tenant);
         var sequence = Interlocked.Increment(ref _sequence);
         _inFlight[sequence] = usage;
-        Produce(sequence, UsageMessages.Create(usage, validatedAt), usage);
+        bool first;
+        lock (_pendingLock)
+        {
+            first = _pending.Count == 0;
+            _pending.Add(new Unproduced(sequence, usage, validatedAt, activity?.Context ?? Activity.Current?.Context ?? default));
+        }
+        if (first) _wake.Release();
         return usage;
     }
 
     /// <summary>Waits until Kafka has acknowledged every event emitted so far.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
+        ProducePending();
         while (Pending > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -111,44 +128,119 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         }
     }
 
-    private void Produce(long sequence, Message<string?, byte[]> message, UsageEvent usage)
+    /// <summary>An event emitted and not yet produced: its place, the instant it was validated at and its caller's trace.</summary>
+    private sealed record Unproduced(long Sequence, UsageEvent Usage, DateTimeOffset ValidatedAt, ActivityContext Trace);
+
+    /// <summary>A record produced and not yet acknowledged, and the events it holds.</summary>
+    private sealed record Batch(Message<string?, byte[]> Message, long[] Sequences);
+
+    /// <summary>Once events are pending, waits <see cref="UsageEmitterOptions.LingerMs"/> and produces all of them.</summary>
+    private async Task FlushLoopAsync()
+    {
+        var stop = _stopFlushing.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await _wake.WaitAsync(stop);
+                if (_options.LingerMs > 0) await Task.Delay(_options.LingerMs, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // disposing, which has produced what was pending itself
+            }
+            try
+            {
+                ProducePending();
+            }
+            catch (Exception ex)
+            {
+                // Events stay in flight and are handed back by DisposeAsync; the loop never dies.
+                _options.Logger.LogError(ex, "Producing pending usage failed");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Produces the events pending, one usage batch v2 record per tenant (more when they exceed its size bound), each
+    /// stamped with the latest instant its events were validated at. An event that instant would judge too old (it was
+    /// validated within the last moments of the 62-day window) goes in a record of its own, with its own instant.
+    /// </summary>
+    private void ProducePending()
+    {
+        lock (_producing)
+        {
+            List<Unproduced> pending;
+            lock (_pendingLock)
+            {
+                if (_pending.Count == 0) return;
+                pending = _pending;
+                _pending = [];
+            }
+            foreach (var tenant in pending.GroupBy(p => p.Usage.Tenant, StringComparer.Ordinal))
+            {
+                var stamp = tenant.Max(p => p.ValidatedAt);
+                var together = new List<Unproduced>();
+                foreach (var p in tenant)
+                {
+                    if (p.Usage.Timestamp.ToUniversalTime() < stamp - UsageEventRules.MaxAge) ProduceBatch(tenant.Key, [p], p.ValidatedAt);
+                    else together.Add(p);
+                }
+                if (together.Count > 0) ProduceBatch(tenant.Key, together, stamp);
+            }
+        }
+    }
+
+    private void ProduceBatch(string tenant, List<Unproduced> pending, DateTimeOffset stamp)
+    {
+        UsageEvent[] events = [.. pending.Select(p => p.Usage)];
+        var start = 0;
+        while (start < events.Length)
+        {
+            var message = UsageMessages.CreateBatch(tenant, events.AsSpan(start), stamp, pending[start].Trace, out var taken);
+            Produce(new Batch(message, [.. pending.Skip(start).Take(taken).Select(p => p.Sequence)]));
+            start += taken;
+        }
+    }
+
+    private void Produce(Batch batch)
     {
         if (Volatile.Read(ref _disposed) == 2) return; // given up while closing: reported by DisposeAsync
         try
         {
-            _producer.Produce(_options.Topic, message, report => OnDelivered(report, sequence, message, usage));
+            _producer.Produce(_options.Topic, batch.Message, report => OnDelivered(report, batch));
         }
         catch (ProduceException<string?, byte[]> ex) when (!ex.Error.IsFatal)
         {
             // librdkafka's own queue is full or the producer is between states: try again shortly.
-            ProduceLater(sequence, message, usage);
+            ProduceLater(batch);
         }
     }
 
-    private void OnDelivered(DeliveryReport<string?, byte[]> report, long sequence, Message<string?, byte[]> message, UsageEvent usage)
+    private void OnDelivered(DeliveryReport<string?, byte[]> report, Batch batch)
     {
         if (!report.Error.IsError)
         {
-            _inFlight.TryRemove(sequence, out _);
-            Acknowledged.Add(1);
-            _slots.Release();
+            foreach (var sequence in batch.Sequences) _inFlight.TryRemove(sequence, out _);
+            Acknowledged.Add(batch.Sequences.Length);
+            _slots.Release(batch.Sequences.Length);
         }
         else if (report.Error.IsFatal)
         {
-            // The idempotent producer cannot go on; the event stays in flight and is reported to the caller.
+            // The idempotent producer cannot go on; the events stay in flight and are reported to the caller.
             _fatal = report.Error;
         }
         else
         {
-            ProduceLater(sequence, message, usage);
+            ProduceLater(batch);
         }
     }
 
-    /// <summary>The same message again, timestamp included: a retried event keeps the instant it was validated at.</summary>
-    private void ProduceLater(long sequence, Message<string?, byte[]> message, UsageEvent usage)
+    /// <summary>The same record again, timestamp included: a retried event keeps the instant it was validated at.</summary>
+    private void ProduceLater(Batch batch)
     {
-        Reproduced.Add(1);
-        _ = Task.Delay(_options.RetryBackoff).ContinueWith(_ => Produce(sequence, message, usage), TaskScheduler.Default);
+        Reproduced.Add(batch.Sequences.Length);
+        _ = Task.Delay(_options.RetryBackoff).ContinueWith(_ => Produce(batch), TaskScheduler.Default);
     }
 
     private void ThrowIfFatal()
@@ -173,6 +265,9 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
             // Reported below with every event still in flight.
         }
         Volatile.Write(ref _disposed, 2);
+        await _stopFlushing.CancelAsync();
+        await _flushing;
+        _stopFlushing.Dispose();
         _producer.Dispose();
         if (_throttles is not null) await _throttles.DisposeAsync();
         if (!_inFlight.IsEmpty)

@@ -21,11 +21,14 @@ public static class KafkaTraceContext
     private static TextMapPropagator Propagator => Propagators.DefaultTextMapPropagator is { Fields: not null } configured ? configured : W3C;
 
     /// <summary>Headers carrying the activity's context; empty when there is none.</summary>
-    public static Headers HeadersOf(Activity? activity)
+    public static Headers HeadersOf(Activity? activity) => HeadersOf(activity?.Context ?? default);
+
+    /// <summary>Headers carrying <paramref name="context"/> and the current baggage; empty when the context is default.</summary>
+    public static Headers HeadersOf(ActivityContext context)
     {
         var headers = new Headers();
-        if (activity is not null)
-            Propagator.Inject(new PropagationContext(activity.Context, Baggage.Current), headers, static (carrier, name, value) =>
+        if (context != default)
+            Propagator.Inject(new PropagationContext(context, Baggage.Current), headers, static (carrier, name, value) =>
             {
                 carrier.Remove(name);
                 carrier.Add(name, Encoding.UTF8.GetBytes(value));

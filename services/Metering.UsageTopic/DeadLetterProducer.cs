@@ -29,9 +29,12 @@ public sealed class DeadLetterProducer(IConfiguration configuration) : IDisposab
         DeliveryTimeout = TimeSpan.FromMinutes(5),
     });
 
-    /// <summary>Where the record came from; with its produce time, because offsets restart when a topic is recreated.</summary>
+    /// <summary>
+    /// Where the record came from (<c>topic/partition/offset</c>, and <c>#index</c> for one event of a usage batch v2);
+    /// with its produce time, because offsets restart when a topic is recreated.
+    /// </summary>
     public static string OriginOf(RejectedRecord rejected) =>
-        $"{rejected.Origin.Topic}/{rejected.Origin.Partition.Value}/{rejected.Origin.Offset.Value}@{rejected.ProducedAt.ToUnixTimeMilliseconds()}";
+        $"{rejected.Origin.Topic}/{rejected.Origin.Partition.Value}/{rejected.Origin.Offset.Value}{(rejected.Index is { } index ? $"#{index}" : "")}@{rejected.ProducedAt.ToUnixTimeMilliseconds()}";
 
     public Task PublishAsync(RejectedRecord rejected, string group, CancellationToken ct) =>
         _producer.ProduceAsync(KafkaTopics.UsageDeadLetters.Name, new Message<string?, byte[]>

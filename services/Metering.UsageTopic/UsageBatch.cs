@@ -9,17 +9,24 @@ public sealed record UsageBatch(IReadOnlyList<UsageRecord> Usage, IReadOnlyList<
 }
 
 /// <summary>
-/// A valid usage event with the trace context it was produced in, where it sits in the log, and its original key and
-/// bytes and produce time, to dead-letter it as it was should a store refuse it.
+/// A valid usage event with the trace context it was produced in (one per Kafka record, shared by the events of a usage
+/// batch v2), where it sits in the log (of a batch's events also its <see cref="Index"/>), and its original key,
+/// bytes and produce time, to dead-letter it should a store refuse it: a v1 record's own bytes, and for an event of a
+/// batch (<see cref="Payload"/> null) its v1 JSON, so the dead-letter topic holds one readable event per record.
 /// </summary>
-public sealed record UsageRecord(UsageEvent Usage, ActivityContext Parent, TopicPartitionOffset Origin, string? Key, byte[] Payload, DateTimeOffset ProducedAt)
+public sealed record UsageRecord(UsageEvent Usage, ActivityContext Parent, TopicPartitionOffset Origin, string? Key, byte[]? Payload, DateTimeOffset ProducedAt,
+    int? Index = null)
 {
-    public RejectedRecord Refused(string reason) => new(Key, Payload, reason, Origin, ProducedAt, DeadLetterCause.Refused);
+    public RejectedRecord Refused(string reason) =>
+        new(Key, Payload ?? UsageEventJson.Write(Usage), reason, Origin, ProducedAt, DeadLetterCause.Refused, Index);
 }
 
-/// <summary>A record a consumer group does not count: its original key and bytes, and why it was set apart.</summary>
+/// <summary>
+/// A record a consumer group does not count: its original key and bytes (of one event of a usage batch v2, that event's
+/// v1 JSON and its <see cref="Index"/> in the batch), and why it was set apart.
+/// </summary>
 public sealed record RejectedRecord(string? Key, byte[] Payload, string Reason, TopicPartitionOffset Origin, DateTimeOffset ProducedAt,
-    DeadLetterCause Cause = DeadLetterCause.Invalid);
+    DeadLetterCause Cause = DeadLetterCause.Invalid, int? Index = null);
 
 public enum DeadLetterCause
 {

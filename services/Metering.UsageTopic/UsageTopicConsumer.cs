@@ -281,7 +281,8 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
 
     /// <summary>
     /// Gathers records for at least <see cref="BatchWindow"/> after the first one, and for as long as the previous
-    /// batch is still being stored, up to <see cref="MaxBatch"/>; parses each one as it arrives.
+    /// batch is still being stored, up to <see cref="MaxBatch"/> events (a usage batch v2 record holds many); decodes
+    /// each one as it arrives: a v1 record's JSON, a v2 record's events.
     /// </summary>
     private (List<ConsumeResult<string?, byte[]?>> Records, UsageBatch Batch) NextBatch(IConsumer<string?, byte[]?> consumer, OffsetGaps gaps, Task? storing, CancellationToken ct)
     {
@@ -297,7 +298,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
         else Add(first);
 
         var deadline = Stopwatch.GetTimestamp() + (long)(BatchWindow.TotalSeconds * Stopwatch.Frequency);
-        while (records.Count < MaxBatch && !ct.IsCancellationRequested)
+        while (batch.Count < MaxBatch && !ct.IsCancellationRequested)
         {
             var stillStoring = storing is { IsCompleted: false };
             var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
@@ -324,6 +325,11 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
             records.Add(record);
             // Late events are judged against the time they were produced, not the time they are consumed.
             var producedAt = record.Message.Timestamp.Type == TimestampType.NotAvailable ? clock.GetUtcNow() : new DateTimeOffset(record.Message.Timestamp.UtcDateTime);
+            if (record.Message.Value is { } batchValue && UsageMessages.IsBatch(record.Message.Headers, batchValue))
+            {
+                AddBatch(record, batchValue, producedAt);
+                return;
+            }
             var errors = new List<FieldError>();
             UsageEvent? parsed = null;
             try
@@ -343,6 +349,31 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
             }
             if (record.Message.Value is null) errors.Add(new("$", "the record has no value"));
             rejected.Add(new RejectedRecord(record.Message.Key, record.Message.Value ?? [], FieldError.Describe(errors), record.TopicPartitionOffset, producedAt));
+        }
+
+        // A batch that cannot be decoded is set apart whole; an event of it that breaks a v1 rule (a producer other than
+        // Ingest may have written it) is set apart alone, as its v1 JSON, and its neighbours count.
+        void AddBatch(ConsumeResult<string?, byte[]?> record, byte[] value, DateTimeOffset producedAt)
+        {
+            if (!UsageBatchEncoding.TryRead(value, out var events, out var problem))
+            {
+                rejected.Add(new RejectedRecord(record.Message.Key, value, problem, record.TopicPartitionOffset, producedAt));
+                return;
+            }
+            var parent = ParentOf(record);
+            var errors = new List<FieldError>();
+            for (var i = 0; i < events.Count; i++)
+            {
+                UsageEventRules.Validate(events[i], producedAt, "", errors);
+                if (errors.Count == 0)
+                {
+                    usage.Add(new UsageRecord(events[i], parent, record.TopicPartitionOffset, record.Message.Key, null, producedAt, i));
+                    continue;
+                }
+                rejected.Add(new RejectedRecord(record.Message.Key, UsageEventJson.Write(events[i]), FieldError.Describe(errors), record.TopicPartitionOffset,
+                    producedAt, DeadLetterCause.Invalid, i));
+                errors.Clear();
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using Metering.Kafka;
 
 namespace Metering.IntegrationTests;
 
@@ -113,6 +114,83 @@ public sealed class PoisonRecordTests : OwnBrokerTests
         Assert.Equal(payloads.Count, committed.Where(c => c.Offset != Offset.Unset).Sum(c => c.Offset.Value));
     }
 
+    /// <summary>A usage batch v2 record of this test's tenant, as Ingest and the emitter write them.</summary>
+    private byte[] Batch(params UsageEvent[] events)
+    {
+        var message = UsageMessages.CreateBatch(_tenant, events, DateTimeOffset.UtcNow, default, out var taken);
+        Assert.Equal(events.Length, taken);
+        return message.Value;
+    }
+
+    [Fact]
+    public async Task V1_records_and_v2_batches_mixed_on_the_topic_are_each_counted_once_also_when_a_batch_comes_again()
+    {
+        var batch = Batch(Usage("b-1", 11), Usage("b-2", 12), Usage("b-3", 13));
+        // v1, a batch, v1, the same batch again (a producer's retry) and one that repeats a v1 event: each event counts once.
+        await ProduceAsync(Json(Usage("j-1", 1)), batch, Json(Usage("j-2", 2)), batch, Batch(Usage("j-1", 1), Usage("b-4", 14)));
+
+        using var consumer = Consumer();
+        await consumer.StartAsync(CancellationToken.None);
+        try
+        {
+            Assert.Equal(new Dictionary<string, decimal> { ["j-1"] = 1, ["j-2"] = 2, ["b-1"] = 11, ["b-2"] = 12, ["b-3"] = 13, ["b-4"] = 14 },
+                await WaitForStoredAsync(6));
+            Assert.Equal(10, consumer.Handled);
+        }
+        finally
+        {
+            await consumer.StopAsync(CancellationToken.None);
+        }
+        Assert.Empty(DeadLetters(atLeast: 0));
+    }
+
+    [Fact]
+    public async Task A_bad_event_in_a_batch_is_dead_lettered_alone_as_its_v1_json_and_a_batch_that_cannot_be_read_whole()
+    {
+        var negative = Usage("negative", -5);
+        var refused = Usage("refused-2", 7);
+        var batch = Batch(Usage("good-0", 1), negative, Usage("good-2", 3), refused, Usage("good-4", 5));
+        var unreadable = Batch(Usage("lost-0", 1), Usage("lost-1", 2))[..^3];
+        await ProduceAsync(batch, unreadable, Json(Usage("after", 9)));
+
+        using var consumer = Consumer();
+        await consumer.StartAsync(CancellationToken.None);
+        try
+        {
+            Assert.Equal(new Dictionary<string, decimal> { ["good-0"] = 1, ["good-2"] = 3, ["good-4"] = 5, ["after"] = 9 }, await WaitForStoredAsync(4));
+
+            var letters = DeadLetters(atLeast: 3).OrderBy(l => l.Origin, StringComparer.Ordinal).ToList();
+            var offsets = KafkaTopics.Usage.Name + "/";
+            Assert.Collection(letters,
+                l =>
+                {
+                    Assert.Equal((DeadLetterCauses.Invalid, "quantity must be between 0 and 1e12"), (l.Cause, l.Reason));
+                    Assert.Equal(Encoding.UTF8.GetString(Json(negative)), Encoding.UTF8.GetString(l.Payload));
+                    Assert.Matches(@"^metering\.usage\.v1/\d+/0#1@\d+$", l.Origin);
+                },
+                l =>
+                {
+                    Assert.Equal(DeadLetterCauses.Refused, l.Cause);
+                    Assert.Contains("23514", l.Reason);
+                    Assert.Equal(Encoding.UTF8.GetString(Json(refused)), Encoding.UTF8.GetString(l.Payload));
+                    Assert.Matches(@"^metering\.usage\.v1/\d+/0#3@\d+$", l.Origin);
+                },
+                l =>
+                {
+                    Assert.Equal(DeadLetterCauses.Invalid, l.Cause);
+                    Assert.StartsWith($"is not a valid {UsageBatchEncoding.Name} record", l.Reason);
+                    Assert.Equal(Convert.ToHexString(unreadable), Convert.ToHexString(l.Payload));
+                    Assert.Matches(@"^metering\.usage\.v1/\d+/1@\d+$", l.Origin);
+                });
+            Assert.All(letters, l => Assert.StartsWith(offsets, l.Origin));
+            Assert.True(consumer.IsRunning);
+        }
+        finally
+        {
+            await consumer.StopAsync(CancellationToken.None);
+        }
+    }
+
     [Fact]
     public async Task A_store_failure_not_tied_to_a_record_retries_the_batch_and_dead_letters_nothing()
     {
@@ -178,6 +256,11 @@ public sealed class PoisonRecordTests : OwnBrokerTests
 
         protected override Task UntilReadyToStoreAsync(CancellationToken ct) => ReadyToStore?.Task.WaitAsync(ct) ?? Task.CompletedTask;
 
+        /// <summary>Events handed to the store, counted once per attempt that stored them.</summary>
+        public int Handled => Volatile.Read(ref _handled);
+
+        private int _handled;
+
         protected override async Task HandleAsync(IReadOnlyList<UsageRecord> usage, CancellationToken ct)
         {
             Interlocked.Increment(ref _attempts);
@@ -188,6 +271,7 @@ public sealed class PoisonRecordTests : OwnBrokerTests
             command.Parameters.AddWithValue("ids", usage.Select(r => r.Usage.Id).ToArray());
             command.Parameters.AddWithValue("quantities", usage.Select(r => r.Usage.Quantity).ToArray());
             await command.ExecuteNonQueryAsync(ct);
+            Interlocked.Add(ref _handled, usage.Count);
         }
     }
 }

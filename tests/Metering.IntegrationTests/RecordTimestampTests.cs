@@ -32,14 +32,32 @@ public sealed class RecordTimestampTests : OwnBrokerTests
         throw new TimeoutException("the record never arrived");
     }
 
+    /// <summary>This test's tenant's records, until they hold <paramref name="events"/> events.</summary>
+    private List<(DateTimeOffset Stamp, IReadOnlyList<UsageEvent> Events)> ReadBatches(int events)
+    {
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = Kafka.BootstrapServers, GroupId = "timestamp-tests", EnableAutoCommit = false,
+        }).Build();
+        consumer.Assign(Enumerable.Range(0, KafkaTopics.Usage.Partitions).Select(p => new TopicPartitionOffset(KafkaTopics.Usage.Name, p, Offset.Beginning)));
+        var batches = new List<(DateTimeOffset, IReadOnlyList<UsageEvent>)>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (batches.Sum(b => b.Item2.Count) < events && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is not { } record || record.Message.Key != _tenant) continue;
+            Assert.True(UsageBatchEncoding.TryRead(record.Message.Value, out var read, out var problem), problem);
+            batches.Add((new DateTimeOffset(record.Message.Timestamp.UtcDateTime), read));
+        }
+        return batches;
+    }
+
     /// <summary>What a consumer makes of the record: it judges the event against the record's timestamp.</summary>
     private static void AssertAcceptedDownstream(ConsumeResult<string, byte[]> record, DateTimeOffset validatedAt)
     {
         Assert.Equal(TimestampType.CreateTime, record.Message.Timestamp.Type);
         Assert.Equal(validatedAt, new DateTimeOffset(record.Message.Timestamp.UtcDateTime));
-        var errors = new List<FieldError>();
-        Assert.NotNull(UsageEventJson.Read(record.Message.Value, new DateTimeOffset(record.Message.Timestamp.UtcDateTime), errors));
-        Assert.Empty(errors);
+        Assert.True(UsageBatchEncoding.TryRead(record.Message.Value, out var events, out var problem), problem);
+        Assert.Empty(UsageEventRules.Validate(Assert.Single(events), new DateTimeOffset(record.Message.Timestamp.UtcDateTime)));
     }
 
     [Fact]
@@ -72,5 +90,28 @@ public sealed class RecordTimestampTests : OwnBrokerTests
         }
 
         AssertAcceptedDownstream(ReadRecord(), validatedAt);
+    }
+
+    [Fact]
+    public async Task An_event_at_the_edge_is_not_batched_under_a_later_instant_that_would_judge_it_too_old()
+    {
+        var validatedAt = ValidatedAt();
+        var clock = new FakeTimeProvider(validatedAt);
+        // One flush holds both: the first validated at the edge, the second 5 ms later, which stamps their tenant's batch.
+        await using (var emitter = new UsageEmitter(new UsageEmitterOptions
+                     {
+                         BootstrapServers = Kafka.BootstrapServers, WatchThrottles = false, Clock = clock, LingerMs = 5_000,
+                     }))
+        {
+            await emitter.EmitAsync(AtTheEdge(validatedAt));
+            clock.Advance(TimeSpan.FromMilliseconds(5));
+            await emitter.EmitAsync(AtTheEdge(validatedAt) with { Id = "later", Timestamp = validatedAt });
+            await emitter.FlushAsync();
+        }
+
+        var batches = ReadBatches(2);
+        Assert.Equal(["edge", "later"], batches.SelectMany(b => b.Events).Select(e => e.Id).Order(StringComparer.Ordinal));
+        Assert.All(batches, b => Assert.All(b.Events, e => Assert.Empty(UsageEventRules.Validate(e, b.Stamp))));
+        Assert.Equal(validatedAt, batches.Single(b => b.Events.Any(e => e.Id == "edge")).Stamp);
     }
 }

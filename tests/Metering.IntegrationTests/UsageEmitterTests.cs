@@ -1,3 +1,4 @@
+using Metering.Kafka;
 using System.Diagnostics;
 
 namespace Metering.IntegrationTests;
@@ -19,7 +20,7 @@ public sealed class UsageEmitterTests : OwnBrokerTests
     private static UsageEvent Usage(string tenant, int i) =>
         new($"u{i}", tenant, Meters.OutputTokens, i, DateTimeOffset.UtcNow, Model: "llama-4-70b");
 
-    /// <summary>Every record on the usage topic, read from the start of every partition.</summary>
+    /// <summary>Every record on the usage topic, read from the start of every partition, until they hold at least <paramref name="atLeast"/> events.</summary>
     private List<ConsumeResult<string, byte[]>> ReadTopic(int atLeast)
     {
         using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
@@ -32,16 +33,26 @@ public sealed class UsageEmitterTests : OwnBrokerTests
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
         {
-            var record = consumer.Consume(TimeSpan.FromMilliseconds(records.Count >= atLeast ? 500 : 2000));
-            if (record is null) { if (records.Count >= atLeast) break; continue; }
+            var enough = records.Sum(r => EventsOf(r).Count) >= atLeast;
+            var record = consumer.Consume(TimeSpan.FromMilliseconds(enough ? 500 : 2000));
+            if (record is null) { if (enough) break; continue; }
             records.Add(record);
         }
         return records;
     }
 
+    /// <summary>The events of a record: the emitter writes usage batch v2, one tenant's events in each.</summary>
+    private static IReadOnlyList<UsageEvent> EventsOf(ConsumeResult<string, byte[]> record)
+    {
+        Assert.True(UsageMessages.IsBatch(record.Message.Headers, record.Message.Value));
+        Assert.True(UsageBatchEncoding.TryRead(record.Message.Value, out var events, out var error), error);
+        return events;
+    }
+
+    private static List<UsageEvent> Events(IEnumerable<ConsumeResult<string, byte[]>> records) => [.. records.SelectMany(EventsOf)];
+
     private static HashSet<string> Ids(IEnumerable<ConsumeResult<string, byte[]>> records) =>
-        records.Select(r => UsageEventJson.Read(r.Message.Value, DateTimeOffset.UtcNow, new List<FieldError>())!)
-            .Select(e => $"{e.Tenant}/{e.Id}").ToHashSet();
+        Events(records).Select(e => $"{e.Tenant}/{e.Id}").ToHashSet();
 
     [Fact]
     public async Task Emitted_events_reach_the_topic_keyed_by_tenant_with_the_callers_trace()
@@ -58,9 +69,11 @@ public sealed class UsageEmitterTests : OwnBrokerTests
         }
 
         var records = ReadTopic(500);
-        Assert.Equal(500, records.Count);
+        Assert.Equal(500, Events(records).Count);
         Assert.Equal(500, Ids(records).Count);
-        Assert.All(records, r => Assert.Equal(r.Message.Key, UsageEventJson.Read(r.Message.Value, DateTimeOffset.UtcNow, new List<FieldError>())!.Tenant));
+        // Batched: a record per tenant of each flush, far fewer than the events.
+        Assert.InRange(records.Count, 2, 100);
+        Assert.All(records, r => Assert.All(EventsOf(r), e => Assert.Equal(r.Message.Key, e.Tenant)));
         Assert.Equal(2, records.Select(r => r.Partition.Value).Distinct().Count()); // one partition per tenant
         var traceparent = Encoding.ASCII.GetString(records[0].Message.Headers.GetLastBytes("traceparent"));
         Assert.Contains(caller.TraceId.ToHexString(), traceparent);

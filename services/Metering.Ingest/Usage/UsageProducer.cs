@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Metering.Contracts;
 using Metering.Contracts.Usage;
@@ -33,11 +34,29 @@ public sealed class UsageProducer : IHealthCheck, IDisposable
     internal IdempotentProducer Kafka { get; }
 
     /// <summary>
-    /// Produces every event and completes when Kafka acknowledged all of them; throws if any failed. Each record's
-    /// timestamp is <paramref name="validatedAt"/>, the instant the events were validated at.
+    /// Produces every event as usage batch v2, one record per tenant of the request (more when a tenant's events exceed
+    /// <see cref="UsageBatchEncoding.MaxRecordBytes"/>), and completes when Kafka acknowledged all of them; throws if any
+    /// failed. Each record's timestamp is <paramref name="validatedAt"/>, the instant the events were validated at, and
+    /// its trace context the request's.
     /// </summary>
-    public Task ProduceAllAsync(IReadOnlyList<UsageEvent> events, DateTimeOffset validatedAt, CancellationToken cancellationToken) =>
-        Kafka.ProduceAllAsync(KafkaTopics.Usage.Name, [.. events.Select(e => UsageMessages.Create(e, validatedAt))], cancellationToken);
+    public Task ProduceAllAsync(IReadOnlyList<UsageEvent> events, DateTimeOffset validatedAt, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0) return Task.CompletedTask;
+        var records = new List<Message<string?, byte[]>>(1);
+        foreach (var (tenant, usage) in ByTenant(events))
+            UsageMessages.AddBatches(records, tenant, usage, validatedAt, Activity.Current);
+        return Kafka.ProduceAllAsync(KafkaTopics.Usage.Name, records, cancellationToken);
+    }
+
+    /// <summary>The events of each tenant, in request order; a request of one tenant (the usual one) without a copy.</summary>
+    private static IEnumerable<(string Tenant, UsageEvent[] Events)> ByTenant(IReadOnlyList<UsageEvent> events)
+    {
+        var first = events[0].Tenant;
+        var single = true;
+        for (var i = 1; i < events.Count && single; i++) single = string.Equals(events[i].Tenant, first, StringComparison.Ordinal);
+        if (single) return [(first, events as UsageEvent[] ?? [.. events])];
+        return events.GroupBy(e => e.Tenant, StringComparer.Ordinal).Select(g => (g.Key, g.ToArray()));
+    }
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
