@@ -8,8 +8,8 @@ namespace Metering.LoadGenerator;
 /// <summary>
 /// The load generator's own command: the simulated fleet sends usage at a steady rate for a while, prints what it had
 /// confirmed, and with <c>--verify</c> waits until Budgets and Billing show exactly that. The benchmarks are its
-/// <c>bench</c> subcommands. The first Ctrl-C (or SIGINT from a benchmark) stops sending and reports what was sent;
-/// a second one ends the process.
+/// <c>bench</c> subcommands. The first Ctrl-C (or, with <c>--stop-at-end-of-input</c>, the end of standard input, as a
+/// benchmark stops its fleet) stops sending and reports what was sent; a second Ctrl-C ends the process.
 /// </summary>
 public sealed class LoadRunCommand : RootCommand
 {
@@ -32,10 +32,14 @@ public sealed class LoadRunCommand : RootCommand
     private readonly Option<Uri> _budgets = CommandOptions.Budgets();
     private readonly Option<Uri> _billing = CommandOptions.Billing();
     private readonly Option<string> _adminToken = CommandOptions.AdminToken();
+    private readonly Option<bool> _stopAtEndOfInput = new("--stop-at-end-of-input")
+    {
+        Description = "also stop as the first Ctrl-C does when standard input ends (how a benchmark stops its fleet: a job started in the background ignores SIGINT)",
+    };
 
     public LoadRunCommand() : base("Simulates a fleet of inference services emitting usage and reports exactly what it sent.")
     {
-        foreach (var option in new Option[] { _rate, _duration, _tenants, _batch, _linger, _via, _ingest, _token, _bootstrap, _maxEvents, _seed, _tenantPrefix, _report, _verify, _budgets, _billing, _adminToken })
+        foreach (var option in new Option[] { _rate, _duration, _tenants, _batch, _linger, _via, _ingest, _token, _bootstrap, _maxEvents, _seed, _tenantPrefix, _report, _verify, _budgets, _billing, _adminToken, _stopAtEndOfInput })
             Options.Add(option);
         Subcommands.Add(new BenchCommand());
         SetAction(RunAsync);
@@ -73,6 +77,14 @@ public sealed class LoadRunCommand : RootCommand
             e.Cancel = !stop.IsCancellationRequested;
             stop.Cancel();
         };
+        if (result.GetValue(_stopAtEndOfInput))
+            _ = Task.Run(async () =>
+            {
+                while (await Console.In.ReadLineAsync(CancellationToken.None) is not null)
+                {
+                }
+                await stop.CancelAsync();
+            }, CancellationToken.None);
         var output = result.InvocationConfiguration.Output;
         output.WriteLine($"sending {options.EventsPerSecond} events/s for {options.Duration.TotalSeconds} s to {options.Tenants} tenants via {via}, {options.BatchSize} events per request");
         var report = await LoadRun.RunAsync(options, sink, stop.Token, result.InvocationConfiguration.Error);

@@ -155,7 +155,7 @@ public sealed class FleetProcessTests
     [Fact]
     public async Task A_fleet_that_cannot_stop_in_time_is_killed_and_reported_not_thrown()
     {
-        // The broker is nowhere: the emitter keeps every event for Kafka, so after SIGINT the fleet never finishes sending.
+        // The broker is nowhere: the emitter keeps every event for Kafka, so once told to stop the fleet never finishes sending.
         var nowhere = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
         await using var fleet = FleetProcess.Start(200, "stuck-", "kafka", nowhere, "token", $"127.0.0.1:{FreePorts.Next()}", batch: 50);
         await Task.Delay(TimeSpan.FromSeconds(3));
@@ -164,7 +164,7 @@ public sealed class FleetProcessTests
         var stopped = await fleet.StopAsync(patience: TimeSpan.FromSeconds(3));
 
         Assert.True(stopped.EventsPerSecond is null, stopped.OutputTail);
-        Assert.True(stopped.ToString() == "the fleet did not stop within 3 s of SIGINT and was killed", $"{stopped}: {stopped.OutputTail}");
+        Assert.True(stopped.ToString() == "the fleet did not stop within 3 s of being told to and was killed", $"{stopped}: {stopped.OutputTail}");
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(20));
         Assert.True(Process.GetProcesses().All(p => p.Id != fleet.Pid || p.HasExited), "the fleet process is still running");
     }

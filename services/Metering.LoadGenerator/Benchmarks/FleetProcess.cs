@@ -10,7 +10,7 @@ namespace Metering.LoadGenerator.Benchmarks;
 /// </summary>
 public sealed partial class FleetProcess : IAsyncDisposable
 {
-    /// <summary>How long the fleet has, after SIGINT, to send what it had generated and report; then it is killed.</summary>
+    /// <summary>How long the fleet has, once told to stop, to send what it had generated and report; then it is killed.</summary>
     public static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(30);
 
     private readonly Process _process;
@@ -40,6 +40,7 @@ public sealed partial class FleetProcess : IAsyncDisposable
             : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
         var info = new ProcessStartInfo(program)
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -49,7 +50,7 @@ public sealed partial class FleetProcess : IAsyncDisposable
                  {
                      "--via", via, "--rate", eventsPerSecond.ToString(CultureInfo.InvariantCulture), "--duration", "86400", "--tenants", "100",
                      "--batch", batch.ToString(CultureInfo.InvariantCulture),
-                     "--tenant-prefix", tenantPrefix, "--ingest", ingest.ToString(), "--token", token, "--bootstrap", bootstrap,
+                     "--tenant-prefix", tenantPrefix, "--ingest", ingest.ToString(), "--token", token, "--bootstrap", bootstrap, "--stop-at-end-of-input",
                  })
             info.ArgumentList.Add(argument);
         var fleet = new FleetProcess(Process.Start(info)!);
@@ -61,17 +62,14 @@ public sealed partial class FleetProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the load as Ctrl-C would (the fleet then sends what it had generated and reports it). A fleet that has not
+    /// Stops the load as Ctrl-C would, by closing the fleet's standard input (it then sends what it had generated and reports it). A fleet that has not
     /// ended within <paramref name="patience"/> (default <see cref="StopPatience"/>) is killed; either way this returns, with the rate or the problem.
     /// </summary>
     public async Task<Stopped> StopAsync(TimeSpan? patience = null)
     {
         var wait = patience ?? StopPatience;
-        if (!_process.HasExited)
-        {
-            using var interrupt = Process.Start("kill", ["-INT", _process.Id.ToString(CultureInfo.InvariantCulture)]);
-            await interrupt.WaitForExitAsync();
-        }
+        // Not SIGINT: a benchmark started in the background (nohup, '&' in a script) hands its children SIGINT ignored.
+        if (!_process.HasExited) _process.StandardInput.Close();
         string? problem = null;
         try
         {
@@ -81,7 +79,7 @@ public sealed partial class FleetProcess : IAsyncDisposable
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
-            problem = $"did not stop within {wait.TotalSeconds:F0} s of SIGINT and was killed";
+            problem = $"did not stop within {wait.TotalSeconds:F0} s of being told to and was killed";
         }
         string output;
         lock (_output) output = _output.ToString();
