@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Metering.Budgets.RateCards;
 using Metering.Pricing;
@@ -28,29 +27,17 @@ public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory gr
 
     protected override async Task HandleAsync(IReadOnlyList<UsageRecord> usage, CancellationToken ct)
     {
-        // One consumer span per event, child of the span that produced it, so a trace runs from the emitter to here.
-        var activities = usage
-            .Select(r => (Activity: MeteringTelemetry.Source.StartActivity("usage apply budgets", ActivityKind.Consumer, r.Parent), r.Usage.Tenant))
-            .Where(a => a.Activity is not null)
+        using var span = UsageBatchSpan.Start(usage);
+        // cost_usd counts usage at the rate card in effect today.
+        var today = VersionInEffect.DayOf(Clock.GetUtcNow());
+        var tenants = usage.GroupBy(r => r.Usage.Tenant, StringComparer.Ordinal)
+            .Select(g => (g.Key, (IReadOnlyList<UsageIncrement>)g.Select(r => Priced(UsageIncrement.From(r.Usage), today)).ToList()))
             .ToList();
-        try
-        {
-            foreach (var (activity, tenant) in activities) activity!.SetTag("metering.tenant", tenant);
-            // cost_usd counts usage at the rate card in effect today.
-            var today = VersionInEffect.DayOf(Clock.GetUtcNow());
-            var tenants = usage.GroupBy(r => r.Usage.Tenant, StringComparer.Ordinal)
-                .Select(g => (g.Key, (IReadOnlyList<UsageIncrement>)g.Select(r => Priced(UsageIncrement.From(r.Usage), today)).ToList()))
-                .ToList();
-            var stored = await store.ApplyBatchAsync(tenants, ct);
-            await Task.WhenAll(stored.Select(t => grains.GetGrain<ITenantBudgetGrain>(t.Tenant).Applied(t.Applied, t.Sequence, t.Previous)));
-            var applied = stored.Sum(t => t.Applied.Count);
-            Applied.Add(applied);
-            Duplicates.Add(usage.Count - applied);
-        }
-        finally
-        {
-            foreach (var (activity, _) in activities) activity!.Dispose();
-        }
+        var stored = await store.ApplyBatchAsync(tenants, ct);
+        await Task.WhenAll(stored.Select(t => grains.GetGrain<ITenantBudgetGrain>(t.Tenant).Applied(t.Applied, t.Sequence, t.Previous)));
+        var applied = stored.Sum(t => t.Applied.Count);
+        Applied.Add(applied);
+        Duplicates.Add(usage.Count - applied);
     }
 
     private UsageIncrement Priced(UsageIncrement increment, DateOnly today) =>
