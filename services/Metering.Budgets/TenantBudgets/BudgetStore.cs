@@ -123,16 +123,21 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
     }
 
     /// <summary>
-    /// Records a whole consumer batch in one statement, so in one transaction and one round trip: a receipt per (tenant,
-    /// id), the new increments added to the totals, settled reservations deleted, and each tenant's place in the chain of
-    /// batches that touched it (this batch's number and the one before), which its grain uses to tell whether it missed
-    /// one. The number counts up per tenant under the row's lock, so it follows the order in which batches of the tenant
-    /// commit. Returns, per tenant, exactly the increments never seen before.
+    /// Records a whole consumer batch in one transaction: a receipt per (tenant, id) and each tenant's place in the chain
+    /// of batches that touched it (this batch's number and the one before, which its grain uses to tell whether it missed
+    /// one) in one statement, then the new increments added to the totals and settled reservations deleted. The number
+    /// counts up per tenant under the row's lock, so it follows the order in which batches of the tenant commit. Returns,
+    /// per tenant, exactly the increments never seen before.
     /// </summary>
     public async Task<IReadOnlyList<TenantApplied>> ApplyBatchAsync(IReadOnlyList<(string Tenant, IReadOnlyList<UsageIncrement> Increments)> batch, CancellationToken ct)
     {
         var rows = BatchRows.Of(batch);
-        await using var command = dataSource.CreateCommand($"""
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+
+        var fresh = new HashSet<Guid>();
+        var chain = new Dictionary<string, (long Sequence, long Previous)>(StringComparer.Ordinal);
+        await using (var receipts = new NpgsqlCommand($"""
             with fresh as (
                 insert into {Schema}.usage_receipts (usage_key)
                 select * from unnest(@keys)
@@ -144,47 +149,37 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
                 order by t.tenant
                 on conflict (tenant) do update set previous = {Schema}.tenant_progress.sequence, sequence = {Schema}.tenant_progress.sequence + 1,
                     updated_at = excluded.updated_at
-                returning tenant, sequence, previous),
-            totals as (
-                insert into {Schema}.period_totals (tenant, meter, period, period_start, used)
-                select t.tenant, t.meter, t.period, t.start, sum(t.used)
-                from unnest(@total_keys, @total_tenants, @meters, @periods, @starts, @used) as t(usage_key, tenant, meter, period, start, used)
-                join fresh using (usage_key)
-                group by t.tenant, t.period, t.start, t.meter
-                order by t.tenant, t.period, t.start, t.meter
-                on conflict (tenant, period, period_start, meter) do update set used = {Schema}.period_totals.used + excluded.used),
-            settled as (
-                delete from {Schema}.reservations r
-                using unnest(@settle_keys, @settle_tenants, @settle_ids) as s(usage_key, tenant, id)
-                join fresh using (usage_key)
-                where r.tenant = s.tenant and r.id = s.id)
-            -- Read in this order, receipts first: every batch takes its row locks receipts, progress, totals, reservations.
+                returning tenant, sequence, previous)
+            -- Read in this order, receipts first: every batch locks receipts, then progress, then totals and reservations.
             select usage_key, null, 0, 0 from fresh
             union all
             select null, tenant, sequence, previous from progress
-            """);
-        var parameters = command.Parameters;
-        parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = rows.Keys });
-        parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Tenants });
-        parameters.Add(new NpgsqlParameter("total_keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = rows.TotalKeys });
-        parameters.Add(new NpgsqlParameter("total_tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.TotalTenants });
-        parameters.Add(new NpgsqlParameter("meters", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Meters });
-        parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Periods });
-        parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.Date) { Value = rows.Starts });
-        parameters.Add(new NpgsqlParameter("used", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = rows.Used });
-        parameters.Add(new NpgsqlParameter("settle_keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = rows.SettleKeys });
-        parameters.Add(new NpgsqlParameter("settle_tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.SettleTenants });
-        parameters.Add(new NpgsqlParameter("settle_ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.SettleIds });
-
-        var fresh = new HashSet<Guid>();
-        var chain = new Dictionary<string, (long Sequence, long Previous)>(StringComparer.Ordinal);
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+            """, connection, transaction))
+        {
+            receipts.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = rows.Keys });
+            receipts.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Tenants });
+            await using var reader = await receipts.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
                 if (!reader.IsDBNull(0)) fresh.Add(reader.GetGuid(0));
                 else chain[reader.GetString(1)] = (reader.GetInt64(2), reader.GetInt64(3));
             }
-        return rows.Applied(fresh, chain);
+        }
+        var applied = rows.Fresh(fresh);
+        await AddToTotalsAsync(applied.SelectMany(r => PeriodTotal.Of(r.Increment).Select(t => (r.Tenant, Total: t))), connection, transaction, ct);
+
+        var settled = applied.Where(r => r.Increment.ReservationId is not null).ToList();
+        if (settled.Count > 0)
+        {
+            await using var settle = new NpgsqlCommand(
+                $"delete from {Schema}.reservations where (tenant, id) in (select * from unnest(@tenants, @ids))", connection, transaction);
+            settle.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = settled.Select(r => r.Tenant).ToArray() });
+            settle.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = settled.Select(r => r.Increment.ReservationId!).ToArray() });
+            await settle.ExecuteNonQueryAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+        return rows.Applied(applied, chain);
     }
 
     /// <summary>Adds totals (negative ones subtract) to the tenants' day and month totals, in one statement.</summary>
