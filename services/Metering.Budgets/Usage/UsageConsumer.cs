@@ -37,7 +37,7 @@ public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory gr
         // cost_usd counts usage at the rate card in effect today.
         var today = VersionInEffect.DayOf(Clock.GetUtcNow());
         var tenants = usage.GroupBy(r => r.Usage.Tenant, StringComparer.Ordinal)
-            .Select(g => (g.Key, (IReadOnlyList<UsageIncrement>)g.Select(r => Priced(UsageIncrement.From(r.Usage), today)).ToList()))
+            .Select(g => (g.Key, (IReadOnlyList<UsageIncrement>)g.Select(r => Priced(r.Usage, today)).ToList()))
             .ToList();
         var stored = await store.ApplyBatchAsync(tenants, ct);
         await Task.WhenAll(stored.Select(t => grains.GetGrain<ITenantBudgetGrain>(t.Tenant).Applied(t.Applied, t.Sequence, t.Previous)));
@@ -46,6 +46,7 @@ public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory gr
         Duplicates.Add(usage.Count - applied);
     }
 
-    private UsageIncrement Priced(UsageIncrement increment, DateOnly today) =>
-        increment with { Cost = rateCards.CostOf(increment.Meter, increment.Model, increment.GpuType, increment.Quantity, today) };
+    // Priced as it is made: one increment per event, not one copied with its cost.
+    private UsageIncrement Priced(UsageEvent usage, DateOnly today) =>
+        UsageIncrement.From(usage, rateCards.CostOf(usage.Meter, usage.Model, usage.GpuType, usage.Quantity, today));
 }
