@@ -9,6 +9,7 @@ public sealed class BudgetStoreTests : IAsyncLifetime
     private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(TestInfrastructure.Postgres);
     private readonly string _tenant = TestInfrastructure.UniqueTenant("budget-store");
     private readonly string _other = TestInfrastructure.UniqueTenant("budget-store");
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _ids = new();
     private BudgetStore Store => new(_dataSource);
 
     public Task InitializeAsync() => Store.MigrateAsync(CancellationToken.None);
@@ -16,14 +17,19 @@ public sealed class BudgetStoreTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await using var command = _dataSource.CreateCommand(
-            $"delete from {BudgetStore.Schema}.usage_seen where tenant = any(@tenants); delete from {BudgetStore.Schema}.period_totals where tenant = any(@tenants); " +
+            $"delete from {BudgetStore.Schema}.usage_receipts where usage_key = any(@keys); delete from {BudgetStore.Schema}.period_totals where tenant = any(@tenants); " +
             $"delete from {BudgetStore.Schema}.tenant_progress where tenant = any(@tenants)");
         command.Parameters.AddWithValue("tenants", new[] { _tenant, _other });
+        command.Parameters.AddWithValue("keys", new[] { _tenant, _other }.SelectMany(t => _ids.Keys.Select(id => UsageKey.Of(t, id))).ToArray());
         await command.ExecuteNonQueryAsync();
         await _dataSource.DisposeAsync();
     }
 
-    private static UsageIncrement Increment(string id, decimal quantity, string meter = Meters.InputTokens) => new(id, meter, quantity, Today);
+    private UsageIncrement Increment(string id, decimal quantity, string meter = Meters.InputTokens)
+    {
+        _ids.TryAdd(id, 0);
+        return new(id, meter, quantity, Today);
+    }
 
     private async Task<decimal> Used(string meter, string period, string? tenant = null) =>
         (await Store.LoadAsync(tenant ?? _tenant, MonthStart, [], MonthStart, CancellationToken.None)).Totals
@@ -44,9 +50,43 @@ public sealed class BudgetStoreTests : IAsyncLifetime
 
         Assert.Single((await new BudgetStore(farAway).ApplyBatchAsync([(_tenant, [Increment("far", 1)])], CancellationToken.None)).Single().Applied);
 
-        await using var command = farAway.CreateCommand($"select recorded_on from {BudgetStore.Schema}.usage_seen where tenant = @tenant and id = 'far'");
-        command.Parameters.AddWithValue("tenant", _tenant);
+        await using var command = farAway.CreateCommand($"select recorded_on from {BudgetStore.Schema}.usage_receipts where usage_key = @key");
+        command.Parameters.AddWithValue("key", UsageKey.Of(_tenant, "far"));
         Assert.Equal(today, (DateOnly)(await command.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task Migrate_turns_receipts_keyed_by_tenant_and_id_into_usage_keys_and_what_they_counted_still_counts_once()
+    {
+        await using var database = await TestInfrastructure.CreateDatabaseAsync("budgets_receipts");
+        await using var old = NpgsqlDataSource.Create(database.ConnectionString);
+        var written = Today.AddDays(-3);
+        // The receipts as the release before usage keys kept them, one written three days ago (an id that is not ASCII).
+        await using (var create = old.CreateCommand($"""
+            create schema {BudgetStore.Schema};
+            create table {BudgetStore.Schema}.usage_seen (tenant text not null, id text not null, day date not null,
+                recorded_on date not null default current_date, primary key (tenant, id));
+            insert into {BudgetStore.Schema}.usage_seen (tenant, id, day, recorded_on) values (@tenant, 'counted-ü', @today, @written);
+            """))
+        {
+            create.Parameters.AddWithValue("tenant", _tenant);
+            create.Parameters.AddWithValue("today", Today);
+            create.Parameters.AddWithValue("written", written);
+            await create.ExecuteNonQueryAsync();
+        }
+        var store = new BudgetStore(old);
+        await store.MigrateAsync(CancellationToken.None);
+        await store.MigrateAsync(CancellationToken.None);
+
+        var applied = Assert.Single(await store.ApplyBatchAsync([(_tenant, [Increment("counted-ü", 5), Increment("new", 7)])], CancellationToken.None));
+
+        Assert.Equal(["new"], applied.Applied.Select(i => i.Id));
+        await using var check = old.CreateCommand(
+            $"select (select recorded_on from {BudgetStore.Schema}.usage_receipts where usage_key = @key), to_regclass('{BudgetStore.Schema}.usage_seen') is null");
+        check.Parameters.AddWithValue("key", UsageKey.Of(_tenant, "counted-ü"));
+        await using var reader = await check.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((written, true), (reader.GetFieldValue<DateOnly>(0), reader.GetBoolean(1)));
     }
 
     [Fact]

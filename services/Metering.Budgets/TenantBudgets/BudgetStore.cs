@@ -14,7 +14,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
 
     /// <summary>Every table <see cref="MigrateAsync"/> creates.</summary>
     public static readonly string[] Tables =
-        [.. new[] { "usage_seen", "quotas", "quota_changes", "reservations", "alerts_sent", "voids", "statuses", "period_totals", "tenant_progress", "alerts" }.Select(t => $"{Schema}.{t}")];
+        [.. new[] { "usage_receipts", "quotas", "quota_changes", "reservations", "alerts_sent", "voids", "statuses", "period_totals", "tenant_progress", "alerts" }.Select(t => $"{Schema}.{t}")];
 
     /// <summary>
     /// Taken by every migration of the budgets schema (these tables and the cluster membership's): "if not exists" alone
@@ -28,15 +28,25 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
             begin;
             {MigrationLock};
             create schema if not exists {Schema};
-            create table if not exists {Schema}.usage_seen (
-                tenant text not null,
-                id text not null,
-                day date not null,
-                primary key (tenant, id));
-            alter table {Schema}.usage_seen add column if not exists recorded_on date not null default current_date;
-            -- The UTC day, whatever the session's time zone (current_date follows it), as receipt pruning counts days.
-            alter table {Schema}.usage_seen alter column recorded_on set default ((now() at time zone 'UTC')::date);
-            create index if not exists ix_usage_seen_recorded_on_brin on {Schema}.usage_seen using brin (recorded_on);
+            -- A receipt per counted (tenant, id), keyed by its UsageKey (16 bytes of SHA-256 over both), dated by the UTC day it
+            -- was written (whatever the session's time zone), which is what receipt pruning counts days by.
+            create table if not exists {Schema}.usage_receipts (
+                usage_key uuid primary key,
+                recorded_on date not null default ((now() at time zone 'UTC')::date));
+            create index if not exists ix_usage_receipts_recorded_on_brin on {Schema}.usage_receipts using brin (recorded_on);
+            -- Upgrading a store whose receipts were keyed by (tenant, id) as text: each becomes its UsageKey, computed here as
+            -- UsageKey.Of does (and in the byte order in which Npgsql writes a Guid), keeping the day it was written.
+            do $upgrade$ begin
+                if to_regclass('{Schema}.usage_seen') is not null then
+                    insert into {Schema}.usage_receipts (usage_key, recorded_on)
+                    select encode(substring(h from 4 for 1) || substring(h from 3 for 1) || substring(h from 2 for 1) || substring(h from 1 for 1)
+                        || substring(h from 6 for 1) || substring(h from 5 for 1) || substring(h from 8 for 1) || substring(h from 7 for 1)
+                        || substring(h from 9 for 8), 'hex')::uuid, recorded_on
+                    from (select sha256(convert_to(tenant || E'\n' || id, 'UTF8')) as h, recorded_on from {Schema}.usage_seen) as seen
+                    on conflict do nothing;
+                    drop table {Schema}.usage_seen;
+                end if;
+            end $upgrade$;
             create table if not exists {Schema}.quotas (
                 tenant text primary key,
                 limits jsonb not null,
@@ -115,38 +125,49 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
     }
 
     /// <summary>
-    /// Records a whole consumer batch in one transaction: a receipt per (tenant, id), the new increments added to the
-    /// totals, settled reservations deleted, and each tenant's place in the chain of batches that touched it (this
-    /// batch's number and the one before), which its grain uses to tell whether it missed one. The number counts up per
-    /// tenant under the row's lock, so it follows the order in which batches of the tenant commit. Returns, per tenant,
-    /// exactly the increments never seen before.
+    /// Records a whole consumer batch in one transaction: a receipt per (tenant, id) and each tenant's place in the chain
+    /// of batches that touched it (this batch's number and the one before, which its grain uses to tell whether it missed
+    /// one) in one statement, then the new increments added to the totals and settled reservations deleted. The number
+    /// counts up per tenant under the row's lock, so it follows the order in which batches of the tenant commit. Returns,
+    /// per tenant, exactly the increments never seen before.
     /// </summary>
     public async Task<IReadOnlyList<TenantApplied>> ApplyBatchAsync(IReadOnlyList<(string Tenant, IReadOnlyList<UsageIncrement> Increments)> batch, CancellationToken ct)
     {
-        // The same id may appear twice for a tenant: keep the first. Rows in one order everywhere, so batches never deadlock.
-        var rows = batch.SelectMany(t => t.Increments.DistinctBy(i => i.Id).Select(i => (t.Tenant, Increment: i)))
-            .OrderBy(r => r.Tenant, StringComparer.Ordinal).ThenBy(r => r.Increment.Id, StringComparer.Ordinal)
-            .ToList();
-        var tenants = batch.Select(t => t.Tenant).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-
+        var rows = BatchRows.Of(batch);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
 
-        var fresh = new HashSet<(string, string)>();
-        await using (var seen = new NpgsqlCommand($"""
-            insert into {Schema}.usage_seen (tenant, id, day)
-            select * from unnest(@tenants, @ids, @days)
-            on conflict do nothing
-            returning tenant, id
+        var fresh = new HashSet<Guid>();
+        var chain = new Dictionary<string, (long Sequence, long Previous)>(StringComparer.Ordinal);
+        await using (var receipts = new NpgsqlCommand($"""
+            with fresh as (
+                insert into {Schema}.usage_receipts (usage_key)
+                select * from unnest(@keys)
+                on conflict do nothing
+                returning usage_key),
+            progress as (
+                insert into {Schema}.tenant_progress (tenant, sequence, previous, updated_at)
+                select t.tenant, 1, 0, now() from unnest(@tenants) as t(tenant)
+                order by t.tenant
+                on conflict (tenant) do update set previous = {Schema}.tenant_progress.sequence, sequence = {Schema}.tenant_progress.sequence + 1,
+                    updated_at = excluded.updated_at
+                returning tenant, sequence, previous)
+            -- Read in this order, receipts first: every batch locks receipts, then progress, then totals and reservations.
+            select usage_key, null, 0, 0 from fresh
+            union all
+            select null, tenant, sequence, previous from progress
             """, connection, transaction))
         {
-            seen.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Select(r => r.Tenant).ToArray() });
-            seen.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Select(r => r.Increment.Id).ToArray() });
-            seen.Parameters.Add(new NpgsqlParameter("days", NpgsqlDbType.Array | NpgsqlDbType.Date) { Value = rows.Select(r => r.Increment.Day).ToArray() });
-            await using var reader = await seen.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) fresh.Add((reader.GetString(0), reader.GetString(1)));
+            receipts.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = rows.Keys });
+            receipts.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Tenants });
+            await using var reader = await receipts.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                if (!reader.IsDBNull(0)) fresh.Add(reader.GetGuid(0));
+                else chain[reader.GetString(1)] = (reader.GetInt64(2), reader.GetInt64(3));
+            }
         }
-        var applied = rows.Where(r => fresh.Contains((r.Tenant, r.Increment.Id))).ToList();
+        var applied = rows.Fresh(fresh);
         await AddToTotalsAsync(applied.SelectMany(r => PeriodTotal.Of(r.Increment).Select(t => (r.Tenant, Total: t))), connection, transaction, ct);
 
         var settled = applied.Where(r => r.Increment.ReservationId is not null).ToList();
@@ -159,24 +180,8 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
             await settle.ExecuteNonQueryAsync(ct);
         }
 
-        var chain = new Dictionary<string, (long Sequence, long Previous)>(StringComparer.Ordinal);
-        await using (var progress = new NpgsqlCommand($"""
-            insert into {Schema}.tenant_progress (tenant, sequence, previous, updated_at)
-            select t.tenant, 1, 0, now() from unnest(@tenants) as t(tenant)
-            order by t.tenant
-            on conflict (tenant) do update set previous = {Schema}.tenant_progress.sequence, sequence = {Schema}.tenant_progress.sequence + 1,
-                updated_at = excluded.updated_at
-            returning tenant, sequence, previous
-            """, connection, transaction))
-        {
-            progress.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = tenants });
-            await using var reader = await progress.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) chain[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2));
-        }
-
         await transaction.CommitAsync(ct);
-        var appliedByTenant = applied.ToLookup(r => r.Tenant, r => r.Increment, StringComparer.Ordinal);
-        return tenants.Select(t => new TenantApplied(t, appliedByTenant[t].ToList(), chain[t].Sequence, chain[t].Previous)).ToList();
+        return rows.Applied(applied, chain);
     }
 
     /// <summary>Adds totals (negative ones subtract) to the tenants' day and month totals, in one statement.</summary>
@@ -219,11 +224,9 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
         }
         bool counted;
         await using (var seen = new NpgsqlCommand(
-            $"insert into {Schema}.usage_seen (tenant, id, day) values (@tenant, @id, @day) on conflict do nothing", connection, transaction))
+            $"insert into {Schema}.usage_receipts (usage_key) values (@key) on conflict do nothing", connection, transaction))
         {
-            seen.Parameters.AddWithValue("tenant", tenant);
-            seen.Parameters.AddWithValue("id", giveBack.Id);
-            seen.Parameters.AddWithValue("day", giveBack.Day);
+            seen.Parameters.AddWithValue("key", UsageKey.Of(tenant, giveBack.Id));
             counted = await seen.ExecuteNonQueryAsync(ct) == 0;
         }
         if (counted) await AddToTotalsAsync(PeriodTotal.Of(giveBack).Select(t => (tenant, t)), connection, transaction, ct);
@@ -368,7 +371,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
 
     public async Task<long> PruneRecordedBeforeAsync(DateOnly day, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand($"delete from {Schema}.usage_seen where recorded_on < @day");
+        await using var command = dataSource.CreateCommand($"delete from {Schema}.usage_receipts where recorded_on < @day");
         command.Parameters.AddWithValue("day", day);
         return await command.ExecuteNonQueryAsync(ct);
     }

@@ -18,9 +18,9 @@ public sealed record UsageIncrement(
 {
     public const string ReservationAttribute = "reservation_id";
 
-    public static UsageIncrement From(UsageEvent e) =>
+    public static UsageIncrement From(UsageEvent e, decimal cost = 0) =>
         new(e.Id, e.Meter, e.Quantity, DateOnly.FromDateTime(e.Timestamp.UtcDateTime), e.Attributes?.GetValueOrDefault(ReservationAttribute),
-            e.Model, e.GpuType);
+            e.Model, e.GpuType, cost);
 }
 
 /// <summary>A running total: what a tenant used of a meter in one UTC day or month (<see cref="Start"/> is its first day).</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Metering.Budgets.RateCards;
 using Metering.Pricing;
@@ -24,35 +23,30 @@ public sealed class UsageConsumer(IConfiguration configuration, IGrainFactory gr
 
     protected override string GroupId { get; } = configuration["METERING_BUDGETS_GROUP_ID"] ?? "metering-budgets";
 
+    /// <summary>
+    /// Budgets is where usage must be visible at once (throttles, the budget view): a batch is gathered for 5 ms after its
+    /// first record, not the default 20. Under load this changes nothing: the next batch keeps growing while one is stored.
+    /// </summary>
+    protected override TimeSpan BatchWindow => TimeSpan.FromMilliseconds(5);
+
     protected override Task UntilReadyToStoreAsync(CancellationToken ct) => rateCards.CaughtUp.WaitAsync(ct);
 
     protected override async Task HandleAsync(IReadOnlyList<UsageRecord> usage, CancellationToken ct)
     {
-        // One consumer span per event, child of the span that produced it, so a trace runs from the emitter to here.
-        var activities = usage
-            .Select(r => (Activity: MeteringTelemetry.Source.StartActivity("usage apply budgets", ActivityKind.Consumer, r.Parent), r.Usage.Tenant))
-            .Where(a => a.Activity is not null)
+        using var span = UsageBatchSpan.Start(usage);
+        // cost_usd counts usage at the rate card in effect today.
+        var today = VersionInEffect.DayOf(Clock.GetUtcNow());
+        var tenants = usage.GroupBy(r => r.Usage.Tenant, StringComparer.Ordinal)
+            .Select(g => (g.Key, (IReadOnlyList<UsageIncrement>)g.Select(r => Priced(r.Usage, today)).ToList()))
             .ToList();
-        try
-        {
-            foreach (var (activity, tenant) in activities) activity!.SetTag("metering.tenant", tenant);
-            // cost_usd counts usage at the rate card in effect today.
-            var today = VersionInEffect.DayOf(Clock.GetUtcNow());
-            var tenants = usage.GroupBy(r => r.Usage.Tenant, StringComparer.Ordinal)
-                .Select(g => (g.Key, (IReadOnlyList<UsageIncrement>)g.Select(r => Priced(UsageIncrement.From(r.Usage), today)).ToList()))
-                .ToList();
-            var stored = await store.ApplyBatchAsync(tenants, ct);
-            await Task.WhenAll(stored.Select(t => grains.GetGrain<ITenantBudgetGrain>(t.Tenant).Applied(t.Applied, t.Sequence, t.Previous)));
-            var applied = stored.Sum(t => t.Applied.Count);
-            Applied.Add(applied);
-            Duplicates.Add(usage.Count - applied);
-        }
-        finally
-        {
-            foreach (var (activity, _) in activities) activity!.Dispose();
-        }
+        var stored = await store.ApplyBatchAsync(tenants, ct);
+        await Task.WhenAll(stored.Select(t => grains.GetGrain<ITenantBudgetGrain>(t.Tenant).Applied(t.Applied, t.Sequence, t.Previous)));
+        var applied = stored.Sum(t => t.Applied.Count);
+        Applied.Add(applied);
+        Duplicates.Add(usage.Count - applied);
     }
 
-    private UsageIncrement Priced(UsageIncrement increment, DateOnly today) =>
-        increment with { Cost = rateCards.CostOf(increment.Meter, increment.Model, increment.GpuType, increment.Quantity, today) };
+    // Priced as it is made: one increment per event, not one copied with its cost.
+    private UsageIncrement Priced(UsageEvent usage, DateOnly today) =>
+        UsageIncrement.From(usage, rateCards.CostOf(usage.Meter, usage.Model, usage.GpuType, usage.Quantity, today));
 }
