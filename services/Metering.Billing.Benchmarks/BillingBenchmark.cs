@@ -36,6 +36,7 @@ public static class BillingBenchmark
         var recorder = new UsageRecorder(store, new BillingDatabase(dataSource));
         var random = new Random(11);
         var month = new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero);
+        var meter = await ResourceMeter.StartAsync(dataSource, ct);
         var clock = Stopwatch.StartNew();
         var nextProgress = ProgressEvery;
         for (var start = 0; start < events; start += 10_000)
@@ -54,6 +55,7 @@ public static class BillingBenchmark
             }
         }
         report.Add(string.Create(CultureInfo.InvariantCulture, $"record: {events:N0} events in {clock.Elapsed.TotalSeconds:F1} s = {events / clock.Elapsed.TotalSeconds:F0} events/s (receipts, events, projection; batches of 10,000)"));
+        report.Add("record: " + await meter.StopAsync(events, ct));
 
         var reads = new List<double>();
         for (var i = 0; i < 200; i++)
@@ -73,10 +75,12 @@ public static class BillingBenchmark
             session.DeleteWhere<MonthlyUsage>(_ => true);
             await session.SaveChangesAsync(ct);
         }
+        meter = await ResourceMeter.StartAsync(dataSource, ct);
         clock.Restart();
         await ProjectionRebuild.RunAsync(store, progress is null ? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance : new ProgressLogger(progress), ct);
         report.Add(string.Create(CultureInfo.InvariantCulture,
             $"rebuild of every projection: {clock.Elapsed.TotalSeconds:F1} s = {events / clock.Elapsed.TotalSeconds:F0} usage events/s"));
+        report.Add("rebuild: " + await meter.StopAsync(events, ct));
         return string.Join(Environment.NewLine, report);
     }
 }
