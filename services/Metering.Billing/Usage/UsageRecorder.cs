@@ -9,9 +9,11 @@ namespace Metering.Billing.Usage;
 /// Records a batch of usage in one tenant-month transaction (<see cref="BillingWriter"/>): a receipt per (tenant, id),
 /// one event per tenant-month holding only the usage whose receipt is new (where <see cref="TenantMonth.Record"/> puts it),
 /// and the inline projections. All of it commits or none of it does, so a redelivered or re-sent event is recorded once.
-/// Receipts are dated by the UTC day of <paramref name="clock"/>, not by the database session's time zone.
+/// Each receipt names the event that records its usage (<see cref="UsageRecordings"/>): the event's id is chosen before
+/// the receipts are written, so receipt and recording are one row written once. Receipts are dated by the UTC day of
+/// <paramref name="clock"/>, not by the database session's time zone, and kept for good.
 /// </summary>
-public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database, TimeProvider? clock = null) : IReceiptStore
+public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database, TimeProvider? clock = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly BillingWriter _writer = new(store, database);
@@ -29,16 +31,21 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         var (connection, transaction) = (write.Connection, write.Transaction);
 
         var keys = unique.Select(e => UsageKey.Of(e.Tenant, e.Id)).ToArray();
+        var periods = unique.Select(e => BillingPeriod.Of(e.Timestamp)).ToArray();
+        // One event per tenant and month of the usage's timestamp (wherever TenantMonth.Record puts it): its id, chosen now.
+        var eventIds = new Dictionary<(string Tenant, string Month), Guid>();
+        var eventOf = unique.Select((e, i) => eventIds.TryGetValue((e.Tenant, periods[i]), out var id) ? id : eventIds[(e.Tenant, periods[i])] = Guid.CreateVersion7()).ToArray();
         var fresh = new HashSet<Guid>();
         await using (var receipts = new NpgsqlCommand($"""
-            insert into {schema}.{BillingStore.UsageReceipts} (usage_key, period, recorded_on)
-            select k, p, @today from unnest(@keys, @periods) as t(k, p)
+            insert into {schema}.{BillingStore.UsageReceipts} (usage_key, event_id, period, recorded_on)
+            select k, e, p, @today from unnest(@keys, @events, @periods) as t(k, e, p)
             on conflict do nothing
             returning usage_key
             """, connection, transaction))
         {
             receipts.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = keys });
-            receipts.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = unique.Select(e => BillingPeriod.Of(e.Timestamp)).ToArray() });
+            receipts.Parameters.Add(new NpgsqlParameter("events", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = eventOf });
+            receipts.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = periods });
             receipts.Parameters.Add(new NpgsqlParameter("today", NpgsqlDbType.Date) { Value = DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime) });
             await using var reader = await receipts.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) fresh.Add(reader.GetGuid(0));
@@ -49,19 +56,11 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         var months = unique.Where((_, i) => fresh.Contains(keys[i])).GroupBy(e => (e.Tenant, Month: BillingPeriod.Of(e.Timestamp))).ToList();
         var finalized = await write.FinalizedFromAsync(months.Select(m => m.Key), ct);
         foreach (var month in months)
-            write.Append(TenantMonth.Record(month.Key.Tenant, month.Key.Month, month.Select(RecordedUsage.From).ToList(), finalized));
+            write.Append(eventIds[month.Key], TenantMonth.Record(month.Key.Tenant, month.Key.Month, month.Select(RecordedUsage.From).ToList(), finalized));
         await write.CommitAsync(ct);
         Recorded.Add(fresh.Count);
         Duplicates.Add(batch.Count - fresh.Count);
         return fresh.Count;
-    }
-
-    public async Task<long> PruneRecordedBeforeAsync(DateOnly day, CancellationToken ct)
-    {
-        await using var command = database.DataSource.CreateCommand(
-            $"delete from {store.Options.DatabaseSchemaName}.{BillingStore.UsageReceipts} where recorded_on < @day");
-        command.Parameters.AddWithValue("day", day);
-        return await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
