@@ -7,8 +7,8 @@ namespace Metering.Billing;
 
 /// <summary>
 /// The Marten event store of Billing: string stream keys (tenant and month), inline projections for invoices, rate
-/// cards and teams, the asynchronous chargeback ledger and spend, and plain tables Marten migrates with it: usage receipts,
-/// dead letters, duplicate counts and the spend quantities.
+/// cards and teams, the asynchronous chargeback ledger and spend, and plain tables Marten migrates with it: usage receipts
+/// (each with the event that recorded it), dead letters, duplicate counts and the spend quantities.
 /// </summary>
 public static class BillingStore
 {
@@ -39,12 +39,13 @@ public static class BillingStore
         var receipts = new Table(new PostgresqlObjectName(schema, UsageReceipts, SchemaUtils.IdentifierUsage.General));
         // UsageKey of (tenant, id).
         receipts.AddColumn<Guid>("usage_key").AsPrimaryKey();
-        // Receipts are pruned by the UTC day they were written (see ReceiptPruning), not by the usage's own timestamp. The
-        // recorder always writes it from its clock: the default follows the session's time zone and is kept only so that
-        // the migrated schema stays as it was.
+        // The UTC day the receipt was written. The recorder always writes it from its clock: the default follows the
+        // session's time zone and is kept only so that the migrated schema stays as it was. Receipts are kept for good
+        // (they hold the recordings), so nothing prunes by it any more.
         receipts.AddColumn("recorded_on", "date").NotNull().DefaultValueByExpression("current_date");
-        // BRIN: receipts arrive in recorded_on order, so a block-range index finds old ones at almost no cost per insert.
-        receipts.Indexes.Add(new IndexDefinition("ix_receipts_recorded_on") { Columns = ["recorded_on"], Method = IndexMethod.brin });
+        // The UsageBatchRecorded event that recorded the usage (TenantMonths/UsageRecordings.cs); null: recorded before
+        // receipts held it and not yet migrated.
+        receipts.AddColumn("event_id", "uuid");
         // The month of the usage's timestamp: a re-sent copy counts as a duplicate of that month (null: written before it was kept).
         receipts.AddColumn("period", "text");
         opts.Storage.ExtendedSchemaObjects.Add(receipts);

@@ -110,6 +110,13 @@ public sealed class BillingTransaction : IAsyncDisposable
         _changed = true;
     }
 
+    /// <summary>Appends an event under an id chosen before (one the edge's own statements already refer to).</summary>
+    public void Append(string stream, Guid id, object e)
+    {
+        _session.Events.Append(stream, e).Events[^1].Id = id;
+        _changed = true;
+    }
+
     /// <summary>Inserts a document (one with the same id already stored fails the commit).</summary>
     public void Insert<T>(T document) where T : notnull
     {

@@ -41,7 +41,7 @@ var marten = builder.Services.AddMarten(opts =>
 if (migrate)
 {
     marten.ApplyAllDatabaseChangesOnStartup();
-    builder.Services.AddHostedService<UsageRecordingsBackfill>();
+    builder.Services.AddHostedService<UsageRecordingsMigration>();
     builder.Services.AddHostedService<Metering.Billing.Chargeback.Teams.StoredTeamsProjection>();
 }
 else builder.Services.AddHostedService<BillingSchemaCheck>();
@@ -54,7 +54,6 @@ if (!migrateOnly)
     builder.Services.AddHostedService<Metering.Billing.Chargeback.Ledger.LedgerDaemon>();
     builder.Services.AddUsageTopicConsumer<UsageConsumer>();
     builder.Services.AddHostedService<DeadLetterLedger>();
-    builder.Services.AddReceiptPruning<UsageRecorder>();
 }
 // Wolverine carries Billing's integration messages (rate cards, voided usage) through its Marten outbox to Kafka. The usage topic does not go through Wolverine: see Recording/UsageConsumer.cs.
 // Neither do dead letters: they must be acknowledged before a usage batch's offsets are committed, and Budgets, which runs no Wolverine, publishes them too (UsageTopic's DeadLetterProducer over Metering.Kafka's IdempotentProducer).

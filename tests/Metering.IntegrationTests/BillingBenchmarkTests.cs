@@ -5,7 +5,7 @@ namespace Metering.IntegrationTests;
 
 /// <summary>
 /// <c>./metering bench billing</c> at a small size: the report gives the record rate, the invoice read times and the
-/// rebuild rate; its progress (the recording every 2 s, the rebuild's log) goes to its own writer, not into the report;
+/// rebuild rate, recording's and the rebuild's CPU and WAL per event; its progress (the recording every 2 s, the rebuild's log) goes to its own writer, not into the report;
 /// and its schema is gone afterwards.
 /// </summary>
 public sealed class BillingBenchmarkTests
@@ -21,9 +21,11 @@ public sealed class BillingBenchmarkTests
         var lines = report.Split(Environment.NewLine);
         Assert.Matches(@"^billing benchmark .+ on \d+ cores, 20,000 usage events$", lines[0]);
         Assert.Matches(@"^record: 20,000 events in [\d.]+ s = \d+ events/s ", lines[1]);
-        Assert.Matches(@"^invoice read .+ with 20,000 events in the month: p50 [\d.]+ ms, p99 [\d.]+ ms$", lines[2]);
-        Assert.Matches(@"^rebuild of every projection: [\d.]+ s = \d+ usage events/s$", lines[3]);
-        Assert.Equal(4, lines.Length);
+        Assert.Matches(Cost("record", " after the first batch"), lines[2]);
+        Assert.Matches(@"^invoice read .+ with 20,000 events in the month: p50 [\d.]+ ms, p99 [\d.]+ ms$", lines[3]);
+        Assert.Matches(@"^rebuild of every projection: [\d.]+ s = \d+ usage events/s$", lines[4]);
+        Assert.Matches(Cost("rebuild"), lines[5]);
+        Assert.Equal(6, lines.Length);
         var logged = progress.ToString();
         foreach (var projection in new[] { "MonthlyUsageProjection", "RateCardHistoryProjection", "TeamTreeProjection", "TenantTeamHistoryProjection", "chargeback-ledger", "spend" })
             Assert.Matches($@"(?m)^Rebuilt {Regex.Escape(projection)} in [\d.]+ s$", logged);
@@ -31,6 +33,10 @@ public sealed class BillingBenchmarkTests
             l => Assert.Matches(@"^recorded [\d,]+ of 20,000 events in \d+ s$", l));
         Assert.Equal(before, await BenchmarkSchemasAsync());
     }
+
+    /// <summary>A phase's CPU per event (this process and the PostgreSQL backends it used) and WAL per event.</summary>
+    private static string Cost(string phase, string tail = "") =>
+        $@"^{phase}: [\d.]+ µs of CPU per event \(Billing's code [\d.]+, PostgreSQL backends [\d.]+\), -?\d+ bytes of WAL per event{tail}$";
 
     private static async Task<List<string>> BenchmarkSchemasAsync()
     {

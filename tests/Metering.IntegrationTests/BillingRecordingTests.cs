@@ -104,20 +104,4 @@ public sealed class BillingRecordingTests() : BillingStorageTests("billing_tests
         command.Parameters.AddWithValue("key", UsageKey.Of(_tenant, "far"));
         Assert.Equal(today, (DateOnly)(await command.ExecuteScalarAsync())!);
     }
-
-    [Fact]
-    public async Task Receipts_are_pruned_only_after_the_retention_so_a_recent_redelivery_still_counts_once()
-    {
-        var recorder = new UsageRecorder(Billing.Store, Billing.Database);
-        await Record(Usage("kept", Meters.InputTokens, 5, model: "m"));
-
-        // Pruning everything written before today leaves today's receipt: the redelivery is still recognised.
-        Assert.Equal(0, await recorder.PruneRecordedBeforeAsync(DateOnly.FromDateTime(DateTime.UtcNow), CancellationToken.None));
-        Assert.Equal(0, await Record(Usage("kept", Meters.InputTokens, 5, model: "m")));
-
-        // A receipt older than the retention is deleted.
-        Assert.True(await recorder.PruneRecordedBeforeAsync(DateOnly.FromDateTime(DateTime.UtcNow.AddDays(1)), CancellationToken.None) >= 1);
-        Assert.Equal(1, await Record(Usage("kept", Meters.InputTokens, 5, model: "m")));
-        Assert.Equal(TimeSpan.FromDays(63), ReceiptPruning<UsageRecorder>.Retention);
-    }
 }

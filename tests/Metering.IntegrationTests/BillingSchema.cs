@@ -32,11 +32,25 @@ public sealed class BillingSchema(string prefix) : IAsyncDisposable
         return rows;
     }
 
-    public async Task AppendAsync(string stream, params object[] events)
+    /// <summary>
+    /// Appends events as they are; a <see cref="UsageBatchRecorded"/>'s usage gets its receipts naming it, in the same
+    /// transaction, as the recorder (their one writer in Billing) writes them, so voids, the ledger and spend find it.
+    /// </summary>
+    public async Task<IReadOnlyList<JasperFx.Events.IEvent>> AppendAsync(string stream, params object[] events)
     {
         await using var session = Store.LightweightSession();
-        session.Events.Append(stream, events);
+        var appended = session.Events.Append(stream, events).Events;
+        var receipts = appended.Where(e => e.Data is UsageBatchRecorded)
+            .SelectMany(e => ((UsageBatchRecorded)e.Data).Usage.Select(u => (Key: UsageKey.Of(((UsageBatchRecorded)e.Data).Tenant, u.Id), Event: e.Id, Period: BillingPeriod.Of(u.Timestamp))))
+            .ToList();
+        if (receipts.Count > 0)
+            session.QueueSqlCommand($"""
+                insert into {Name}.{BillingStore.UsageReceipts} (usage_key, event_id, period, recorded_on)
+                select k, e, p, (current_timestamp at time zone 'UTC')::date from unnest(?::uuid[], ?::uuid[], ?::text[]) as t(k, e, p)
+                on conflict do nothing
+                """, receipts.Select(r => r.Key).ToArray(), receipts.Select(r => r.Event).ToArray(), receipts.Select(r => r.Period).ToArray());
         await session.SaveChangesAsync();
+        return appended;
     }
 
     /// <summary>Finalizes the tenant's month as Billing prices it: the invoice <see cref="InvoicePricing"/> makes of the month's usage and the rate cards so far; returns its total.</summary>

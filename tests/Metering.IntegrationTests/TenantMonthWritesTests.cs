@@ -18,16 +18,23 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
 
     private async Task<long> AppendAsync(UsageBatchRecorded recorded)
     {
-        await using var session = Billing.Store.LightweightSession();
-        var stream = session.Events.Append(BillingPeriod.UsageStream(recorded.Tenant, recorded.Month), recorded);
-        await session.SaveChangesAsync();
-        return (await Billing.Store.QuerySession().Events.FetchStreamAsync(stream.Key!)).Single(e => e.Id == stream.Events[0].Id).Sequence;
+        var stream = BillingPeriod.UsageStream(recorded.Tenant, recorded.Month);
+        var appended = Assert.Single(await Billing.AppendAsync(stream, recorded));
+        return (await Billing.Store.QuerySession().Events.FetchStreamAsync(stream)).Single(e => e.Id == appended.Id).Sequence;
+    }
+
+    private async Task<long> SequenceOf(string id)
+    {
+        var stream = BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(Now));
+        return (await Billing.Store.QuerySession().Events.FetchStreamAsync(stream))
+            .Single(e => e.Data is UsageBatchRecorded r && r.Usage.Any(u => u.Id == id)).Sequence;
     }
 
     [Fact]
-    public async Task Every_append_of_a_recording_enters_it_in_the_index_whoever_appends_it()
+    public async Task The_recorders_receipt_names_the_event_that_recorded_its_usage()
     {
-        var sequence = await AppendAsync(new UsageBatchRecorded(_tenant, BillingPeriod.Of(Now), [Recorded("direct")]));
+        await new UsageRecorder(Billing.Store, Billing.Database).RecordAsync([Usage("direct")], CancellationToken.None);
+        var sequence = await SequenceOf("direct");
 
         Assert.Equal(["direct"], (await RecordingOf("direct"))!.Usage.Select(u => u.Id));
         await using var session = Billing.Store.LightweightSession();
@@ -38,7 +45,7 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
     }
 
     [Fact]
-    public async Task A_void_finds_the_event_that_recorded_its_usage_through_the_recordings_index()
+    public async Task A_void_finds_the_event_that_recorded_its_usage_through_its_receipt()
     {
         var recorder = new UsageRecorder(Billing.Store, Billing.Database);
         await recorder.RecordAsync([Usage("a"), Usage("b")], CancellationToken.None);
@@ -51,15 +58,16 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
     }
 
     [Fact]
-    public async Task Recordings_stored_before_the_index_existed_are_entered_by_the_migration_once()
+    public async Task Recordings_stored_before_any_index_of_them_existed_are_entered_by_the_migration_once()
     {
         var first = await AppendAsync(new UsageBatchRecorded(_tenant, BillingPeriod.Of(Now), [Recorded("old-1"), Recorded("old/2")]));
         await AppendAsync(new UsageBatchRecorded(_tenant, BillingPeriod.Of(Now), [Recorded("old-3")]));
-        // As in a store written before the index existed.
-        Assert.Equal(3, await Billing.ExecuteAsync($"delete from {Billing.Name}.{UsageRecordings.Table}"));
+        // As in a store written before recordings were kept: one receipt still there without its event, two pruned.
+        Assert.Equal(3, await Billing.ExecuteAsync($"update {Billing.Name}.{BillingStore.UsageReceipts} set event_id = null"));
+        Assert.Equal(2, await Billing.ExecuteAsync($"delete from {Billing.Name}.{BillingStore.UsageReceipts} where usage_key <> '{UsageKey.Of(_tenant, "old-1")}'"));
         Assert.Null(await RecordingOf("old-1"));
 
-        Assert.Equal(3, await UsageRecordings.BackfillAsync(Billing.Store, Billing.Database, CancellationToken.None));
+        Assert.Equal(3, await UsageRecordings.MigrateAsync(Billing.Store, Billing.Database, CancellationToken.None));
 
         // The keys the migration computed in SQL are UsageKey's: the writer finds every one of them.
         Assert.Equal(["old-1", "old/2"], (await RecordingOf("old/2"))!.Usage.Select(u => u.Id));
@@ -67,7 +75,43 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
         await using (var session = Billing.Store.LightweightSession())
             Assert.Equal(first, await UsageRecordings.RecordingSequenceAsync(session, long.MaxValue,
                 new UsageVoidRecorded(_tenant, BillingPeriod.Of(Now), Recorded("old-1"), null, "test", Now, "admin"), CancellationToken.None));
-        Assert.Equal(0, await UsageRecordings.BackfillAsync(Billing.Store, Billing.Database, CancellationToken.None));
+        Assert.Equal(0, await UsageRecordings.MigrateAsync(Billing.Store, Billing.Database, CancellationToken.None));
+        // The receipts the migration brought back recognise a re-send.
+        Assert.Equal(0, await new UsageRecorder(Billing.Store, Billing.Database).RecordAsync([Usage("old-3")], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_store_that_kept_recordings_in_a_table_of_their_own_has_them_moved_into_its_receipts_by_the_migration()
+    {
+        var recorder = new UsageRecorder(Billing.Store, Billing.Database);
+        await recorder.RecordAsync([Usage("kept"), Usage("pruned"), Usage("again")], CancellationToken.None);
+        var first = await SequenceOf("kept");
+        // "again" re-sent after its receipt was pruned: recorded a second time.
+        await Billing.ExecuteAsync($"delete from {Billing.Name}.{BillingStore.UsageReceipts} where usage_key = '{UsageKey.Of(_tenant, "again")}'");
+        Assert.Equal(1, await recorder.RecordAsync([Usage("again")], CancellationToken.None));
+        // The layout of the release before: usage_recordings (usage key → the first event that recorded it) beside
+        // receipts that named no event and were pruned after 63 days.
+        var kept = $"(select event_id from {Billing.Name}.{BillingStore.UsageReceipts} where usage_key = '{UsageKey.Of(_tenant, "kept")}')";
+        await Billing.ExecuteAsync($"""
+            create table {Billing.Name}.{UsageRecordings.FormerTable} (usage_key uuid primary key, event_id uuid not null);
+            insert into {Billing.Name}.{UsageRecordings.FormerTable} select usage_key, {kept} from {Billing.Name}.{BillingStore.UsageReceipts};
+            delete from {Billing.Name}.{BillingStore.UsageReceipts} where usage_key = '{UsageKey.Of(_tenant, "pruned")}';
+            update {Billing.Name}.{BillingStore.UsageReceipts} set event_id = null;
+            """);
+        Assert.Null(await RecordingOf("kept"));
+
+        Assert.Equal(3, await UsageRecordings.MigrateAsync(Billing.Store, Billing.Database, CancellationToken.None));
+
+        Assert.Equal(["kept", "pruned", "again"], (await RecordingOf("pruned"))!.Usage.Select(u => u.Id));
+        Assert.Equal(["kept", "pruned", "again"], (await RecordingOf("again"))!.Usage.Select(u => u.Id)); // the first recording won
+        await using (var session = Billing.Store.LightweightSession())
+            Assert.Equal(first, await UsageRecordings.RecordingSequenceAsync(session, long.MaxValue,
+                new UsageVoidRecorded(_tenant, BillingPeriod.Of(Now), Recorded("again"), null, "test", Now, "admin"), CancellationToken.None));
+        await using (var table = Billing.Database.DataSource.CreateCommand($"select to_regclass('{Billing.Name}.{UsageRecordings.FormerTable}')::text"))
+            Assert.Equal(DBNull.Value, await table.ExecuteScalarAsync());
+        // The pruned receipt is back: a re-send of that usage counts once.
+        Assert.Equal(0, await recorder.RecordAsync([Usage("pruned")], CancellationToken.None));
+        Assert.Equal(0, await UsageRecordings.MigrateAsync(Billing.Store, Billing.Database, CancellationToken.None));
     }
 
     [Fact]

@@ -4,7 +4,7 @@ namespace Metering.Billing.TenantMonths;
 
 /// <summary>
 /// How the tenant-month is stored in Billing's Marten store: its events under fixed names, its inline projection
-/// (<see cref="MonthlyUsage"/>, indexed by month), the void receipts, and the index of where each usage was recorded.
+/// (<see cref="MonthlyUsage"/>, indexed by month), the void receipts, and where each usage was recorded (in its receipt).
 /// </summary>
 public static class TenantMonthStore
 {
@@ -20,7 +20,7 @@ public static class TenantMonthStore
 
     public static void Register(StoreOptions opts, string schema)
     {
-        // The recordings index points at events by id; one index entry per batch event, not per usage.
+        // Receipts point at the event that recorded them by id; one index entry per batch event, not per usage.
         opts.Events.EnableUniqueIndexOnEventId = true;
         opts.Events.MapEventType<UsageBatchRecorded>(UsageBatchRecordedName);
         opts.Events.MapEventType<UsageVoidRecorded>(UsageVoidRecordedName);
@@ -30,7 +30,5 @@ public static class TenantMonthStore
         opts.Schema.For<MonthlyUsage>().Identity(u => u.Id).Index(u => u.Month);
         opts.Projections.Add<MonthlyUsageProjection>(ProjectionLifecycle.Inline);
         opts.Schema.For<VoidReceipt>().Identity(r => r.Id);
-        opts.Storage.ExtendedSchemaObjects.Add(UsageRecordings.Definition(schema));
-        opts.Projections.Add(new UsageRecordingsProjection(), ProjectionLifecycle.Inline);
     }
 }

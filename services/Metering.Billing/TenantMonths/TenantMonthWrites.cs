@@ -33,7 +33,7 @@ public static class TenantMonthWrites
     public static Task<MonthlyUsage?> MonthAsync(this BillingTransaction write, string tenant, string month, CancellationToken ct) =>
         write.Session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(tenant, month), ct);
 
-    /// <summary>The event that recorded a usage, found through the recordings index (no scan of the batches' JSON); null when none did.</summary>
+    /// <summary>The event that recorded a usage, found through its receipt (no scan of the batches' JSON); null when none did.</summary>
     public static async Task<UsageBatchRecorded?> RecordingOfAsync(this BillingTransaction write, string tenant, string usageId, CancellationToken ct)
     {
         var ids = await write.Session.AdvancedSql.QueryAsync<Guid>(UsageRecordings.EventOfSql(write.Session.DocumentStore.Options.DatabaseSchemaName), ct,
@@ -46,6 +46,9 @@ public static class TenantMonthWrites
 
     /// <summary>Appends a decision's event to its tenant-month's stream.</summary>
     public static void Append(this BillingTransaction write, ITenantMonthEvent e) => write.Append(BillingPeriod.UsageStream(e.Tenant, e.Month), e);
+
+    /// <summary>Appends a decision's event to its tenant-month's stream under the id its receipts already name.</summary>
+    public static void Append(this BillingTransaction write, Guid id, ITenantMonthEvent e) => write.Append(BillingPeriod.UsageStream(e.Tenant, e.Month), id, e);
 
     /// <summary>Stores the usage's void receipt (a second one cannot be stored: its id is the usage's).</summary>
     public static void MarkVoided(this BillingTransaction write, string tenant, string usageId) =>

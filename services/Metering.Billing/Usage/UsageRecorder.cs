@@ -9,9 +9,11 @@ namespace Metering.Billing.Usage;
 /// Records a batch of usage in one tenant-month transaction (<see cref="BillingWriter"/>): a receipt per (tenant, id),
 /// one event per tenant-month holding only the usage whose receipt is new (where <see cref="TenantMonth.Record"/> puts it),
 /// and the inline projections. All of it commits or none of it does, so a redelivered or re-sent event is recorded once.
-/// Receipts are dated by the UTC day of <paramref name="clock"/>, not by the database session's time zone.
+/// Each receipt names the event that records its usage (<see cref="UsageRecordings"/>): the event's id is chosen before
+/// the receipts are written, so receipt and recording are one row written once. Receipts are dated by the UTC day of
+/// <paramref name="clock"/>, not by the database session's time zone, and kept for good.
 /// </summary>
-public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database, TimeProvider? clock = null) : IReceiptStore
+public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database, TimeProvider? clock = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly BillingWriter _writer = new(store, database);
@@ -29,39 +31,67 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
         var (connection, transaction) = (write.Connection, write.Transaction);
 
         var keys = unique.Select(e => UsageKey.Of(e.Tenant, e.Id)).ToArray();
-        var fresh = new HashSet<Guid>();
-        await using (var receipts = new NpgsqlCommand($"""
-            insert into {schema}.{BillingStore.UsageReceipts} (usage_key, period, recorded_on)
-            select k, p, @today from unnest(@keys, @periods) as t(k, p)
-            on conflict do nothing
-            returning usage_key
-            """, connection, transaction))
-        {
-            receipts.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = keys });
-            receipts.Parameters.Add(new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = unique.Select(e => BillingPeriod.Of(e.Timestamp)).ToArray() });
-            receipts.Parameters.Add(new NpgsqlParameter("today", NpgsqlDbType.Date) { Value = DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime) });
-            await using var reader = await receipts.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) fresh.Add(reader.GetGuid(0));
-        }
+        var periods = unique.Select(e => BillingPeriod.Of(e.Timestamp)).ToArray();
+        // One event per tenant and month of the usage's timestamp (wherever TenantMonth.Record puts it): its id, chosen now.
+        var eventIds = new Dictionary<(string Tenant, string Month), Guid>();
+        var eventOf = unique.Select((e, i) => eventIds.TryGetValue((e.Tenant, periods[i]), out var id) ? id : eventIds[(e.Tenant, periods[i])] = Guid.CreateVersion7()).ToArray();
+        var today = DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime);
+        var fresh = await WriteReceiptsAsync(schema, keys, eventOf, periods, today, connection, transaction, ct);
 
         if (fresh.Count < batch.Count) await CountDuplicatesAsync(schema, batch, unique, keys, fresh, connection, transaction, ct);
 
         var months = unique.Where((_, i) => fresh.Contains(keys[i])).GroupBy(e => (e.Tenant, Month: BillingPeriod.Of(e.Timestamp))).ToList();
         var finalized = await write.FinalizedFromAsync(months.Select(m => m.Key), ct);
         foreach (var month in months)
-            write.Append(TenantMonth.Record(month.Key.Tenant, month.Key.Month, month.Select(RecordedUsage.From).ToList(), finalized));
+            write.Append(eventIds[month.Key], TenantMonth.Record(month.Key.Tenant, month.Key.Month, month.Select(RecordedUsage.From).ToList(), finalized));
         await write.CommitAsync(ct);
         Recorded.Add(fresh.Count);
         Duplicates.Add(batch.Count - fresh.Count);
         return fresh.Count;
     }
 
-    public async Task<long> PruneRecordedBeforeAsync(DateOnly day, CancellationToken ct)
+    /// <summary>
+    /// Writes the receipts of the batch's usage not recorded before; answers their keys. Most batches are all new, so the
+    /// plain insert is tried first: it costs PostgreSQL about half of an <c>insert … on conflict do nothing returning</c>
+    /// (which probes each key, then inserts it speculatively and confirms it). No other writer inserts these keys meanwhile
+    /// (the tenants' locks), so a unique violation means some were recorded before: back to the savepoint, and the
+    /// statement that passes over them.
+    /// </summary>
+    private static async Task<HashSet<Guid>> WriteReceiptsAsync(string schema, Guid[] keys, Guid[] events, string[] periods, DateOnly today,
+        NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
     {
-        await using var command = database.DataSource.CreateCommand(
-            $"delete from {store.Options.DatabaseSchemaName}.{BillingStore.UsageReceipts} where recorded_on < @day");
-        command.Parameters.AddWithValue("day", day);
-        return await command.ExecuteNonQueryAsync(ct);
+        const string Savepoint = "receipts";
+        var insert = $"""
+            insert into {schema}.{BillingStore.UsageReceipts} (usage_key, event_id, period, recorded_on)
+            select k, e, p, @today from unnest(@keys, @events, @periods) as t(k, e, p)
+            """;
+        await transaction.SaveAsync(Savepoint, ct);
+        try
+        {
+            await using var all = Receipts(insert);
+            await all.ExecuteNonQueryAsync(ct);
+            return [.. keys];
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.TableName == BillingStore.UsageReceipts)
+        {
+            await transaction.RollbackAsync(Savepoint, ct);
+        }
+        var fresh = new HashSet<Guid>();
+        await using var some = Receipts(insert + " on conflict do nothing returning usage_key");
+        await using var reader = await some.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) fresh.Add(reader.GetGuid(0));
+        return fresh;
+
+        NpgsqlCommand Receipts(string sql) => new(sql, connection, transaction)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = keys },
+                new NpgsqlParameter("events", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = events },
+                new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = periods },
+                new NpgsqlParameter("today", NpgsqlDbType.Date) { Value = today },
+            },
+        };
     }
 
     /// <summary>
