@@ -123,3 +123,31 @@ public sealed class LoadGeneratorSendingTests
         }
     }
 }
+
+/// <summary>The raw ceiling's Kafka records: what Ingest writes for the run's requests, so the ceiling measures the system's records.</summary>
+public sealed class RawCeilingRecordsTests
+{
+    [Fact]
+    public void Each_request_becomes_one_usage_batch_v2_record_per_tenant_that_decodes_to_its_events_in_order()
+    {
+        var at = new DateTimeOffset(2026, 12, 1, 21, 0, 0, TimeSpan.Zero);
+        var tenants = new[] { "tenant-a", "tenant-b", "tenant-a", "tenant-c", "tenant-a", "tenant-b", "tenant-b" };
+        var events = tenants.Select((t, i) => new UsageEvent($"e-{i}", t, Meters.InputTokens, i + 0.5m, at.AddSeconds(i), "m")).ToArray();
+
+        var records = Metering.LoadGenerator.Benchmarks.RawCeiling.BatchRecords(events, batchSize: 4, at);
+
+        // Requests: [a, b, a, c] -> a, b, c; [a, b, b] -> a, b.
+        Assert.Equal(["tenant-a", "tenant-b", "tenant-c", "tenant-a", "tenant-b"], records.Select(r => r.Key));
+        var decoded = records.Select(r =>
+        {
+            Assert.True(Metering.Kafka.UsageMessages.IsBatch(r.Headers, r.Value));
+            Assert.True(UsageBatchEncoding.TryRead(r.Value, out var read, out var error), error);
+            return read;
+        }).ToArray();
+        Assert.Equal([events[0], events[2]], decoded[0]);
+        Assert.Equal([events[1]], decoded[1]);
+        Assert.Equal([events[3]], decoded[2]);
+        Assert.Equal([events[4]], decoded[3]);
+        Assert.Equal([events[5], events[6]], decoded[4]);
+    }
+}
