@@ -13,7 +13,7 @@ public sealed record LoadOptions
     public int Seed { get; init; } = 42;
     /// <summary>Events per request: a batch is sent when it holds this many, or when its first event is <see cref="Linger"/> old.</summary>
     public int BatchSize { get; init; } = LoadRun.DefaultBatchSize;
-    /// <summary>How long a batch's first event waits for the batch to fill, so that low rates still send (rounded up to the generator's 10 ms tick).</summary>
+    /// <summary>How long a batch's first event waits for the batch to fill, so that low rates still send (the generator sleeps at least 10 ms between wake-ups).</summary>
     public TimeSpan Linger { get; init; } = LoadRun.DefaultLinger;
     public int Senders { get; init; } = 8;
     public string RunId { get; init; } = Guid.NewGuid().ToString("N")[..12];
@@ -34,7 +34,15 @@ public static class LoadRun
 
     public static readonly TimeSpan DefaultLinger = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The shortest sleep of the generator between its wake-ups. It sleeps until a batch is full or has lingered, not on
+    /// a fixed tick: every wake-up costs CPU (the thread pool's threads spin before they sleep again), and the
+    /// generator must cost a few µs per event.
+    /// </summary>
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(10);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     public static async Task<SentReport> RunAsync(LoadOptions options, IUsageSink sink, CancellationToken ct = default, TextWriter? progress = null)
     {
@@ -43,6 +51,8 @@ public static class LoadRun
         // Whole batches are queued; the generator waits when every sender is busy and four batches each are waiting.
         var queue = Channel.CreateBounded<List<UsageEvent>>(new BoundedChannelOptions(options.Senders * 4) { SingleWriter = true });
         var clock = Stopwatch.StartNew();
+        // When n events are due (event n - 1 is); capped so that a very low rate still makes a finite sleep.
+        TimeSpan DueAt(long n) => TimeSpan.FromSeconds(Math.Min(n / options.EventsPerSecond, TimeSpan.FromDays(1).TotalSeconds));
 
         var senders = Enumerable.Range(0, options.Senders).Select(_ => Task.Run(async () =>
         {
@@ -63,7 +73,6 @@ public static class LoadRun
 
         long generated = 0, request = 0;
         var nextProgress = ProgressEvery;
-        using var ticker = new PeriodicTimer(Tick);
         while (clock.Elapsed < options.Duration && (options.MaxEvents == 0 || generated < options.MaxEvents) && !ct.IsCancellationRequested)
         {
             var due = (long)(options.EventsPerSecond * clock.Elapsed.TotalSeconds);
@@ -72,7 +81,8 @@ public static class LoadRun
                 foreach (var e in profile.Request($"{options.RunId}-{request++}", DateTimeOffset.UtcNow))
                 {
                     if (options.MaxEvents > 0 && generated == options.MaxEvents) break;
-                    if (batch.Count == 0) batchStarted = clock.Elapsed;
+                    // A batch lingers from when its first event was due, however late the generator woke for it.
+                    if (batch.Count == 0) batchStarted = DueAt(generated + 1);
                     batch.Add(e);
                     generated++;
                     if (batch.Count == options.BatchSize) await SendBatchAsync();
@@ -85,7 +95,16 @@ public static class LoadRun
                     $"{clock.Elapsed.TotalSeconds:F0} s of {options.Duration.TotalSeconds:F0} s: {generated:N0} events generated, {report.Events:N0} confirmed"));
                 nextProgress += ProgressEvery;
             }
-            await ticker.WaitForNextTickAsync(CancellationToken.None);
+            // Asleep until there is something to do: the batch full, its linger over, a progress line or the end.
+            var wake = Min(DueAt(generated + options.BatchSize - batch.Count), (batch.Count > 0 ? batchStarted : DueAt(generated + 1)) + options.Linger);
+            wake = Min(Min(wake, options.Duration), progress is null ? wake : nextProgress);
+            try
+            {
+                await Task.Delay(Max(wake - clock.Elapsed, Tick), ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
         if (batch.Count > 0) await SendBatchAsync();
         queue.Writer.Complete();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -25,17 +26,19 @@ public sealed class SentReport
         }
     }
 
-    /// <summary>One request's events, confirmed.</summary>
-    public void Confirmed(IEnumerable<UsageEvent> request)
+    /// <summary>One request's events, confirmed: summed per tenant and meter first, so the shared totals change once per pair.</summary>
+    public void Confirmed(IReadOnlyList<UsageEvent> request)
     {
-        var count = 0;
+        var sums = new Dictionary<(string Tenant, string Meter), (long Events, decimal Quantity)>();
         foreach (var e in request)
         {
-            _totals.AddOrUpdate((e.Tenant, e.Meter), _ => new(e.Tenant, e.Meter, 1, e.Quantity),
-                (_, t) => t with { Events = t.Events + 1, Quantity = t.Quantity + e.Quantity });
-            count++;
+            ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(sums, (e.Tenant, e.Meter), out _);
+            sum = (sum.Events + 1, sum.Quantity + e.Quantity);
         }
-        lock (_requestSizes) _requestSizes.Add(count);
+        foreach (var ((tenant, meter), (events, quantity)) in sums)
+            _totals.AddOrUpdate((tenant, meter), static (key, add) => new(key.Tenant, key.Meter, add.Events, add.Quantity),
+                static (_, t, add) => t with { Events = t.Events + add.Events, Quantity = t.Quantity + add.Quantity }, (Events: events, Quantity: quantity));
+        lock (_requestSizes) _requestSizes.Add(request.Count);
     }
 
     public string ToTable()

@@ -61,12 +61,14 @@ public static class IngestBenchmark
 
         var sample = new FleetProfile(options.Tenants, $"bench-{runId}-raw-", seed: 7);
         var rawEvents = Enumerable.Range(0, int.MaxValue).SelectMany(i => sample.Request($"raw-{i}", DateTimeOffset.UtcNow)).Take(options.RawEvents).ToList();
-        var ceiling = await RawCeiling.MeasureAsync(options.Bootstrap, options.RawTopic, options.Postgres, rawEvents, ct);
-        Say($"raw ceiling ({ceiling.Events} events): librdkafka produce+consume {ceiling.KafkaEventsPerSecond:F0} events/s, " +
+        var ceiling = await RawCeiling.MeasureAsync(options.Bootstrap, options.RawTopic, options.Postgres, rawEvents, options.BatchSize, ct);
+        Say($"raw ceiling ({ceiling.Events} events): librdkafka produce+consume of usage batch v2 ({ceiling.Records} records, one per tenant per request of {options.BatchSize}) " +
+            $"{ceiling.KafkaEventsPerSecond:F0} events/s (one v1 JSON record per event: {ceiling.KafkaV1EventsPerSecond:F0}), " +
             $"PostgreSQL COPY {ceiling.PostgresCopyEventsPerSecond:F0} events/s -> ceiling {ceiling.EventsPerSecond:F0} events/s");
         summary.Add("via", options.Via);
         summary.Add("batch", options.BatchSize, "events");
         summary.Add("ceiling kafka", ceiling.KafkaEventsPerSecond, "events/s");
+        summary.Add("ceiling kafka v1 json", ceiling.KafkaV1EventsPerSecond, "events/s");
         summary.Add("ceiling postgres copy", ceiling.PostgresCopyEventsPerSecond, "events/s");
         summary.Add("ceiling", ceiling.EventsPerSecond, "events/s");
 

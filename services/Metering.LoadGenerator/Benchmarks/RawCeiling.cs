@@ -1,33 +1,51 @@
 using Confluent.Kafka;
+using Metering.Kafka;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace Metering.LoadGenerator.Benchmarks;
 
 /// <summary>
-/// What the bare parts do with the same usage on the same machine: librdkafka producing and consuming the serialized
-/// events (Ingest's producer settings) and PostgreSQL taking the same rows by binary <c>COPY</c> into a table keyed like
-/// our receipts. Metering cannot be faster than the slower of the two.
+/// What the bare parts do with the same usage on the same machine: librdkafka producing and consuming the records the
+/// system writes (usage batch v2, one record per tenant per request as Ingest and the emitter encode them through
+/// <see cref="UsageMessages"/>, decoded on the consume side; Ingest's producer settings) and PostgreSQL taking the same
+/// rows by binary <c>COPY</c> into a table keyed like our receipts. Metering cannot be faster than the slower of the two.
+/// The old record of one event's v1 JSON is measured too, for comparison only.
 /// </summary>
 public static class RawCeiling
 {
-    public sealed record Result(long Events, double KafkaEventsPerSecond, double PostgresCopyEventsPerSecond)
+    public sealed record Result(long Events, double KafkaEventsPerSecond, double KafkaV1EventsPerSecond, double PostgresCopyEventsPerSecond, int Records)
     {
         public double EventsPerSecond => Math.Min(KafkaEventsPerSecond, PostgresCopyEventsPerSecond);
     }
 
-    public static async Task<Result> MeasureAsync(string bootstrap, string topic, string postgres, IReadOnlyList<UsageEvent> events, CancellationToken ct)
+    /// <param name="batchSize">Events per request of the run: each request's events become one record per tenant in it.</param>
+    public static async Task<Result> MeasureAsync(string bootstrap, string topic, string postgres, IReadOnlyList<UsageEvent> events, int batchSize, CancellationToken ct)
     {
-        var kafka = await KafkaProduceConsumeAsync(bootstrap, topic, events, ct);
+        var records = BatchRecords(events, batchSize, DateTimeOffset.UtcNow);
+        var kafka = await KafkaProduceConsumeAsync(bootstrap, topic, records, events.Count, ct);
+        var v1 = await KafkaProduceConsumeAsync(bootstrap, topic, [.. events.Select(e => UsageMessages.Create(e, e.Timestamp))], events.Count, ct);
         var copy = await PostgresCopyAsync(postgres, events, ct);
-        return new Result(events.Count, kafka, copy);
+        return new Result(events.Count, kafka, v1, copy, records.Count);
     }
 
-    /// <summary>Produce and consume run at once; the rate is events over the time until the last one was consumed.</summary>
-    public static async Task<double> KafkaProduceConsumeAsync(string bootstrap, string topic, IReadOnlyList<UsageEvent> events, CancellationToken ct)
+    /// <summary>What Ingest produces for <paramref name="events"/> sent in requests of <paramref name="batchSize"/>: per request, each tenant's events in order, as v2 records.</summary>
+    public static List<Message<string?, byte[]>> BatchRecords(IReadOnlyList<UsageEvent> events, int batchSize, DateTimeOffset validatedAt)
     {
-        var messages = events.Select(e => new Message<string, byte[]> { Key = e.Tenant, Value = UsageEventJson.Write(e) }).ToArray();
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        var records = new List<Message<string?, byte[]>>();
+        foreach (var request in events.Chunk(batchSize))
+            foreach (var tenant in request.GroupBy(e => e.Tenant, StringComparer.Ordinal))
+                UsageMessages.AddBatches(records, tenant.Key, tenant.ToArray(), validatedAt, activity: null);
+        return records;
+    }
+
+    /// <summary>
+    /// Produce and consume run at once; the consumer decodes each record (v2, else v1 JSON) and counts its events. The rate
+    /// is events over the time until the last one was consumed.
+    /// </summary>
+    public static async Task<double> KafkaProduceConsumeAsync(string bootstrap, string topic, IReadOnlyList<Message<string?, byte[]>> messages, long events, CancellationToken ct)
+    {
+        using var consumer = new ConsumerBuilder<string?, byte[]>(new ConsumerConfig
         {
             BootstrapServers = bootstrap,
             GroupId = "metering-bench-raw",
@@ -46,7 +64,7 @@ public static class RawCeiling
             }));
         }
 
-        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
+        using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig
         {
             BootstrapServers = bootstrap,
             ClientId = "metering-bench-raw",
@@ -59,11 +77,12 @@ public static class RawCeiling
         var clock = Stopwatch.StartNew();
         var consuming = Task.Factory.StartNew(() =>
         {
-            var consumed = 0;
-            while (consumed < messages.Length)
+            long consumed = 0;
+            while (consumed < events)
             {
-                var record = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new TimeoutException($"consumed only {consumed} of {messages.Length} raw messages");
-                if (!record.IsPartitionEOF) consumed++;
+                var record = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new TimeoutException($"consumed only {consumed} of {events} raw events");
+                if (record.IsPartitionEOF) continue;
+                consumed += Decoded(record.Message);
             }
         }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
@@ -77,7 +96,7 @@ public static class RawCeiling
                     producer.Produce(topic, message, report => { if (report.Error.IsError) Interlocked.Increment(ref failed); });
                     break;
                 }
-                catch (ProduceException<string, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+                catch (ProduceException<string?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
                 {
                     producer.Poll(TimeSpan.FromMilliseconds(5));
                 }
@@ -86,7 +105,15 @@ public static class RawCeiling
         producer.Flush(ct);
         if (failed > 0) throw new InvalidOperationException($"{failed} raw messages were not delivered");
         await consuming;
-        return messages.Length / clock.Elapsed.TotalSeconds;
+        return events / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>How many events a record holds, decoded as the consumers decode it.</summary>
+    private static int Decoded(Message<string?, byte[]> record)
+    {
+        if (!UsageMessages.IsBatch(record.Headers, record.Value))
+            return UsageEventJson.Read(record.Value, DateTimeOffset.UtcNow, []) is null ? throw new InvalidOperationException("a raw v1 record did not decode") : 1;
+        return UsageBatchEncoding.TryRead(record.Value, out var events, out var error) ? events.Count : throw new InvalidOperationException($"a raw record {error}");
     }
 
     /// <summary>One binary COPY of every event's row into a scratch table with a (tenant, id) primary key, then dropped.</summary>
