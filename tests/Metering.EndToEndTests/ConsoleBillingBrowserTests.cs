@@ -43,7 +43,7 @@ public sealed class ConsoleBillingBrowserTests(ConsoleMeteringSystem system, Con
         await ConsoleBrowser.CheckedScreenshotAsync(page, "invoices");
 
         await page.GetByRole(AriaRole.Link, new() { Name = Data.Billed, Exact = true }).ClickAsync();
-        await page.WaitForURLAsync($"**/invoices/{Data.Billed}/{Period}");
+        await AtAsync(page, $"/invoices/{Data.Billed}/{Period}");
         var invoice = await system.Api(system.Billing, $"/v1/invoices/{Data.Billed}/{Period}");
         var lines = await TableAsync(page, "The invoice's lines");
         Assert.Equal(InvoiceLines(invoice), lines);

@@ -26,7 +26,7 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
     {
         var page = await browser.NewPageAsync(system);
         await page.GotoAsync("/");
-        await page.WaitForURLAsync("**/sign-in");
+        await AtAsync(page, "/sign-in");
         await ConsoleBrowser.CheckedScreenshotAsync(page, "sign-in");
 
         // The host's answer to that token, as the page must show it.
@@ -55,10 +55,10 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync("**/sign-in");
+        await AtAsync(page, "/sign-in");
         Assert.Equal("Sign in to Metering", await page.Locator("h1").InnerTextAsync());
         await page.GotoAsync("/spend");
-        await page.WaitForURLAsync(new Regex("/sign-in\\?next=%2Fspend$"));
+        await AtAsync(page, "/sign-in?next=%2Fspend");
         Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name == "metering.session");
 
         // Exactly the refusals this test caused: the wrong token, and the session read while signed out.
@@ -106,7 +106,7 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         await WaitForAsync(() => Task.FromResult(held.Count >= 2));
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync("**/sign-in");
+        await AtAsync(page, "/sign-in");
         Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name == "metering.session");
         await page.UnrouteAllAsync(new() { Behavior = UnrouteBehavior.IgnoreErrors });
         await OneH1Async(page);
@@ -201,7 +201,7 @@ public sealed class ConsoleBrowserTests(ConsoleMeteringSystem system, ConsoleBro
         await ConsoleBrowser.CheckedScreenshotAsync(page, "tenants");
 
         await page.GetByRole(AriaRole.Link, new() { Name = Data.Chat, Exact = true }).ClickAsync();
-        await page.WaitForURLAsync($"**/tenants/{Data.Chat}");
+        await AtAsync(page, $"/tenants/{Data.Chat}");
         var limits = await TableAsync(page, "Limits now");
         var budget = await system.Api(system.Budgets, $"/v1/tenants/{Data.Chat}/budget");
         var expected = LimitRows(budget);

@@ -16,6 +16,16 @@ internal static class ConsolePages
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).WaitForAsync();
     }
 
+    /// <summary>
+    /// Waits until the page's address ends with <paramref name="path"/>, and any query when the path gives none. Not
+    /// <c>WaitForURLAsync</c>: it checks the address, then subscribes to navigations, and loses a client-side redirect
+    /// that lands between the two (microsoft/playwright-dotnet#3364); the assertion polls the address instead.
+    /// </summary>
+    public static Task AtAsync(IPage page, string path) =>
+        Assertions.Expect(page).ToHaveURLAsync(
+            new Regex(Regex.Escape(path) + (path.Contains('?', StringComparison.Ordinal) ? "$" : @"(\?[^#]*)?$")),
+            new() { Timeout = 30_000 });
+
     /// <summary>Exactly one h1 on the page (waits until the page has rendered one).</summary>
     public static async Task OneH1Async(IPage page)
     {
