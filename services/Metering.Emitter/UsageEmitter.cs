@@ -28,6 +28,7 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
     private readonly IdempotentProducer _producer;
     private readonly SemaphoreSlim _slots;
     private readonly ConcurrentDictionary<long, UsageEvent> _inFlight = new();
+    private readonly Acknowledgements _acknowledgements = new();
     private readonly Lock _pendingLock = new();
     private List<Unproduced> _pending = [];
     private readonly Lock _producing = new();
@@ -105,34 +106,36 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         activity?.SetTag("metering.tenant", usage.Tenant);
         var sequence = Interlocked.Increment(ref _sequence);
         _inFlight[sequence] = usage;
+        var epoch = _acknowledgements.Emitted();
         bool first;
         lock (_pendingLock)
         {
             first = _pending.Count == 0;
-            _pending.Add(new Unproduced(sequence, usage, validatedAt, activity?.Context ?? Activity.Current?.Context ?? default));
+            _pending.Add(new Unproduced(sequence, epoch, usage, validatedAt, activity?.Context ?? Activity.Current?.Context ?? default));
         }
         if (first) _wake.Release();
         return usage;
     }
 
-    /// <summary>Waits until Kafka has acknowledged every event emitted so far.</summary>
+    /// <summary>
+    /// Waits until Kafka has acknowledged every event emitted so far (before this call), woken by their delivery reports;
+    /// events emitted meanwhile are not waited for.
+    /// </summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
+        ThrowIfFatal();
+        var acknowledged = _acknowledgements.Flush();
         ProducePending();
-        while (Pending > 0)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            ThrowIfFatal();
-            _producer.Poll(TimeSpan.Zero);
-            await Task.Delay(5, cancellationToken);
-        }
+        if (await acknowledged.WaitAsync(cancellationToken)) return;
+        ThrowIfFatal();
+        throw new ObjectDisposedException(nameof(UsageEmitter), "The emitter was closed before Kafka acknowledged every event; DisposeAsync hands them back.");
     }
 
-    /// <summary>An event emitted and not yet produced: its place, the instant it was validated at and its caller's trace.</summary>
-    private sealed record Unproduced(long Sequence, UsageEvent Usage, DateTimeOffset ValidatedAt, ActivityContext Trace);
+    /// <summary>An event emitted and not yet produced: its place, its flush epoch, the instant it was validated at and its caller's trace.</summary>
+    private sealed record Unproduced(long Sequence, long Epoch, UsageEvent Usage, DateTimeOffset ValidatedAt, ActivityContext Trace);
 
-    /// <summary>A record produced and not yet acknowledged, and the events it holds.</summary>
-    private sealed record Batch(Message<string?, byte[]> Message, long[] Sequences);
+    /// <summary>A record produced and not yet acknowledged, and the events it holds (their places and flush epochs).</summary>
+    private sealed record Batch(Message<string?, byte[]> Message, long[] Sequences, long[] Epochs);
 
     /// <summary>Once events are pending, waits <see cref="UsageEmitterOptions.LingerMs"/> and produces all of them.</summary>
     private async Task FlushLoopAsync()
@@ -198,7 +201,8 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
         while (start < events.Length)
         {
             var message = UsageMessages.CreateBatch(tenant, events.AsSpan(start), stamp, pending[start].Trace, out var taken);
-            Produce(new Batch(message, [.. pending.Skip(start).Take(taken).Select(p => p.Sequence)]));
+            var held = pending.GetRange(start, taken);
+            Produce(new Batch(message, [.. held.Select(p => p.Sequence)], [.. held.Select(p => p.Epoch)]));
             start += taken;
         }
     }
@@ -224,11 +228,13 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
             foreach (var sequence in batch.Sequences) _inFlight.TryRemove(sequence, out _);
             Acknowledged.Add(batch.Sequences.Length);
             _slots.Release(batch.Sequences.Length);
+            _acknowledgements.Acknowledged(batch.Epochs);
         }
         else if (report.Error.IsFatal)
         {
             // The idempotent producer cannot go on; the events stay in flight and are reported to the caller.
             _fatal = report.Error;
+            _acknowledgements.Abandon();
         }
         else
         {
@@ -265,6 +271,7 @@ public sealed class UsageEmitter : IAsyncDisposable, IDisposable
             // Reported below with every event still in flight.
         }
         Volatile.Write(ref _disposed, 2);
+        _acknowledgements.Abandon();
         await _stopFlushing.CancelAsync();
         await _flushing;
         _stopFlushing.Dispose();

@@ -80,6 +80,25 @@ public sealed class UsageEmitterTests : OwnBrokerTests
     }
 
     [Fact]
+    public async Task Senders_flushing_side_by_side_each_return_once_their_own_events_are_acknowledged()
+    {
+        await using var emitter = new UsageEmitter(Options());
+        var senders = Enumerable.Range(0, 16).Select(s => Task.Run(async () =>
+        {
+            for (var round = 0; round < 5; round++)
+            {
+                for (var i = 0; i < 20; i++) await emitter.EmitAsync(Usage($"tenant-{s}", round * 20 + i));
+                await emitter.FlushAsync();
+            }
+        }));
+        await Task.WhenAll(senders).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, emitter.Pending);
+
+        var records = ReadTopic(1600);
+        Assert.Equal(1600, Ids(records).Count);
+    }
+
+    [Fact]
     public async Task Invalid_events_are_refused_by_the_rules_of_ingest_and_ids_are_assigned()
     {
         await using var emitter = new UsageEmitter(Options());
