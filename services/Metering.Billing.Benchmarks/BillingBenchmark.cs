@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Marten;
+using Metering.Benchmarks;
 using Metering.Billing.Invoices;
 using Metering.Billing.RateCards;
 using Metering.Billing.Rebuilds;
@@ -20,8 +21,9 @@ public static class BillingBenchmark
     /// <summary>How often the recording and the rebuild write a progress line to <c>progress</c>.</summary>
     public static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(2);
 
-    public static async Task<string> RunAsync(string postgres, int events, CancellationToken ct, TextWriter? progress = null)
+    public static async Task<string> RunAsync(string postgres, int events, CancellationToken ct, TextWriter? progress = null, BenchmarkSummary? summary = null)
     {
+        summary ??= new BenchmarkSummary();
         var report = new List<string> { $"billing benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores, {events:N0} usage events" };
         await using var bench = await BenchmarkSchema.CreateAsync(postgres, "billing_bench");
         var (_, store, dataSource) = bench;
@@ -59,7 +61,15 @@ public static class BillingBenchmark
             }
         }
         report.Add(string.Create(CultureInfo.InvariantCulture, $"record: {events:N0} events in {clock.Elapsed.TotalSeconds:F1} s = {events / clock.Elapsed.TotalSeconds:F0} events/s (receipts, events, projection; batches of 10,000)"));
-        report.Add(metered == 0 ? "record: one batch only, no CPU counted after it" : "record: " + await meter!.StopAsync(metered, ct) + " after the first batch");
+        summary.Add("events", events, "events");
+        summary.Add("record", events / clock.Elapsed.TotalSeconds, "events/s");
+        if (metered == 0) report.Add("record: one batch only, no CPU counted after it");
+        else
+        {
+            var recording = await meter!.StopAsync(metered, ct);
+            report.Add("record: " + recording + " after the first batch");
+            recording.AddTo(summary, "record");
+        }
 
         var reads = new List<double>();
         for (var i = 0; i < 200; i++)
@@ -73,6 +83,8 @@ public static class BillingBenchmark
         reads.Sort();
         report.Add(string.Create(CultureInfo.InvariantCulture,
             $"invoice read (load the month's projection and the rate card, price it) with {events:N0} events in the month: p50 {reads[99]:F2} ms, p99 {reads[197]:F2} ms"));
+        summary.Add("invoice read p50", reads[99], "ms", "F2");
+        summary.Add("invoice read p99", reads[197], "ms", "F2");
 
         await using (var session = store.LightweightSession())
         {
@@ -84,7 +96,10 @@ public static class BillingBenchmark
         await ProjectionRebuild.RunAsync(store, progress is null ? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance : new ProgressLogger(progress), ct);
         report.Add(string.Create(CultureInfo.InvariantCulture,
             $"rebuild of every projection: {clock.Elapsed.TotalSeconds:F1} s = {events / clock.Elapsed.TotalSeconds:F0} usage events/s"));
-        report.Add("rebuild: " + await rebuildMeter.StopAsync(events, ct));
+        summary.Add("rebuild", events / clock.Elapsed.TotalSeconds, "events/s");
+        var rebuilding = await rebuildMeter.StopAsync(events, ct);
+        report.Add("rebuild: " + rebuilding);
+        rebuilding.AddTo(summary, "rebuild");
         return string.Join(Environment.NewLine, report);
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using Marten;
+using Metering.Benchmarks;
 using Metering.Billing.Usage;
 using Metering.Billing.Spend;
 using Npgsql;
@@ -9,8 +10,9 @@ namespace Metering.Billing.Benchmarks;
 
 /// <summary>
 /// The tool's commands: <c>billing</c>, <c>spend</c>, <c>teams</c> (what <c>./metering bench billing|spend|teams</c> run) and
-/// <c>backtest</c>. Each prints its report and writes it to <c>--results</c> as NAME-&lt;UTC time&gt;.txt (the benchmarks'
-/// progress goes to stderr meanwhile, every few seconds); all run on the
+/// <c>backtest</c>. Each prints its report, the benchmarks a summary block after it, and writes them to <c>--results</c>
+/// as NAME-&lt;UTC time&gt;.txt and .summary.txt (<see cref="BenchmarkResults"/>; the benchmarks' progress goes to stderr
+/// meanwhile, every few seconds); all run on the
 /// PostgreSQL of <c>--postgres</c> (default: $METERING_POSTGRES), the first two on a schema of their own that they drop.
 /// </summary>
 public sealed class BillingBenchmarkCommands : RootCommand
@@ -58,17 +60,15 @@ public sealed class BillingBenchmarkCommands : RootCommand
         protected string PostgresOf(ParseResult result) =>
             result.GetValue(_postgres) is { Length: > 0 } given ? given : Environment.GetEnvironmentVariable(PostgresVariable)!;
 
-        /// <summary>Prints the report and writes it to FOLDER/NAME-&lt;UTC time&gt;.txt.</summary>
-        protected async Task<int> ReportAsync(ParseResult result, string name, Task<string> running)
+        /// <summary>Prints the report and the summary block the run filled, and writes both to the results folder.</summary>
+        protected async Task<int> ReportAsync(ParseResult result, string name, Func<BenchmarkSummary, Task<string>> run)
         {
-            var report = await running;
+            var summary = new BenchmarkSummary();
+            var lines = new[] { await run(summary) }.Concat(BenchmarkResults.Block(summary));
+            var report = string.Join(Environment.NewLine, lines) + Environment.NewLine;
             var output = result.InvocationConfiguration.Output;
-            output.WriteLine(report);
-            var folder = result.GetValue(_results)!;
-            Directory.CreateDirectory(folder);
-            var file = Path.Combine(folder, $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.txt");
-            await File.WriteAllTextAsync(file, report + Environment.NewLine);
-            output.WriteLine($"results written to {file}");
+            output.Write(report);
+            await BenchmarkResults.WriteAsync(result.GetValue(_results)!, name, report, summary, output);
             return 0;
         }
     }
@@ -76,13 +76,13 @@ public sealed class BillingBenchmarkCommands : RootCommand
     /// <summary>A command that runs a benchmark of one count (<c>billing [EVENTS]</c>, <c>teams [TENANTS]</c>) and reports it under its name.</summary>
     public abstract class CountBenchmarkCommand : ReportCommand
     {
-        protected delegate Task<string> Benchmark(string postgres, int count, CancellationToken ct, TextWriter progress);
+        protected delegate Task<string> Benchmark(string postgres, int count, CancellationToken ct, TextWriter progress, BenchmarkSummary summary);
 
         protected CountBenchmarkCommand(string name, string description, Argument<int> count, Benchmark benchmark) : base(name, description)
         {
             Arguments.Add(count);
             SetAction((result, ct) => ReportAsync(result, name,
-                benchmark(PostgresOf(result), result.GetValue(count), ct, result.InvocationConfiguration.Error)));
+                summary => benchmark(PostgresOf(result), result.GetValue(count), ct, result.InvocationConfiguration.Error, summary)));
         }
     }
 
@@ -103,7 +103,7 @@ public sealed class BillingBenchmarkCommands : RootCommand
             Arguments.Add(_events);
             Options.Add(_keep);
             SetAction((result, ct) => ReportAsync(result, "spend",
-                SpendBenchmark.RunAsync(PostgresOf(result), BenchmarkOptions(result), ct, result.InvocationConfiguration.Error)));
+                summary => SpendBenchmark.RunAsync(PostgresOf(result), BenchmarkOptions(result), ct, result.InvocationConfiguration.Error, summary)));
         }
 
         public SpendBenchmarkOptions BenchmarkOptions(ParseResult result) =>
@@ -135,7 +135,7 @@ public sealed class BillingBenchmarkCommands : RootCommand
                 result.InvocationConfiguration.Error.WriteLine($"This database has no Billing schema with spend tables ({e.MessageText}): run `Metering.Billing migrate` and Billing first.");
                 return 1;
             }
-            return await ReportAsync(result, "forecast-store", Task.FromResult(report));
+            return await ReportAsync(result, "forecast-store", _ => Task.FromResult(report));
         }
     }
 

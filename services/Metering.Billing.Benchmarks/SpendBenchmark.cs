@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Marten;
+using Metering.Benchmarks;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Billing.Invoices;
 using Metering.Billing.RateCards;
@@ -33,8 +34,9 @@ public static class SpendBenchmark
     /// <summary>How often the load and a query's timing write a progress line to <c>progress</c>.</summary>
     public static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(2);
 
-    public static async Task<string> RunAsync(string postgres, SpendBenchmarkOptions options, CancellationToken ct, TextWriter? progress = null)
+    public static async Task<string> RunAsync(string postgres, SpendBenchmarkOptions options, CancellationToken ct, TextWriter? progress = null, BenchmarkSummary? summary = null)
     {
+        summary ??= new BenchmarkSummary();
         var (tenants, events, runs, keepSchema) = options;
         await using var bench = await BenchmarkSchema.CreateAsync(postgres, "spend_bench", keep: keepSchema);
         var (schema, store, dataSource) = bench;
@@ -42,6 +44,8 @@ public static class SpendBenchmark
         {
             $"spend benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores, {tenants:N0} tenants, {events:N0} usage events over {SpendFleet.Days} UTC days (schema {schema})",
         };
+        summary.Add("tenants", tenants, "tenants");
+        summary.Add("events", events, "events");
         var fleet = new SpendFleet(tenants);
         await DefineAsync(store, fleet, ct);
         report.Add($"fleet: {fleet.Teams.Count} teams in 3 levels, {fleet.Tenants.Count(t => t.Team == TeamDirectory.Unallocated)} tenants unallocated, "
@@ -61,29 +65,29 @@ public static class SpendBenchmark
         var month = (From: SpendFleet.First, To: SpendFleet.Last);
         var byTeam = new SpendRequest(month.From, month.To, SpendGroups.Team, SpendGranularity.Day);
         report.Add("SpendQuery.RunAsync (rows summed in PostgreSQL, rate card loaded, priced), 30 days unless said:");
-        report.Add(await TimeAsync(progress, runs, "by team, day", () => query.RunAsync(byTeam, ct)));
-        report.Add(await TimeAsync(progress, runs, $"by team, day, team={division} (its subtree)", () => query.RunAsync(byTeam with { Team = division }, ct)));
-        report.Add(await TimeAsync(progress, runs, "by meter, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Meter }, ct)));
-        report.Add(await TimeAsync(progress, runs, "by model, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Model }, ct)));
-        report.Add(await TimeAsync(progress, runs, "by tenant, day (every tenant)", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Tenant }, ct)));
-        report.Add(await TimeAsync(progress, runs, $"by feature, day, tenant={fleet.Biggest.Tenant} (the biggest)",
+        report.Add(await TimeAsync(progress, summary, runs, "by team, day", () => query.RunAsync(byTeam, ct)));
+        report.Add(await TimeAsync(progress, summary, runs, $"by team, day, team={division} (its subtree)", () => query.RunAsync(byTeam with { Team = division }, ct)));
+        report.Add(await TimeAsync(progress, summary, runs, "by meter, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Meter }, ct)));
+        report.Add(await TimeAsync(progress, summary, runs, "by model, day", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Model }, ct)));
+        report.Add(await TimeAsync(progress, summary, runs, "by tenant, day (every tenant)", () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Tenant }, ct)));
+        report.Add(await TimeAsync(progress, summary, runs, $"by feature, day, tenant={fleet.Biggest.Tenant} (the biggest)",
             () => query.RunAsync(byTeam with { GroupBy = SpendGroups.Feature, Tenant = fleet.Biggest.Tenant }, ct)));
-        report.Add(await TimeAsync(progress, runs, "by team, month", () => query.RunAsync(byTeam with { Granularity = SpendGranularity.Month }, ct)));
+        report.Add(await TimeAsync(progress, summary, runs, "by team, month", () => query.RunAsync(byTeam with { Granularity = SpendGranularity.Month }, ct)));
         // The fleet's second version takes effect mid-month, so a month to date by tenant is read per tenant and day;
         // a month one version prices reads the tenant month rollup instead, timed here on the same data.
         var tenantMonths = byTeam with { GroupBy = SpendGroups.Tenant, Granularity = SpendGranularity.Month, To = SpendFleet.Last.AddDays(-1) };
-        report.Add(await TimeAsync(progress, runs, "by tenant, month to date, 29 days (every tenant; two versions in the month: daily rows)",
+        report.Add(await TimeAsync(progress, summary, runs, "by tenant, month to date, 29 days (every tenant; two versions in the month: daily rows)",
             () => query.RunAsync(tenantMonths, ct)));
-        report.Add(await TimeAsync(progress, runs, "by tenant, month (every tenant): the tenant month rollup read and priced, the path of a month one version prices",
+        report.Add(await TimeAsync(progress, summary, runs, "by tenant, month (every tenant): the tenant month rollup read and priced, the path of a month one version prices",
             () => PriceTenantMonthsAsync(store, query, tenantMonths, ct)));
-        report.AddRange(await InvoiceMonthAsync(store, query, dataSource, runs, progress, ct));
+        report.AddRange(await InvoiceMonthAsync(store, query, dataSource, runs, progress, summary, ct));
         report.Add("raw ceiling, the same SELECT as by team, day, read to the end, no pricing:");
-        report.Add(await TimeAsync(progress, runs, "by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
+        report.Add(await TimeAsync(progress, summary, runs, "by team, day: SQL only", () => ReadToEndAsync(query, byTeam, ct)));
         var teamRows = new List<SpendRow>();
         await query.ReadRowsAsync(byTeam, null, teamRows.Add, ct);
         RateCardHistory? rateCards;
         await using (var session = store.QuerySession()) rateCards = await session.LoadAsync<RateCardHistory>(RateCardHistory.StreamKey, ct);
-        report.Add(await TimeAsync(progress, runs, "by team, day: pricing only (its rows in memory)", () => Task.FromResult(SpendPricing.Price(byTeam, teamRows, rateCards))));
+        report.Add(await TimeAsync(progress, summary, runs, "by team, day: pricing only (its rows in memory)", () => Task.FromResult(SpendPricing.Price(byTeam, teamRows, rateCards))));
 
         report.Add("plan of by team, day:");
         report.AddRange(await ExplainAsync(query, byTeam, ct));
@@ -187,7 +191,7 @@ public static class SpendBenchmark
     /// checking they give the same totals, and then the endpoint's whole query.
     /// </summary>
     private static async Task<IEnumerable<string>> InvoiceMonthAsync(DocumentStore store, SpendQuery query, NpgsqlDataSource dataSource, int runs,
-        TextWriter? progress, CancellationToken ct)
+        TextWriter? progress, BenchmarkSummary summary, CancellationToken ct)
     {
         var (schema, events) = (store.Options.DatabaseSchemaName, store.Options.Events.DatabaseSchemaName);
         var (first, month) = (new DateOnly(2026, 12, 1), "2026-12");
@@ -261,9 +265,9 @@ public static class SpendBenchmark
         return
         [
             Invariant($"a whole month by tenant, whose points are the invoice totals: the fleet's usage copied to {month} (one version prices it), {documents:N0} invoices, {documents / 100:N0} marked as holding adjustments; both paths give the same {exact.Count:N0} totals ({Money.Format(exact.Sum(t => t.Total))} in all)"),
-            await TimeAsync(progress, runs, "invoice totals, exact: every tenant's usage loaded and priced", ExactAsync),
-            await TimeAsync(progress, runs, "invoice totals, fast: the rollup and the marks (1 % from usage)", FastAsync),
-            await TimeAsync(progress, runs, $"by tenant, month, {month} whole (every tenant; GET /v1/spend's path)",
+            await TimeAsync(progress, summary, runs, "invoice totals, exact: every tenant's usage loaded and priced", ExactAsync),
+            await TimeAsync(progress, summary, runs, "invoice totals, fast: the rollup and the marks (1 % from usage)", FastAsync),
+            await TimeAsync(progress, summary, runs, $"by tenant, month, {month} whole (every tenant; GET /v1/spend's path)",
                 () => query.RunAsync(new SpendRequest(first, first.AddMonths(1).AddDays(-1), SpendGroups.Tenant, SpendGranularity.Month), ct)),
         ];
     }
@@ -291,7 +295,7 @@ public static class SpendBenchmark
         return lines;
     }
 
-    private static async Task<string> TimeAsync<T>(TextWriter? progress, int runs, string name, Func<Task<T>> run)
+    private static async Task<string> TimeAsync<T>(TextWriter? progress, BenchmarkSummary summary, int runs, string name, Func<Task<T>> run)
     {
         progress?.WriteLine($"timing {name}");
         var result = default(T);
@@ -323,6 +327,9 @@ public static class SpendBenchmark
             int rows => $"{rows:N0} rows",
             _ => "",
         };
+        var figure = name.Replace(":", " -", StringComparison.Ordinal);
+        summary.Add($"{figure} p50", At(0.50), "ms", "F2");
+        summary.Add($"{figure} p99", At(0.99), "ms", "F2");
         return Invariant($"  {name,-58} p50 {At(0.50),8:F2} ms  p95 {At(0.95),8:F2} ms  p99 {At(0.99),8:F2} ms  max {times[^1],8:F2} ms  ({times.Count} runs; {size}; this process's CPU {cpuPerRun:F1} ms, GC pauses {pausePerRun:F1} ms a run; load {LoadAverage()})");
     }
 

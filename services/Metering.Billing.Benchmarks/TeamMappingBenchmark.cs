@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Marten;
+using Metering.Benchmarks;
 using Metering.Billing.Chargeback.Teams;
 using Metering.Contracts.Usage;
 
@@ -18,8 +19,9 @@ public static class TeamMappingBenchmark
     private const int Teams = 20;
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(2);
 
-    public static async Task<string> RunAsync(string postgres, int tenants, CancellationToken ct, TextWriter? progress = null)
+    public static async Task<string> RunAsync(string postgres, int tenants, CancellationToken ct, TextWriter? progress = null, BenchmarkSummary? summary = null)
     {
+        summary ??= new BenchmarkSummary();
         var report = new List<string> { $"team mapping benchmark {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}Z on {Environment.ProcessorCount} cores, up to {tenants:N0} mapped tenants" };
         await using var bench = await BenchmarkSchema.CreateAsync(postgres, "teams_bench");
         var (_, store, dataSource) = bench;
@@ -65,6 +67,9 @@ public static class TeamMappingBenchmark
             report.Add(string.Create(CultureInfo.InvariantCulture,
                 $"map one tenant with {level:N0} mapped: mean {times.Average():F2} ms, p50 {times[Samples / 2 - 1]:F2} ms, p99 {times[Samples * 99 / 100 - 1]:F2} ms ({Samples} mappings one at a time)"));
             progress?.WriteLine(report[^1]);
+            summary.Add($"map one at {level} mean", times.Average(), "ms", "F2");
+            summary.Add($"map one at {level} p50", times[Samples / 2 - 1], "ms", "F2");
+            summary.Add($"map one at {level} p99", times[Samples * 99 / 100 - 1], "ms", "F2");
         }
         return string.Join(Environment.NewLine, report);
     }

@@ -1,11 +1,12 @@
 using System.Text.RegularExpressions;
+using Metering.Benchmarks;
 using Metering.Billing.Benchmarks;
 
 namespace Metering.IntegrationTests;
 
 /// <summary>
 /// <c>./metering bench billing</c> at a small size: the report gives the record rate, the invoice read times and the
-/// rebuild rate, recording's and the rebuild's CPU and WAL per event; its progress (the recording every 2 s, the rebuild's log) goes to its own writer, not into the report;
+/// rebuild rate, recording's and the rebuild's CPU and WAL per event, and its summary block the same figures; its progress (the recording every 2 s, the rebuild's log) goes to its own writer, not into the report;
 /// and its schema is gone afterwards.
 /// </summary>
 public sealed class BillingBenchmarkTests
@@ -16,7 +17,8 @@ public sealed class BillingBenchmarkTests
         var progress = new StringWriter();
         var before = await BenchmarkSchemasAsync();
 
-        var report = await BillingBenchmark.RunAsync(TestInfrastructure.Postgres, 20_000, CancellationToken.None, progress);
+        var summary = new BenchmarkSummary();
+        var report = await BillingBenchmark.RunAsync(TestInfrastructure.Postgres, 20_000, CancellationToken.None, progress, summary);
 
         var lines = report.Split(Environment.NewLine);
         Assert.Matches(@"^billing benchmark .+ on \d+ cores, 20,000 usage events$", lines[0]);
@@ -26,6 +28,9 @@ public sealed class BillingBenchmarkTests
         Assert.Matches(@"^rebuild of every projection: [\d.]+ s = \d+ usage events/s$", lines[4]);
         Assert.Matches(Cost("rebuild"), lines[5]);
         Assert.Equal(6, lines.Length);
+        Assert.Equal(["events", "record", "record cpu total", "record cpu billing", "record cpu postgres", "record wal", "invoice read p50", "invoice read p99",
+            "rebuild", "rebuild cpu total", "rebuild cpu billing", "rebuild cpu postgres", "rebuild wal"], summary.Lines.Select(l => l[..l.IndexOf(':')]));
+        Assert.Equal("events: 20000 events", summary.Lines[0]);
         var logged = progress.ToString();
         foreach (var projection in new[] { "MonthlyUsageProjection", "RateCardHistoryProjection", "TeamTreeProjection", "TenantTeamHistoryProjection", "chargeback-ledger", "spend" })
             Assert.Matches($@"(?m)^Rebuilt {Regex.Escape(projection)} in [\d.]+ s$", logged);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Metering.Benchmarks;
 using Metering.LoadGenerator;
 using Metering.LoadGenerator.Benchmarks;
 
@@ -37,8 +38,8 @@ public sealed class BenchmarkCpuTests
         var after = Process.GetCurrentProcess().TotalProcessorTime;
 
         Assert.Equal(Environment.ProcessId, stat.Pid);
-        Assert.Equal(100, SystemProcesses.ClockTicksPerSecond); // sysconf(_SC_CLK_TCK) on Linux
-        var seconds = (double)stat.Ticks / SystemProcesses.ClockTicksPerSecond;
+        Assert.Equal(100, ClockTicks.PerSecond); // sysconf(_SC_CLK_TCK) on Linux
+        var seconds = (double)stat.Ticks / ClockTicks.PerSecond;
         Assert.InRange(seconds, before.TotalSeconds - 0.02, after.TotalSeconds + 0.02);
         Assert.Null(ProcStat.Read(int.MaxValue));
     }
@@ -231,5 +232,26 @@ public sealed class OpenLoopTests
 
         Assert.Equal(["sustained: 39876 events/s", "authorize p99: 4.57 ms", "memory resident per tenant: n/a KiB", "authorize latency figure: VOID"], summary.Lines);
         Assert.Throws<ArgumentException>(() => summary.Add("a: b", 1, "x"));
+    }
+
+    [Fact]
+    public async Task Results_are_the_report_ending_in_the_summary_block_and_the_summary_alone_beside_it()
+    {
+        var folder = Directory.CreateTempSubdirectory("bench-results-").FullName;
+        var summary = new BenchmarkSummary();
+        summary.Add("record", 41_000, "events/s");
+        var report = string.Join("\n", new[] { "record: 41,000 events/s" }.Concat(BenchmarkResults.Block(summary)));
+        var said = new StringWriter();
+
+        await BenchmarkResults.WriteAsync(folder, "billing", report, summary, said);
+
+        var written = Directory.GetFiles(folder).Order().ToList();
+        Assert.Equal(2, written.Count);
+        Assert.Matches(@"/billing-\d{8}-\d{6}\.summary\.txt$", written[0]);
+        Assert.Equal(["record: 41000 events/s"], await File.ReadAllLinesAsync(written[0]));
+        Assert.Equal("record: 41,000 events/s\nsummary\nrecord: 41000 events/s", await File.ReadAllTextAsync(written[1]));
+        Assert.Contains($"results written to {written[1]}", said.ToString());
+        Assert.Empty(BenchmarkResults.Block(new BenchmarkSummary()));
+        Directory.Delete(folder, recursive: true);
     }
 }

@@ -15,28 +15,16 @@ public sealed class BenchCommand : Command
     }
 
     /// <summary>
-    /// Runs a benchmark that writes to the console, then prints its summary block, and writes what it printed to
-    /// FOLDER/NAME-&lt;UTC time&gt;.txt and the summary alone to FOLDER/NAME-&lt;UTC time&gt;.summary.txt.
+    /// Runs a benchmark that writes to the console, then prints its summary block, and writes what it printed and the
+    /// summary alone to FOLDER (<see cref="BenchmarkResults"/>).
     /// </summary>
     public static async Task<int> RunWithResultsAsync(ParseResult result, string name, string folder, Func<TextWriter, BenchmarkSummary, Task<int>> benchmark)
     {
         var tee = new IngestBenchmark.Tee(result.InvocationConfiguration.Output);
         var summary = new BenchmarkSummary();
         var exit = await benchmark(tee, summary);
-        if (summary.Lines.Count > 0)
-        {
-            tee.WriteLine("summary");
-            foreach (var line in summary.Lines) tee.WriteLine(line);
-        }
-        Directory.CreateDirectory(folder);
-        var stem = Path.Combine(folder, $"{name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
-        await File.WriteAllTextAsync(stem + ".txt", tee.Copy.ToString());
-        result.InvocationConfiguration.Output.WriteLine($"results written to {stem}.txt");
-        if (summary.Lines.Count > 0)
-        {
-            await File.WriteAllLinesAsync(stem + ".summary.txt", summary.Lines);
-            result.InvocationConfiguration.Output.WriteLine($"summary written to {stem}.summary.txt");
-        }
+        foreach (var line in BenchmarkResults.Block(summary)) tee.WriteLine(line);
+        await BenchmarkResults.WriteAsync(folder, name, tee.Copy.ToString(), summary, result.InvocationConfiguration.Output);
         return exit;
     }
 }

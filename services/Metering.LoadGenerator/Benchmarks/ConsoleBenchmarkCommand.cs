@@ -22,7 +22,7 @@ public sealed class ConsoleBenchmarkCommand : BenchmarkCommand
     public ConsoleBenchmarkCommand() : base("console", "Time to interactive of the console's Overview and Tenants in headless Chromium, beside the same API calls without a browser.")
     {
         Measure([_tenants, _events, _days, _teams, _runs, _measureOnly, _budgets, _billing, _console, _adminToken, _bootstrap, _dist],
-            (result, output, ct) => ConsoleBenchmark.RunAsync(BenchmarkOptions(result), output, ct));
+            (result, output, summary, ct) => ConsoleBenchmark.RunAsync(BenchmarkOptions(result), output, summary, ct));
     }
 
     public ConsoleBenchmarkOptions BenchmarkOptions(ParseResult result) => new()

@@ -1,8 +1,11 @@
-namespace Metering.LoadGenerator.Benchmarks;
+using System.Globalization;
+
+namespace Metering.Benchmarks;
 
 /// <summary>
 /// A benchmark's key figures, one <c>name: value unit</c> per line, printed as the <c>summary</c> block at the end of
-/// its report and written to <c>NAME-&lt;time&gt;.summary.txt</c> beside it, so that runs can be diffed.
+/// its report and written to <c>NAME-&lt;time&gt;.summary.txt</c> beside it (<see cref="BenchmarkResults"/>), so that
+/// runs can be diffed.
 /// </summary>
 public sealed class BenchmarkSummary
 {
@@ -27,13 +30,5 @@ public sealed class BenchmarkSummary
         Add($"{prefix} cpu total", cpu.MicrosecondsPerEvent(cpu.CountedTicks), "µs/event");
         Add($"{prefix} cpu machine busy", cpu.MicrosecondsPerEvent(cpu.MachineBusyTicks), "µs/event");
         Add($"{prefix} cpu machine busy share", cpu.MachineBusyShare * 100, "%");
-    }
-
-    public void AddRequests(string prefix, RequestSizes requests)
-    {
-        Add($"{prefix} events per request mean", requests.Mean, "events", "F1");
-        Add($"{prefix} events per request p50", requests.Percentile(50), "events");
-        Add($"{prefix} events per request p95", requests.Percentile(95), "events");
-        Add($"{prefix} requests", requests.PerSecond, "/s", "F1");
     }
 }
