@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Text;
 using Metering.Ingest.Usage;
 
 namespace Metering.UnitTests;
@@ -12,8 +12,7 @@ public class RecordUsageRequestTests
 
     private static (int Events, List<string> Fields) Read(string json)
     {
-        using var document = JsonDocument.Parse(json);
-        var (events, errors) = RecordUsage.Read(document.RootElement, Now);
+        var (events, errors, _) = UsageRequestReader.Read(Encoding.UTF8.GetBytes(json), Now);
         return (events.Count, errors.Select(e => e.Field).ToList());
     }
 

@@ -44,22 +44,33 @@ public static partial class UsageEventJson
             return null;
         }
 
+        return Read(UsageEventFields.Of(element), now, prefix, errors);
+    }
+
+    /// <summary>
+    /// Judges one event's properties as read (from a DOM or a streaming reader); returns null and appends to
+    /// <paramref name="errors"/> when it breaks any rule, every field that could be read judged.
+    /// </summary>
+    public static UsageEvent? Read(UsageEventFields fields, DateTimeOffset now, string prefix, ICollection<FieldError> errors)
+    {
         var before = errors.Count;
-        var id = RequiredString(element, "id", prefix, errors);
-        var tenant = RequiredString(element, "tenant", prefix, errors);
-        var meter = RequiredString(element, "meter", prefix, errors);
-        var model = OptionalString(element, "model", prefix, errors);
-        var gpuType = OptionalString(element, "gpu_type", prefix, errors);
-        var service = OptionalString(element, "service", prefix, errors);
+        var id = RequiredString(fields.Id, "id", prefix, errors);
+        var tenant = RequiredString(fields.Tenant, "tenant", prefix, errors);
+        var meter = RequiredString(fields.Meter, "meter", prefix, errors);
+        var model = OptionalString(fields.Model, "model", prefix, errors);
+        var gpuType = OptionalString(fields.GpuType, "gpu_type", prefix, errors);
+        var service = OptionalString(fields.Service, "service", prefix, errors);
 
         decimal quantity = 0;
-        if (!element.TryGetProperty("quantity", out var q) || q.ValueKind == JsonValueKind.Null)
+        var q = fields.Quantity;
+        if (q.IsMissing)
             errors.Add(new(F(prefix, "quantity"), "is required"));
-        else if (q.ValueKind != JsonValueKind.Number || !q.TryGetDecimal(out quantity))
+        else if (q.Kind != JsonValueKind.Number || !q.NumberValid)
             errors.Add(new(F(prefix, "quantity"), "must be a number between 0 and 1e12"));
+        else quantity = q.Number;
 
         DateTimeOffset timestamp = default;
-        var ts = RequiredString(element, "timestamp", prefix, errors);
+        var ts = RequiredString(fields.Timestamp, "timestamp", prefix, errors);
         if (ts is not null && !TryParseTimestamp(ts, out timestamp))
         {
             errors.Add(new(F(prefix, "timestamp"), "must be an RFC 3339 date-time such as 2026-11-23T10:00:00Z"));
@@ -67,22 +78,22 @@ public static partial class UsageEventJson
         }
 
         Dictionary<string, string>? attributes = null;
-        if (element.TryGetProperty("attributes", out var a) && a.ValueKind != JsonValueKind.Null)
+        if (fields.AttributesKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
         {
-            if (a.ValueKind != JsonValueKind.Object)
+            if (fields.AttributesKind != JsonValueKind.Object)
                 errors.Add(new(F(prefix, "attributes"), "must be an object of string values"));
             else
             {
-                attributes = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (var p in a.EnumerateObject())
+                attributes = new Dictionary<string, string>(fields.Attributes.Count, StringComparer.Ordinal);
+                foreach (var (key, value) in fields.Attributes)
                 {
-                    if (!JsonFields.TryGetName(p, out var key))
+                    if (key is null)
                         errors.Add(new(F(prefix, "attributes"), $"keys {JsonFields.InvalidText}"));
-                    else if (p.Value.ValueKind != JsonValueKind.String)
+                    else if (value.Kind != JsonValueKind.String)
                         errors.Add(new(F(prefix, $"attributes.{key}"), "value must be a string"));
-                    else if (!JsonFields.TryGetText(p.Value, out var value))
+                    else if (!value.TextValid)
                         errors.Add(new(F(prefix, $"attributes.{key}"), $"value {JsonFields.InvalidText}"));
-                    else attributes[key] = value;
+                    else attributes[key] = value.Text!;
                 }
             }
         }
@@ -123,14 +134,14 @@ public static partial class UsageEventJson
 
     private static string F(string prefix, string field) => JsonFields.Path(prefix, field);
 
-    private static string? RequiredString(JsonElement element, string name, string prefix, ICollection<FieldError> errors)
+    private static string? RequiredString(JsonFieldValue value, string name, string prefix, ICollection<FieldError> errors)
     {
-        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        if (value.IsMissing)
         {
             errors.Add(new(F(prefix, name), "is required"));
             return null;
         }
-        if (value.ValueKind != JsonValueKind.String)
+        if (value.Kind != JsonValueKind.String)
         {
             errors.Add(new(F(prefix, name), "must be a string"));
             return null;
@@ -138,17 +149,17 @@ public static partial class UsageEventJson
         return Text(value, name, prefix, errors);
     }
 
-    private static string? OptionalString(JsonElement element, string name, string prefix, ICollection<FieldError> errors)
+    private static string? OptionalString(JsonFieldValue value, string name, string prefix, ICollection<FieldError> errors)
     {
-        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        if (value.ValueKind == JsonValueKind.String) return Text(value, name, prefix, errors);
+        if (value.IsMissing) return null;
+        if (value.Kind == JsonValueKind.String) return Text(value, name, prefix, errors);
         errors.Add(new(F(prefix, name), "must be a string or null"));
         return null;
     }
 
-    private static string? Text(JsonElement value, string name, string prefix, ICollection<FieldError> errors)
+    private static string? Text(JsonFieldValue value, string name, string prefix, ICollection<FieldError> errors)
     {
-        if (JsonFields.TryGetText(value, out var text)) return text;
+        if (value.TextValid) return value.Text;
         errors.Add(new(F(prefix, name), JsonFields.InvalidText));
         return null;
     }

@@ -25,54 +25,30 @@ public static class RecordUsage
 
     private static async Task<IResult> HandleAsync(HttpRequest request, UsageProducer producer, IngestRejects rejects, TimeProvider clock, CancellationToken ct)
     {
-        using (var body = await JsonBody.ReadAsync(request, ct))
+        using var body = await UsageBody.ReadAsync(request, ct);
+        if (body.Error is { } unread) return Invalid([unread], body.StatusCode);
+        var now = clock.GetUtcNow();
+        var (events, errors, unreadable) = UsageRequestReader.Read(body.Bytes, now);
+        if (unreadable is not null) return Invalid([unreadable]);
+        if (errors.Count > 0)
         {
-            if (body.Error is { } unread) return Invalid([unread], body.StatusCode);
-            var now = clock.GetUtcNow();
-            var (events, errors) = Read(body.Root, now);
-            if (errors.Count > 0)
-            {
-                rejects.Publish(body.Root, errors, now);
-                return Invalid(errors);
-            }
+            // Refusals are the rare path: the events' own bytes are taken from a DOM of the body.
+            using (var document = JsonDocument.Parse(body.Memory[UsageRequestReader.ByteOrderMarkLength(body.Bytes)..])) rejects.Publish(document.RootElement, errors, now);
+            return Invalid(errors);
+        }
 
-            try
-            {
-                await producer.ProduceAllAsync(events, now, ct);
-            }
-            catch (Confluent.Kafka.KafkaException ex)
-            {
-                // Some events may have reached Kafka: a retry with the same ids is counted once.
-                return RetryLater.Problem("Kafka did not acknowledge the events",
-                    $"{ex.Error.Code}: retry the same request; events are deduplicated by (tenant, id).");
-            }
-            Accepted.Add(events.Count);
-            return Results.Accepted(value: new UsageAccepted(events.Count));
-        }
-    }
-
-    internal static (List<UsageEvent> Events, List<FieldError> Errors) Read(JsonElement root, DateTimeOffset now)
-    {
-        var events = new List<UsageEvent>();
-        var errors = new List<FieldError>();
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("events", out var array) || array.ValueKind != JsonValueKind.Array)
+        try
         {
-            errors.Add(new("events", "is required and must be an array of usage events"));
-            return (events, errors);
+            await producer.ProduceAllAsync(events, now, ct);
         }
-        var count = array.GetArrayLength();
-        if (count is 0 or > MaxEvents)
+        catch (Confluent.Kafka.KafkaException ex)
         {
-            errors.Add(new("events", $"must hold 1 to {MaxEvents} events, not {count}"));
-            return (events, errors);
+            // Some events may have reached Kafka: a retry with the same ids is counted once.
+            return RetryLater.Problem("Kafka did not acknowledge the events",
+                $"{ex.Error.Code}: retry the same request; events are deduplicated by (tenant, id).");
         }
-        var index = 0;
-        foreach (var element in array.EnumerateArray())
-        {
-            if (UsageEventJson.Read(element, now, $"events[{index}]", errors) is { } e) events.Add(e);
-            index++;
-        }
-        return (events, errors);
+        Accepted.Add(events.Count);
+        return Results.Accepted(value: new UsageAccepted(events.Count));
     }
 
     private static IResult Invalid(IEnumerable<FieldError> errors, int status = StatusCodes.Status400BadRequest)
