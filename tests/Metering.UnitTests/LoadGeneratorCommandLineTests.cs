@@ -93,6 +93,8 @@ public sealed class LoadGeneratorCommandLineTests
             (budgetsDefaults.AuthorizeRate, budgetsDefaults.IngestRate, budgetsDefaults.ReactionIngestRate, budgetsDefaults.Duration, budgetsDefaults.ReactionTrials,
                 budgetsDefaults.Clients, budgetsDefaults.ActiveTenants, budgetsDefaults.LoadVia, budgetsDefaults.BudgetsPid));
         Assert.Equal(4242, budgets.BenchmarkOptions(budgets.Parse(["--budgets-pid", "4242"])).BudgetsPid);
+        // 0: authorize measured alone, what one answer costs Budgets without usage beside it.
+        Assert.Equal(0d, budgets.BenchmarkOptions(budgets.Parse(["--ingest-rate", "0"])).IngestRate);
         Assert.Equal(LoadRun.DefaultBatchSize, budgetsDefaults.Batch);
         var processes = budgets.BenchmarkOptions(budgets.Parse(["--ingest-pid", "1", "--budgets-pid", "2", "--billing-pid", "3", "--broker-pid", "4", "--postgres", "Host=db", "--postgres-shared"])).Processes;
         Assert.Equal((1, 2, 3, 4, "Host=db", true), (processes.Ingest, processes.Budgets, processes.Billing, processes.Broker, processes.Postgres, processes.PostgresShared));

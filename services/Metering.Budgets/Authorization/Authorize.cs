@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Metering.Budgets.TenantBudgets;
 
 namespace Metering.Budgets.Authorization;
 
@@ -19,7 +18,7 @@ public static class Authorize
             .Produces<AuthorizeResponse>(StatusCodes.Status429TooManyRequests)
             .ProducesRetryLater();
 
-    private static async Task<IResult> HandleAsync(string tenant, HttpRequest request, IGrainFactory grains, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(string tenant, HttpRequest request, TenantBudgetGrains grains, CancellationToken ct)
     {
         var errors = new List<FieldError>();
         if (!UsageEventRules.IsValidTenant(tenant)) errors.Add(new("tenant", UsageEventRules.TenantRule));
@@ -30,7 +29,7 @@ public static class Authorize
 
         return await BudgetProblems.OrUnavailable(async () =>
         {
-            var answer = await grains.GetGrain<ITenantBudgetGrain>(tenant).Authorize(body);
+            var answer = await grains.Of(tenant).Authorize(body);
             return answer.Allowed ? Results.Ok(answer) : Results.Json(answer, statusCode: StatusCodes.Status429TooManyRequests);
         });
     }

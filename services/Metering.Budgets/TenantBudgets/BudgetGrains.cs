@@ -1,4 +1,6 @@
+using Metering.Budgets.Authorization;
 using Orleans.Serialization;
+using Orleans.Serialization.Configuration;
 
 namespace Metering.Budgets.TenantBudgets;
 
@@ -13,14 +15,22 @@ public static class BudgetGrains
     /// </summary>
     public static ISiloBuilder AddBudgetGrains(this ISiloBuilder silo)
     {
-        silo.Services.AddSerializer(serializer => serializer.AddJsonSerializer(
-            isSupported: type => type.Namespace?.StartsWith("Metering.Contracts", StringComparison.Ordinal) == true,
-            jsonSerializerOptions: Metering.Contracts.MeteringJson.Create()));
+        silo.Services.AddSerializer(ConfigureSerializer);
+        silo.Services.AddSingleton<TenantBudgetGrains>();
         silo.Services.AddOptions<ReservationOptions>()
             .Configure<IConfiguration>((options, configuration) => options.MaxOpen = MeteringSettings.MaxOpenReservations(configuration))
             .ValidateOnStart();
         silo.Services.AddHostedService<ReservationPruning>();
         silo.Services.AddHostedService<PeriodBoundarySweep>();
         return silo;
+    }
+
+    /// <summary>The contracts' records as JSON, except where a call passes them as they are (<see cref="AuthorizeCopiers"/>).</summary>
+    public static void ConfigureSerializer(ISerializerBuilder serializer)
+    {
+        serializer.AddJsonSerializer(
+            isSupported: type => type.Namespace?.StartsWith("Metering.Contracts", StringComparison.Ordinal) == true,
+            jsonSerializerOptions: Metering.Contracts.MeteringJson.Create());
+        serializer.Configure(AuthorizeCopiers.Register);
     }
 }

@@ -127,9 +127,14 @@ public static class BudgetsBenchmark
             $"(schedule thread {(result.Prioritised ? "at nice -10" : "at normal priority: raising it was not permitted")}, " +
             $"starting a request took it p50 {figures.Start(50) * 1000:F0} µs, p99 {figures.Start(99) * 1000:F0} µs)"));
         output.WriteLine($"  {cpu.Use}");
+        var perAuthorize = BudgetsPerAuthorize(cpu.Use, figures.LatencyMs.Count);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  budgets cpu per authorize: {perAuthorize:F0} µs ({figures.LatencyMs.Count} authorizes in {cpu.Use.Window.TotalSeconds:F1} s; " +
+            $"{(fleet is null ? "nothing else sent" : $"its usage work at {cpu.EventsPerSecond:F0} events/s included")}; load average {LoadAverage()})"));
         if (stopped is { Problem: not null }) output.WriteLine($"  {stopped}; its last output:{Environment.NewLine}{stopped.OutputTail}");
 
         summary.Add("authorize rate", options.AuthorizeRate, "/s");
+        summary.Add("authorize budgets cpu per authorize", perAuthorize, "µs");
         summary.Add("authorize ingesting", cpu.EventsPerSecond, "events/s");
         summary.Add("authorize p50", figures.Latency(50), "ms", "F2");
         summary.Add("authorize p99", figures.Latency(99), "ms", "F2");
@@ -144,6 +149,19 @@ public static class BudgetsBenchmark
         if (stopped is not null) summary.Add("authorize fleet stopped", stopped.Problem is null ? "yes" : "killed");
         return stopped?.Problem is null;
     }
+
+    /// <summary>
+    /// Budgets' CPU over the window divided by the authorizes sent in it: what one answer costs the process that answers,
+    /// the figure to steer by on a machine too busy for the latency to mean much.
+    /// </summary>
+    private static double BudgetsPerAuthorize(CpuUse use, int authorizes) =>
+        use.Groups.FirstOrDefault(g => g.Name == "budgets") is { Processes: > 0 } budgets && authorizes > 0
+            ? budgets.Ticks * 1e6 / use.TicksPerSecond / authorizes
+            : double.NaN;
+
+    /// <summary>The 1-, 5- and 15-minute load averages, printed beside a figure that the machine's load moves.</summary>
+    private static string LoadAverage() =>
+        OperatingSystem.IsLinux() ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     /// <summary>
     /// Per trial a tenant one unit below its hard limit; a client authorizes 1 unit in a loop; the event that reaches the

@@ -7,7 +7,7 @@ namespace Metering.LoadGenerator.Benchmarks;
 public sealed class BudgetsBenchmarkCommand : BenchmarkCommand
 {
     private readonly Option<double> _authorizeRate = CommandOptions.Number("--authorize-rate", 2000d, 1d, "authorize requests per second, open loop");
-    private readonly Option<double> _ingestRate = CommandOptions.Number("--ingest-rate", 5000d, 1d, "background usage events per second meanwhile");
+    private readonly Option<double> _ingestRate = CommandOptions.Number("--ingest-rate", 5000d, 0d, "background usage events per second meanwhile (0: authorize alone)");
     private readonly Option<double> _reactionIngestRate = CommandOptions.Number("--reaction-ingest-rate", 10000d, 1d, "background usage events per second during the throttle-reaction trials");
     private readonly Option<double> _duration = CommandOptions.Number("--duration", 20d, 1d, "seconds of authorize latency measured");
     private readonly Option<int> _trials = CommandOptions.Number("--trials", 200, 1, "throttle-reaction trials");
