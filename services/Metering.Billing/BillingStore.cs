@@ -48,6 +48,20 @@ public static class BillingStore
         receipts.AddColumn("event_id", "uuid");
         // The month of the usage's timestamp: a re-sent copy counts as a duplicate of that month (null: written before it was kept).
         receipts.AddColumn("period", "text");
+        // The usage itself (TenantMonths/UsageRecordings.UsageColumns): the batch event holds only its totals. Null in
+        // receipts of usage recorded before, whose batch event lists it. The timestamp is in UTC ticks (100 ns), as exact
+        // as the event was.
+        receipts.AddColumn("position", "integer");
+        receipts.AddColumn("usage_id", "text");
+        receipts.AddColumn("meter", "text");
+        receipts.AddColumn("quantity", "numeric");
+        receipts.AddColumn("timestamp_ticks", "bigint");
+        receipts.AddColumn("model", "text");
+        receipts.AddColumn("gpu_type", "text");
+        receipts.AddColumn("service", "text");
+        receipts.AddColumn("feature", "text");
+        // The invoice's usage reads a stream's batches' usage in their order.
+        receipts.Indexes.Add(new IndexDefinition("ix_receipts_event_position") { Columns = ["event_id", "position"], Predicate = "position is not null" });
         opts.Storage.ExtendedSchemaObjects.Add(receipts);
 
         var deadLetters = new Table(new PostgresqlObjectName(schema, DeadLetters, SchemaUtils.IdentifierUsage.General));

@@ -33,12 +33,26 @@ public static class TenantMonthWrites
     public static Task<MonthlyUsage?> MonthAsync(this BillingTransaction write, string tenant, string month, CancellationToken ct) =>
         write.Session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(tenant, month), ct);
 
-    /// <summary>The event that recorded a usage, found through its receipt (no scan of the batches' JSON); null when none did.</summary>
-    public static async Task<UsageBatchRecorded?> RecordingOfAsync(this BillingTransaction write, string tenant, string usageId, CancellationToken ct)
+    /// <summary>
+    /// A usage and the event that recorded it, found through its receipt (no scan of the batches' JSON); null when none
+    /// did. The usage is read from the receipt, or, recorded before receipts held it, from its batch event's own list.
+    /// </summary>
+    public static async Task<UsageRecording?> RecordingOfAsync(this BillingTransaction write, string tenant, string usageId, CancellationToken ct)
     {
-        var ids = await write.Session.AdvancedSql.QueryAsync<Guid>(UsageRecordings.EventOfSql(write.Session.DocumentStore.Options.DatabaseSchemaName), ct,
-            UsageKey.Of(tenant, usageId));
-        return ids.Count == 0 ? null : (await write.Session.Events.LoadAsync(ids[0], ct))?.Data as UsageBatchRecorded;
+        await using var command = new Npgsql.NpgsqlCommand(UsageRecordings.RecordingOfSql(write.Session.DocumentStore.Options.DatabaseSchemaName),
+            write.Connection, write.Transaction);
+        command.Parameters.AddWithValue("key", UsageKey.Of(tenant, usageId));
+        Guid eventId;
+        RecordedUsage? usage;
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            if (!await reader.ReadAsync(ct)) return null;
+            eventId = reader.GetGuid(0);
+            usage = UsageRecordings.UsageOf(reader, 1);
+        }
+        if ((await write.Session.Events.LoadAsync(eventId, ct))?.Data is not UsageBatchRecorded batch) return null;
+        usage ??= batch.Usage.FirstOrDefault(u => u.Id == usageId);
+        return usage is null ? null : new UsageRecording(batch, usage);
     }
 
     public static async Task<bool> IsVoidedAsync(this BillingTransaction write, string tenant, string usageId, CancellationToken ct) =>
