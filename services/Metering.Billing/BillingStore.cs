@@ -14,6 +14,7 @@ public static class BillingStore
 {
     public const string Schema = "billing";
     public const string UsageReceipts = "receipts";
+    public const string BatchUsage = "batch_usage";
     public const string DeadLetters = "dead_letters";
     public const string DuplicateCounts = "duplicate_counts";
 
@@ -48,21 +49,15 @@ public static class BillingStore
         receipts.AddColumn("event_id", "uuid");
         // The month of the usage's timestamp: a re-sent copy counts as a duplicate of that month (null: written before it was kept).
         receipts.AddColumn("period", "text");
-        // The usage itself (TenantMonths/UsageRecordings.UsageColumns): the batch event holds only its totals. Null in
-        // receipts of usage recorded before, whose batch event lists it. The timestamp is in UTC ticks (100 ns), as exact
-        // as the event was.
-        receipts.AddColumn("position", "integer");
-        receipts.AddColumn("usage_id", "text");
-        receipts.AddColumn("meter", "text");
-        receipts.AddColumn("quantity", "numeric");
-        receipts.AddColumn("timestamp_ticks", "bigint");
-        receipts.AddColumn("model", "text");
-        receipts.AddColumn("gpu_type", "text");
-        receipts.AddColumn("service", "text");
-        receipts.AddColumn("feature", "text");
-        // The invoice's usage reads a stream's batches' usage in their order.
-        receipts.Indexes.Add(new IndexDefinition("ix_receipts_event_position") { Columns = ["event_id", "position"], Predicate = "position is not null" });
         opts.Storage.ExtendedSchemaObjects.Add(receipts);
+
+        // The usage of each batch event that holds only its totals (TenantMonths/UsageRecordings.cs), one row per event,
+        // as its JSON: written once, read by a void and the invoice's usage only, never by the projections.
+        var batchUsage = new Table(new PostgresqlObjectName(schema, BatchUsage, SchemaUtils.IdentifierUsage.General));
+        batchUsage.AddColumn<Guid>("event_id").AsPrimaryKey();
+        // json, not jsonb: kept as written (PostgreSQL only checks it), compressed with the row.
+        batchUsage.AddColumn("usage", "json").NotNull();
+        opts.Storage.ExtendedSchemaObjects.Add(batchUsage);
 
         var deadLetters = new Table(new PostgresqlObjectName(schema, DeadLetters, SchemaUtils.IdentifierUsage.General));
         deadLetters.AddColumn<string>("origin").AsPrimaryKey();

@@ -6,7 +6,7 @@ namespace Metering.IntegrationTests;
 
 /// <summary>
 /// Batch events of both shapes on one stream: as stored before they held totals (every usage in the event) and as the
-/// recorder stores them now (totals in the event, each usage in its receipt). Every reader and a rebuild read both alike.
+/// recorder stores them now (totals in the event, its usage beside it). Every reader and a rebuild read both alike.
 /// </summary>
 public sealed class BillingBatchShapesTests() : BillingStorageTests("batch_shapes_tests")
 {
@@ -48,7 +48,7 @@ public sealed class BillingBatchShapesTests() : BillingStorageTests("batch_shape
     {
         await Billing.AppendAsync(RateCardHistory.StreamKey, new RateCardVersionAdded(1, "USD", new DateOnly(2026, 10, 1),
             [new RateCardPrice(Meters.OutputTokens, "llama", null, 2.40m), new RateCardPrice(Meters.GpuSeconds, null, "h100", 3.00m)], At, "test"));
-        // The old shape: the usage in the event, its receipts naming it (as that release wrote them).
+        // The old shape: the usage in the event, its receipts naming it (as that release wrote them), nothing beside it.
         await Billing.AppendAsync(_stream, new UsageBatchRecorded(Tenant, Month,
             [new RecordedUsage("old-a", Meters.OutputTokens, 1_004_166, At, "llama", null, "chat", "search"),
              new RecordedUsage("old-b", Meters.GpuSeconds, 1_800.5m, At.AddDays(1), null, "h100", null)]));
@@ -80,7 +80,7 @@ public sealed class BillingBatchShapesTests() : BillingStorageTests("batch_shape
         Assert.Equal(["new-d", "new-e"], (await GetInvoiceUsage.ReadPageAsync(Billing.Database, Billing.Name, _stream, null, null, null, 3, 2, CancellationToken.None))
             .Select(u => u.Id));
 
-        // The void of compact usage took back what the receipt holds, feature included.
+        // The void of compact usage took back the usage kept beside its batch, feature included.
         var voids = (await Billing.Store.QuerySession().Events.FetchStreamAsync(_stream)).Select(e => e.Data).OfType<UsageVoidRecorded>().ToList();
         Assert.Equal(new RecordedUsage("new-c", Meters.OutputTokens, 2_000_000, exact, "llama", null, "chat", "search"), voids[1].Usage);
 

@@ -12,7 +12,7 @@ public sealed class BillingRecordingTests() : BillingStorageTests("billing_tests
 
     private Task<int> Record(params UsageEvent[] batch) => new UsageRecorder(Billing.Store, Billing.Database).RecordAsync(batch, CancellationToken.None);
 
-    /// <summary>Every usage recorded on the tenant's stream of the month, as the invoice's usage lists it (from the receipts that name the stream's batch events).</summary>
+    /// <summary>Every usage recorded on the tenant's stream of the month, as the invoice's usage lists it (kept beside the stream's batch events).</summary>
     private async Task<List<RecordedUsage>> RecordedIn(DateTimeOffset at)
     {
         var page = await GetInvoiceUsage.ReadPageAsync(Billing.Database, Billing.Name, BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(at)), null, null, null, 0, 10_000,

@@ -23,16 +23,12 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
         return (await Billing.Store.QuerySession().Events.FetchStreamAsync(stream)).Single(e => e.Id == appended.Id).Sequence;
     }
 
-    /// <summary>The sequence of the batch event that holds the usage: in its own list (the old shape) or named by the usage's receipt.</summary>
+    /// <summary>The sequence of the batch event that recorded the usage, the one its receipt names.</summary>
     private async Task<long> SequenceOf(string id)
     {
-        var stream = BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(Now));
-        var events = await Billing.Store.QuerySession().Events.FetchStreamAsync(stream);
-        if (events.SingleOrDefault(e => e.Data is UsageBatchRecorded r && r.Usage.Any(u => u.Id == id)) is { } listed) return listed.Sequence;
         await using var command = Billing.Database.DataSource.CreateCommand(
-            $"select e.seq_id from {Billing.Name}.{BillingStore.UsageReceipts} r join {Billing.Name}.mt_events e on e.id = r.event_id where r.usage_key = $1 and r.usage_id = $2");
+            $"select e.seq_id from {Billing.Name}.{BillingStore.UsageReceipts} r join {Billing.Name}.mt_events e on e.id = r.event_id where r.usage_key = $1");
         command.Parameters.AddWithValue(UsageKey.Of(_tenant, id));
-        command.Parameters.AddWithValue(id);
         return (long)(await command.ExecuteScalarAsync())!;
     }
 

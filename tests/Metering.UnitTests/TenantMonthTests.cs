@@ -28,7 +28,7 @@ public class TenantMonthTests
 
         Assert.Equal((Tenant, "2026-10"), (recorded.Tenant, recorded.Month));
         Assert.Null(recorded.AdjustmentFor);
-        // The event holds the totals; the usage itself is kept in its receipt.
+        // The event holds the totals; the usage itself is kept beside it.
         Assert.Empty(recorded.Usage);
         Assert.Equal([new UsageTotal(new DateOnly(2026, 10, 10), Meters.OutputTokens, "llama", null, null, null, 5, 1)], recorded.Sums());
     }

@@ -49,30 +49,21 @@ public static class GetInvoiceUsage
     public static async Task<List<UsageEntry>> ReadPageAsync(BillingDatabase database, string schema, string stream, string? meter, string? model,
         string? gpuType, int offset, int limit, CancellationToken ct)
     {
-        // Usage recorded before receipts held it is listed in its batch event; a void's in its event; the rest in the
-        // receipts naming their batch event (TenantMonths/UsageRecordings.cs).
+        // A batch's usage is kept beside it (TenantMonths/UsageRecordings.cs), or, in an event stored before events held
+        // only totals, in the event; a void's is in its event.
         await using var command = database.DataSource.CreateCommand($"""
-            select id, meter, model, gpu_type, quantity, timestamp_text, timestamp_ticks, service, adjustment_for, is_void, reason
-            from (
-                select u->>'Id' as id, u->>'Meter' as meter, u->>'Model' as model, u->>'GpuType' as gpu_type, (u->>'Quantity')::numeric as quantity,
-                       u->>'Timestamp' as timestamp_text, null::bigint as timestamp_ticks, u->>'Service' as service,
-                       e.data->>'AdjustmentFor' as adjustment_for, e.type = 'usage_void_recorded' as is_void, e.data->>'Reason' as reason,
-                       e.version, entries.position
-                from {schema}.mt_events e
-                cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end)
-                    with ordinality as entries(u, position)
-                where e.stream_id = @stream and e.type in ('usage_batch_recorded', 'usage_void_recorded')
-                union all
-                select r.usage_id, r.meter, r.model, r.gpu_type, r.quantity, null, r.timestamp_ticks, r.service,
-                       e.data->>'AdjustmentFor', false, null, e.version, r.position::bigint
-                from {schema}.mt_events e
-                join {schema}.{BillingStore.UsageReceipts} r on r.event_id = e.id and r.position is not null
-                where e.stream_id = @stream and e.type = 'usage_batch_recorded'
-            ) as usage
-            where (@meter is null or meter = @meter)
-              and (@model is null or (meter = any(@token_meters) and model = @model))
-              and (@gpu_type is null or (meter <> all(@token_meters) and gpu_type = @gpu_type))
-            order by version, position
+            select u->>'Id', u->>'Meter', u->>'Model', u->>'GpuType', (u->>'Quantity')::numeric, u->>'Timestamp', u->>'Service',
+                   e.data->>'AdjustmentFor', e.type = 'usage_void_recorded', e.data->>'Reason'
+            from {schema}.mt_events e
+            left join {schema}.{BillingStore.BatchUsage} b on b.event_id = e.id
+            cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage')
+                else coalesce(b.usage::jsonb, e.data->'Usage') end)
+                with ordinality as entries(u, position)
+            where e.stream_id = @stream and e.type in ('usage_batch_recorded', 'usage_void_recorded')
+              and (@meter is null or u->>'Meter' = @meter)
+              and (@model is null or (u->>'Meter' = any(@token_meters) and u->>'Model' = @model))
+              and (@gpu_type is null or (u->>'Meter' <> all(@token_meters) and u->>'GpuType' = @gpu_type))
+            order by e.version, entries.position
             offset @offset limit @limit
             """);
         command.Parameters.AddWithValue("stream", stream);
@@ -87,10 +78,10 @@ public static class GetInvoiceUsage
         while (await reader.ReadAsync(ct))
         {
             string? Text(int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
-            var timestamp = reader.IsDBNull(6) ? DateTimeOffset.Parse(reader.GetString(5), CultureInfo.InvariantCulture) : new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero);
-            var usage = new RecordedUsage(reader.GetString(0), reader.GetString(1), reader.GetDecimal(4), timestamp, Text(2), Text(3), Text(7));
-            var isVoid = reader.GetBoolean(9);
-            page.Add(Entry(usage, isVoid ? -usage.Quantity : usage.Quantity, Text(8), isVoid ? Text(10) : null));
+            var usage = new RecordedUsage(reader.GetString(0), reader.GetString(1), reader.GetDecimal(4),
+                DateTimeOffset.Parse(reader.GetString(5), CultureInfo.InvariantCulture), Text(2), Text(3), Text(6));
+            var isVoid = reader.GetBoolean(8);
+            page.Add(Entry(usage, isVoid ? -usage.Quantity : usage.Quantity, Text(7), isVoid ? Text(9) : null));
         }
         return page;
     }

@@ -35,24 +35,21 @@ public static class TenantMonthWrites
 
     /// <summary>
     /// A usage and the event that recorded it, found through its receipt (no scan of the batches' JSON); null when none
-    /// did. The usage is read from the receipt, or, recorded before receipts held it, from its batch event's own list.
+    /// did. The usage is read from the usage kept beside its event, or, in an event stored before events held only
+    /// totals, from the event's own list.
     /// </summary>
     public static async Task<UsageRecording?> RecordingOfAsync(this BillingTransaction write, string tenant, string usageId, CancellationToken ct)
     {
-        await using var command = new Npgsql.NpgsqlCommand(UsageRecordings.RecordingOfSql(write.Session.DocumentStore.Options.DatabaseSchemaName),
-            write.Connection, write.Transaction);
-        command.Parameters.AddWithValue("key", UsageKey.Of(tenant, usageId));
-        Guid eventId;
-        RecordedUsage? usage;
-        await using (var reader = await command.ExecuteReaderAsync(ct))
+        var schema = write.Session.DocumentStore.Options.DatabaseSchemaName;
+        var ids = await write.Session.AdvancedSql.QueryAsync<Guid>(UsageRecordings.EventOfSql(schema), ct, UsageKey.Of(tenant, usageId));
+        if (ids.Count == 0 || (await write.Session.Events.LoadAsync(ids[0], ct))?.Data is not UsageBatchRecorded batch) return null;
+        var usage = batch.Usage;
+        if (batch.Totals is not null)
         {
-            if (!await reader.ReadAsync(ct)) return null;
-            eventId = reader.GetGuid(0);
-            usage = UsageRecordings.UsageOf(reader, 1);
+            var kept = await write.Session.AdvancedSql.QueryAsync<string>(UsageRecordings.BatchUsageSql(schema), ct, ids[0]);
+            usage = kept.Count == 0 ? [] : write.Session.DocumentStore.Options.Serializer().FromJson<List<RecordedUsage>>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(kept[0])));
         }
-        if ((await write.Session.Events.LoadAsync(eventId, ct))?.Data is not UsageBatchRecorded batch) return null;
-        usage ??= batch.Usage.FirstOrDefault(u => u.Id == usageId);
-        return usage is null ? null : new UsageRecording(batch, usage);
+        return usage.FirstOrDefault(u => u.Id == usageId) is { } found ? new UsageRecording(batch, found) : null;
     }
 
     public static async Task<bool> IsVoidedAsync(this BillingTransaction write, string tenant, string usageId, CancellationToken ct) =>

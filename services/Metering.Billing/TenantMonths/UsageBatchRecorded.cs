@@ -3,9 +3,9 @@ namespace Metering.Billing.TenantMonths;
 /// <summary>
 /// The usage of one tenant and month that one consumer batch recorded, appended to that tenant-month stream. One event
 /// per batch rather than per usage keeps the event store fast. It holds the batch's <see cref="Totals"/>, what every
-/// projection and SQL reader sums; each usage's own detail (id, quantity, timestamp…) is kept in its receipt
-/// (<see cref="UsageRecordings"/>), which names this event, so every invoice line can still be explained down to the
-/// events behind it. Events stored before <see cref="Totals"/> existed hold every usage in <see cref="Usage"/> instead
+/// projection and SQL reader sums; the usage itself (ids, quantities, timestamps…) is kept beside it, in one row of
+/// <see cref="BillingStore.BatchUsage"/> (<see cref="UsageRecordings"/>), so every invoice line can still be explained
+/// down to the events behind it while the projections, which read every event back, never read it. Events stored before <see cref="Totals"/> existed hold every usage in <see cref="Usage"/> instead
 /// (and no totals): <see cref="Sums"/> reads both. Usage of a finalized month lands on the next open month's stream with
 /// <see cref="AdjustmentFor"/> naming the month it belongs to, and <see cref="FrozenRateCards"/> the rate-card versions
 /// that month's invoice was frozen with (its prices are the usage's prices).
@@ -16,7 +16,7 @@ public sealed record UsageBatchRecorded(string Tenant, string Month, IReadOnlyLi
     /// <summary>The usage summed per UTC day and what spend and invoices group by; null in events of the old shape.</summary>
     public IReadOnlyList<UsageTotal>? Totals { get; init; }
 
-    /// <summary>A batch event of the compact shape: its totals, the usage itself in the receipts.</summary>
+    /// <summary>A batch event of the compact shape: its totals (the usage itself is kept beside it).</summary>
     public static UsageBatchRecorded Of(string tenant, string month, IReadOnlyList<RecordedUsage> usage, string? adjustmentFor = null, int? frozenRateCards = null) =>
         new(tenant, month, [], adjustmentFor, frozenRateCards) { Totals = UsageTotal.Of(usage) };
 

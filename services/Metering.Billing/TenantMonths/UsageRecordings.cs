@@ -4,9 +4,9 @@ namespace Metering.Billing.TenantMonths;
 
 /// <summary>
 /// Where each usage was recorded, and what it was: the receipt of its usage key (<see cref="BillingStore.UsageReceipts"/>)
-/// holds the id of the <see cref="UsageBatchRecorded"/> event that recorded it and the usage itself (the event holds only
-/// the batch's totals), written in the one statement that writes the receipt
-/// (<see cref="Usage.UsageRecorder"/>, the one writer of these events). A void finds its recording here, and the ledger and spend the team it was
+/// holds the id of the <see cref="UsageBatchRecorded"/> event that recorded it, and <see cref="BillingStore.BatchUsage"/>
+/// that event's usage (the event holds only its totals); both are written with the event by <see cref="Usage.UsageRecorder"/>,
+/// the one writer of these events, the event's id in the one statement that writes the receipt. A void finds its recording here, and the ledger and spend the team it was
 /// charged to, instead of searching the JSON of a month's batches. Receipts are kept for good, so a usage is recorded
 /// once however late it is re-sent; a store from before kept receipts 63 days and the recordings in a table of their
 /// own, and there the first recording of a usage wins.
@@ -16,25 +16,13 @@ public static class UsageRecordings
     /// <summary>The table of recordings before they moved into the receipts (<see cref="MigrateAsync"/> moves a store's rows and drops it).</summary>
     public const string FormerTable = "usage_recordings";
 
-    /// <summary>
-    /// The columns of a receipt that hold its usage (<see cref="RecordedUsage"/>), in <see cref="UsageOf"/>'s order; null
-    /// in receipts of usage recorded before they held it (its batch event lists it). <c>position</c> is the usage's place
-    /// in its batch event: the order the invoice's usage lists it in.
-    /// </summary>
-    public const string UsageColumns = "usage_id, meter, quantity, timestamp_ticks, model, gpu_type, service, feature";
+    /// <summary>Parameter: the usage key. Answers the recording event's id.</summary>
+    public static string EventOfSql(string schema) =>
+        $"select event_id from {schema}.{BillingStore.UsageReceipts} where usage_key = ? and event_id is not null";
 
-    /// <summary>Parameter <c>@key</c>: the usage key. Answers the recording event's id, then <see cref="UsageColumns"/>.</summary>
-    public static string RecordingOfSql(string schema) =>
-        $"select event_id, {UsageColumns} from {schema}.{BillingStore.UsageReceipts} where usage_key = @key and event_id is not null";
-
-    /// <summary>The usage of a receipt read with <see cref="UsageColumns"/> from <paramref name="first"/> on; null when the receipt does not hold it.</summary>
-    public static RecordedUsage? UsageOf(System.Data.Common.DbDataReader reader, int first)
-    {
-        if (reader.IsDBNull(first)) return null;
-        string? Text(int column) => reader.IsDBNull(first + column) ? null : reader.GetString(first + column);
-        return new RecordedUsage(reader.GetString(first), reader.GetString(first + 1), reader.GetDecimal(first + 2),
-            new DateTimeOffset(reader.GetInt64(first + 3), TimeSpan.Zero), Text(4), Text(5), Text(6), Text(7));
-    }
+    /// <summary>Parameter: the batch event's id. Answers its usage (kept beside events that hold only totals) as JSON, or nothing.</summary>
+    public static string BatchUsageSql(string schema) =>
+        $"select usage::text from {schema}.{BillingStore.BatchUsage} where event_id = ?";
 
     /// <summary>The sequence of the event that recorded a voided usage, when it precedes the void (null: not recorded before it).</summary>
     public static async Task<long?> RecordingSequenceAsync(IDocumentOperations operations, long voidSequence, UsageVoidRecorded voided, CancellationToken ct)

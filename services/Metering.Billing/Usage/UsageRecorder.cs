@@ -6,9 +6,9 @@ using NpgsqlTypes;
 namespace Metering.Billing.Usage;
 
 /// <summary>
-/// Records a batch of usage in one tenant-month transaction (<see cref="BillingWriter"/>): a receipt per (tenant, id)
-/// holding the usage, one event per tenant-month holding the totals of only the usage whose receipt is new (where <see cref="TenantMonth.Record"/> puts it),
-/// and the inline projections. All of it commits or none of it does, so a redelivered or re-sent event is recorded once.
+/// Records a batch of usage in one tenant-month transaction (<see cref="BillingWriter"/>): a receipt per (tenant, id),
+/// one event per tenant-month holding the totals of only the usage whose receipt is new (where <see cref="TenantMonth.Record"/>
+/// puts it) and, beside it, that usage (<see cref="BillingStore.BatchUsage"/>), and the inline projections. All of it commits or none of it does, so a redelivered or re-sent event is recorded once.
 /// Each receipt names the event that records its usage (<see cref="UsageRecordings"/>): the event's id is chosen before
 /// the receipts are written, so receipt and recording are one row written once. Receipts are dated by the UTC day of
 /// <paramref name="clock"/>, not by the database session's time zone, and kept for good.
@@ -32,28 +32,20 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
 
         var keys = unique.Select(e => UsageKey.Of(e.Tenant, e.Id)).ToArray();
         var periods = unique.Select(e => BillingPeriod.Of(e.Timestamp)).ToArray();
-        var usage = unique.Select(RecordedUsage.From).ToArray();
-        // One event per tenant and month of the usage's timestamp (wherever TenantMonth.Record puts it): its id, chosen
-        // now, and each usage's place in it.
+        // One event per tenant and month of the usage's timestamp (wherever TenantMonth.Record puts it): its id, chosen now.
         var eventIds = new Dictionary<(string Tenant, string Month), Guid>();
-        var eventOf = new Guid[unique.Count];
-        var positions = new int[unique.Count];
-        var counts = new Dictionary<Guid, int>();
-        for (var i = 0; i < unique.Count; i++)
-        {
-            if (!eventIds.TryGetValue((unique[i].Tenant, periods[i]), out var id)) eventIds[(unique[i].Tenant, periods[i])] = id = Guid.CreateVersion7();
-            eventOf[i] = id;
-            positions[i] = counts[id] = counts.GetValueOrDefault(id) + 1;
-        }
+        var eventOf = unique.Select((e, i) => eventIds.TryGetValue((e.Tenant, periods[i]), out var id) ? id : eventIds[(e.Tenant, periods[i])] = Guid.CreateVersion7()).ToArray();
         var today = DateOnly.FromDateTime(_clock.GetUtcNow().UtcDateTime);
-        var fresh = await WriteReceiptsAsync(schema, new Receipts(keys, eventOf, periods, positions, usage), today, connection, transaction, ct);
+        var fresh = await WriteReceiptsAsync(schema, keys, eventOf, periods, today, connection, transaction, ct);
 
         if (fresh.Count < batch.Count) await CountDuplicatesAsync(schema, batch, unique, keys, fresh, connection, transaction, ct);
 
-        var months = Enumerable.Range(0, unique.Count).Where(i => fresh.Contains(keys[i])).GroupBy(i => (unique[i].Tenant, Month: periods[i])).ToList();
+        var months = unique.Where((_, i) => fresh.Contains(keys[i])).GroupBy(e => (e.Tenant, Month: BillingPeriod.Of(e.Timestamp)))
+            .Select(m => (m.Key, Usage: m.Select(RecordedUsage.From).ToList())).ToList();
         var finalized = await write.FinalizedFromAsync(months.Select(m => m.Key), ct);
-        foreach (var month in months)
-            write.Append(eventIds[month.Key], TenantMonth.Record(month.Key.Tenant, month.Key.Month, month.Select(i => usage[i]).ToList(), finalized));
+        foreach (var (month, usage) in months)
+            write.Append(eventIds[month], TenantMonth.Record(month.Tenant, month.Month, usage, finalized));
+        await WriteBatchUsageAsync(schema, months.Select(m => (eventIds[m.Key], m.Usage)), connection, transaction, ct);
         await write.CommitAsync(ct);
         Recorded.Add(fresh.Count);
         Duplicates.Add(batch.Count - fresh.Count);
@@ -67,60 +59,59 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
     /// (the tenants' locks), so a unique violation means some were recorded before: back to the savepoint, and the
     /// statement that passes over them.
     /// </summary>
-    private static async Task<HashSet<Guid>> WriteReceiptsAsync(string schema, Receipts receipts, DateOnly today,
+    private static async Task<HashSet<Guid>> WriteReceiptsAsync(string schema, Guid[] keys, Guid[] events, string[] periods, DateOnly today,
         NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
     {
         const string Savepoint = "receipts";
         var insert = $"""
-            insert into {schema}.{BillingStore.UsageReceipts} (usage_key, event_id, period, recorded_on, position, {UsageRecordings.UsageColumns})
-            select k, e, p, @today, n, i, m, q, t, mo, g, s, f
-            from unnest(@keys, @events, @periods, @positions, @ids, @meters, @quantities, @ticks, @models, @gpu_types, @services, @features)
-                as r(k, e, p, n, i, m, q, t, mo, g, s, f)
+            insert into {schema}.{BillingStore.UsageReceipts} (usage_key, event_id, period, recorded_on)
+            select k, e, p, @today from unnest(@keys, @events, @periods) as t(k, e, p)
             """;
         await transaction.SaveAsync(Savepoint, ct);
         try
         {
-            await using var all = Command(insert);
+            await using var all = Receipts(insert);
             await all.ExecuteNonQueryAsync(ct);
-            return [.. receipts.Keys];
+            return [.. keys];
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.TableName == BillingStore.UsageReceipts)
         {
             await transaction.RollbackAsync(Savepoint, ct);
         }
         var fresh = new HashSet<Guid>();
-        await using var some = Command(insert + " on conflict do nothing returning usage_key");
+        await using var some = Receipts(insert + " on conflict do nothing returning usage_key");
         await using var reader = await some.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) fresh.Add(reader.GetGuid(0));
         return fresh;
 
-        NpgsqlCommand Command(string sql)
+        NpgsqlCommand Receipts(string sql) => new(sql, connection, transaction)
         {
-            var u = receipts.Usage;
-            return new(sql, connection, transaction)
+            Parameters =
             {
-                Parameters =
-                {
-                    new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = receipts.Keys },
-                    new NpgsqlParameter("events", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = receipts.Events },
-                    new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = receipts.Periods },
-                    new NpgsqlParameter("positions", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = receipts.Positions },
-                    new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = u.Select(x => x.Id).ToArray() },
-                    new NpgsqlParameter("meters", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = u.Select(x => x.Meter).ToArray() },
-                    new NpgsqlParameter("quantities", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = u.Select(x => x.Quantity).ToArray() },
-                    new NpgsqlParameter("ticks", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = u.Select(x => x.Timestamp.UtcTicks).ToArray() },
-                    new NpgsqlParameter("models", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = u.Select(x => x.Model).ToArray() },
-                    new NpgsqlParameter("gpu_types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = u.Select(x => x.GpuType).ToArray() },
-                    new NpgsqlParameter("services", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = u.Select(x => x.Service).ToArray() },
-                    new NpgsqlParameter("features", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = u.Select(x => x.Feature).ToArray() },
-                    new NpgsqlParameter("today", NpgsqlDbType.Date) { Value = today },
-                },
-            };
-        }
+                new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = keys },
+                new NpgsqlParameter("events", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = events },
+                new NpgsqlParameter("periods", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = periods },
+                new NpgsqlParameter("today", NpgsqlDbType.Date) { Value = today },
+            },
+        };
     }
 
-    /// <summary>The receipts of a batch's usage, one per (tenant, id): key, recording event, month, place in the event, the usage.</summary>
-    private sealed record Receipts(Guid[] Keys, Guid[] Events, string[] Periods, int[] Positions, RecordedUsage[] Usage);
+    /// <summary>
+    /// Keeps each new batch event's usage beside it (<see cref="UsageRecordings"/>): one row per event, its usage as the
+    /// event store's serializer writes it, so the projections, which read every event back, never read the usage.
+    /// </summary>
+    private async Task WriteBatchUsageAsync(string schema, IEnumerable<(Guid Event, List<RecordedUsage> Usage)> batches, NpgsqlConnection connection,
+        NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        var rows = batches.ToList();
+        if (rows.Count == 0) return;
+        var serializer = store.Options.Serializer();
+        await using var command = new NpgsqlCommand(
+            $"insert into {schema}.{BillingStore.BatchUsage} (event_id, usage) select * from unnest(@events, @usage)", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter("events", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = rows.Select(r => r.Event).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("usage", NpgsqlDbType.Array | NpgsqlDbType.Json) { Value = rows.Select(r => serializer.ToJson(r.Usage)).ToArray() });
+        await command.ExecuteNonQueryAsync(ct);
+    }
 
     /// <summary>
     /// Counts the batch's events not recorded now in the month of the usage they repeat: the original's, from its
