@@ -132,7 +132,7 @@ public static class SpendBenchmark
             foreach (var (_, usage) in batch) expected[usage.Meter] = expected.GetValueOrDefault(usage.Meter) + usage.Quantity;
             writing.Start();
             var quantities = new SpendQuantities();
-            foreach (var (tenant, usage) in batch) quantities.Add(tenant.Tenant, tenant.Team, usage, usage.Quantity);
+            foreach (var (tenant, usage) in batch) quantities.Add(tenant.Tenant, tenant.Team, UsageTotal.Of([usage])[0], usage.Quantity);
             await using (var session = store.LightweightSession())
             {
                 quantities.Queue(session, store.Options.DatabaseSchemaName);

@@ -14,6 +14,7 @@ public static class BillingStore
 {
     public const string Schema = "billing";
     public const string UsageReceipts = "receipts";
+    public const string BatchUsage = "batch_usage";
     public const string DeadLetters = "dead_letters";
     public const string DuplicateCounts = "duplicate_counts";
 
@@ -49,6 +50,14 @@ public static class BillingStore
         // The month of the usage's timestamp: a re-sent copy counts as a duplicate of that month (null: written before it was kept).
         receipts.AddColumn("period", "text");
         opts.Storage.ExtendedSchemaObjects.Add(receipts);
+
+        // The usage of each batch event that holds only its totals (TenantMonths/UsageRecordings.cs), one row per event,
+        // as its JSON: written once, read by a void and the invoice's usage only, never by the projections.
+        var batchUsage = new Table(new PostgresqlObjectName(schema, BatchUsage, SchemaUtils.IdentifierUsage.General));
+        batchUsage.AddColumn<Guid>("event_id").AsPrimaryKey();
+        // json, not jsonb: kept as written (PostgreSQL only checks it), compressed with the row.
+        batchUsage.AddColumn("usage", "json").NotNull();
+        opts.Storage.ExtendedSchemaObjects.Add(batchUsage);
 
         var deadLetters = new Table(new PostgresqlObjectName(schema, DeadLetters, SchemaUtils.IdentifierUsage.General));
         deadLetters.AddColumn<string>("origin").AsPrimaryKey();

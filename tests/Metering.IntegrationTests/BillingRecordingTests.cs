@@ -12,12 +12,12 @@ public sealed class BillingRecordingTests() : BillingStorageTests("billing_tests
 
     private Task<int> Record(params UsageEvent[] batch) => new UsageRecorder(Billing.Store, Billing.Database).RecordAsync(batch, CancellationToken.None);
 
-    /// <summary>Every usage recorded on the tenant's stream of the month, across the batch events that hold them.</summary>
+    /// <summary>Every usage recorded on the tenant's stream of the month, as the invoice's usage lists it (kept beside the stream's batch events).</summary>
     private async Task<List<RecordedUsage>> RecordedIn(DateTimeOffset at)
     {
-        await using var session = Billing.Store.QuerySession();
-        var events = await session.Events.FetchStreamAsync(BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(at)));
-        return events.Select(e => e.Data).Cast<UsageBatchRecorded>().SelectMany(b => b.Usage).ToList();
+        var page = await GetInvoiceUsage.ReadPageAsync(Billing.Database, Billing.Name, BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(at)), null, null, null, 0, 10_000,
+            CancellationToken.None);
+        return page.Select(u => new RecordedUsage(u.Id, u.Meter, u.Quantity, u.Timestamp, u.Model, u.GpuType, u.Service)).ToList();
     }
 
     private async Task<MonthlyUsage?> Month(DateTimeOffset at)

@@ -148,7 +148,7 @@ public sealed class InvoicePricingTests() : BillingStorageTests("pricing_tests")
         {
             var recording = await write.RecordingOfAsync(_tenant, "early", CancellationToken.None);
             var outcome = TenantMonth.Void(new VoidUsageCommand(_tenant, "early", "test", "test"), recording, false,
-                await write.FinalizedFromAsync([(_tenant, recording!.Month)], CancellationToken.None), DateTimeOffset.UtcNow);
+                await write.FinalizedFromAsync([(_tenant, recording!.Batch.Month)], CancellationToken.None), DateTimeOffset.UtcNow);
             write.Append(Assert.IsType<VoidOutcome.Voided>(outcome).Event);
             await write.CommitAsync(CancellationToken.None);
         }

@@ -67,7 +67,7 @@ public sealed class InvoiceTotalsTests() : BillingStorageTests("invoice_totals")
         await using var write = await new BillingWriter(Billing.Store, Billing.Database).BeginTenantMonthsAsync([tenant], CancellationToken.None);
         var recording = await write.RecordingOfAsync(tenant, usageId, CancellationToken.None);
         var outcome = TenantMonth.Void(new VoidUsageCommand(tenant, usageId, "test", "admin"), recording, false,
-            await write.FinalizedFromAsync([(tenant, recording!.Month)], CancellationToken.None), AfterOctober);
+            await write.FinalizedFromAsync([(tenant, recording!.Batch.Month)], CancellationToken.None), AfterOctober);
         write.Append(Assert.IsType<VoidOutcome.Voided>(outcome).Event);
         await write.CommitAsync(CancellationToken.None);
     }

@@ -10,7 +10,7 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
 
     private RecordedUsage Recorded(string id) => RecordedUsage.From(Usage(id));
 
-    private async Task<UsageBatchRecorded?> RecordingOf(string id)
+    private async Task<UsageRecording?> RecordingOf(string id)
     {
         await using var write = await new BillingWriter(Billing.Store, Billing.Database).BeginTenantMonthsAsync([_tenant], CancellationToken.None);
         return await write.RecordingOfAsync(_tenant, id, CancellationToken.None);
@@ -23,11 +23,13 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
         return (await Billing.Store.QuerySession().Events.FetchStreamAsync(stream)).Single(e => e.Id == appended.Id).Sequence;
     }
 
+    /// <summary>The sequence of the batch event that recorded the usage, the one its receipt names.</summary>
     private async Task<long> SequenceOf(string id)
     {
-        var stream = BillingPeriod.UsageStream(_tenant, BillingPeriod.Of(Now));
-        return (await Billing.Store.QuerySession().Events.FetchStreamAsync(stream))
-            .Single(e => e.Data is UsageBatchRecorded r && r.Usage.Any(u => u.Id == id)).Sequence;
+        await using var command = Billing.Database.DataSource.CreateCommand(
+            $"select e.seq_id from {Billing.Name}.{BillingStore.UsageReceipts} r join {Billing.Name}.mt_events e on e.id = r.event_id where r.usage_key = $1");
+        command.Parameters.AddWithValue(UsageKey.Of(_tenant, id));
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     [Fact]
@@ -36,7 +38,9 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
         await new UsageRecorder(Billing.Store, Billing.Database).RecordAsync([Usage("direct")], CancellationToken.None);
         var sequence = await SequenceOf("direct");
 
-        Assert.Equal(["direct"], (await RecordingOf("direct"))!.Usage.Select(u => u.Id));
+        var recording = (await RecordingOf("direct"))!;
+        Assert.Equal(Recorded("direct"), recording.Usage);
+        Assert.Equal(1, Assert.Single(recording.Batch.Sums()).Count);
         await using var session = Billing.Store.LightweightSession();
         var voided = new UsageVoidRecorded(_tenant, BillingPeriod.Of(Now), Recorded("direct"), null, "test", Now, "admin");
         Assert.Equal(sequence, await UsageRecordings.RecordingSequenceAsync(session, sequence + 1, voided, CancellationToken.None));
@@ -51,9 +55,14 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
         await recorder.RecordAsync([Usage("a"), Usage("b")], CancellationToken.None);
         await recorder.RecordAsync([Usage("c"), Usage("a")], CancellationToken.None);
 
-        Assert.Equal(["a", "b"], (await RecordingOf("b"))!.Usage.Select(u => u.Id));
-        Assert.Equal(["a", "b"], (await RecordingOf("a"))!.Usage.Select(u => u.Id)); // the redelivered "a" was not recorded again
-        Assert.Equal(["c"], (await RecordingOf("c"))!.Usage.Select(u => u.Id));
+        Assert.Equal(Recorded("b"), (await RecordingOf("b"))!.Usage);
+        Assert.Equal(Recorded("a"), (await RecordingOf("a"))!.Usage);
+        Assert.Equal(Recorded("c"), (await RecordingOf("c"))!.Usage);
+        // The redelivered "a" was not recorded again: it stays in the first batch, beside "b".
+        Assert.Equal(await SequenceOf("b"), await SequenceOf("a"));
+        Assert.NotEqual(await SequenceOf("a"), await SequenceOf("c"));
+        Assert.Equal(2, Assert.Single((await RecordingOf("a"))!.Batch.Sums()).Count);
+        Assert.Equal(1, Assert.Single((await RecordingOf("c"))!.Batch.Sums()).Count);
         Assert.Null(await RecordingOf("never"));
     }
 
@@ -70,8 +79,9 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
         Assert.Equal(3, await UsageRecordings.MigrateAsync(Billing.Store, Billing.Database, CancellationToken.None));
 
         // The keys the migration computed in SQL are UsageKey's: the writer finds every one of them.
-        Assert.Equal(["old-1", "old/2"], (await RecordingOf("old/2"))!.Usage.Select(u => u.Id));
-        Assert.Equal(["old-3"], (await RecordingOf("old-3"))!.Usage.Select(u => u.Id));
+        Assert.Equal(Recorded("old/2"), (await RecordingOf("old/2"))!.Usage);
+        Assert.Equal(["old-1", "old/2"], (await RecordingOf("old/2"))!.Batch.Usage.Select(u => u.Id));
+        Assert.Equal(Recorded("old-3"), (await RecordingOf("old-3"))!.Usage);
         await using (var session = Billing.Store.LightweightSession())
             Assert.Equal(first, await UsageRecordings.RecordingSequenceAsync(session, long.MaxValue,
                 new UsageVoidRecorded(_tenant, BillingPeriod.Of(Now), Recorded("old-1"), null, "test", Now, "admin"), CancellationToken.None));
@@ -84,11 +94,11 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
     public async Task A_store_that_kept_recordings_in_a_table_of_their_own_has_them_moved_into_its_receipts_by_the_migration()
     {
         var recorder = new UsageRecorder(Billing.Store, Billing.Database);
-        await recorder.RecordAsync([Usage("kept"), Usage("pruned"), Usage("again")], CancellationToken.None);
-        var first = await SequenceOf("kept");
+        // Recorded by that release: batch events listing their usage.
+        var first = await AppendAsync(new UsageBatchRecorded(_tenant, BillingPeriod.Of(Now), [Recorded("kept"), Recorded("pruned"), Recorded("again")]));
         // "again" re-sent after its receipt was pruned: recorded a second time.
         await Billing.ExecuteAsync($"delete from {Billing.Name}.{BillingStore.UsageReceipts} where usage_key = '{UsageKey.Of(_tenant, "again")}'");
-        Assert.Equal(1, await recorder.RecordAsync([Usage("again")], CancellationToken.None));
+        await AppendAsync(new UsageBatchRecorded(_tenant, BillingPeriod.Of(Now), [Recorded("again")]));
         // The layout of the release before: usage_recordings (usage key → the first event that recorded it) beside
         // receipts that named no event and were pruned after 63 days.
         var kept = $"(select event_id from {Billing.Name}.{BillingStore.UsageReceipts} where usage_key = '{UsageKey.Of(_tenant, "kept")}')";
@@ -102,8 +112,9 @@ public sealed class TenantMonthWritesTests() : BillingStorageTests("tenant_month
 
         Assert.Equal(3, await UsageRecordings.MigrateAsync(Billing.Store, Billing.Database, CancellationToken.None));
 
-        Assert.Equal(["kept", "pruned", "again"], (await RecordingOf("pruned"))!.Usage.Select(u => u.Id));
-        Assert.Equal(["kept", "pruned", "again"], (await RecordingOf("again"))!.Usage.Select(u => u.Id)); // the first recording won
+        Assert.Equal(["kept", "pruned", "again"], (await RecordingOf("pruned"))!.Batch.Usage.Select(u => u.Id));
+        Assert.Equal(["kept", "pruned", "again"], (await RecordingOf("again"))!.Batch.Usage.Select(u => u.Id)); // the first recording won
+        Assert.Equal(Recorded("again"), (await RecordingOf("again"))!.Usage);
         await using (var session = Billing.Store.LightweightSession())
             Assert.Equal(first, await UsageRecordings.RecordingSequenceAsync(session, long.MaxValue,
                 new UsageVoidRecorded(_tenant, BillingPeriod.Of(Now), Recorded("again"), null, "test", Now, "admin"), CancellationToken.None));

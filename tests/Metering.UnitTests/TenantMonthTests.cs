@@ -26,8 +26,32 @@ public class TenantMonthTests
     {
         var recorded = TenantMonth.Record(Tenant, "2026-10", [Tokens("a", 5)], FinalizedMonths.None);
 
-        Assert.Equal(new UsageBatchRecorded(Tenant, "2026-10", recorded.Usage), recorded);
+        Assert.Equal((Tenant, "2026-10"), (recorded.Tenant, recorded.Month));
         Assert.Null(recorded.AdjustmentFor);
+        // The event holds the totals; the usage itself is kept beside it.
+        Assert.Empty(recorded.Usage);
+        Assert.Equal([new UsageTotal(new DateOnly(2026, 10, 10), Meters.OutputTokens, "llama", null, null, null, 5, 1)], recorded.Sums());
+    }
+
+    [Fact]
+    public void A_batch_sums_its_usage_per_day_and_grouping_whichever_shape_it_was_stored_in()
+    {
+        RecordedUsage[] usage = [Tokens("a", 5), Tokens("b", 7), Tokens("c", 1, "other"), Tokens("d", 2, at: October.AddDays(1))];
+        var compact = TenantMonth.Record(Tenant, "2026-10", usage, FinalizedMonths.None);
+        // As events were stored before they held totals: every usage, no totals.
+        var old = new UsageBatchRecorded(Tenant, "2026-10", usage);
+
+        UsageTotal[] expected =
+        [
+            new(new DateOnly(2026, 10, 10), Meters.OutputTokens, "llama", null, null, null, 12, 2),
+            new(new DateOnly(2026, 10, 10), Meters.OutputTokens, "other", null, null, null, 1, 1),
+            new(new DateOnly(2026, 10, 11), Meters.OutputTokens, "llama", null, null, null, 2, 1),
+        ];
+        Assert.Equal(expected, compact.Sums());
+        Assert.Null(old.Totals);
+        Assert.Equal(expected, old.Sums());
+        Assert.Equal(OctoberOf(usage).Lines, MonthlyUsageProjection.Create(compact).Lines);
+        Assert.Equal(OctoberOf(usage).Days, MonthlyUsageProjection.Create(compact).Days);
     }
 
     [Fact]
@@ -95,7 +119,7 @@ public class TenantMonthTests
     [Fact]
     public void A_void_of_usage_in_an_open_month_compensates_it_there_and_gives_it_back_to_budgets()
     {
-        var recording = new UsageBatchRecorded(Tenant, "2026-10", [Tokens("a", 5), Tokens("b", 9)]);
+        var recording = new UsageRecording(UsageBatchRecorded.Of(Tenant, "2026-10", [Tokens("a", 5), Tokens("b", 9)]), Tokens("b", 9));
 
         var voided = Assert.IsType<VoidOutcome.Voided>(TenantMonth.Void(new VoidUsageCommand(Tenant, "b", "mistake", "admin"), recording, false, FinalizedMonths.None, AfterOctober));
 
@@ -107,7 +131,7 @@ public class TenantMonthTests
     [Fact]
     public void A_void_of_usage_in_a_finalized_month_is_a_correction_on_the_next_open_month_at_the_frozen_prices()
     {
-        var recording = new UsageBatchRecorded(Tenant, "2026-10", [Tokens("a", 5)]);
+        var recording = new UsageRecording(UsageBatchRecorded.Of(Tenant, "2026-10", [Tokens("a", 5)]), Tokens("a", 5));
         var finalized = new FinalizedMonths([Frozen("2026-10", versions: 2), Frozen("2026-11", versions: 5)]);
 
         var voided = Assert.IsType<VoidOutcome.Voided>(TenantMonth.Void(new VoidUsageCommand(Tenant, "a", "mistake", "admin"), recording, false, finalized, AfterOctober));
@@ -120,7 +144,7 @@ public class TenantMonthTests
     public void A_void_of_late_usage_refunds_it_as_the_month_it_belongs_to_priced_it()
     {
         // Late usage of September, recorded on October at September's 1 version; October is finalized since.
-        var recording = new UsageBatchRecorded(Tenant, "2026-10", [Tokens("late", 5)], "2026-09", 1);
+        var recording = new UsageRecording(UsageBatchRecorded.Of(Tenant, "2026-10", [Tokens("late", 5)], "2026-09", 1), Tokens("late", 5));
 
         var voided = Assert.IsType<VoidOutcome.Voided>(TenantMonth.Void(new VoidUsageCommand(Tenant, "late", "mistake", "admin"), recording, false,
             new FinalizedMonths([Frozen("2026-10", versions: 4)]), AfterOctober));
@@ -132,7 +156,7 @@ public class TenantMonthTests
     [Fact]
     public void A_void_of_unknown_usage_is_not_found_and_a_second_void_is_refused()
     {
-        var recording = new UsageBatchRecorded(Tenant, "2026-10", [Tokens("a", 5)]);
+        var recording = new UsageRecording(UsageBatchRecorded.Of(Tenant, "2026-10", [Tokens("a", 5)]), Tokens("a", 5));
         var command = new VoidUsageCommand(Tenant, "a", "mistake", "admin");
 
         Assert.IsType<VoidOutcome.NotFound>(TenantMonth.Void(command, null, false, FinalizedMonths.None, AfterOctober));

@@ -43,7 +43,7 @@ public static class VoidUsage
         // another void of the same usage (which then finds the receipt).
         await using var write = await writer.BeginTenantMonthsAsync([tenant], ct, outbox);
         var recording = await write.RecordingOfAsync(tenant, id, ct);
-        var finalized = recording is null ? FinalizedMonths.None : await write.FinalizedFromAsync([(tenant, recording.Month)], ct);
+        var finalized = recording is null ? FinalizedMonths.None : await write.FinalizedFromAsync([(tenant, recording.Batch.Month)], ct);
         var outcome = TenantMonth.Void(new VoidUsageCommand(tenant, id, reason!, user.Identity!.Name!), recording, await write.IsVoidedAsync(tenant, id, ct),
             finalized, clock.GetUtcNow());
         if (outcome is VoidOutcome.Voided voided)

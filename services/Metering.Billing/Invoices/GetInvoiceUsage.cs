@@ -46,14 +46,18 @@ public static class GetInvoiceUsage
     /// and a page needs only its own. The model filter matches token meters and the GPU-type filter <c>gpu_seconds</c>,
     /// as <see cref="Meters.ItemOf"/> shows them.
     /// </summary>
-    private static async Task<List<UsageEntry>> ReadPageAsync(BillingDatabase database, string schema, string stream, string? meter, string? model,
+    public static async Task<List<UsageEntry>> ReadPageAsync(BillingDatabase database, string schema, string stream, string? meter, string? model,
         string? gpuType, int offset, int limit, CancellationToken ct)
     {
+        // A batch's usage is kept beside it (TenantMonths/UsageRecordings.cs), or, in an event stored before events held
+        // only totals, in the event; a void's is in its event.
         await using var command = database.DataSource.CreateCommand($"""
             select u->>'Id', u->>'Meter', u->>'Model', u->>'GpuType', (u->>'Quantity')::numeric, u->>'Timestamp', u->>'Service',
                    e.data->>'AdjustmentFor', e.type = 'usage_void_recorded', e.data->>'Reason'
             from {schema}.mt_events e
-            cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end)
+            left join {schema}.{BillingStore.BatchUsage} b on b.event_id = e.id
+            cross join lateral jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage')
+                else coalesce(b.usage::jsonb, e.data->'Usage') end)
                 with ordinality as entries(u, position)
             where e.stream_id = @stream and e.type in ('usage_batch_recorded', 'usage_void_recorded')
               and (@meter is null or u->>'Meter' = @meter)

@@ -46,13 +46,13 @@ public sealed class SpendProjection : IProjection
                 case UsageBatchRecorded recorded:
                 {
                     var team = book.TeamAt(recorded.Tenant, e.Sequence);
-                    foreach (var usage in recorded.Usage) quantities.Add(recorded.Tenant, team, usage, usage.Quantity);
+                    foreach (var total in recorded.Sums()) quantities.Add(recorded.Tenant, team, total, total.Quantity);
                     break;
                 }
                 case UsageVoidRecorded voided:
                 {
                     var charged = await UsageRecordings.RecordingSequenceAsync(operations, e.Sequence, voided, cancellation) ?? e.Sequence;
-                    quantities.Add(voided.Tenant, book.TeamAt(voided.Tenant, charged), voided.Usage, -voided.Usage.Quantity);
+                    quantities.Add(voided.Tenant, book.TeamAt(voided.Tenant, charged), UsageTotal.Of([voided.Usage])[0], -voided.Usage.Quantity);
                     break;
                 }
                 case TenantTeamAssigned assigned:
@@ -96,10 +96,10 @@ internal sealed class SpendQuantities
 {
     private readonly Dictionary<SpendRowKey, decimal> _rows = [];
 
-    public void Add(string tenant, string team, RecordedUsage usage, decimal quantity)
+    public void Add(string tenant, string team, UsageTotal usage, decimal quantity)
     {
         var (model, gpuType) = Meters.ItemOf(usage.Meter, usage.Model, usage.GpuType);
-        var key = new SpendRowKey(DateOnly.FromDateTime(usage.Timestamp.UtcDateTime), tenant, team, usage.Meter,
+        var key = new SpendRowKey(usage.Day, tenant, team, usage.Meter,
             SpendTables.Stored(model), SpendTables.Stored(gpuType), SpendTables.Stored(usage.Service), SpendTables.Stored(usage.Feature));
         _rows[key] = _rows.GetValueOrDefault(key) + quantity;
     }

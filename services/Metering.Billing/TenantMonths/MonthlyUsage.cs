@@ -37,7 +37,7 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
     {
         var lines = Lines.ToList();
         var days = Days.ToList();
-        foreach (var e in recorded.Usage)
+        foreach (var e in recorded.Sums())
         {
             var (model, gpuType) = Meters.ItemOf(e.Meter, e.Model, e.GpuType);
             if (recorded.AdjustmentFor is null)
@@ -47,7 +47,7 @@ public sealed record MonthlyUsage(string Id, string Tenant, string Month, IReadO
                 else lines[index] = lines[index] with { Quantity = lines[index].Quantity + e.Quantity };
             }
 
-            var day = DateOnly.FromDateTime(e.Timestamp.UtcDateTime);
+            var day = e.Day;
             var d = days.FindIndex(x => x.Day == day && x.Meter == e.Meter && x.Model == model && x.GpuType == gpuType && x.AdjustmentFor == recorded.AdjustmentFor
                 && x.FrozenRateCards == recorded.FrozenRateCards);
             if (d < 0) days.Add(new DailyUsage(e.Meter, model, gpuType, day, e.Quantity, recorded.AdjustmentFor, recorded.FrozenRateCards));

@@ -17,8 +17,8 @@ public static class TenantMonth
     {
         var target = finalized.FirstOpenFrom(tenant, month);
         return target == month
-            ? new UsageBatchRecorded(tenant, month, usage)
-            : new UsageBatchRecorded(tenant, target, usage, month, finalized.Of(tenant, month)!.RateCardVersions);
+            ? UsageBatchRecorded.Of(tenant, month, usage)
+            : UsageBatchRecorded.Of(tenant, target, usage, month, finalized.Of(tenant, month)!.RateCardVersions);
     }
 
     /// <summary>
@@ -51,11 +51,11 @@ public static class TenantMonth
     /// Voids a recorded usage: a compensating event on the stream that counts it or, once that month is finalized, on the
     /// next open month's as a correction that refunds what was charged; and the message that gives it back to budgets.
     /// </summary>
-    /// <param name="recording">The event that recorded the usage, or null when Billing never recorded it.</param>
+    /// <param name="found">The usage and the event that recorded it, or null when Billing never recorded it.</param>
     /// <param name="finalized">The months from the recording's through the first open one.</param>
-    public static VoidOutcome Void(VoidUsageCommand command, UsageBatchRecorded? recording, bool alreadyVoided, FinalizedMonths finalized, DateTimeOffset now)
+    public static VoidOutcome Void(VoidUsageCommand command, UsageRecording? found, bool alreadyVoided, FinalizedMonths finalized, DateTimeOffset now)
     {
-        if (recording?.Usage.FirstOrDefault(u => u.Id == command.UsageId) is not { } usage) return new VoidOutcome.NotFound();
+        if (found is not (var recording, var usage) || usage.Id != command.UsageId) return new VoidOutcome.NotFound();
         if (alreadyVoided) return new VoidOutcome.AlreadyVoided();
 
         var month = recording.Month;
@@ -91,6 +91,9 @@ public abstract record FinalizeOutcome
     public sealed record NotEnded : FinalizeOutcome;
     public sealed record Unpriced(IReadOnlyList<InvoiceLineView> Lines) : FinalizeOutcome;
 }
+
+/// <summary>A recorded usage and the batch event that recorded it (whose month, adjustment and frozen prices it has).</summary>
+public sealed record UsageRecording(UsageBatchRecorded Batch, RecordedUsage Usage);
 
 /// <summary>An admin's void of one usage event.</summary>
 public sealed record VoidUsageCommand(string Tenant, string UsageId, string Reason, string By);

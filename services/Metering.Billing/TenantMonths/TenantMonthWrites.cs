@@ -33,12 +33,23 @@ public static class TenantMonthWrites
     public static Task<MonthlyUsage?> MonthAsync(this BillingTransaction write, string tenant, string month, CancellationToken ct) =>
         write.Session.LoadAsync<MonthlyUsage>(BillingPeriod.UsageStream(tenant, month), ct);
 
-    /// <summary>The event that recorded a usage, found through its receipt (no scan of the batches' JSON); null when none did.</summary>
-    public static async Task<UsageBatchRecorded?> RecordingOfAsync(this BillingTransaction write, string tenant, string usageId, CancellationToken ct)
+    /// <summary>
+    /// A usage and the event that recorded it, found through its receipt (no scan of the batches' JSON); null when none
+    /// did. The usage is read from the usage kept beside its event, or, in an event stored before events held only
+    /// totals, from the event's own list.
+    /// </summary>
+    public static async Task<UsageRecording?> RecordingOfAsync(this BillingTransaction write, string tenant, string usageId, CancellationToken ct)
     {
-        var ids = await write.Session.AdvancedSql.QueryAsync<Guid>(UsageRecordings.EventOfSql(write.Session.DocumentStore.Options.DatabaseSchemaName), ct,
-            UsageKey.Of(tenant, usageId));
-        return ids.Count == 0 ? null : (await write.Session.Events.LoadAsync(ids[0], ct))?.Data as UsageBatchRecorded;
+        var schema = write.Session.DocumentStore.Options.DatabaseSchemaName;
+        var ids = await write.Session.AdvancedSql.QueryAsync<Guid>(UsageRecordings.EventOfSql(schema), ct, UsageKey.Of(tenant, usageId));
+        if (ids.Count == 0 || (await write.Session.Events.LoadAsync(ids[0], ct))?.Data is not UsageBatchRecorded batch) return null;
+        var usage = batch.Usage;
+        if (batch.Totals is not null)
+        {
+            var kept = await write.Session.AdvancedSql.QueryAsync<string>(UsageRecordings.BatchUsageSql(schema), ct, ids[0]);
+            usage = kept.Count == 0 ? [] : write.Session.DocumentStore.Options.Serializer().FromJson<List<RecordedUsage>>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(kept[0])));
+        }
+        return usage.FirstOrDefault(u => u.Id == usageId) is { } found ? new UsageRecording(batch, found) : null;
     }
 
     public static async Task<bool> IsVoidedAsync(this BillingTransaction write, string tenant, string usageId, CancellationToken ct) =>

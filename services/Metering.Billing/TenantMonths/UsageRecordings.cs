@@ -3,9 +3,10 @@ using Metering.UsageTopic;
 namespace Metering.Billing.TenantMonths;
 
 /// <summary>
-/// Where each usage was recorded: the receipt of its usage key (<see cref="BillingStore.UsageReceipts"/>) holds the id of
-/// the <see cref="UsageBatchRecorded"/> event that recorded it, written in the one statement that writes the receipt
-/// (<see cref="Usage.UsageRecorder"/>, the one writer of these events). A void finds its recording here, and the ledger and spend the team it was
+/// Where each usage was recorded, and what it was: the receipt of its usage key (<see cref="BillingStore.UsageReceipts"/>)
+/// holds the id of the <see cref="UsageBatchRecorded"/> event that recorded it, and <see cref="BillingStore.BatchUsage"/>
+/// that event's usage (the event holds only its totals); both are written with the event by <see cref="Usage.UsageRecorder"/>,
+/// the one writer of these events, the event's id in the one statement that writes the receipt. A void finds its recording here, and the ledger and spend the team it was
 /// charged to, instead of searching the JSON of a month's batches. Receipts are kept for good, so a usage is recorded
 /// once however late it is re-sent; a store from before kept receipts 63 days and the recordings in a table of their
 /// own, and there the first recording of a usage wins.
@@ -18,6 +19,10 @@ public static class UsageRecordings
     /// <summary>Parameter: the usage key. Answers the recording event's id.</summary>
     public static string EventOfSql(string schema) =>
         $"select event_id from {schema}.{BillingStore.UsageReceipts} where usage_key = ? and event_id is not null";
+
+    /// <summary>Parameter: the batch event's id. Answers its usage (kept beside events that hold only totals) as JSON, or nothing.</summary>
+    public static string BatchUsageSql(string schema) =>
+        $"select usage::text from {schema}.{BillingStore.BatchUsage} where event_id = ?";
 
     /// <summary>The sequence of the event that recorded a voided usage, when it precedes the void (null: not recorded before it).</summary>
     public static async Task<long?> RecordingSequenceAsync(IDocumentOperations operations, long voidSequence, UsageVoidRecorded voided, CancellationToken ct)

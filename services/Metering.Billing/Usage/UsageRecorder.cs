@@ -7,8 +7,8 @@ namespace Metering.Billing.Usage;
 
 /// <summary>
 /// Records a batch of usage in one tenant-month transaction (<see cref="BillingWriter"/>): a receipt per (tenant, id),
-/// one event per tenant-month holding only the usage whose receipt is new (where <see cref="TenantMonth.Record"/> puts it),
-/// and the inline projections. All of it commits or none of it does, so a redelivered or re-sent event is recorded once.
+/// one event per tenant-month holding the totals of only the usage whose receipt is new (where <see cref="TenantMonth.Record"/>
+/// puts it) and, beside it, that usage (<see cref="BillingStore.BatchUsage"/>), and the inline projections. All of it commits or none of it does, so a redelivered or re-sent event is recorded once.
 /// Each receipt names the event that records its usage (<see cref="UsageRecordings"/>): the event's id is chosen before
 /// the receipts are written, so receipt and recording are one row written once. Receipts are dated by the UTC day of
 /// <paramref name="clock"/>, not by the database session's time zone, and kept for good.
@@ -40,10 +40,12 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
 
         if (fresh.Count < batch.Count) await CountDuplicatesAsync(schema, batch, unique, keys, fresh, connection, transaction, ct);
 
-        var months = unique.Where((_, i) => fresh.Contains(keys[i])).GroupBy(e => (e.Tenant, Month: BillingPeriod.Of(e.Timestamp))).ToList();
+        var months = unique.Where((_, i) => fresh.Contains(keys[i])).GroupBy(e => (e.Tenant, Month: BillingPeriod.Of(e.Timestamp)))
+            .Select(m => (m.Key, Usage: m.Select(RecordedUsage.From).ToList())).ToList();
         var finalized = await write.FinalizedFromAsync(months.Select(m => m.Key), ct);
-        foreach (var month in months)
-            write.Append(eventIds[month.Key], TenantMonth.Record(month.Key.Tenant, month.Key.Month, month.Select(RecordedUsage.From).ToList(), finalized));
+        foreach (var (month, usage) in months)
+            write.Append(eventIds[month], TenantMonth.Record(month.Tenant, month.Month, usage, finalized));
+        await WriteBatchUsageAsync(schema, months.Select(m => (eventIds[m.Key], m.Usage)), connection, transaction, ct);
         await write.CommitAsync(ct);
         Recorded.Add(fresh.Count);
         Duplicates.Add(batch.Count - fresh.Count);
@@ -92,6 +94,23 @@ public sealed class UsageRecorder(IDocumentStore store, BillingDatabase database
                 new NpgsqlParameter("today", NpgsqlDbType.Date) { Value = today },
             },
         };
+    }
+
+    /// <summary>
+    /// Keeps each new batch event's usage beside it (<see cref="UsageRecordings"/>): one row per event, its usage as the
+    /// event store's serializer writes it, so the projections, which read every event back, never read the usage.
+    /// </summary>
+    private async Task WriteBatchUsageAsync(string schema, IEnumerable<(Guid Event, List<RecordedUsage> Usage)> batches, NpgsqlConnection connection,
+        NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        var rows = batches.ToList();
+        if (rows.Count == 0) return;
+        var serializer = store.Options.Serializer();
+        await using var command = new NpgsqlCommand(
+            $"insert into {schema}.{BillingStore.BatchUsage} (event_id, usage) select * from unnest(@events, @usage)", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter("events", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = rows.Select(r => r.Event).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("usage", NpgsqlDbType.Array | NpgsqlDbType.Json) { Value = rows.Select(r => serializer.ToJson(r.Usage)).ToArray() });
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>

@@ -80,14 +80,15 @@ public sealed class LedgerProjection : IProjection
             {
                 case UsageBatchRecorded recorded:
                     Post(e, Month(recorded.Tenant, recorded.Month), recorded.AdjustmentFor is null ? PostingKinds.Usage : PostingKinds.LateUsage,
-                        recorded.AdjustmentFor, recorded.Usage.Select(u => (Key(u, recorded.AdjustmentFor, recorded.FrozenRateCards), u.Quantity)));
+                        recorded.AdjustmentFor, recorded.Sums().Select(u => (Key(u.Meter, u.Model, u.GpuType, u.Day, recorded.AdjustmentFor, recorded.FrozenRateCards), u.Quantity)));
                     break;
                 case UsageVoidRecorded voided:
                 {
                     var month = Month(voided.Tenant, voided.Month);
                     var team = await ChargedTeamAsync(e, voided, ct) ?? _book.Teams.TeamOf(month.Tenant);
                     Record(e, month, PostingKinds.Void, voided.AdjustmentFor, team,
-                        month.Add([(Key(voided.Usage, voided.AdjustmentFor, voided.FrozenRateCards), -voided.Usage.Quantity)], team));
+                        month.Add([(Key(voided.Usage.Meter, voided.Usage.Model, voided.Usage.GpuType, DateOnly.FromDateTime(voided.Usage.Timestamp.UtcDateTime),
+                            voided.AdjustmentFor, voided.FrozenRateCards), -voided.Usage.Quantity)], team));
                     break;
                 }
                 case UnpricedUsageCarried carried:
@@ -163,15 +164,14 @@ public sealed class LedgerProjection : IProjection
         }
 
         /// <summary>The invoice line a usage counts on: its meter and model or GPU type, the price in effect on its day.</summary>
-        private LineKey Key(RecordedUsage usage, string? adjustmentFor, int? frozenRateCards)
+        private LineKey Key(string meter, string? usageModel, string? usageGpuType, DateOnly day, string? adjustmentFor, int? frozenRateCards)
         {
-            var (model, gpuType) = Meters.ItemOf(usage.Meter, usage.Model, usage.GpuType);
-            var day = DateOnly.FromDateTime(usage.Timestamp.UtcDateTime);
+            var (model, gpuType) = Meters.ItemOf(meter, usageModel, usageGpuType);
             if (!_versionOn.TryGetValue(day, out var version)) _versionOn[day] = version = _book.RateCards?.InEffectOn(day);
             // A correction of a finalized month is priced as its invoice was (RateCardHistory.PriceOf).
-            var price = frozenRateCards is null ? version?.PriceOf(usage.Meter, model, gpuType)
-                : _book.RateCards?.PriceOf(usage.Meter, model, gpuType, day, frozenRateCards);
-            return new LineKey(usage.Meter, model, gpuType, price?.ToString(System.Globalization.CultureInfo.InvariantCulture), adjustmentFor);
+            var price = frozenRateCards is null ? version?.PriceOf(meter, model, gpuType)
+                : _book.RateCards?.PriceOf(meter, model, gpuType, day, frozenRateCards);
+            return new LineKey(meter, model, gpuType, price?.ToString(System.Globalization.CultureInfo.InvariantCulture), adjustmentFor);
         }
 
         private void Post(IEvent e, LedgerBalance month, string kind, string? corrects, IEnumerable<(LineKey, decimal)> usage)

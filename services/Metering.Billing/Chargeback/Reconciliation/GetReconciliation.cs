@@ -100,11 +100,20 @@ public static class GetReconciliation
     }
 
     /// <summary>
-    /// The usage an event of a usage stream holds, one row each, for <c>cross join lateral</c> over <c>mt_events e</c>: a
-    /// batch's usage, or the one usage a void takes back.
+    /// The usage an event of a usage stream holds, for <c>cross join lateral</c> over <c>mt_events e</c>: a batch's totals
+    /// (per day: <c>Day</c>, <c>Count</c>), or, in a batch stored before it held totals, each of its usage (<c>Timestamp</c>,
+    /// one each), or the one usage a void takes back. Either has <c>Meter</c>, <c>Model</c>, <c>GpuType</c> and
+    /// <c>Quantity</c>; <see cref="DayOf"/> and <see cref="CountOf"/> read the rest alike.
     /// </summary>
     private const string RecordedUsageOf =
-        "jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') else e.data->'Usage' end)";
+        "jsonb_array_elements(case when e.type = 'usage_void_recorded' then jsonb_build_array(e.data->'Usage') " +
+        "when jsonb_typeof(e.data->'Totals') = 'array' then e.data->'Totals' else e.data->'Usage' end)";
+
+    /// <summary>The UTC day of a row of <see cref="RecordedUsageOf"/> <c>u</c>.</summary>
+    private const string DayOf = "coalesce((u->>'Day')::date, ((u->>'Timestamp')::timestamptz at time zone 'UTC')::date)";
+
+    /// <summary>How many usage events a row of <see cref="RecordedUsageOf"/> <c>u</c> stands for.</summary>
+    private const string CountOf = "coalesce((u->>'Count')::bigint, 1)";
 
     private static decimal Parse(string amount) => decimal.Parse(amount, CultureInfo.InvariantCulture);
 
@@ -125,7 +134,7 @@ public static class GetReconciliation
                 with usage as (
                     select split_part(e.stream_id, ':', 2) as tenant, u->>'Meter' as meter,
                            case when u->>'Meter' = 'gpu_seconds' then u->>'GpuType' else u->>'Model' end as item,
-                           ((u->>'Timestamp')::timestamptz at time zone 'UTC')::date as day,
+                           {DayOf} as day,
                            e.data->>'AdjustmentFor' as adjustment_for,
                            case when e.type = 'usage_void_recorded' then -1 else 1 end * (u->>'Quantity')::numeric as quantity
                     from {schema}.mt_events e
@@ -250,20 +259,20 @@ public static class GetReconciliation
             var streams = Enumerable.Range(0, 4).Select(i => $"usage:%:{first.AddMonths(i):yyyy-MM}").ToArray();
             await using var command = database.DataSource.CreateCommand($"""
                 with usage as (
-                    select e.type, e.data->>'AdjustmentFor' as adjustment_for
+                    select e.type, e.data->>'AdjustmentFor' as adjustment_for, {CountOf} as count
                     from {schema}.mt_events e
                     cross join lateral {RecordedUsageOf} u
                     where e.stream_id like any(@streams) and e.type in ('usage_batch_recorded', 'usage_void_recorded')
-                      and (u->>'Timestamp')::timestamptz >= @start and (u->>'Timestamp')::timestamptz < @end)
-                select (select count(*) from usage where type = 'usage_batch_recorded'),
+                      and {DayOf} >= @first_day and {DayOf} < @end_day)
+                select (select coalesce(sum(count), 0)::bigint from usage where type = 'usage_batch_recorded'),
                        (select coalesce(sum(duplicates), 0)::bigint from {schema}.{BillingStore.DuplicateCounts} where period = @period),
                        (select count(*) from {schema}.{BillingStore.DeadLetters}
                         where produced_at >= @start and produced_at < @end
                           and ((cause = '{DeadLetterCauses.Invalid}' and reason not like '$ %') or cause = '{DeadLetterHeaders.IngestRejected}')),
                        (select count(*) from {schema}.{BillingStore.DeadLetters}
                         where produced_at >= @start and produced_at < @end and cause <> '{DeadLetterHeaders.IngestRejected}'),
-                       (select count(*) from usage where type = 'usage_batch_recorded' and adjustment_for = @period),
-                       (select count(*) from usage where type = 'usage_void_recorded'),
+                       (select coalesce(sum(count), 0)::bigint from usage where type = 'usage_batch_recorded' and adjustment_for = @period),
+                       (select coalesce(sum(count), 0)::bigint from usage where type = 'usage_void_recorded'),
                        (select count(*) from {schema}.{BillingStore.DeadLetters}
                         where produced_at >= @start and produced_at < @end and cause = '{DeadLetterCauses.Refused}')
                 """);
@@ -271,6 +280,8 @@ public static class GetReconciliation
             command.Parameters.AddWithValue("period", period);
             command.Parameters.AddWithValue("start", new DateTimeOffset(first.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
             command.Parameters.AddWithValue("end", new DateTimeOffset(first.AddMonths(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero));
+            command.Parameters.AddWithValue("first_day", first);
+            command.Parameters.AddWithValue("end_day", first.AddMonths(1));
             await using var reader = await command.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
             return new ReconciliationCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6));
