@@ -26,6 +26,11 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
     private static readonly Counter<long> Lost = MeteringTelemetry.Meter.CreateCounter<long>(
         "metering.usage.lost", description: "Usage-topic records a consumer group never read because the broker no longer had them when it got there (retention, or the development broker's bound): never counted");
 
+    private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The usage topic's partitions, read once from the broker.</summary>
+    private List<TopicPartition>? _partitions;
+
     /// <summary>True once the consumer has subscribed; read by the readiness check.</summary>
     public bool IsRunning { get; private set; }
 
@@ -52,6 +57,16 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
     /// would otherwise sit idle while its group's partitions go unread; with nothing assigned, rejoining costs nothing.
     /// </summary>
     protected virtual TimeSpan IdleRejoin => TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long records may wait in a partition this consumer does not hold, at a committed offset that does not move,
+    /// before it leaves and rejoins its group (see <see cref="UnreadPartitions"/>): longer than a living member's batch
+    /// may take before it gives up (<see cref="StoreTimeout"/>) plus a session timeout and a rebalance.
+    /// </summary>
+    protected virtual TimeSpan UnreadRejoin => StoreTimeout + TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the consumer reads the group's progress in the partitions it does not hold.</summary>
+    protected virtual TimeSpan UnreadCheck => TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Stores the effect of some valid records: all of them or none (one transaction), because when the store refuses
@@ -86,7 +101,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
             {
                 return;
             }
-            catch (UnassignedTooLongException ex)
+            catch (RejoinException ex)
             {
                 IsRunning = false;
                 logger.LogWarning("{Message}; rejoining group {Group}", ex.Message, GroupId);
@@ -121,6 +136,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
             HeartbeatIntervalMs = 2_000,
         };
         var gaps = new OffsetGaps();
+        var unread = new UnreadPartitions(UnreadRejoin);
         using var consumer = new ConsumerBuilder<string?, byte[]?>(config)
             .SetLogHandler((_, m) => logger.LogInformation("kafka: {Facility} {Message}", m.Facility, m.Message))
             .SetPartitionsAssignedHandler((_, partitions) => logger.LogInformation("{Group} assigned {Partitions}", GroupId, string.Join(",", partitions.Select(p => p.Partition.Value))))
@@ -144,11 +160,29 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
         try
         {
             var unassignedSince = Stopwatch.GetTimestamp();
+            var joined = Stopwatch.GetTimestamp();
+            var nextCheck = UnreadCheck;
             while (!stoppingToken.IsCancellationRequested)
             {
                 if (consumer.Assignment.Count > 0 || inFlight is not null) unassignedSince = Stopwatch.GetTimestamp();
                 else if (Stopwatch.GetElapsedTime(unassignedSince) > IdleRejoin)
-                    throw new UnassignedTooLongException($"No partition assigned for {IdleRejoin.TotalSeconds:F0} s");
+                    throw new RejoinException($"No partition assigned for {IdleRejoin.TotalSeconds:F0} s");
+                if (Stopwatch.GetElapsedTime(joined) is var now && now >= nextCheck)
+                {
+                    nextCheck = now + UnreadCheck;
+                    if (UnreadElsewhere(consumer, unread, now) is { Count: > 0 } partitions)
+                    {
+                        // What this member stored is committed first, so that rejoining redelivers nothing of it.
+                        if (inFlight is { } stored)
+                        {
+                            inFlight = null;
+                            stored.Storing.GetAwaiter().GetResult();
+                            Commit(consumer, stored.Records);
+                        }
+                        throw new RejoinException($"Records have waited in partitions {string.Join(",", partitions)}, which this member does not hold, " +
+                            $"at the same committed offset for {UnreadRejoin.TotalSeconds:F0} s: no member reads them");
+                    }
+                }
                 inFlight = Advance(consumer, gaps, inFlight, stoppingToken);
             }
             if (inFlight is { } last)
@@ -378,6 +412,40 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
     }
 
     /// <summary>
+    /// The partitions this consumer does not hold whose records no member of the group has read for <see cref="UnreadRejoin"/>;
+    /// none while it holds them all (a group of one), and none when the broker cannot say (only this check is lost).
+    /// </summary>
+    private IReadOnlyList<int> UnreadElsewhere(IConsumer<string?, byte[]?> consumer, UnreadPartitions unread, TimeSpan now)
+    {
+        try
+        {
+            var held = consumer.Assignment.Select(p => p.Partition.Value).ToHashSet();
+            _partitions ??= PartitionsOfTopic(consumer);
+            var notHeld = _partitions.Where(p => !held.Contains(p.Partition.Value)).ToList();
+            if (notHeld.Count == 0) return [];
+            var progress = consumer.Committed(notHeld, MetadataTimeout).Select(committed =>
+            {
+                var marks = consumer.QueryWatermarkOffsets(committed.TopicPartition, MetadataTimeout);
+                return new PartitionProgress(committed.Partition.Value, committed.Offset.Value, marks.Low.Value, marks.High.Value);
+            }).ToList();
+            return unread.Observe(progress, now);
+        }
+        catch (KafkaException ex)
+        {
+            logger.LogDebug("Group {Group} could not read its progress in the partitions it does not hold: {Reason}", GroupId, ex.Error.Reason);
+            return [];
+        }
+    }
+
+    private static List<TopicPartition> PartitionsOfTopic(IConsumer<string?, byte[]?> consumer)
+    {
+        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+        var topic = admin.GetMetadata(KafkaTopics.Usage.Name, MetadataTimeout).Topics.Single();
+        if (topic.Error.IsError) throw new KafkaException(topic.Error);
+        return [.. topic.Partitions.Select(p => new TopicPartition(KafkaTopics.Usage.Name, p.PartitionId))];
+    }
+
+    /// <summary>
     /// Learns the committed offsets of the assigned partitions not yet seen, where librdkafka started fetching them;
     /// asked on the first record of a partition rather than in the assignment callback, which must not wait on the broker.
     /// </summary>
@@ -409,4 +477,5 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
     private static ActivityContext ParentOf(ConsumeResult<string?, byte[]?> record) => KafkaTraceContext.ParentOf(record.Message.Headers);
 }
 
-internal sealed class UnassignedTooLongException(string message) : Exception(message);
+/// <summary>The consumer leaves its group and joins it again, for the reason given.</summary>
+internal sealed class RejoinException(string message) : Exception(message);
