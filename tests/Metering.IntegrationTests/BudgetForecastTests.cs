@@ -24,7 +24,7 @@ public sealed class BudgetForecastTests() : BudgetDatabaseTests("budget_forecast
         for (var day = only ?? new DateOnly(2026, 10, 1); day <= (only ?? Today); day = day.AddDays(1))
             increments.Add(new UsageIncrement($"{id}-{day:yyyyMMdd}", Meters.InputTokens, usage(day), day));
         var stored = Assert.Single(await silo.Store.ApplyBatchAsync([(_tenant, increments)], CancellationToken.None));
-        await Grain(silo).Applied(stored.Applied, stored.Sequence, stored.Previous);
+        await Grain(silo).Applied(stored.Usage, stored.Sequence, stored.Previous);
     }
 
     private ITenantBudgetGrain Grain(BudgetSilo silo) => silo.Grains.GetGrain<ITenantBudgetGrain>(_tenant);

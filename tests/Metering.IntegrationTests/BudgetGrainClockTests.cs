@@ -18,7 +18,7 @@ public sealed class BudgetGrainClockTests() : BudgetSiloTests("grain_clock", Jus
         var store = Silo.Store;
         var stored = Assert.Single(await store.ApplyBatchAsync(
             [(_tenant, [new UsageIncrement("u1", Meters.InputTokens, 100, DateOnly.FromDateTime(JustBeforeMidnight.UtcDateTime))])], CancellationToken.None));
-        await grain.Applied(stored.Applied, stored.Sequence, stored.Previous);
+        await grain.Applied(stored.Usage, stored.Sequence, stored.Previous);
 
         Assert.Equal(BudgetStatuses.Throttled, (await grain.GetBudget()).Status);
         var refused = await grain.Authorize(new AuthorizeRequest(Meters.InputTokens, 1));

@@ -173,7 +173,7 @@ public sealed class BudgetListTests() : BudgetDatabaseTests("budget_lists")
             async Task Use(string id, decimal quantity)
             {
                 var stored = Assert.Single(await silo.Store.ApplyBatchAsync([(tenant, [new UsageIncrement(id, Meters.InputTokens, quantity, Day)])], CancellationToken.None));
-                await grain.Applied(stored.Applied, stored.Sequence, stored.Previous);
+                await grain.Applied(stored.Usage, stored.Sequence, stored.Previous);
             }
             await Use("u1", 85);
             await grain.Refresh();

@@ -109,6 +109,8 @@ public sealed class BudgetStoreTests : IAsyncLifetime
         var applied = await Apply(Increment("b", 10), Increment("c", 1), Increment("c", 1));
 
         Assert.Equal(["c"], applied.Applied.Select(i => i.Id));
+        // What the grain takes in: the new event's totals only.
+        Assert.Equal([new PeriodTotal(Meters.InputTokens, Periods.Day, Today, 1), new PeriodTotal(Meters.InputTokens, Periods.Month, MonthStart, 1)], applied.Usage.Totals);
         Assert.Equal(111, await Used(Meters.InputTokens, "day"));
     }
 

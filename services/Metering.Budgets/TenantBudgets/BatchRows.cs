@@ -44,9 +44,9 @@ internal sealed class BatchRows
 
     /// <summary>Per tenant, in the order of <see cref="Tenants"/>, what was new for it and its place in the chain.</summary>
     public IReadOnlyList<TenantApplied> Applied(IReadOnlyList<(string Tenant, UsageIncrement Increment)> fresh,
-        IReadOnlyDictionary<string, (long Sequence, long Previous)> chain)
+        IReadOnlyDictionary<string, (long Sequence, long Previous)> chain, BatchTotals totals)
     {
         var byTenant = fresh.ToLookup(i => i.Tenant, i => i.Increment, StringComparer.Ordinal);
-        return [.. Tenants.Select(t => new TenantApplied(t, [.. byTenant[t]], chain[t].Sequence, chain[t].Previous))];
+        return [.. Tenants.Select(t => new TenantApplied(t, [.. byTenant[t]], totals.UsageOf(t), chain[t].Sequence, chain[t].Previous))];
     }
 }

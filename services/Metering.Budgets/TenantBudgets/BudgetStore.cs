@@ -127,9 +127,9 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
     /// <summary>
     /// Records a whole consumer batch in one transaction: a receipt per (tenant, id) and each tenant's place in the chain
     /// of batches that touched it (this batch's number and the one before, which its grain uses to tell whether it missed
-    /// one) in one statement, then the new increments added to the totals and settled reservations deleted. The number
+    /// one) in one round trip, then the new increments added to the totals and settled reservations deleted. The number
     /// counts up per tenant under the row's lock, so it follows the order in which batches of the tenant commit. Returns,
-    /// per tenant, exactly the increments never seen before.
+    /// per tenant, exactly the increments never seen before, and what they add to its totals.
     /// </summary>
     public async Task<IReadOnlyList<TenantApplied>> ApplyBatchAsync(IReadOnlyList<(string Tenant, IReadOnlyList<UsageIncrement> Increments)> batch, CancellationToken ct)
     {
@@ -137,38 +137,11 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
 
-        var fresh = new HashSet<Guid>();
-        var chain = new Dictionary<string, (long Sequence, long Previous)>(StringComparer.Ordinal);
-        await using (var receipts = new NpgsqlCommand($"""
-            with fresh as (
-                insert into {Schema}.usage_receipts (usage_key)
-                select * from unnest(@keys)
-                on conflict do nothing
-                returning usage_key),
-            progress as (
-                insert into {Schema}.tenant_progress (tenant, sequence, previous, updated_at)
-                select t.tenant, 1, 0, now() from unnest(@tenants) as t(tenant)
-                order by t.tenant
-                on conflict (tenant) do update set previous = {Schema}.tenant_progress.sequence, sequence = {Schema}.tenant_progress.sequence + 1,
-                    updated_at = excluded.updated_at
-                returning tenant, sequence, previous)
-            -- Read in this order, receipts first: every batch locks receipts, then progress, then totals and reservations.
-            select usage_key, null, 0, 0 from fresh
-            union all
-            select null, tenant, sequence, previous from progress
-            """, connection, transaction))
-        {
-            receipts.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = rows.Keys });
-            receipts.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Tenants });
-            await using var reader = await receipts.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                if (!reader.IsDBNull(0)) fresh.Add(reader.GetGuid(0));
-                else chain[reader.GetString(1)] = (reader.GetInt64(2), reader.GetInt64(3));
-            }
-        }
+        var (fresh, chain) = await TryAllFreshAsync(rows, connection, transaction, ct)
+            ?? await RecordReceiptsAsync(rows, connection, transaction, ct);
         var applied = rows.Fresh(fresh);
-        await AddToTotalsAsync(applied.SelectMany(r => PeriodTotal.Of(r.Increment).Select(t => (r.Tenant, Total: t))), connection, transaction, ct);
+        var sums = BatchTotals.Of(applied);
+        await AddToTotalsAsync(sums.Rows, connection, transaction, ct);
 
         var settled = applied.Where(r => r.Increment.ReservationId is not null).ToList();
         if (settled.Count > 0)
@@ -181,19 +154,88 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
         }
 
         await transaction.CommitAsync(ct);
-        return rows.Applied(applied, chain);
+        return rows.Applied(applied, chain, sums);
+    }
+
+    private const string ProgressUpsert = $"""
+        insert into {Schema}.tenant_progress (tenant, sequence, previous, updated_at)
+        select t.tenant, 1, 0, now() from unnest(@tenants) as t(tenant)
+        order by t.tenant
+        on conflict (tenant) do update set previous = {Schema}.tenant_progress.sequence, sequence = {Schema}.tenant_progress.sequence + 1,
+            updated_at = excluded.updated_at
+        returning tenant, sequence, previous
+        """;
+
+    /// <summary>
+    /// The usual case, a batch of usage never seen: its receipts by a plain insert, in a savepoint, with the chain in the
+    /// same round trip. <c>on conflict do nothing returning</c> probes, inserts speculatively and confirms every key, and
+    /// sends each one back; the plain insert does neither. When a receipt exists already (a redelivered batch, a re-sent
+    /// event, a void that came first) the savepoint is rolled back and null returned, for <see cref="RecordReceiptsAsync"/>.
+    /// </summary>
+    private static async Task<(IReadOnlySet<Guid> Fresh, Dictionary<string, (long Sequence, long Previous)> Chain)?> TryAllFreshAsync(
+        BatchRows rows, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        var chain = new Dictionary<string, (long Sequence, long Previous)>(StringComparer.Ordinal);
+        await using var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("savepoint receipts"),
+                // Receipts first: every batch locks receipts, then progress, then totals and reservations.
+                new NpgsqlBatchCommand($"insert into {Schema}.usage_receipts (usage_key) select * from unnest($1)")
+                    { Parameters = { new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid, Value = rows.Keys } } },
+                new NpgsqlBatchCommand(ProgressUpsert.Replace("@tenants", "$1", StringComparison.Ordinal))
+                    { Parameters = { new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, Value = rows.Tenants } } },
+            },
+        };
+        try
+        {
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            do
+                while (await reader.ReadAsync(ct)) chain[reader.GetString(0)] = (reader.GetInt64(1), reader.GetInt64(2));
+            while (await reader.NextResultAsync(ct));
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.TableName == "usage_receipts")
+        {
+            await transaction.RollbackAsync("receipts", ct);
+            return null;
+        }
+        return (rows.Keys.ToHashSet(), chain);
+    }
+
+    /// <summary>Receipts that may exist already: each key probed (<c>on conflict do nothing</c>), the new ones sent back.</summary>
+    private static async Task<(IReadOnlySet<Guid> Fresh, Dictionary<string, (long Sequence, long Previous)> Chain)> RecordReceiptsAsync(
+        BatchRows rows, NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        var fresh = new HashSet<Guid>();
+        var chain = new Dictionary<string, (long Sequence, long Previous)>(StringComparer.Ordinal);
+        await using var receipts = new NpgsqlCommand($"""
+            with fresh as (
+                insert into {Schema}.usage_receipts (usage_key)
+                select * from unnest(@keys)
+                on conflict do nothing
+                returning usage_key),
+            progress as ({ProgressUpsert})
+            -- Read in this order, receipts first: every batch locks receipts, then progress, then totals and reservations.
+            select usage_key, null, 0, 0 from fresh
+            union all
+            select null, tenant, sequence, previous from progress
+            """, connection, transaction);
+        receipts.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = rows.Keys });
+        receipts.Parameters.Add(new NpgsqlParameter("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = rows.Tenants });
+        await using var reader = await receipts.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            if (!reader.IsDBNull(0)) fresh.Add(reader.GetGuid(0));
+            else chain[reader.GetString(1)] = (reader.GetInt64(2), reader.GetInt64(3));
+        }
+        return (fresh, chain);
     }
 
     /// <summary>Adds totals (negative ones subtract) to the tenants' day and month totals, in one statement.</summary>
-    private static async Task AddToTotalsAsync(IEnumerable<(string Tenant, PeriodTotal Total)> totals, NpgsqlConnection connection,
+    private static async Task AddToTotalsAsync(IReadOnlyList<(string Tenant, PeriodTotal Total)> sums, NpgsqlConnection connection,
         NpgsqlTransaction transaction, CancellationToken ct)
     {
-        var sums = totals
-            .GroupBy(t => (t.Tenant, t.Total.Meter, t.Total.Period, t.Total.Start))
-            .Select(g => (g.Key.Tenant, Total: new PeriodTotal(g.Key.Meter, g.Key.Period, g.Key.Start, g.Sum(t => t.Total.Used))))
-            .OrderBy(t => t.Tenant, StringComparer.Ordinal).ThenBy(t => t.Total.Period, StringComparer.Ordinal)
-            .ThenBy(t => t.Total.Start).ThenBy(t => t.Total.Meter, StringComparer.Ordinal)
-            .ToList();
         if (sums.Count == 0) return;
         await using var upsert = new NpgsqlCommand($"""
             insert into {Schema}.period_totals (tenant, meter, period, period_start, used)
@@ -229,7 +271,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
             seen.Parameters.AddWithValue("key", UsageKey.Of(tenant, giveBack.Id));
             counted = await seen.ExecuteNonQueryAsync(ct) == 0;
         }
-        if (counted) await AddToTotalsAsync(PeriodTotal.Of(giveBack).Select(t => (tenant, t)), connection, transaction, ct);
+        if (counted) await AddToTotalsAsync(BatchTotals.Of([(tenant, giveBack)]).Rows, connection, transaction, ct);
         await transaction.CommitAsync(ct);
         return counted;
     }
@@ -427,8 +469,11 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource) : IReceiptStore
     }
 }
 
-/// <summary>What a batch counted for one tenant, and where the batch sits in the chain of batches of that tenant.</summary>
-public sealed record TenantApplied(string Tenant, IReadOnlyList<UsageIncrement> Applied, long Sequence, long Previous);
+/// <summary>
+/// What a batch counted for one tenant (<see cref="Applied"/>, and summed as its grain takes it in, <see cref="Usage"/>),
+/// and where the batch sits in the chain of batches of that tenant.
+/// </summary>
+public sealed record TenantApplied(string Tenant, IReadOnlyList<UsageIncrement> Applied, AppliedUsage Usage, long Sequence, long Previous);
 
 /// <summary>
 /// A tenant's stored totals and the sequence of the last batch they include, and the meters whose month limit has a

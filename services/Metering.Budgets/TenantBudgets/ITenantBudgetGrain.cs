@@ -7,11 +7,11 @@ namespace Metering.Budgets.TenantBudgets;
 public interface ITenantBudgetGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Takes in what a stored batch counted for this tenant (<see cref="BudgetStore.ApplyBatchAsync"/>). A grain that
+    /// Takes in what a stored batch counted for this tenant (<see cref="BudgetStore.ApplyBatchAsync"/>), summed. A grain that
     /// finds it missed a batch of the chain (<paramref name="previous"/> is not the last one it took in) reloads its totals.
     /// </summary>
-    [Alias("Applied")]
-    Task Applied(IReadOnlyList<UsageIncrement> applied, long sequence, long previous);
+    [Alias("AppliedUsage")]
+    Task Applied(AppliedUsage usage, long sequence, long previous);
 
     /// <summary>Usage of the current UTC day and month, limits and status.</summary>
     [Alias("GetBudget"), AlwaysInterleave]

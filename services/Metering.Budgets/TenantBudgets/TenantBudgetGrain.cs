@@ -61,22 +61,17 @@ public sealed class TenantBudgetGrain(BudgetStore store, QuotaStore quotas, Budg
         await AfterChangeAsync(cancellationToken, forecastsNow: true);
     }
 
-    public async Task Applied(IReadOnlyList<UsageIncrement> applied, long sequence, long previous)
+    public async Task Applied(AppliedUsage usage, long sequence, long previous)
     {
         switch (BatchChain.Step(sequence, previous, _lastBatch))
         {
             case BatchStep.AlreadyCounted:
                 return;
             case BatchStep.Next:
-                var cost = 0m;
-                foreach (var increment in applied)
-                {
-                    foreach (var total in PeriodTotal.Of(increment)) _budget.Add(total);
-                    if (increment.ReservationId is { } reservation) _budget.Settle(reservation);
-                    cost += increment.Cost;
-                }
+                foreach (var total in usage.Totals) _budget.Add(total);
+                foreach (var reservation in usage.Settled) _budget.Settle(reservation);
                 // Once per batch: a tagged counter's Add per event was a measurable share of the grain's work.
-                Diagnostics.BudgetMetrics.Spent(Tenant, cost);
+                Diagnostics.BudgetMetrics.Spent(Tenant, usage.Cost);
                 _lastBatch = sequence;
                 break;
             case BatchStep.Missed:
