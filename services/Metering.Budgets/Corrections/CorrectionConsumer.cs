@@ -13,7 +13,7 @@ namespace Metering.Budgets.Corrections;
 /// rules, or that the store refuses for a reason tied to its data is logged, counted and passed over; any other failure
 /// (PostgreSQL or the silo unreachable) resumes from the last committed offset.
 /// </summary>
-public sealed class CorrectionConsumer(IConfiguration configuration, IGrainFactory grains, ILogger<CorrectionConsumer> logger)
+public sealed class CorrectionConsumer(IConfiguration configuration, TenantBudgetGrains grains, ILogger<CorrectionConsumer> logger)
     : SideTopicService(configuration, logger)
 {
     protected override string Topic => KafkaTopics.UsageCorrections.Name;
@@ -32,7 +32,7 @@ public sealed class CorrectionConsumer(IConfiguration configuration, IGrainFacto
             }
             try
             {
-                var given = await grains.GetGrain<ITenantBudgetGrain>(voided.Tenant).VoidUsage(voided);
+                var given = await grains.Of(voided.Tenant).VoidUsage(voided);
                 logger.LogInformation("Usage {Id} of {Tenant} voided: {Outcome}", voided.UsageId, voided.Tenant, given ? "given back" : "not counted here");
             }
             catch (Exception ex) when (RecordFaults.IsTiedToRecord(ex))

@@ -16,7 +16,7 @@ public static class PutQuota
             .WithHeaderParameter(ActorHeader, "The person behind the change, for the history: 1 to 128 printable characters")
             .AcceptsJson<QuotaRequest>().Produces<BudgetView>().ProducesRetryLater();
 
-    private static async Task<IResult> HandleAsync(string tenant, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(string tenant, HttpRequest request, ClaimsPrincipal user, TenantBudgetGrains grains, CancellationToken ct)
     {
         if (!UsageEventRules.IsValidTenant(tenant)) return BudgetProblems.Invalid([new("tenant", UsageEventRules.TenantRule)]);
         string? actor = request.Headers[ActorHeader];
@@ -30,7 +30,7 @@ public static class PutQuota
             var limits = QuotaRules.Read(body.Root, errors);
             if (limits is null) return BudgetProblems.Invalid(errors);
             var changedBy = actor is null ? user.Identity!.Name! : $"{user.Identity!.Name}/{actor}";
-            return await BudgetProblems.OrUnavailable(async () => Results.Ok(await grains.GetGrain<ITenantBudgetGrain>(tenant).SetQuota(limits, changedBy)));
+            return await BudgetProblems.OrUnavailable(async () => Results.Ok(await grains.Of(tenant).SetQuota(limits, changedBy)));
         }
     }
 }

@@ -8,11 +8,11 @@ public static class GetBudget
             .WithName("GetBudget").WithTags("Budgets").WithSummary("A tenant's usage of the current UTC day and month, its limits and status")
             .Produces<BudgetView>().ProducesValidationProblem().ProducesRetryLater();
 
-    private static async Task<IResult> HandleAsync(string tenant, IGrainFactory grains, BudgetStore store, TimeProvider clock, CancellationToken ct)
+    private static async Task<IResult> HandleAsync(string tenant, TenantBudgetGrains grains, BudgetStore store, TimeProvider clock, CancellationToken ct)
     {
         if (!UsageEventRules.IsValidTenant(tenant)) return BudgetProblems.Invalid([new("tenant", UsageEventRules.TenantRule)]);
         // Any id can be asked for: one Budgets has never seen is answered from the store, without activating a grain for it.
         if (!await store.IsKnownAsync(tenant, ct)) return Results.Ok(new TenantBudget().View(tenant, clock.GetUtcNow()));
-        return await BudgetProblems.OrUnavailable(async () => Results.Ok(await grains.GetGrain<ITenantBudgetGrain>(tenant).GetBudget()));
+        return await BudgetProblems.OrUnavailable(async () => Results.Ok(await grains.Of(tenant).GetBudget()));
     }
 }

@@ -8,7 +8,7 @@ namespace Metering.Budgets.TenantBudgets;
 /// <c>ok</c>: it re-evaluates its limits at that moment and broadcasts the change, or keeps its timer until the next
 /// boundary. Every silo sweeps; waking a grain twice changes nothing.
 /// </summary>
-public sealed class PeriodBoundarySweep(BudgetStore store, IGrainFactory grains, TimeProvider clock, IHostApplicationLifetime lifetime,
+public sealed class PeriodBoundarySweep(BudgetStore store, TenantBudgetGrains grains, TimeProvider clock, IHostApplicationLifetime lifetime,
     ILogger<PeriodBoundarySweep> logger) : BackgroundService
 {
     /// <summary>How long after midnight the sweep runs (the grains' own timers fire 50 ms after it).</summary>
@@ -50,7 +50,7 @@ public sealed class PeriodBoundarySweep(BudgetStore store, IGrainFactory grains,
         {
             try
             {
-                await grains.GetGrain<ITenantBudgetGrain>(tenant).Refresh();
+                await grains.Of(tenant).Refresh();
             }
             catch (Exception ex)
             {

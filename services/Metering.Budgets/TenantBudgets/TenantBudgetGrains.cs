@@ -1,9 +1,9 @@
 namespace Metering.Budgets.TenantBudgets;
 
 /// <summary>
-/// References to tenants' budget grains, with the grain's type and interface type resolved once. <c>GetGrain&lt;T&gt;(key)</c>
-/// resolves the interface's type from its attributes by reflection on every call: 6-8 % of Budgets' CPU samples when it
-/// answered authorize alone.
+/// How every part of Budgets addresses a tenant's budget grain: the grain's type and interface type resolved once.
+/// <c>GetGrain&lt;T&gt;(key)</c> resolves the interface's type from its attributes by reflection on every call: 6-8 % of
+/// Budgets' CPU samples when it answered authorize alone, 4 % at 10,000 usage events/s (a call per tenant per batch).
 /// </summary>
 public sealed class TenantBudgetGrains
 {
