@@ -26,6 +26,14 @@ public sealed class BenchmarkSummary
     /// <summary>The CPU figures of a window: per group and in all, µs per event, and the machine's busy share.</summary>
     public void AddCpu(string prefix, CpuUse cpu)
     {
+        if (cpu.Events == 0)
+        {
+            // Nothing to divide by: the CPU seconds themselves.
+            foreach (var group in cpu.Groups) Add($"{prefix} cpu {group.Name}", (double)group.Ticks / cpu.TicksPerSecond, "s", "F2");
+            Add($"{prefix} cpu total", (double)cpu.CountedTicks / cpu.TicksPerSecond, "s", "F2");
+            Add($"{prefix} cpu machine busy share", cpu.MachineBusyShare * 100, "%");
+            return;
+        }
         foreach (var group in cpu.Groups) Add($"{prefix} cpu {group.Name}", cpu.MicrosecondsPerEvent(group.Ticks), "µs/event");
         Add($"{prefix} cpu total", cpu.MicrosecondsPerEvent(cpu.CountedTicks), "µs/event");
         Add($"{prefix} cpu machine busy", cpu.MicrosecondsPerEvent(cpu.MachineBusyTicks), "µs/event");

@@ -57,13 +57,17 @@ public sealed record CpuUse(TimeSpan Window, long Events, long TicksPerSecond, i
     /// </summary>
     public override string ToString()
     {
-        string Us(long ticks) => string.Create(CultureInfo.InvariantCulture, $"{MicrosecondsPerEvent(ticks):F0} µs");
+        // With no events (e.g. bench budgets' authorize alone) there is nothing to divide by: the CPU time itself is printed.
+        string Us(long ticks) => Events == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{ticks / (double)TicksPerSecond:F2} s")
+            : string.Create(CultureInfo.InvariantCulture, $"{MicrosecondsPerEvent(ticks):F0} µs");
         var counted = string.Join(", ", Groups.Where(g => g.Counted).Select(g => $"{g.Name} {Us(g.Ticks)}"));
         var apart = Groups.Where(g => !g.Counted).Select(g => $"{g.Name} {Us(g.Ticks)}").ToList();
         var ended = Groups.Where(g => g.Ended > 0).Select(g => $"{g.Ended} of {g.Name} ended in the window, their last CPU lost").ToList();
+        var (each, of) = Events == 0 ? ("cpu with no events", "") : ("cpu per event", " per event");
         return string.Create(CultureInfo.InvariantCulture,
-            $"cpu per event: {counted} = {Us(CountedTicks)} of CPU per event ({Events:N0} events in {Window.TotalSeconds:F1} s); " +
-            $"machine busy {Us(MachineBusyTicks)} per event, {Us(Math.Max(0, MachineBusyTicks - CountedTicks))} of it elsewhere " +
+            $"{each}: {counted} = {Us(CountedTicks)} of CPU{of} ({Events:N0} events in {Window.TotalSeconds:F1} s); " +
+            $"machine busy {Us(MachineBusyTicks)}{of}, {Us(Math.Max(0, MachineBusyTicks - CountedTicks))} of it elsewhere " +
             $"({MachineBusyShare:P0} of {Cores} cores)") +
             (apart.Count > 0 ? $"; apart from the sum: {string.Join(", ", apart)}" : "") +
             (ended.Count > 0 ? $"; {string.Join(", ", ended)}" : "");

@@ -84,6 +84,15 @@ public sealed class BenchmarkCpuTests
         Assert.Equal(0.75, use.MachineBusyShare, 9);
         Assert.Equal("cpu per event: ingest 40 µs, postgres 9 µs = 49 µs of CPU per event (100,000 events in 10.0 s); machine busy 150 µs per event, " +
             "101 µs of it elsewhere (75 % of 2 cores); apart from the sum: server 10 µs; 1 of postgres ended in the window, their last CPU lost", use.ToString());
+
+        // No events (authorize alone): the CPU time itself, nothing divided by zero.
+        var idle = CpuUse.Between(before, after, groups, events: 0, ticksPerSecond: 100, cores: 2);
+        Assert.Equal("cpu with no events: ingest 4.00 s, postgres 0.90 s = 4.90 s of CPU (0 events in 10.0 s); machine busy 15.00 s, " +
+            "10.10 s of it elsewhere (75 % of 2 cores); apart from the sum: server 1.00 s; 1 of postgres ended in the window, their last CPU lost", idle.ToString());
+        var summary = new BenchmarkSummary();
+        summary.AddCpu("authorize", idle);
+        Assert.Equal(["authorize cpu ingest: 4.00 s", "authorize cpu postgres: 0.90 s", "authorize cpu server: 1.00 s", "authorize cpu total: 4.90 s",
+            "authorize cpu machine busy share: 75 %"], summary.Lines);
     }
 
     [Fact]
