@@ -330,12 +330,8 @@ public static class SpendBenchmark
         var figure = name.Replace(":", " -", StringComparison.Ordinal);
         summary.Add($"{figure} p50", At(0.50), "ms", "F2");
         summary.Add($"{figure} p99", At(0.99), "ms", "F2");
-        return Invariant($"  {name,-58} p50 {At(0.50),8:F2} ms  p95 {At(0.95),8:F2} ms  p99 {At(0.99),8:F2} ms  max {times[^1],8:F2} ms  ({times.Count} runs; {size}; this process's CPU {cpuPerRun:F1} ms, GC pauses {pausePerRun:F1} ms a run; load {LoadAverage()})");
+        return Invariant($"  {name,-58} p50 {At(0.50),8:F2} ms  p95 {At(0.95),8:F2} ms  p99 {At(0.99),8:F2} ms  max {times[^1],8:F2} ms  ({times.Count} runs; {size}; this process's CPU {cpuPerRun:F1} ms, GC pauses {pausePerRun:F1} ms a run; load {LoadAverage.Read(1)})");
     }
-
-    /// <summary>The machine's 1-minute load average (Linux), so a reader sees how many others wanted its cores meanwhile.</summary>
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -215,14 +215,7 @@ public sealed class SideTopicFollower(SideTopicFollowerOptions options, ISideTop
                 consumer.Subscribe(options.Topic);
                 return new Connection(consumer, this, []);
             }
-            List<TopicPartition> partitions;
-            using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
-            {
-                var topic = admin.GetMetadata(options.Topic, MetadataTimeout).Topics.Single();
-                if (topic.Error.IsError) throw new KafkaException(topic.Error);
-                if (topic.Partitions.Count == 0) throw new KafkaException(ErrorCode.UnknownTopicOrPart);
-                partitions = [.. topic.Partitions.Select(p => new TopicPartition(options.Topic, p.PartitionId))];
-            }
+            var partitions = TopicPartitions.Of(consumer.Handle, options.Topic, MetadataTimeout);
             // The ends to reach before the follower has caught up: where each partition ended when it (re)connected.
             var ends = new Dictionary<TopicPartition, long>();
             if (Volatile.Read(ref _caughtUp) == 0)

@@ -420,7 +420,7 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
         try
         {
             var held = consumer.Assignment.Select(p => p.Partition.Value).ToHashSet();
-            _partitions ??= PartitionsOfTopic(consumer);
+            _partitions ??= TopicPartitions.Of(consumer.Handle, KafkaTopics.Usage.Name, MetadataTimeout);
             var notHeld = _partitions.Where(p => !held.Contains(p.Partition.Value)).ToList();
             if (notHeld.Count == 0) return [];
             var progress = consumer.Committed(notHeld, MetadataTimeout).Select(committed =>
@@ -435,14 +435,6 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
             logger.LogDebug("Group {Group} could not read its progress in the partitions it does not hold: {Reason}", GroupId, ex.Error.Reason);
             return [];
         }
-    }
-
-    private static List<TopicPartition> PartitionsOfTopic(IConsumer<string?, byte[]?> consumer)
-    {
-        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
-        var topic = admin.GetMetadata(KafkaTopics.Usage.Name, MetadataTimeout).Topics.Single();
-        if (topic.Error.IsError) throw new KafkaException(topic.Error);
-        return [.. topic.Partitions.Select(p => new TopicPartition(KafkaTopics.Usage.Name, p.PartitionId))];
     }
 
     /// <summary>

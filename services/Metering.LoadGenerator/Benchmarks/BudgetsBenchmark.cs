@@ -130,7 +130,7 @@ public static class BudgetsBenchmark
         var perAuthorize = BudgetsPerAuthorize(cpu.Use, figures.LatencyMs.Count);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  budgets cpu per authorize: {perAuthorize:F0} µs ({figures.LatencyMs.Count} authorizes in {cpu.Use.Window.TotalSeconds:F1} s; " +
-            $"{(fleet is null ? "nothing else sent" : $"its usage work at {cpu.EventsPerSecond:F0} events/s included")}; load average {LoadAverage()})"));
+            $"{(fleet is null ? "nothing else sent" : $"its usage work at {cpu.EventsPerSecond:F0} events/s included")}; load average {LoadAverage.Read()})"));
         if (stopped is { Problem: not null }) output.WriteLine($"  {stopped}; its last output:{Environment.NewLine}{stopped.OutputTail}");
 
         summary.Add("authorize rate", options.AuthorizeRate, "/s");
@@ -158,10 +158,6 @@ public static class BudgetsBenchmark
         use.Groups.FirstOrDefault(g => g.Name == "budgets") is { Processes: > 0 } budgets && authorizes > 0
             ? budgets.Ticks * 1e6 / use.TicksPerSecond / authorizes
             : double.NaN;
-
-    /// <summary>The 1-, 5- and 15-minute load averages, printed beside a figure that the machine's load moves.</summary>
-    private static string LoadAverage() =>
-        OperatingSystem.IsLinux() ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     /// <summary>
     /// Per trial a tenant one unit below its hard limit; a client authorizes 1 unit in a loop; the event that reaches the

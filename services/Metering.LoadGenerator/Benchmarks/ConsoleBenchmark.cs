@@ -98,7 +98,7 @@ public static class ConsoleBenchmark
 
     public static async Task<int> RunAsync(ConsoleBenchmarkOptions options, TextWriter output, BenchmarkSummary summary, CancellationToken ct)
     {
-        var startLoad = LoadAverage();
+        var startLoad = LoadAverage.Read();
         output.WriteLine($"bench console: {options.Tenants:N0} tenants, {options.Events:N0} usage events over the last {options.Days} days through Kafka, " +
             $"{options.Teams} teams; {options.Runs} measured navigations per page; load average at start {startLoad}");
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
@@ -135,7 +135,7 @@ public static class ConsoleBenchmark
         var pages = await BrowseAsync(options, period, previous, output, summary);
 
         var (raw, gzipped) = JavaScriptSize(options.Dist);
-        var endLoad = LoadAverage();
+        var endLoad = LoadAverage.Read();
         output.WriteLine("");
         output.WriteLine("== summary ==");
         output.WriteLine($"seeded: {seeded}");
@@ -151,7 +151,6 @@ public static class ConsoleBenchmark
     private static DateOnly MonthEnd(string period) =>
         DateOnly.ParseExact(period + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture).AddMonths(1).AddDays(-1);
 
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     // ---- seeding ----
 
