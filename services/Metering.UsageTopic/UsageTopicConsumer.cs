@@ -40,6 +40,13 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
     protected virtual TimeSpan BatchWindow => TimeSpan.FromMilliseconds(20);
 
     /// <summary>
+    /// A batch holding at least <see cref="BusyBatchEvents"/> when its <see cref="BatchWindow"/> ends is filling fast:
+    /// it goes on gathering until this much time after its first record. Off unless a consumer sets both.
+    /// </summary>
+    protected virtual TimeSpan BusyBatchWindow => BatchWindow;
+    protected virtual int BusyBatchEvents => int.MaxValue;
+
+    /// <summary>
     /// A batch not stored within this time is abandoned and the consumer restarts from its committed offsets: a
     /// store stuck behind a lock or a dead connection must not stop the partition for good. A store that fails
     /// sooner (PostgreSQL refusing connections) restarts the consumer a second later; restarts are not limited.
@@ -314,8 +321,8 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
             .Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1)));
 
     /// <summary>
-    /// Gathers records for at least <see cref="BatchWindow"/> after the first one, and for as long as the previous
-    /// batch is still being stored, up to <see cref="MaxBatch"/> events (a usage batch v2 record holds many); decodes
+    /// Gathers records for at least <see cref="BatchWindow"/> after the first one (<see cref="BusyBatchWindow"/> once
+    /// the batch is filling fast), and for as long as the previous batch is still being stored, up to <see cref="MaxBatch"/> events (a usage batch v2 record holds many); decodes
     /// each one as it arrives: a v1 record's JSON, a v2 record's events.
     /// </summary>
     private (List<ConsumeResult<string?, byte[]?>> Records, UsageBatch Batch) NextBatch(IConsumer<string?, byte[]?> consumer, OffsetGaps gaps, Task? storing, CancellationToken ct)
@@ -331,11 +338,19 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
         }
         else Add(first);
 
-        var deadline = Stopwatch.GetTimestamp() + (long)(BatchWindow.TotalSeconds * Stopwatch.Frequency);
+        var started = Stopwatch.GetTimestamp();
+        var deadline = started + (long)(BatchWindow.TotalSeconds * Stopwatch.Frequency);
+        var extended = false;
         while (batch.Count < MaxBatch && !ct.IsCancellationRequested)
         {
             var stillStoring = storing is { IsCompleted: false };
             var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (remaining <= TimeSpan.Zero && !extended && batch.Count >= BusyBatchEvents)
+            {
+                extended = true;
+                deadline = started + (long)(BusyBatchWindow.TotalSeconds * Stopwatch.Frequency);
+                remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            }
             if (records.Count == 0 || remaining <= TimeSpan.Zero)
             {
                 if (!stillStoring && records.Count > 0) break;
