@@ -322,8 +322,9 @@ public abstract class UsageTopicConsumer(IConfiguration configuration, DeadLette
 
     /// <summary>
     /// Gathers records for at least <see cref="BatchWindow"/> after the first one (<see cref="BusyBatchWindow"/> once
-    /// the batch is filling fast), and for as long as the previous batch is still being stored, up to <see cref="MaxBatch"/> events (a usage batch v2 record holds many); decodes
-    /// each one as it arrives: a v1 record's JSON, a v2 record's events.
+    /// the batch is filling fast), and for as long as the previous batch is still being stored, up to
+    /// <see cref="MaxBatch"/> events (a usage batch v2 record holds many); decodes each one as it arrives: a v1 record's
+    /// JSON, a v2 record's events.
     /// </summary>
     private (List<ConsumeResult<string?, byte[]?>> Records, UsageBatch Batch) NextBatch(IConsumer<string?, byte[]?> consumer, OffsetGaps gaps, Task? storing, CancellationToken ct)
     {
